@@ -1,0 +1,5 @@
+"""sim: a mocked charging station bound to ocpp_core, its WebSocket transports and a headless CLI."""
+
+from ocpp_core import __version__
+
+__all__ = ["__version__"]
