@@ -1,0 +1,414 @@
+#!/usr/bin/env python3
+"""One entry point: build the wheel and the static site, serve it with the demo CSMS, run the tests.
+
+``build`` is incremental: every step compares a fingerprint of its inputs with the one it recorded
+last time and is skipped when nothing changed, so a second build finishes in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+CACHE = ROOT / ".cache"
+DIST = ROOT / "dist"
+WEB = ROOT / "web"
+NODE_MODULES = ROOT / "node_modules"
+
+# micropip is not in the pyodide npm package; this PyPI wheel is what we ship. Pyodide checks its
+# sha256 against pyodide-lock.json, so the copied lock is rewritten to carry this hash.
+MICROPIP_VERSION = "0.11.1"
+MICROPIP_WHEEL = f"micropip-{MICROPIP_VERSION}-py3-none-any.whl"
+MICROPIP_SHA256 = "768de165adb8e66906039d8fec4127a57f522dfdf8e6fbff877a4616941ecfd3"
+
+# The parts of the npm packages the page loads (no source maps, type stubs or demo consoles).
+PYODIDE_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "package.json",
+)
+# What build steps other than copying web/ put at the top of dist/.
+GENERATED_IN_DIST = frozenset({"pyodide", "pyscript", "wheels", "pyscript.json"})
+WHEEL_SOURCES = ("ocpp_core", "sim", "pyproject.toml", "README.md")
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+
+
+class BuildError(Exception):
+    """A build step failed; the message names the step (and the command) that failed."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def log(message: str) -> None:
+    print(f"[build] {message}", flush=True)
+
+
+def run(command: Sequence[str | os.PathLike[str]], *, cwd: Path = ROOT) -> None:
+    """Run a command; a failure stops the build with the command line that failed."""
+    printable = " ".join(str(part) for part in command)
+    log(f"$ {printable}")
+    try:
+        completed = subprocess.run([str(part) for part in command], cwd=cwd, check=False)
+    except FileNotFoundError as error:
+        raise BuildError(f"command not found: {printable} ({error.filename})") from error
+    if completed.returncode != 0:
+        raise BuildError(f"command failed (exit {completed.returncode}): {printable}")
+
+
+def fingerprint(paths: Iterable[Path], extra: str = "") -> str:
+    """Hash of the names and contents of every file under ``paths`` (caches skipped)."""
+    digest = hashlib.sha256(extra.encode())
+    for path in sorted(paths):
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file() and "__pycache__" not in file.parts and file.suffix != ".pyc":
+                digest.update(str(file.relative_to(ROOT)).encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def stamp_matches(name: str, value: str) -> bool:
+    stamp = CACHE / f"{name}.stamp"
+    return stamp.is_file() and stamp.read_text() == value
+
+
+def write_stamp(name: str, value: str) -> None:
+    CACHE.mkdir(exist_ok=True)
+    (CACHE / f"{name}.stamp").write_text(value)
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def copy_if_changed(source: Path, target: Path) -> None:
+    """Copy unless the target already has the same size and modification time."""
+    if target.is_file():
+        src, dst = source.stat(), target.stat()
+        if src.st_size == dst.st_size and int(src.st_mtime) == int(dst.st_mtime):
+            return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
+
+
+def write_if_changed(target: Path, text: str) -> None:
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- environment
+
+
+def in_virtualenv() -> bool:
+    return sys.prefix != sys.base_prefix
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_python_environment() -> None:
+    """Make sure the project and its dev extras are installed; re-run inside .venv when needed.
+
+    Outside a virtual environment, ``.venv`` at the repo root is created (once) and this script
+    re-executes itself with its interpreter. Inside one, the dev extras are installed there when
+    pyproject.toml changed since the last install.
+    """
+    if not in_virtualenv():
+        if not venv_python().exists():
+            log(f"creating virtual environment {VENV}")
+            run([sys.executable, "-m", "venv", VENV])
+        os.execv(str(venv_python()), [str(venv_python()), str(ROOT / "build.py"), *sys.argv[1:]])
+    wanted = fingerprint([ROOT / "pyproject.toml"], extra=sys.prefix)
+    if not stamp_matches("python-env", wanted):
+        run([sys.executable, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"])
+        write_stamp("python-env", wanted)
+
+
+def ensure_node_modules() -> None:
+    """``npm ci`` when package-lock.json changed or node_modules is missing."""
+    lock = ROOT / "package-lock.json"
+    wanted = fingerprint([lock])
+    if NODE_MODULES.is_dir() and stamp_matches("npm", wanted):
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise BuildError("npm not found: install Node.js with npm (https://nodejs.org/)")
+    run([npm, "ci", "--no-audit", "--no-fund"])
+    write_stamp("npm", wanted)
+
+
+def ensure_micropip() -> Path:
+    """Download the pinned micropip wheel once and check its sha256."""
+    target = CACHE / MICROPIP_WHEEL
+    if target.is_file() and sha256_of(target) == MICROPIP_SHA256:
+        return target
+    with tempfile.TemporaryDirectory() as tmp:
+        run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                "3.14",
+                "--dest",
+                tmp,
+                f"micropip=={MICROPIP_VERSION}",
+            ]
+        )
+        downloaded = Path(tmp) / MICROPIP_WHEEL
+        if not downloaded.is_file():
+            raise BuildError(f"pip download did not produce {MICROPIP_WHEEL}")
+        actual = sha256_of(downloaded)
+        if actual != MICROPIP_SHA256:
+            raise BuildError(
+                f"sha256 mismatch for {MICROPIP_WHEEL}: expected {MICROPIP_SHA256}, got {actual}"
+            )
+        CACHE.mkdir(exist_ok=True)
+        shutil.copy2(downloaded, target)
+    return target
+
+
+def build_wheel(out_dir: Path) -> Path:
+    """Build our pure wheel into ``out_dir`` (which is emptied first) and return its path."""
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            out_dir,
+            ROOT,
+        ]
+    )
+    wheels = list(out_dir.glob("*.whl"))
+    if len(wheels) != 1:
+        raise BuildError(f"expected one wheel in {out_dir}, found {[w.name for w in wheels]}")
+    return wheels[0]
+
+
+def ensure_wheel() -> Path:
+    """Rebuild the wheel only when its sources changed."""
+    out_dir = CACHE / "wheel"
+    wanted = fingerprint([ROOT / name for name in WHEEL_SOURCES])
+    existing = list(out_dir.glob("*.whl")) if out_dir.is_dir() else []
+    if len(existing) == 1 and stamp_matches("wheel", wanted):
+        return existing[0]
+    wheel = build_wheel(out_dir)
+    write_stamp("wheel", wanted)
+    return wheel
+
+
+# --------------------------------------------------------------------------- the static site
+
+
+def patched_pyodide_lock(micropip: Path) -> str:
+    """Pyodide's lock with the micropip entry pointing at the wheel we ship, with its real hash."""
+    lock = json.loads((NODE_MODULES / "pyodide" / "pyodide-lock.json").read_text(encoding="utf-8"))
+    entry = lock["packages"]["micropip"]
+    entry["file_name"] = micropip.name
+    entry["version"] = MICROPIP_VERSION
+    entry["sha256"] = sha256_of(micropip)
+    return json.dumps(lock, separators=(",", ":"))
+
+
+def pyscript_config(wheel: Path) -> str:
+    """The page's PyScript config: the local interpreter and the wheel that was just built."""
+    config = {
+        "interpreter": "./pyodide/pyodide.mjs",
+        "packages": [f"./wheels/{wheel.name}"],
+    }
+    return json.dumps(config, indent=2) + "\n"
+
+
+def sync_tree(
+    source: Path,
+    target: Path,
+    *,
+    skip_suffixes: tuple[str, ...] = (),
+    keep: frozenset[str] = frozenset(),
+) -> None:
+    """Mirror the files of ``source`` into ``target``; delete the target's other files except
+    those under the top-level names in ``keep`` (what other steps put there)."""
+    wanted = {
+        path.relative_to(source)
+        for path in source.rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and not path.name.endswith(skip_suffixes)
+    }
+    for relative in wanted:
+        copy_if_changed(source / relative, target / relative)
+    if target.is_dir():
+        for path in target.rglob("*"):
+            relative = path.relative_to(target)
+            if path.is_file() and relative not in wanted and relative.parts[0] not in keep:
+                path.unlink()
+
+
+def assemble_dist(wheel: Path, micropip: Path) -> None:
+    pyodide_src = NODE_MODULES / "pyodide"
+    pyodide_dst = DIST / "pyodide"
+    for name in PYODIDE_FILES:
+        copy_if_changed(pyodide_src / name, pyodide_dst / name)
+    copy_if_changed(micropip, pyodide_dst / micropip.name)
+    write_if_changed(pyodide_dst / "pyodide-lock.json", patched_pyodide_lock(micropip))
+
+    sync_tree(
+        NODE_MODULES / "@pyscript" / "core" / "dist", DIST / "pyscript", skip_suffixes=(".map",)
+    )
+    sync_tree(WEB, DIST, keep=GENERATED_IN_DIST)
+    wheels = DIST / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    for stale in wheels.glob("*.whl"):
+        if stale.name != wheel.name:
+            stale.unlink()
+    copy_if_changed(wheel, wheels / wheel.name)
+    write_if_changed(DIST / "pyscript.json", pyscript_config(wheel))
+
+
+def build() -> None:
+    ensure_python_environment()
+    ensure_node_modules()
+    micropip = ensure_micropip()
+    wheel = ensure_wheel()
+    assemble_dist(wheel, micropip)
+    log(f"dist ready: {DIST} (wheel {wheel.name})")
+
+
+# --------------------------------------------------------------------------- serve
+
+
+def serve(host: str, port: int) -> int:
+    build()
+    import asyncio
+
+    from devtools.server import main_serve
+
+    try:
+        asyncio.run(main_serve(host, port, DIST))
+    except KeyboardInterrupt:
+        print("\nstopped", flush=True)
+    except OSError as error:
+        print(f"error: cannot serve on {host}:{port}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------- test
+
+
+def playwright_chromium() -> Path | None:
+    """The Chromium that ``playwright install chromium`` put in Playwright's cache, if any."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    with sync_playwright() as playwright:
+        path = Path(playwright.chromium.executable_path)
+    return path if path.is_file() else None
+
+
+def find_chromium() -> Path | None:
+    """$CHROMIUM, /usr/bin/chromium, a Chromium or Chrome on PATH, else Playwright's own."""
+    configured = os.environ.get("CHROMIUM")
+    if configured:
+        path = Path(configured)
+        return path if path.is_file() else None
+    if Path("/usr/bin/chromium").is_file():
+        return Path("/usr/bin/chromium")
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return playwright_chromium()
+
+
+def test(pytest_args: Sequence[str]) -> int:
+    build()
+    chromium = find_chromium()
+    if chromium is None:
+        print(
+            "error: no Chromium found for the end-to-end tests.\n"
+            "  Debian/Ubuntu: sudo apt-get install chromium\n"
+            f"  anywhere:      {venv_python()} -m playwright install chromium\n"
+            "  or point $CHROMIUM at a Chromium or Chrome binary.",
+            file=sys.stderr,
+        )
+        return 1
+    log(f"Chromium: {chromium}")
+    env = {**os.environ, "OCPP_SIM_CHROMIUM": str(chromium), "OCPP_SIM_DIST": str(DIST)}
+    command = [sys.executable, "-m", "pytest", "tests", "e2e", *pytest_args]
+    log("$ " + " ".join(command))
+    code = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+    if code == 5:
+        print("error: no test ran", file=sys.stderr)
+        return 1
+    return code
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="build.py",
+        description="Build, serve and test the OCPP station simulator.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("build", help="build the wheel and the static site in dist/ (incremental)")
+    serve_parser = commands.add_parser(
+        "serve", help="build, then serve dist/ with the demo CSMS and an echo endpoint"
+    )
+    serve_parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    serve_parser.add_argument("--port", type=int, default=8000, help="port (8000; 0 = any free)")
+    test_parser = commands.add_parser(
+        "test", help="build, then run the unit tests and the end-to-end tests in Chromium"
+    )
+    test_parser.add_argument(
+        "pytest_args", nargs=argparse.REMAINDER, help="extra arguments passed to pytest"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        if args.command == "build":
+            build()
+            return 0
+        if args.command == "serve":
+            return serve(args.host, args.port)
+        return test(args.pytest_args)
+    except BuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""End-to-end fixtures: the built dist/ served by the dev server, and Chromium from the system.
+
+``build.py test`` builds dist/ first and tells us which Chromium to launch through
+``OCPP_SIM_CHROMIUM``; run by hand, we fall back to Playwright's own browser.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DIST = Path(os.environ.get("OCPP_SIM_DIST", ROOT / "dist"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SERVER_START_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Servers:
+    """Where the dev server listens: the page, the demo CSMS and the echo endpoint."""
+
+    page: str
+    csms: str
+    echo: str
+
+    @property
+    def origin(self) -> str:
+        return self.page.rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    chromium = os.environ.get("OCPP_SIM_CHROMIUM")
+    args = {**browser_type_launch_args, "args": CHROMIUM_ARGS}
+    if chromium:
+        args["executable_path"] = chromium
+    return args
+
+
+def read_announced_urls(process: subprocess.Popen[str]) -> Servers:
+    """The server prints 'Page: …', 'CSMS: …', 'Echo: …' once it listens."""
+    urls: dict[str, str] = {}
+    assert process.stdout is not None
+    while len(urls) < 3:
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"dev server exited early (code {process.poll()})")
+        label, _, value = line.partition(":")
+        if label in ("Page", "CSMS", "Echo"):
+            urls[label] = value.strip()
+    return Servers(page=urls["Page"], csms=urls["CSMS"], echo=urls["Echo"])
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    if not (DIST / "index.html").is_file():
+        pytest.fail(f"{DIST} is not built: run `python3 build.py build` (or `build.py test`)")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "devtools.server",
+            "--dist",
+            str(DIST),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield read_announced_urls(process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,96 @@
+"""build.py's command line and its failure modes: usage errors, failed commands, busy ports."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import buildscript
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_build_py(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_help_lists_the_three_commands() -> None:
+    result = run_build_py("--help")
+    assert result.returncode == 0
+    for command in ("build", "serve", "test"):
+        assert command in result.stdout
+
+
+def test_unknown_subcommand_prints_usage_and_exits_2() -> None:
+    result = run_build_py("frobnicate")
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
+    assert "frobnicate" in result.stderr
+
+
+def test_failed_command_names_the_command() -> None:
+    build = buildscript.load()
+    with pytest.raises(build.BuildError, match=r"command failed \(exit 3\): .*SystemExit\(3\)"):
+        build.run([sys.executable, "-c", "raise SystemExit(3)"])
+
+
+def test_missing_program_is_reported() -> None:
+    build = buildscript.load()
+    with pytest.raises(build.BuildError, match="command not found: no-such-program-xyz"):
+        build.run(["no-such-program-xyz"])
+
+
+def test_failed_npm_ci_stops_the_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    build = buildscript.load()
+    monkeypatch.setattr(build, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(build, "NODE_MODULES", tmp_path / "node_modules")
+    monkeypatch.setattr(build.shutil, "which", lambda _name: "/bin/false")
+    with pytest.raises(build.BuildError, match=r"command failed \(exit 1\): /bin/false ci"):
+        build.ensure_node_modules()
+
+
+def test_failed_download_stops_the_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    build = buildscript.load()
+    monkeypatch.setattr(build, "CACHE", tmp_path)
+    monkeypatch.setattr(build, "MICROPIP_VERSION", "0.0.0.999")
+    monkeypatch.setattr(build, "MICROPIP_WHEEL", "micropip-0.0.0.999-py3-none-any.whl")
+    with pytest.raises(
+        build.BuildError, match=r"command failed .*pip download .*micropip==0\.0\.0\.999"
+    ):
+        build.ensure_micropip()
+
+
+def test_download_with_wrong_hash_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    build = buildscript.load()
+    monkeypatch.setattr(build, "CACHE", tmp_path)
+    monkeypatch.setattr(build, "MICROPIP_SHA256", "0" * 64)
+
+    def fake_run(command):
+        dest = Path(command[command.index("--dest") + 1])
+        (dest / build.MICROPIP_WHEEL).write_bytes(b"not the real wheel")
+
+    monkeypatch.setattr(build, "run", fake_run)
+    with pytest.raises(build.BuildError, match="sha256 mismatch"):
+        build.ensure_micropip()
+    assert not (tmp_path / build.MICROPIP_WHEEL).exists()
+
+
+def test_serve_on_a_busy_port_says_so_and_fails() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_build_py("serve", "--port", str(port), timeout=300)
+    assert result.returncode != 0
+    assert f"cannot serve on 127.0.0.1:{port}" in result.stderr
