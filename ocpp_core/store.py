@@ -1,0 +1,258 @@
+"""Persistence of small JSON documents (configuration, local auth list, queued messages).
+
+The interface is deliberately tiny (load / save / delete / names) so that it maps onto a file
+tree on CPython and onto IndexedDB in the browser. Documents are addressed by names such as
+``"config"`` or ``"tx/1/000042"``: slash-separated segments of ``[A-Za-z0-9_.-]`` that never
+start with a dot and never end in ``.json``. So a name can never escape the store's directory,
+never collide with the store's own temporary (dot-prefixed) files, and the file ``a.json`` of
+document ``a`` never collides with a directory ``a.json/`` that ``a.json/b`` would need.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["FileStore", "MemoryStore", "Store", "validate_name"]
+
+log = logging.getLogger("ocpp_core.store")
+
+_SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*", re.ASCII)
+# Room for the ".json", ".json.corrupt-N" and temp-file decorations within common 255-byte limits.
+_MAX_SEGMENT = 200
+_SUFFIX = ".json"
+_TEMP_SUFFIX = ".tmp"
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where the engine keeps its JSON documents between runs."""
+
+    def load(self, name: str) -> Any | None:
+        """Return the stored document, or None if it is absent or unusable."""
+        ...
+
+    def save(self, name: str, value: Any) -> None:
+        """Replace the document atomically (a reader sees the old or the new one, never a mix)."""
+        ...
+
+    def delete(self, name: str) -> None:
+        """Remove the document; no error if it is absent."""
+        ...
+
+    def names(self, prefix: str = "") -> list[str]:
+        """Return the sorted names of the stored documents that start with ``prefix``."""
+        ...
+
+
+def validate_name(name: str) -> str:
+    """Return ``name`` if it is a valid document name, else raise ValueError (no path traversal)."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"invalid store name {name!r}: expected a non-empty string")
+    for segment in name.split("/"):
+        bad = len(segment) > _MAX_SEGMENT or not _SEGMENT.fullmatch(segment)
+        if bad or segment.lower().endswith(_SUFFIX):
+            raise ValueError(
+                f"invalid store name {name!r}: each '/'-separated segment must be 1-{_MAX_SEGMENT}"
+                " characters of [A-Za-z0-9_.-], not start with '.' and not end with '.json'"
+            )
+    return name
+
+
+def _serialize(value: Any) -> str:
+    """Encode ``value`` as JSON text; anything JSON cannot represent faithfully is a TypeError."""
+    if value is None:
+        raise TypeError("None cannot be stored: load() uses None to mean 'absent'")
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError) as exc:
+        # ValueError covers NaN/Infinity and circular references: still "not serializable".
+        raise TypeError(f"value is not JSON-serializable: {exc}") from exc
+
+
+def _reject_constant(token: str) -> Any:
+    """Refuse NaN/Infinity on load, as they are not JSON and save() never writes them."""
+    raise ValueError(f"non-standard JSON constant {token}")
+
+
+def _deserialize(text: str) -> Any:
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+class MemoryStore:
+    """A Store in a dict, for tests and for runs that need no persistence.
+
+    Documents are kept as JSON text: that proves they are serializable and isolates the stored copy
+    from later mutation of the caller's objects (and of objects returned by load()).
+    """
+
+    def __init__(self, *, on_write: Callable[[], None] | None = None) -> None:
+        self._docs: dict[str, str] = {}
+        self._on_write = on_write
+
+    def load(self, name: str) -> Any | None:
+        text = self._docs.get(validate_name(name))
+        return None if text is None else _deserialize(text)
+
+    def save(self, name: str, value: Any) -> None:
+        validate_name(name)
+        self._docs[name] = _serialize(value)
+        self._notify()
+
+    def delete(self, name: str) -> None:
+        if self._docs.pop(validate_name(name), None) is not None:
+            self._notify()
+
+    def names(self, prefix: str = "") -> list[str]:
+        return sorted(name for name in self._docs if name.startswith(prefix))
+
+    def _notify(self) -> None:
+        if self._on_write is not None:
+            self._on_write()
+
+
+class FileStore:
+    """A Store with one ``<directory>/<name>.json`` file per document, written atomically.
+
+    A save writes a dot-prefixed temporary file in the target directory, fsyncs it, renames it over
+    the target with os.replace (atomic on POSIX and Windows) and then fsyncs the directory so the
+    rename itself survives a power cut. Temporary files orphaned by a crash are invisible to names()
+    and are removed when the next FileStore opens the directory.
+    """
+
+    def __init__(
+        self, directory: str | os.PathLike[str], *, on_write: Callable[[], None] | None = None
+    ) -> None:
+        self._root = Path(directory)
+        self._root.mkdir(parents=True, exist_ok=True)
+        self._on_write = on_write
+        self._remove_temp_files()
+
+    @property
+    def directory(self) -> Path:
+        """The directory that holds the documents."""
+        return self._root
+
+    def load(self, name: str) -> Any | None:
+        path = self._path(name)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            return self._quarantine(path, f"unreadable: {exc}")
+        try:
+            return _deserialize(data.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            return self._quarantine(path, f"invalid UTF-8: {exc}")
+        except (ValueError, RecursionError) as exc:
+            return self._quarantine(path, f"invalid JSON: {exc}")
+
+    def save(self, name: str, value: Any) -> None:
+        path = self._path(name)
+        data = _serialize(value).encode("utf-8")  # fails before anything touches the disk
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TEMP_SUFFIX, dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        _fsync_directory(path.parent)
+        self._notify()
+
+    def delete(self, name: str) -> None:
+        path = self._path(name)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        _fsync_directory(path.parent)
+        self._notify()
+
+    def names(self, prefix: str = "") -> list[str]:
+        found = []
+        for dirpath, dirnames, filenames in os.walk(self._root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            relative = Path(dirpath).relative_to(self._root).parts
+            for filename in filenames:
+                name = self._name_of(relative, filename)
+                if name is not None and name.startswith(prefix):
+                    found.append(name)
+        return sorted(found)
+
+    def _path(self, name: str) -> Path:
+        parts = validate_name(name).split("/")
+        parts[-1] += _SUFFIX
+        return self._root.joinpath(*parts)
+
+    @staticmethod
+    def _name_of(relative: tuple[str, ...], filename: str) -> str | None:
+        """Map a file back to its document name; None for temp, corrupt and foreign files."""
+        if not filename.endswith(_SUFFIX):
+            return None
+        name = "/".join((*relative, filename[: -len(_SUFFIX)]))
+        try:
+            return validate_name(name)
+        except ValueError:
+            return None
+
+    def _quarantine(self, path: Path, reason: str) -> None:
+        """Move a corrupt document aside (kept for inspection); the caller starts from defaults."""
+        target = _free_corrupt_path(path)
+        try:
+            os.replace(path, target)
+        except OSError as exc:
+            log.warning("store document %s is %s; could not move it aside: %s", path, reason, exc)
+            return None
+        log.warning("store document %s is %s; moved to %s", path, reason, target.name)
+        return None
+
+    def _remove_temp_files(self) -> None:
+        for dirpath, dirnames, filenames in os.walk(self._root):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for filename in filenames:
+                if filename.startswith(".") and filename.endswith(_TEMP_SUFFIX):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(dirpath, filename))
+
+    def _notify(self) -> None:
+        if self._on_write is not None:
+            self._on_write()
+
+
+def _free_corrupt_path(path: Path) -> Path:
+    """Return ``<file>.corrupt-N`` with the smallest N not already taken, so none is clobbered."""
+    number = 1
+    while True:
+        candidate = path.with_name(f"{path.name}.corrupt-{number}")
+        if not candidate.exists():
+            return candidate
+        number += 1
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename durable; skipped where a directory cannot be opened (Windows, browsers)."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+    try:
+        fd = os.open(directory, flags)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
