@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -41,9 +42,22 @@ class Servers:
         return self.page.rstrip("/")
 
 
+def chromium_path() -> str | None:
+    """What ``build.py test`` chose; run by hand, the same search (None = Playwright's own)."""
+    chosen = os.environ.get("OCPP_SIM_CHROMIUM")
+    if chosen:
+        return chosen
+    spec = importlib.util.spec_from_file_location("ocpp_sim_build_script", ROOT / "build.py")
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    found = build.find_chromium()
+    return None if found is None else str(found)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    chromium = os.environ.get("OCPP_SIM_CHROMIUM")
+    chromium = chromium_path()
     args = {**browser_type_launch_args, "args": CHROMIUM_ARGS}
     if chromium:
         args["executable_path"] = chromium

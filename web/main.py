@@ -5,6 +5,7 @@ text (``textContent``), never as HTML.
 """
 
 import sys
+from urllib.parse import urlsplit
 
 import js
 from pyodide.ffi import JsException, create_proxy
@@ -36,10 +37,14 @@ def query_param(name: str) -> str | None:
 def open_echo(url: str) -> None:
     """Open a WebSocket from Python and show what the echo endpoint sends back."""
     probe = f"hello from ocpp_core {ocpp_core.__version__}"
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss") or not parts.netloc:
+        show("echo-result", f"{url} is not a WebSocket URL (ws://host/… or wss://host/…)", "error")
+        return
     try:
         socket = js.WebSocket.new(url)
     except JsException as error:
-        show("echo-result", f"{url} is not a WebSocket URL (ws:// or wss://): {error}", "error")
+        show("echo-result", f"{url} is not a WebSocket URL: {error}", "error")
         return
 
     def on_open(_event: object) -> None:
