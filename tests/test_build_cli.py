@@ -94,3 +94,17 @@ def test_serve_on_a_busy_port_says_so_and_fails() -> None:
         result = run_build_py("serve", "--port", str(port), timeout=300)
     assert result.returncode != 0
     assert f"cannot serve on 127.0.0.1:{port}" in result.stderr
+
+
+def test_second_build_with_nothing_changed_runs_no_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    build = buildscript.load()
+    build.build()  # brings everything up to date (a no-op after `build.py test` built it)
+
+    def refuse(command):
+        raise AssertionError(f"an up-to-date build ran {command}")
+
+    monkeypatch.setattr(build, "run", refuse)
+    build.build()
+    assert (build.DIST / "pyscript.json").is_file()
