@@ -1,3 +1,84 @@
-"""ocpp_core: the charge-point side of OCPP 1.6-J and 2.0.1 as a sans-IO engine (standard library only)."""
+"""ocpp_core: the charge-point side of OCPP 1.6-J and 2.0.1 as a sans-IO engine (stdlib only).
+
+The public names are loaded on first access (PEP 562), so ``import ocpp_core`` alone (e.g. for
+``__version__``) stays cheap; ``from ocpp_core import ChargePoint`` loads the engine.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+# Not ``from typing import TYPE_CHECKING``: ``typing`` alone would double the cost of
+# ``import ocpp_core`` for callers that only want __version__.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "ChargePoint": "ocpp_core.chargepoint",
+    "StationIdentity": "ocpp_core.identity",
+    "ConnectorIO": "ocpp_core.connector",
+    "ErrorRecord": "ocpp_core.connector",
+    "Clock": "ocpp_core.clock",
+    "Store": "ocpp_core.store",
+    "MemoryStore": "ocpp_core.store",
+    "FileStore": "ocpp_core.store",
+    "CallFailure": "ocpp_core.outbox",
+    "DataTransferResult": "ocpp_core.v16.data_transfer",
+    "FrameLogged": "ocpp_core.events",
+    "StatusChanged": "ocpp_core.events",
+    "BootAccepted": "ocpp_core.events",
+    "BootNotAccepted": "ocpp_core.events",
+    "ResetRequested": "ocpp_core.events",
+    "ConfigurationChanged": "ocpp_core.events",
+}
+
+__all__ = [
+    "BootAccepted",
+    "BootNotAccepted",
+    "CallFailure",
+    "ChargePoint",
+    "Clock",
+    "ConfigurationChanged",
+    "ConnectorIO",
+    "DataTransferResult",
+    "ErrorRecord",
+    "FileStore",
+    "FrameLogged",
+    "MemoryStore",
+    "ResetRequested",
+    "StationIdentity",
+    "StatusChanged",
+    "Store",
+    "__version__",
+]
+
+if TYPE_CHECKING:
+    from ocpp_core.chargepoint import ChargePoint
+    from ocpp_core.clock import Clock
+    from ocpp_core.connector import ConnectorIO, ErrorRecord
+    from ocpp_core.events import (
+        BootAccepted,
+        BootNotAccepted,
+        ConfigurationChanged,
+        FrameLogged,
+        ResetRequested,
+        StatusChanged,
+    )
+    from ocpp_core.identity import StationIdentity
+    from ocpp_core.outbox import CallFailure
+    from ocpp_core.store import FileStore, MemoryStore, Store
+    from ocpp_core.v16.data_transfer import DataTransferResult
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ocpp_core' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,206 @@
+"""Per-message cost, idle cost, memory, import and init time of the ocpp_core engine.
+
+Usage: ``python bench/bench_engine.py [--quick]``. The CSMS side is reduced to prebuilt reply
+texts (message ids come from a counter), so the figures are the engine's own cost: frame parsing,
+schema validation, handler, reply building. Targets: reference/performance-targets.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ocpp_core import ChargePoint, StationIdentity  # noqa: E402
+
+CURRENT_TIME = "2024-01-01T00:00:00.000Z"
+
+
+class Counter:
+    """Message ids "1", "2", ... so the fake CSMS can answer without parsing."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self) -> str:
+        self.n += 1
+        return str(self.n)
+
+
+def booted_station() -> tuple[ChargePoint, Counter]:
+    """A connected, accepted two-connector station whose start-up traffic is answered."""
+    ids = Counter()
+    cp = ChargePoint(
+        identity=StationIdentity(vendor="Bench", model="B-2", serial_number="S1"),
+        connectors=2,
+        message_ids=ids,
+    )
+    cp.connected(0.0)
+    cp.poll(0.0)
+    boot = f'[3,"{ids.n}",{{"status":"Accepted","currentTime":"{CURRENT_TIME}","interval":300}}]'
+    cp.receive(boot, 0.0)
+    while cp.poll(0.0):
+        cp.receive(f'[3,"{ids.n}",{{}}]', 0.0)
+    return cp, ids
+
+
+def best_rate(run: Callable[[int], float], count: int, repeats: int) -> float:
+    """Operations per second: the best of ``repeats`` runs (the least disturbed by noise)."""
+    return max(count / run(count) for _ in range(repeats))
+
+
+def heartbeat_round_trips(count: int) -> float:
+    cp, ids = booted_station()
+    cp.change_configuration("HeartbeatInterval", "1")
+    reply = '[3,"{}",{{"currentTime":"' + CURRENT_TIME + '"}}]'
+    now = 10.0
+    poll, receive = cp.poll, cp.receive
+    start = time.perf_counter()
+    for _ in range(count):
+        now += 1.0
+        (_frame,) = poll(now)  # exactly one Heartbeat per round trip
+        receive(reply.format(ids.n), now)
+    return time.perf_counter() - start
+
+
+def get_configuration_all(count: int) -> float:
+    cp, _ = booted_station()
+    request = '[2,"g","GetConfiguration",{}]'
+    poll, receive = cp.poll, cp.receive
+    start = time.perf_counter()
+    for _ in range(count):
+        receive(request, 1.0)
+        (_frame,) = poll(1.0)  # exactly one reply
+    return time.perf_counter() - start
+
+
+def idle_polls(count: int, with_inputs: bool = False) -> float:
+    cp, _ = booted_station()
+    if with_inputs:
+        for connector in (1, 2):
+            io = cp.connector(connector)
+            io.plugged = lambda: False
+            io.ev_ready = lambda: True
+            io.evse_ready = lambda: True
+            io.add_error_input(lambda: None)
+    poll = cp.poll
+    start = time.perf_counter()
+    for _ in range(count):
+        poll(1.0)
+    return time.perf_counter() - start
+
+
+def memory_per_engine(count: int) -> float:
+    """Bytes per idle, booted two-connector engine (its MemoryStore and identity included)."""
+    booted_station()  # warm up: schemas, module-level caches
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    stations = [booted_station() for _ in range(count)]
+    gc.collect()
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    size = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    del stations
+    return size / count
+
+
+def init_time(count: int) -> float:
+    identity = StationIdentity(vendor="Bench", model="B-2")
+    ChargePoint(identity=identity)
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        ChargePoint(identity=identity)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def subprocess_time(code: str, runs: int, bytecode: bool) -> float:
+    """Median seconds a fresh interpreter reports for ``code`` (which prints its own timing)."""
+    env = dict(os.environ)
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="ocpp-bench-")
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+        )
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    samples = [
+        float(subprocess.check_output([sys.executable, "-c", code], cwd=ROOT, env=env))
+        for _ in range(runs)
+    ]
+    return statistics.median(samples)
+
+
+IMPORT = "import time; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
+FIRST_INIT = (
+    "import time; from ocpp_core import ChargePoint, StationIdentity; t = time.perf_counter(); "
+    "cp = ChargePoint(identity=StationIdentity(vendor='V', model='M'), message_ids=lambda: 'b'); "
+    "cp.connected(0.0); cp.poll(0.0); "
+    'cp.receive(\'[3,"b",{"status":"Accepted","currentTime":"2024-01-01T00:00:00Z",'
+    "\"interval\":300}]', 0.0); assert cp.registration == 'Accepted'; "
+    "print(time.perf_counter() - t)"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer iterations (CI smoke run)")
+    args = parser.parse_args()
+    scale = 10 if args.quick else 1
+    runs = 3 if args.quick else 9
+
+    rows = []
+    rate = best_rate(heartbeat_round_trips, 20_000 // scale, 5)
+    rows.append(("Heartbeat round trips/s", f"{rate:,.0f}", ">= 20,000"))
+    per = 1e6 / best_rate(get_configuration_all, 5_000 // scale, 5)
+    rows.append(
+        ("GetConfiguration (all keys), request in -> reply out", f"{per:.1f} µs", "<= 250 µs")
+    )
+    per = 1e6 / best_rate(idle_polls, 200_000 // scale, 5)
+    rows.append(("Idle poll, no inputs", f"{per:.2f} µs", "<= 5 µs"))
+    per = 1e6 / best_rate(lambda n: idle_polls(n, with_inputs=True), 200_000 // scale, 5)
+    rows.append(("Idle poll, 2 connectors with 4 inputs each", f"{per:.2f} µs", "<= 5 µs"))
+    size = memory_per_engine(1000 // scale)
+    rows.append(("Memory per idle booted 2-connector engine", f"{size:,.0f} B", "<= 24 KB"))
+    rows.append(
+        (
+            "Init (ChargePoint(...), steady state)",
+            f"{init_time(1000 // scale) * 1e6:.0f} µs",
+            "<= 1 ms",
+        )
+    )
+    for stmt, label in (
+        ("import ocpp_core", "import ocpp_core"),
+        ("from ocpp_core import ChargePoint", "from ocpp_core import ChargePoint"),
+    ):
+        warm = subprocess_time(IMPORT.format(stmt=stmt), runs, bytecode=True)
+        rows.append((f"{label} (bytecode cached)", f"{warm * 1e3:.1f} ms", "<= 50 ms"))
+    cold = subprocess_time(IMPORT.format(stmt="from ocpp_core import ChargePoint"), runs, False)
+    rows.append(("from ocpp_core import ChargePoint (no bytecode)", f"{cold * 1e3:.1f} ms", "-"))
+    first = subprocess_time(FIRST_INIT, runs, bytecode=True)
+    rows.append(("First engine: init + boot frame + first reply", f"{first * 1e3:.1f} ms", "-"))
+
+    width = max(len(row[0]) for row in rows)
+    print(f"ocpp_core engine benchmark (Python {sys.version.split()[0]}, {sys.platform})")
+    for name, value, target in rows:
+        print(f"  {name:<{width}}  {value:>14}   target {target}")
+    print(json.dumps({name: value for name, value, _ in rows}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

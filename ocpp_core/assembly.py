@@ -1,0 +1,106 @@
+"""What one protocol version is made of, computed once per process and shared by all engines.
+
+An Assembly lists the block classes in construction order, the configuration KeyTable, the
+routing table (action -> block and handler) and the trigger table. It also imports the schema
+validator on first use, so ``import ocpp_core`` and creating engines do not pay for it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ocpp_core.config import KeyTable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from types import ModuleType
+
+    from ocpp_core.block import Block
+    from ocpp_core.config import KeyDef
+
+__all__ = ["Assembly", "for_version"]
+
+
+class Assembly:
+    """Static tables of one protocol version."""
+
+    __slots__ = (
+        "_positions",
+        "_validation",
+        "block_types",
+        "keys",
+        "mask",
+        "routes",
+        "supported_profiles",
+        "timeout_key",
+        "triggers",
+        "version",
+    )
+
+    def __init__(
+        self,
+        version: str,
+        block_types: tuple[type[Block], ...],
+        extra_keys: Iterable[KeyDef],
+        profiles: Mapping[str, frozenset[str]],
+        *,
+        timeout_key: str,
+        mask: Callable[[str, dict, KeyTable], dict | None],
+    ) -> None:
+        self.version = version
+        self.block_types = block_types
+        self._positions = {block_type: index for index, block_type in enumerate(block_types)}
+        self.timeout_key = timeout_key  # the key holding the default request timeout (seconds)
+        # mask(action, payload, keys): a copy of a CALL payload with write-only values hidden,
+        # or None when the payload carries none (for the frame log and error descriptions).
+        self.mask = mask
+        self.routes: dict[str, tuple[int, Callable]] = {}
+        self.triggers: dict[str, tuple[int, Callable]] = {}
+        keys: list[KeyDef] = []
+        implemented: set[str] = set()
+        for index, block_type in enumerate(block_types):
+            for action, handler in block_type.handlers.items():
+                if action in self.routes:
+                    raise ValueError(f"two blocks handle {action}")
+                self.routes[action] = (index, handler)
+            for message, sender in block_type.triggers.items():
+                self.triggers[message] = (index, sender)
+            keys.extend(block_type.keys)
+            implemented.update(block_type.sends)
+        implemented.update(self.routes)
+        keys.extend(extra_keys)
+        self.keys = KeyTable(keys)
+        # A feature profile is announced only when every one of its messages is implemented.
+        self.supported_profiles = ",".join(
+            name for name, messages in profiles.items() if messages <= implemented
+        )
+        self._validation: ModuleType | None = None
+
+    def index_of(self, block_type: type[Block]) -> int:
+        """Position of a block class in every engine's block tuple."""
+        return self._positions[block_type]
+
+    @property
+    def validation(self) -> ModuleType:
+        """The ``ocpp_core.validation`` module, imported when the first frame needs it."""
+        module = self._validation
+        if module is None:
+            from ocpp_core import validation as module
+
+            self._validation = module
+        return module
+
+
+_ASSEMBLIES: dict[str, Assembly] = {}
+
+
+def for_version(version: str) -> Assembly:
+    """The Assembly of ``version`` ("1.6"); ValueError for a version not implemented yet."""
+    assembly = _ASSEMBLIES.get(version)
+    if assembly is None:
+        if version != "1.6":
+            raise ValueError(f"OCPP version {version!r} is not implemented (supported: '1.6')")
+        from ocpp_core import v16
+
+        assembly = _ASSEMBLIES[version] = v16.assembly()
+    return assembly

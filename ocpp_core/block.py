@@ -1,0 +1,111 @@
+"""Functional blocks and their declarative routing (``@on("Reset")``, ``@trigger("Heartbeat")``).
+
+A functional-block module is a Block subclass. Its methods marked ``@on(action)`` answer incoming
+CALLs; methods marked ``@trigger(message)`` send a message on TriggerMessage's request. The marks
+are collected once per class (``__init_subclass__``), so routing tables live on the classes and
+no engine carries a copy.
+
+Handler contract: ``handler(self, payload, now) -> response payload``. The payload has already
+passed the request schema. To answer with a CALLERROR instead, raise CallRefused; any other
+exception becomes an InternalError (logged with its traceback).
+
+Trigger contract: ``trigger(self, connector_id, now) -> "Accepted" | "Rejected"``; it queues the
+message(s) itself (normally on ``engine.triggered``, which may send before boot is accepted).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import ClassVar
+
+    from ocpp_core.config import KeyDef
+    from ocpp_core.engine import Engine
+
+__all__ = ["Block", "CallRefused", "on", "trigger"]
+
+
+def on(action: str) -> Callable[[Callable], Callable]:
+    """Mark a Block method as the handler of incoming CALLs of ``action``."""
+
+    def mark(method: Callable) -> Callable:
+        method._ocpp_action = action  # type: ignore[attr-defined]
+        return method
+
+    return mark
+
+
+def trigger(message: str) -> Callable[[Callable], Callable]:
+    """Mark a Block method as the sender of ``message`` for TriggerMessage."""
+
+    def mark(method: Callable) -> Callable:
+        method._ocpp_trigger = message  # type: ignore[attr-defined]
+        return method
+
+    return mark
+
+
+class CallRefused(Exception):
+    """Raised by a handler to answer with a CALLERROR.
+
+    Give ``kind`` (a validation kind: "format", "type", "property", "occurrence") to get the code
+    spelled as the protocol version spells it, or ``code`` for any other OCPP-J error code.
+    """
+
+    def __init__(
+        self,
+        description: str = "",
+        *,
+        kind: str | None = None,
+        code: str | None = None,
+        details: dict | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.description = description
+        self.kind = kind
+        self.code = code
+        self.details = details
+
+
+class Block:
+    """Base of a functional block: one instance per engine, routing shared per class."""
+
+    __slots__ = ("engine",)
+
+    handlers: ClassVar[dict[str, Callable]] = {}
+    triggers: ClassVar[dict[str, Callable]] = {}
+    keys: ClassVar[tuple[KeyDef, ...]] = ()  # configuration keys this block owns
+    sends: ClassVar[tuple[str, ...]] = ()  # CP-initiated actions it implements
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        handlers: dict[str, Callable] = {}
+        triggers: dict[str, Callable] = {}
+        for klass in reversed(cls.__mro__):
+            for attribute in vars(klass).values():
+                action = getattr(attribute, "_ocpp_action", None)
+                if action is not None:
+                    handlers[action] = attribute
+                message = getattr(attribute, "_ocpp_trigger", None)
+                if message is not None:
+                    triggers[message] = attribute
+        cls.handlers = handlers
+        cls.triggers = triggers
+
+    def tick(self, now: float) -> None:
+        """Sample inputs and advance timers; called on every poll, if a block overrides it."""
+
+    def connected(self, now: float) -> None:
+        """The transport opened."""
+
+    def disconnected(self, now: float) -> None:
+        """The transport closed."""
+
+    def timer(self, now: float) -> float | None:
+        """When tick() next has work of its own (for next_wakeup), if a block overrides it."""
+        return None

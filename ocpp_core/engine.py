@@ -1,0 +1,342 @@
+"""The wiring every functional block sees: configuration, clock, store, outbox, peers, events.
+
+The Engine turns received text into handler calls and replies, and collects outgoing frames from
+the outbox. It is version-neutral; what a version consists of comes from its Assembly.
+
+Life of an incoming CALL: ``receive`` -> ``rpc.parse`` -> registration gate (no reply while the
+BootNotification is Rejected, OCPP 1.6 §4.2) -> duplicate id check -> route lookup (no request
+schema: NotImplemented; schema but no handler: NotSupported) -> request schema (violation: the
+version's code for its kind) -> handler (CallRefused: its code; any other exception:
+InternalError) -> the reply is queued and leaves at the next ``poll``, before any new CALL.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ocpp_core import rpc
+from ocpp_core.block import Block, CallRefused
+from ocpp_core.config import Configuration
+from ocpp_core.connector import ConnectorIO
+from ocpp_core.events import FrameLogged
+from ocpp_core.log import logger
+from ocpp_core.outbox import (
+    ERROR,
+    INVALID,
+    PRIORITY_CALLS,
+    PRIORITY_TRIGGERED,
+    SEND_PRE_BOOT,
+    CallFailure,
+    Outbox,
+    RequestQueue,
+    RequestSource,
+)
+from ocpp_core.sessions import NO_RESERVATIONS, NO_SESSIONS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from ocpp_core.assembly import Assembly
+    from ocpp_core.clock import Clock
+    from ocpp_core.identity import StationIdentity
+    from ocpp_core.sessions import ReservationView, SessionView
+    from ocpp_core.store import Store
+
+__all__ = ["Engine"]
+
+_WITHHELD = "<frame withheld from the log: it may carry a write-only configuration value>"
+
+
+class Engine:
+    """One charge point's protocol state (see ChargePoint for the public face)."""
+
+    __slots__ = (
+        "_subscribers",
+        "_tickers",
+        "_timers",
+        "accepting_calls",
+        "assembly",
+        "blocks",
+        "clock",
+        "config",
+        "connected",
+        "connectors",
+        "identity",
+        "max_frame_bytes",
+        "outbox",
+        "queue",
+        "reservations",
+        "reset_handler",
+        "sessions",
+        "store",
+        "triggered",
+        "version",
+    )
+
+    def __init__(
+        self,
+        assembly: Assembly,
+        *,
+        identity: StationIdentity,
+        connectors: int,
+        store: Store,
+        clock: Clock,
+        new_id: Callable[[], str],
+        max_frame_bytes: int,
+        reset_handler: Callable[[str], bool | None] | None,
+        config_defaults: Mapping[str, str] | None = None,
+    ) -> None:
+        self.assembly = assembly
+        self.version = assembly.version
+        self.identity = identity
+        self.store = store
+        self.clock = clock
+        self.max_frame_bytes = max_frame_bytes
+        self.reset_handler = reset_handler
+        self.connectors = tuple(ConnectorIO() for _ in range(connectors + 1))
+        self.sessions: SessionView = NO_SESSIONS
+        self.reservations: ReservationView = NO_RESERVATIONS
+        self.connected = False
+        self.accepting_calls = True
+        self._subscribers: tuple[Callable[[object], None], ...] = ()
+        self.config = Configuration(assembly.keys, store, self, config_defaults)
+        self.triggered = RequestQueue(PRIORITY_TRIGGERED, clearance=SEND_PRE_BOOT)
+        self.queue = RequestQueue(PRIORITY_CALLS)
+        self.blocks: tuple[Block, ...] = ()
+        for block_type in assembly.block_types:
+            self.blocks += (block_type(self),)
+        sources = [self.triggered, self.queue]
+        sources.extend(block for block in self.blocks if isinstance(block, RequestSource))
+        self.outbox = Outbox(sources, new_id, self._message_timeout)
+        # Only blocks that override tick/timer cost anything on the idle poll.
+        self._tickers = tuple(b.tick for b in self.blocks if type(b).tick is not Block.tick)
+        self._timers = tuple(b.timer for b in self.blocks if type(b).timer is not Block.timer)
+
+    # ------------------------------------------------------------------ wiring for blocks
+
+    def block(self, block_type: type[Block]) -> Block:
+        """The instance of a block class (blocks constructed earlier only, during construction)."""
+        return self.blocks[self.assembly.index_of(block_type)]
+
+    def emit(self, event: object) -> None:
+        """Hand an event to every subscriber; a raising subscriber is logged and skipped."""
+        for subscriber in self._subscribers:
+            try:
+                subscriber(event)
+            except Exception:
+                logger().exception("event subscriber failed on %s", type(event).__name__)
+
+    @property
+    def watched(self) -> bool:
+        """Whether anyone subscribed (events are built only then)."""
+        return bool(self._subscribers)
+
+    def subscribe(self, subscriber: Callable[[object], None]) -> Callable[[], None]:
+        """Add an event subscriber; returns the function that removes it."""
+        self._subscribers = (*self._subscribers, subscriber)
+
+        def unsubscribe() -> None:
+            self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
+
+        return unsubscribe
+
+    def _message_timeout(self) -> float:
+        return self.config.get(self.assembly.timeout_key)
+
+    # ------------------------------------------------------------------ transport events
+
+    def on_connected(self, now: float) -> None:
+        """The transport is open: sending may start."""
+        self.connected = True
+        for block in self.blocks:
+            block.connected(now)
+
+    def on_disconnected(self, now: float) -> None:
+        """The transport closed: stop sending, settle the outstanding CALL (see outbox)."""
+        self.connected = False
+        self.outbox.connection_lost(now)
+        for block in self.blocks:
+            block.disconnected(now)
+
+    # ------------------------------------------------------------------ sending
+
+    def poll(self, now: float) -> list[str]:
+        """Run the blocks' timers and inputs, then collect the frames to send."""
+        for tick in self._tickers:
+            tick(now)
+        if not self.connected:
+            return []
+        return self.outbox.poll(now, self._log_out if self._subscribers else None)
+
+    def next_wakeup(self, now: float) -> float | None:
+        """The earliest time a poll has something to do, or None (only after external input)."""
+        earliest = self.outbox.wakeup(now) if self.connected else None
+        for timer in self._timers:
+            at = timer(now)
+            if at is not None and (earliest is None or at < earliest):
+                earliest = at
+        return earliest
+
+    def _log_out(self, text: str, action: str | None, now: float) -> None:
+        self.emit(FrameLogged("out", text, action, now))
+
+    # ------------------------------------------------------------------ receiving
+
+    def receive(self, text: str, now: float) -> None:
+        """Process one received text frame."""
+        frame = rpc.parse(text, self.max_frame_bytes)
+        if self._subscribers:
+            self._log_in(text, frame, now)
+        if not self.connected:
+            logger().warning("frame received while disconnected; ignored")
+            return
+        kind = type(frame)
+        if kind is rpc.Call:
+            self._on_call(frame, now)
+        elif kind is rpc.CallResult:
+            self._on_result(frame, now)
+        elif kind is rpc.CallError:
+            self._on_error(frame, now)
+        else:
+            self._on_malformed(frame, now)
+
+    def _on_call(self, call: rpc.Call, now: float) -> None:
+        message_id, action, payload = call.message_id, call.action, call.payload
+        if not self.accepting_calls:
+            logger().warning("%s %s ignored: BootNotification was Rejected", action, message_id)
+            return
+        if self.outbox.reply_pending(message_id):
+            self._refuse(message_id, action, "GenericError", "Duplicate message id")
+            return
+        version = self.version
+        validation = self.assembly.validation
+        route = self.assembly.routes.get(action)
+        if route is None:
+            if action in validation.actions(version):
+                self._refuse(message_id, action, "NotSupported", f"{action} is not supported")
+            else:
+                self._refuse(message_id, action, "NotImplemented", "Unknown action")
+            return
+        schema = validation.request_schema_name(version, action)
+        violation = validation.validate(version, schema, payload)
+        if violation is not None:
+            secret = self.assembly.mask(action, payload, self.assembly.keys) is not None
+            logger().info(
+                "%s %s refused: %s at %r", action, message_id, violation.kind, violation.path
+            )
+            detail = "invalid value" if secret else violation.message
+            self._refuse(
+                message_id,
+                action,
+                validation.error_code(version, violation.kind),
+                f"{violation.path or '/'}: {detail}",
+            )
+            return
+        index, handler = route
+        try:
+            response = handler(self.blocks[index], payload, now)
+        except CallRefused as refusal:
+            code = refusal.code or validation.error_code(version, refusal.kind)
+            self._refuse(message_id, action, code, refusal.description, refusal.details)
+        except Exception:
+            logger().exception("handler of %s %s failed", action, message_id)
+            self._refuse(message_id, action, "InternalError", "Handler failed")
+        else:
+            self.outbox.reply(message_id, action, rpc.result_text(message_id, response))
+
+    def _refuse(
+        self,
+        message_id: str,
+        action: str | None,
+        code: str,
+        description: str,
+        details: dict | None = None,
+    ) -> None:
+        self.outbox.reply(
+            message_id, action, rpc.error_text(message_id, code, description, details)
+        )
+
+    def _on_result(self, result: rpc.CallResult, now: float) -> None:
+        request = self.outbox.match(result.message_id)
+        if request is None:
+            logger().warning(
+                "CALLRESULT %s answers no outstanding CALL; dropped", result.message_id
+            )
+            return
+        version = self.version
+        validation = self.assembly.validation
+        schema = validation.response_schema_name(version, request.action)
+        violation = validation.validate(version, schema, result.payload)
+        if violation is not None:
+            logger().warning(
+                "%s response %s invalid: %s at %r",
+                request.action,
+                result.message_id,
+                violation.kind,
+                violation.path,
+            )
+            description = f"{violation.path or '/'}: {violation.message}"
+            request.fail(CallFailure(INVALID, description=description), now)
+            return
+        request.succeed(result.payload, now)
+
+    def _on_error(self, error: rpc.CallError, now: float) -> None:
+        request = self.outbox.match(error.message_id)
+        if request is None:
+            logger().warning("CALLERROR %s answers no outstanding CALL; dropped", error.message_id)
+            return
+        logger().warning(
+            "%s %s refused by the CSMS: %s", request.action, error.message_id, error.code
+        )
+        request.fail(CallFailure(ERROR, error.code, error.description), now)
+
+    def _on_malformed(self, frame: rpc.Malformed, now: float) -> None:
+        message_id, message_type = frame.message_id, frame.message_type
+        if message_id is None:
+            logger().warning("malformed frame ignored: %s", frame.reason)
+            return
+        if message_type == rpc.CALL:
+            if not self.accepting_calls:
+                logger().warning("malformed CALL ignored: BootNotification was Rejected")
+                return
+            logger().warning("malformed CALL %s refused: %s", message_id, frame.reason)
+            if frame.too_large:
+                details = {"limit": self.max_frame_bytes}
+                self._refuse(message_id, None, "GenericError", frame.reason, details)
+            else:
+                code = self.assembly.validation.error_code(self.version, "format")
+                self._refuse(message_id, None, code, frame.reason)
+            return
+        request = self.outbox.match(message_id)
+        if request is None:
+            logger().warning("malformed response %s ignored: %s", message_id, frame.reason)
+            return
+        logger().warning("%s response %s malformed: %s", request.action, message_id, frame.reason)
+        request.fail(CallFailure(INVALID, description=frame.reason), now)
+
+    def _log_in(self, text: str, frame: rpc.Frame, now: float) -> None:
+        kind = type(frame)
+        action = None
+        shown = text
+        if kind is rpc.Call:
+            action = frame.action
+            masked = self.assembly.mask(action, frame.payload, self.assembly.keys)
+            if masked is not None:
+                shown = rpc.call_text(frame.message_id, action, masked)
+        elif kind is rpc.Malformed:
+            if not isinstance(text, str):
+                shown = "<not a text frame>"
+            elif self._may_reveal(text):
+                shown = _WITHHELD
+        else:
+            outstanding = self.outbox.outstanding
+            if outstanding is not None and outstanding.message_id == frame.message_id:
+                action = outstanding.action
+        self.emit(FrameLogged("in", shown, action, now))
+
+    def _may_reveal(self, text: str) -> bool:
+        """Whether undecodable text might hold a write-only value (names it, or hides names)."""
+        lowered = text.lower()
+        if "\\u" in lowered:
+            return True
+        return any(key.name.lower() in lowered for key in self.assembly.keys.secrets)

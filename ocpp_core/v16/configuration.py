@@ -1,0 +1,70 @@
+"""GetConfiguration and ChangeConfiguration (OCPP 1.6 §5.3, §5.8, §9).
+
+GetConfiguration without keys lists every readable key. With keys, it answers each recognised one
+and lists the others under ``unknownKey``; a write-only key (AuthorizationKey) counts as unknown
+there, since its value must never be read back. Asking for more than GetConfigurationMaxKeys keys
+is an OccurenceConstraintViolation: §5.8 lets the station limit the number of requested keys, and
+the request's key list then breaks that occurrence limit. The limit is set above the number of
+declared keys, so a CSMS that asks for every key by name is still answered.
+
+ChangeConfiguration follows §5.3 and §9: unknown key -> NotSupported; read-only -> Rejected;
+unparsable or out-of-range value -> Rejected (the old value stays); a key whose change needs a
+reboot -> RebootRequired; else Accepted. The new value is persisted before the answer is sent.
+"""
+
+from __future__ import annotations
+
+from ocpp_core.block import Block, CallRefused, on
+from ocpp_core.config import KeyDeclarer, R
+
+__all__ = ["GET_CONFIGURATION_MAX_KEYS", "ConfigurationBlock"]
+
+GET_CONFIGURATION_MAX_KEYS = 64
+
+_keys = KeyDeclarer(__name__)
+_keys.integer("GetConfigurationMaxKeys", GET_CONFIGURATION_MAX_KEYS, access=R)
+_keys.csl(
+    "SupportedFeatureProfiles",
+    "",
+    access=R,
+    compute=lambda engine: engine.assembly.supported_profiles,
+)
+
+
+class ConfigurationBlock(Block):
+    """The CSMS's view of the configuration registry."""
+
+    __slots__ = ()
+
+    keys = tuple(_keys.keys)
+
+    @on("GetConfiguration")
+    def get_configuration(self, payload: dict, now: float) -> dict:
+        config = self.engine.config
+        requested = payload.get("key")
+        if not requested:
+            return {"configurationKey": list(config.entries(config.table.readable))}
+        limit = config.get("GetConfigurationMaxKeys")
+        if len(requested) > limit:
+            raise CallRefused(
+                f"More than GetConfigurationMaxKeys ({limit}) keys requested",
+                kind="occurrence",
+                details={"GetConfigurationMaxKeys": limit},
+            )
+        found = {}
+        unknown: list[str] = []
+        for name in requested:
+            key = config.table.find(name)
+            if key is None or key.secret:
+                if name not in unknown:
+                    unknown.append(name)
+            else:
+                found.setdefault(key.name, key)
+        response: dict = {"configurationKey": list(config.entries(found.values()))}
+        if unknown:
+            response["unknownKey"] = unknown
+        return response
+
+    @on("ChangeConfiguration")
+    def change_configuration(self, payload: dict, now: float) -> dict:
+        return {"status": self.engine.config.change(payload["key"], payload["value"])}

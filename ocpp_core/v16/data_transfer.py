@@ -1,0 +1,102 @@
+"""DataTransfer in both directions (OCPP 1.6 §4.3, §5.6).
+
+Incoming: the station registers handlers by vendorId and optionally messageId (both CiString,
+matched ignoring case). Unknown vendorId -> UnknownVendorId (without data); known vendor but no
+handler for the messageId and no vendor-wide handler -> UnknownMessageId. A handler returns a
+status string or a ``(status, data)`` pair; anything else is an InternalError.
+
+Outgoing: ``send`` queues a DataTransfer.req (sent once the BootNotification is Accepted) and
+reports the outcome to a callback as a DataTransferResult.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+from ocpp_core.block import Block, on
+from ocpp_core.outbox import CallFailure, Request
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["DataTransferBlock", "DataTransferResult"]
+
+_STATUSES = frozenset({"Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"})
+
+
+class DataTransferResult(NamedTuple):
+    """The outcome of a DataTransfer we sent: the CSMS's status and data, or why there is none."""
+
+    status: str | None
+    data: str | None = None
+    failure: CallFailure | None = None
+
+
+class DataTransferBlock(Block):
+    """Vendor handlers for incoming DataTransfer and the sender of outgoing ones."""
+
+    __slots__ = ("_vendors",)
+
+    sends = ("DataTransfer",)
+
+    def __init__(self, engine: object) -> None:
+        super().__init__(engine)
+        self._vendors: dict[str, dict[str | None, Callable]] | None = None
+
+    def register(self, vendor_id: str, handler: Callable, message_id: str | None = None) -> None:
+        """Handle DataTransfer for ``vendor_id`` (and ``message_id``; None: any message)."""
+        if self._vendors is None:
+            self._vendors = {}
+        by_message = self._vendors.setdefault(vendor_id.lower(), {})
+        by_message[None if message_id is None else message_id.lower()] = handler
+
+    @on("DataTransfer")
+    def data_transfer(self, payload: dict, now: float) -> dict:
+        handlers = (self._vendors or {}).get(payload["vendorId"].lower())
+        if handlers is None:
+            return {"status": "UnknownVendorId"}
+        message_id = payload.get("messageId")
+        handler = handlers.get(message_id.lower()) if message_id is not None else None
+        if handler is None:
+            handler = handlers.get(None)
+        if handler is None:
+            return {"status": "UnknownMessageId"}
+        outcome = handler(message_id, payload.get("data"))
+        status, data = (outcome, None) if isinstance(outcome, str) else outcome
+        if status not in _STATUSES or not (data is None or isinstance(data, str)):
+            raise TypeError("a DataTransfer handler must return a status or (status, data)")
+        response = {"status": status}
+        if data is not None and status != "UnknownVendorId":
+            response["data"] = data
+        return response
+
+    def send(
+        self,
+        vendor_id: str,
+        message_id: str | None,
+        data: str | None,
+        callback: Callable[[DataTransferResult], None] | None,
+        now: float,
+    ) -> None:
+        """Queue a DataTransfer.req; ValueError for fields the schema would refuse."""
+        if not isinstance(vendor_id, str) or len(vendor_id) > 255:
+            raise ValueError("vendor_id must be a string of at most 255 characters")
+        payload = {"vendorId": vendor_id}
+        if message_id is not None:
+            if not isinstance(message_id, str) or len(message_id) > 50:
+                raise ValueError("message_id must be a string of at most 50 characters")
+            payload["messageId"] = message_id
+        if data is not None:
+            if not isinstance(data, str):
+                raise ValueError("data must be a string")
+            payload["data"] = data
+
+        def answered(response: dict, now: float) -> None:
+            if callback is not None:
+                callback(DataTransferResult(response["status"], response.get("data")))
+
+        def failed(failure: CallFailure, now: float) -> None:
+            if callback is not None:
+                callback(DataTransferResult(None, None, failure))
+
+        self.engine.queue.push(Request("DataTransfer", payload, answered, failed), now)

@@ -1,0 +1,94 @@
+"""Reset (OCPP 1.6 §5.14, errata 3.36): the station reboots through a hook it provides.
+
+Without a reset hook the answer is Rejected (the engine cannot reboot anything itself). With one,
+Accepted; running transactions are stopped (reason SoftReset/HardReset, through the transaction
+view) and RESET_GRACE seconds later, so that the Reset.conf has left, the hook runs with "Soft"
+or "Hard" (and a ResetRequested event is emitted). A soft reset first waits, up to SETTLE_LIMIT
+seconds, until the transaction messages are delivered; a hard one does not ("not required to
+gracefully stop ongoing transactions"). Rebooting means discarding this engine and creating a new
+one on the same Store.
+
+A hook that returns False reports a failed reset: it is retried every RESET_RETRY seconds,
+ResetRetries times (§9.1.22), then a StatusNotification for connector 0 reports ResetFailure.
+"""
+
+from __future__ import annotations
+
+from ocpp_core.block import Block, on
+from ocpp_core.config import KeyDeclarer
+from ocpp_core.connector import ErrorRecord
+from ocpp_core.events import ResetRequested
+from ocpp_core.log import logger
+from ocpp_core.v16.status import StatusBlock
+
+__all__ = ["RESET_GRACE", "RESET_RETRY", "SETTLE_LIMIT", "ResetBlock"]
+
+RESET_GRACE = 2.0  # seconds between accepting a Reset and running the hook
+RESET_RETRY = 10.0  # seconds between attempts after a failed reset (MicroOcpp: 10 s)
+SETTLE_LIMIT = 60.0  # seconds a soft reset waits at most for transaction messages
+
+_keys = KeyDeclarer(__name__)
+_keys.integer("ResetRetries", 2)
+
+
+class ResetBlock(Block):
+    """A pending reset and its attempts."""
+
+    __slots__ = ("_attempts", "_due", "_give_up_waiting", "_kind")
+
+    keys = tuple(_keys.keys)
+
+    def __init__(self, engine: object) -> None:
+        super().__init__(engine)
+        self._kind: str | None = None
+        self._due = 0.0
+        self._give_up_waiting = 0.0
+        self._attempts = 0
+
+    @on("Reset")
+    def reset(self, payload: dict, now: float) -> dict:
+        engine = self.engine
+        if engine.reset_handler is None:
+            return {"status": "Rejected"}
+        kind = payload["type"]
+        if self._kind is None or kind == "Hard":
+            self._kind = kind
+            self._due = now + RESET_GRACE
+            self._give_up_waiting = now + SETTLE_LIMIT
+            self._attempts = 0
+            engine.sessions.stop_all(f"{kind}Reset", now)
+        return {"status": "Accepted"}
+
+    def tick(self, now: float) -> None:
+        if self._kind is None or now < self._due:
+            return
+        if (
+            self._kind == "Soft"
+            and now < self._give_up_waiting
+            and not self.engine.sessions.settled()
+        ):
+            return
+        self._execute(now)
+
+    def timer(self, now: float) -> float | None:
+        return None if self._kind is None else max(now, self._due)
+
+    def _execute(self, now: float) -> None:
+        engine, kind = self.engine, self._kind
+        if engine.watched:
+            engine.emit(ResetRequested(kind))
+        try:
+            succeeded = engine.reset_handler(kind) is not False
+        except Exception:
+            logger().exception("reset hook failed")
+            succeeded = False
+        if succeeded:
+            self._kind = None
+            return
+        self._attempts += 1
+        if self._attempts > engine.config.get("ResetRetries"):
+            logger().warning("%s reset failed %d times; giving up", kind, self._attempts)
+            self._kind = None
+            engine.block(StatusBlock).notify(0, ErrorRecord("ResetFailure", faulted=False), now)
+            return
+        self._due = now + RESET_RETRY

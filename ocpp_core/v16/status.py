@@ -1,0 +1,326 @@
+"""Connector status (OCPP 1.6 §4.9, §7.6, §7.7) and StatusNotification.
+
+The status of every connector is derived on each poll from the hardware inputs, the availability
+flags and the transaction/reservation views (MicroOcpp §4.7):
+
+* connector 0: Faulted (a faulted error on connector 0) > Unavailable (inoperative and no
+  transaction running anywhere) > Available;
+* connector n: Faulted > Unavailable (inoperative, unless a transaction runs) > with a running
+  transaction: SuspendedEV when unplugged (the transaction continues), SuspendedEVSE when OCPP
+  does not permit charging or the EVSE offers no energy (it takes precedence over SuspendedEV),
+  SuspendedEV when the EV asks for none, else Charging > Reserved > Available when nothing
+  occupies it (no plug, no occupancy, no session being prepared) > Finishing after a transaction
+  (or while the transaction view says so) > Preparing.
+
+Errors come from the connector's error inputs: the first faulted one wins, else the first warning.
+A warning (ErrorRecord.faulted False, or EVCommunicationError, which §7.6 says "should go to the
+SuspendedEVSE state" rather than Faulted) is reported in errorCode while the status stays; a
+charging connector with EVCommunicationError is SuspendedEVSE, and the code is reported only
+with the statuses §4.9 allows it (Preparing, SuspendedEV, SuspendedEVSE, Finishing).
+
+Reporting: a StatusNotification is due when (status, error) differs from the last one sent and
+has been stable for MinimumStatusDuration seconds; it carries the time of the transition. The
+block is a request source, so changes made while offline coalesce into the current status once
+the connection is back (§4.9 rules 1-3). After the BootNotification is Accepted every connector
+0..N is reported (errata 3.22). A notification that the CSMS refuses or does not answer counts as
+sent (so a CSMS that rejects it is not flooded); one lost to a disconnect is sent again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ocpp_core.block import Block, trigger
+from ocpp_core.clock import format_datetime
+from ocpp_core.config import KeyDeclarer, R
+from ocpp_core.connector import ERROR_CODES, ErrorRecord
+from ocpp_core.events import StatusChanged
+from ocpp_core.outbox import PRIORITY_STATUS, Request, RequestSource
+from ocpp_core.sessions import NO_RESERVATIONS, NO_SESSIONS
+from ocpp_core.v16.availability import AvailabilityBlock
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ocpp_core.connector import ConnectorIO
+    from ocpp_core.sessions import ReservationView, SessionView
+
+__all__ = [
+    "AVAILABLE",
+    "CHARGING",
+    "FAULTED",
+    "FINISHING",
+    "PREPARING",
+    "RESERVED",
+    "SUSPENDED_EV",
+    "SUSPENDED_EVSE",
+    "UNAVAILABLE",
+    "StatusBlock",
+]
+
+AVAILABLE = "Available"
+PREPARING = "Preparing"
+CHARGING = "Charging"
+SUSPENDED_EVSE = "SuspendedEVSE"
+SUSPENDED_EV = "SuspendedEV"
+FINISHING = "Finishing"
+RESERVED = "Reserved"
+UNAVAILABLE = "Unavailable"
+FAULTED = "Faulted"
+
+NO_ERROR = "NoError"
+EV_COMMUNICATION_ERROR = "EVCommunicationError"
+_AFTER_TRANSACTION = frozenset({CHARGING, SUSPENDED_EV, SUSPENDED_EVSE, FINISHING})
+_EV_COMMUNICATION_STATUSES = frozenset({PREPARING, SUSPENDED_EV, SUSPENDED_EVSE, FINISHING})
+# Records for plain error codes, made once: an erroring input costs no allocation per poll.
+_CODE_RECORDS = {
+    code: ErrorRecord(code, faulted=code != EV_COMMUNICATION_ERROR) for code in ERROR_CODES
+}
+
+_keys = KeyDeclarer(__name__)
+_keys.integer("MinimumStatusDuration", 0)
+_keys.integer("NumberOfConnectors", 0, access=R, compute=lambda engine: len(engine.connectors) - 1)
+
+
+class _Reporting:
+    """Status of one connector as derived, as last sent, and as last confirmed by the CSMS."""
+
+    __slots__ = ("acked", "error", "reported", "since", "status")
+
+    def __init__(self) -> None:
+        self.status: str | None = None
+        self.error: ErrorRecord | None = None
+        self.since = 0.0  # monotonic time of the latest change
+        self.reported: tuple[str, ErrorRecord | None] | None = None
+        self.acked: tuple[str, ErrorRecord | None] | None = None
+
+    def pending(self) -> bool:
+        reported = self.reported
+        return reported is None or reported[0] != self.status or reported[1] != self.error
+
+
+class StatusBlock(Block, RequestSource):
+    """Derives connector statuses and reports them with StatusNotification."""
+
+    __slots__ = ("_availability", "_maybe_pending", "_states")
+
+    priority = PRIORITY_STATUS
+    keys = tuple(_keys.keys)
+    sends = ("StatusNotification",)
+
+    def __init__(self, engine: object) -> None:
+        super().__init__(engine)
+        self._availability: AvailabilityBlock = self.engine.block(AvailabilityBlock)
+        self._states = tuple(_Reporting() for _ in self.engine.connectors)
+        # False once a scan found nothing to report: the idle poll then skips the scan.
+        self._maybe_pending = True
+
+    # ------------------------------------------------------------------ derivation
+
+    def status_of(self, connector: int, now: float) -> str:
+        """The current status of a connector."""
+        self.tick(now)
+        return self._states[connector].status
+
+    def tick(self, now: float) -> None:
+        engine = self.engine
+        connectors = engine.connectors
+        operative = self._availability.operative
+        # The default views never report anything: skip their calls on the idle path.
+        sessions = None if engine.sessions is NO_SESSIONS else engine.sessions
+        reservations = None if engine.reservations is NO_RESERVATIONS else engine.reservations
+        for connector, state in enumerate(self._states):
+            io = connectors[connector]
+            error = _read_errors(io.errors) if io.errors else None
+            if error is not None and error.faulted:
+                status = FAULTED
+            elif connector == 0:
+                status = self._charge_point_status(operative[0], sessions)
+            else:
+                status = _connector_status(
+                    connector, io, operative[connector], state.status, sessions, reservations
+                )
+            if error is not None and error.code == EV_COMMUNICATION_ERROR:
+                if status == CHARGING:
+                    status = SUSPENDED_EVSE
+                elif status not in _EV_COMMUNICATION_STATUSES:
+                    error = None
+            if status != state.status or error != state.error:
+                state.status, state.error, state.since = status, error, now
+                self._maybe_pending = True
+                if engine.watched:
+                    code = NO_ERROR if error is None else error.code
+                    engine.emit(StatusChanged(connector, status, code))
+
+    def _charge_point_status(self, operative: bool, sessions: SessionView | None) -> str:
+        """Connector 0: a whole-station change waits for every transaction (Scheduled)."""
+        if operative:
+            return AVAILABLE
+        if sessions is not None:
+            running = sessions.transaction_running
+            if any(running(c) for c in range(1, len(self._states))):
+                return AVAILABLE
+        return UNAVAILABLE
+
+    # ------------------------------------------------------------------ reporting
+
+    def take(self, now: float) -> Request | None:
+        if not self._maybe_pending:
+            return None
+        minimum = self.engine.config.get("MinimumStatusDuration")
+        chosen = None
+        waiting = False
+        for connector, state in enumerate(self._states):
+            if state.status is None or not state.pending():
+                continue
+            if now - state.since < minimum:
+                waiting = True
+            elif chosen is None or state.since < self._states[chosen].since:
+                chosen = connector
+        if chosen is None:
+            self._maybe_pending = waiting
+            return None
+        return self._request(chosen)
+
+    def wakeup(self, now: float) -> float | None:
+        minimum = self.engine.config.get("MinimumStatusDuration")
+        earliest = None
+        for state in self._states:
+            if state.status is not None and state.pending():
+                at = max(now, state.since + minimum)
+                if earliest is None or at < earliest:
+                    earliest = at
+        return earliest
+
+    def give_back(self, request: Request, now: float) -> None:
+        state = self._states[request.payload["connectorId"]]
+        state.reported = state.acked  # lost with the connection: report the current status again
+        self._maybe_pending = True
+
+    def _request(self, connector: int) -> Request:
+        state = self._states[connector]
+        sent = state.reported = (state.status, state.error)
+        error = state.error
+        payload: dict = {
+            "connectorId": connector,
+            "errorCode": NO_ERROR if error is None else error.code,
+            "status": state.status,
+        }
+        clock = self.engine.clock
+        if clock.is_synced:
+            payload["timestamp"] = format_datetime(clock.wall(state.since))
+        if error is not None:
+            if error.info:
+                payload["info"] = error.info[:50]
+            if error.vendor_id:
+                payload["vendorId"] = error.vendor_id[:255]
+            if error.vendor_error_code:
+                payload["vendorErrorCode"] = error.vendor_error_code[:50]
+
+        def confirmed(response: dict, now: float) -> None:
+            state.acked = sent
+
+        return Request("StatusNotification", payload, confirmed)
+
+    @trigger("StatusNotification")
+    def send_triggered(self, connector_id: int | None, now: float) -> str:
+        """TriggerMessage(StatusNotification): current status of one connector, or of all."""
+        count = len(self._states)
+        if connector_id is None:
+            targets = range(count)
+        elif 0 <= connector_id < count:
+            targets = (connector_id,)
+        else:
+            return "Rejected"
+        self.tick(now)
+        for connector in targets:
+            self.engine.triggered.push(self._request(connector), now)
+        return "Accepted"
+
+    def notify(self, connector: int, error: ErrorRecord, now: float) -> None:
+        """Report a one-off error (e.g. ResetFailure) with the connector's current status."""
+        self.tick(now)
+        state = self._states[connector]
+        payload = {"connectorId": connector, "errorCode": error.code, "status": state.status}
+        clock = self.engine.clock
+        if clock.is_synced:
+            payload["timestamp"] = format_datetime(clock.wall(now))
+        if error.info:
+            payload["info"] = error.info[:50]
+        self.engine.queue.push(Request("StatusNotification", payload), now)
+
+
+def _connector_status(
+    connector: int,
+    io: ConnectorIO,
+    operative: bool,
+    previous: str | None,
+    sessions: SessionView | None,
+    reservations: ReservationView | None,
+) -> str:
+    """Status of connector 1..N short of Faulted (None views: no transaction, no reservation)."""
+    running = sessions is not None and sessions.transaction_running(connector)
+    if not running and not operative:
+        return UNAVAILABLE
+    plugged = io.plugged is not None and io.plugged()
+    if running:
+        if io.plugged is not None and not plugged:
+            return SUSPENDED_EV
+        if not sessions.permits_charge(connector) or _says_no(io.evse_ready):
+            return SUSPENDED_EVSE
+        if _says_no(io.ev_ready):
+            return SUSPENDED_EV
+        return CHARGING
+    if reservations is not None and reservations.reserved(connector):
+        return RESERVED
+    if not (
+        plugged
+        or (io.occupied is not None and io.occupied())
+        or (sessions is not None and sessions.preparing(connector))
+    ):
+        return AVAILABLE
+    if previous in _AFTER_TRANSACTION or (sessions is not None and sessions.finishing(connector)):
+        return FINISHING
+    return PREPARING
+
+
+def _says_no(source: Callable[[], bool] | None) -> bool:
+    """An input that is fitted and currently false (an absent input never blocks)."""
+    return source is not None and not source()
+
+
+def _read_errors(sources: tuple[Callable[[], object], ...]) -> ErrorRecord | None:
+    """The error to report: the first faulted one, else the first warning, else None."""
+    warning = None
+    for source in sources:
+        record = _as_record(source())
+        if record is None:
+            continue
+        if record.faulted:
+            return record
+        if warning is None:
+            warning = record
+    return warning
+
+
+def _as_record(value: object) -> ErrorRecord | None:
+    """Normalise what an error input returned; unknown codes become OtherError."""
+    if value is None or value == "" or value == NO_ERROR:
+        return None
+    if isinstance(value, str):
+        record = _CODE_RECORDS.get(value)
+        return (
+            record
+            if record is not None
+            else ErrorRecord("OtherError", vendor_error_code=value[:50])
+        )
+    if isinstance(value, ErrorRecord):
+        if value.code == NO_ERROR:
+            return None
+        if value.code not in ERROR_CODES:
+            vendor_code = value.vendor_error_code or value.code[:50]
+            return ErrorRecord(
+                "OtherError", value.info, value.vendor_id, vendor_code, value.faulted
+            )
+        return value
+    raise TypeError(f"error input returned {type(value).__name__}, expected str or ErrorRecord")
