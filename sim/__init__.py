@@ -1,4 +1,4 @@
-"""sim: a mocked charging station bound to ocpp_core, its WebSocket transports and a headless CLI."""
+"""sim: a mocked charging station bound to ocpp_core, its WebSocket transports and a CLI."""
 
 from ocpp_core import __version__
 
