@@ -157,6 +157,57 @@ FIRST_INIT = (
 )
 
 
+def full_sessions(count: int) -> float:
+    """Whole charging sessions on one connector, the CSMS answering at once: plug, card,
+    Authorize, StartTransaction, 5 periodic MeterValues, card, StopTransaction, unplug, with
+    StatusNotifications Preparing, Charging, Finishing, Available (12 CALLs, all journaled ones
+    written to and deleted from the MemoryStore)."""
+    cp, ids = booted_station()
+    cp.change_configuration("MeterValueSampleInterval", "10")
+    hardware = {"plugged": False, "energy": 0.0}
+    io = cp.connector(1)
+    io.plugged = lambda: hardware["plugged"]
+    io.energy_wh = lambda: hardware["energy"]
+    answers = {
+        "Authorize": '{"idTagInfo":{"status":"Accepted"}}',
+        "StartTransaction": '{"transactionId":1,"idTagInfo":{"status":"Accepted"}}',
+    }
+    poll, receive, card = cp.poll, cp.receive, cp.present_card
+    calls = 0
+    quote = '"'
+
+    def exchange(now: float) -> None:
+        nonlocal calls
+        frames = poll(now)
+        while frames:
+            for frame in frames:  # '[2,"<id>","<Action>",{...}]': one CALL per poll
+                calls += 1
+                answer = answers.get(frame.split(quote, 4)[3], "{}")
+                receive(f'[3,"{ids.n}",{answer}]', now)
+            frames = poll(now)
+
+    now = 10.0
+    start = time.perf_counter()
+    for _ in range(count):
+        hardware["plugged"] = True
+        exchange(now)
+        card(1, "BENCH", now)
+        exchange(now)
+        for _ in range(5):
+            now += 10.0
+            hardware["energy"] += 100.0
+            exchange(now)
+        card(1, "BENCH", now)
+        exchange(now)
+        hardware["plugged"] = False
+        exchange(now)
+        now += 1.0
+    elapsed = time.perf_counter() - start
+    if calls != 12 * count:
+        raise AssertionError(f"{calls} CALLs for {count} sessions, expected {12 * count}")
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer iterations (CI smoke run)")
@@ -195,6 +246,10 @@ def main() -> None:
     first = subprocess_time(FIRST_INIT, runs, bytecode=True)
     rows.append(("First engine: init + boot frame + first reply", f"{first * 1e3:.1f} ms", "-"))
 
+    rate = best_rate(full_sessions, 2_000 // scale, 5)
+    rows.append(
+        ("Full sessions/s (Authorize, Start, 5 MV, Stop, 4 SN)", f"{rate:,.0f}", ">= 1,200")
+    )
     width = max(len(row[0]) for row in rows)
     print(f"ocpp_core engine benchmark (Python {sys.version.split()[0]}, {sys.platform})")
     for name, value, target in rows:

@@ -15,6 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from backends import InProcessCsms, LoopThread
+from pagekit import AUTH_PASSWORD, ConsoleRecord
+from playwright.sync_api import ConsoleMessage, Page, expect
+
+from devtools.demo_csms import CsmsOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = Path(os.environ.get("OCPP_SIM_DIST", ROOT / "dist"))
@@ -27,6 +32,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SERVER_START_TIMEOUT = 30.0
+
+# Pyodide starts in seconds, but a loaded CI machine can stretch anything: be generous.
+expect.set_options(timeout=20_000)
 
 
 @dataclass(frozen=True)
@@ -107,3 +115,38 @@ def servers() -> Iterator[Servers]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def loop_thread() -> Iterator[LoopThread]:
+    loop = LoopThread()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(scope="session")
+def csms(loop_thread: LoopThread) -> Iterator[InProcessCsms]:
+    """Page + demo CSMS (no auth) in-process, so tests can read what the CSMS recorded."""
+    server = InProcessCsms(loop_thread, DIST)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def auth_csms(loop_thread: LoopThread) -> Iterator[InProcessCsms]:
+    """Page + demo CSMS that challenges with 401 + WWW-Authenticate: Basic."""
+    server = InProcessCsms(loop_thread, DIST, CsmsOptions(password=AUTH_PASSWORD))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def console(page: Page) -> ConsoleRecord:
+    record = ConsoleRecord([], [])
+
+    def on_console(message: ConsoleMessage) -> None:
+        record.messages.append(f"{message.type}: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: record.errors.append(str(error)))
+    return record

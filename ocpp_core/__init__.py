@@ -19,6 +19,7 @@ _EXPORTS = {
     "StationIdentity": "ocpp_core.identity",
     "ConnectorIO": "ocpp_core.connector",
     "ErrorRecord": "ocpp_core.connector",
+    "SignedReading": "ocpp_core.connector",
     "Clock": "ocpp_core.clock",
     "Store": "ocpp_core.store",
     "MemoryStore": "ocpp_core.store",
@@ -31,9 +32,22 @@ _EXPORTS = {
     "BootNotAccepted": "ocpp_core.events",
     "ResetRequested": "ocpp_core.events",
     "ConfigurationChanged": "ocpp_core.events",
+    "FirmwareProgress": "ocpp_core.events",
+    "DiagnosticsProgress": "ocpp_core.events",
+    "FirmwareSimulation": "ocpp_core.v16.firmware",
+    "DiagnosticsSimulation": "ocpp_core.v16.diagnostics",
+    "TransferHost": "ocpp_core.transfer",
+    "AuthorizationResult": "ocpp_core.events",
+    "SessionStarted": "ocpp_core.events",
+    "SessionStopped": "ocpp_core.events",
+    "SessionCancelled": "ocpp_core.events",
+    "MessageDiscarded": "ocpp_core.events",
+    "QueueLengthChanged": "ocpp_core.events",
+    "TransactionInfo": "ocpp_core.sessions",
 }
 
 __all__ = [
+    "AuthorizationResult",
     "BootAccepted",
     "BootNotAccepted",
     "CallFailure",
@@ -42,33 +56,57 @@ __all__ = [
     "ConfigurationChanged",
     "ConnectorIO",
     "DataTransferResult",
+    "DiagnosticsProgress",
+    "DiagnosticsSimulation",
     "ErrorRecord",
     "FileStore",
+    "FirmwareProgress",
+    "FirmwareSimulation",
     "FrameLogged",
     "MemoryStore",
+    "MessageDiscarded",
+    "QueueLengthChanged",
     "ResetRequested",
+    "SessionCancelled",
+    "SessionStarted",
+    "SessionStopped",
+    "SignedReading",
     "StationIdentity",
     "StatusChanged",
     "Store",
+    "TransactionInfo",
+    "TransferHost",
     "__version__",
 ]
 
 if TYPE_CHECKING:
     from ocpp_core.chargepoint import ChargePoint
     from ocpp_core.clock import Clock
-    from ocpp_core.connector import ConnectorIO, ErrorRecord
+    from ocpp_core.connector import ConnectorIO, ErrorRecord, SignedReading
     from ocpp_core.events import (
+        AuthorizationResult,
         BootAccepted,
         BootNotAccepted,
         ConfigurationChanged,
+        DiagnosticsProgress,
+        FirmwareProgress,
         FrameLogged,
+        MessageDiscarded,
+        QueueLengthChanged,
         ResetRequested,
+        SessionCancelled,
+        SessionStarted,
+        SessionStopped,
         StatusChanged,
     )
     from ocpp_core.identity import StationIdentity
     from ocpp_core.outbox import CallFailure
+    from ocpp_core.sessions import TransactionInfo
     from ocpp_core.store import FileStore, MemoryStore, Store
+    from ocpp_core.transfer import TransferHost
     from ocpp_core.v16.data_transfer import DataTransferResult
+    from ocpp_core.v16.diagnostics import DiagnosticsSimulation
+    from ocpp_core.v16.firmware import FirmwareSimulation
 
 
 def __getattr__(name: str) -> object:

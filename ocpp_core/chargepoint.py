@@ -19,18 +19,24 @@ from ocpp_core.assembly import for_version
 from ocpp_core.clock import Clock
 from ocpp_core.engine import Engine
 from ocpp_core.rpc import DEFAULT_MAX_FRAME_BYTES, new_message_id
+from ocpp_core.v16 import diagnostics, firmware
 from ocpp_core.v16.boot import BootBlock
 from ocpp_core.v16.data_transfer import DataTransferBlock
 from ocpp_core.v16.status import StatusBlock
+from ocpp_core.v16.transactions import STOP_REASONS, TransactionBlock
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from ocpp_core.connector import ConnectorIO
-    from ocpp_core.events import Event
+    from ocpp_core.events import Event, MessageDiscarded
     from ocpp_core.identity import StationIdentity
+    from ocpp_core.sessions import TransactionInfo
     from ocpp_core.store import Store
+    from ocpp_core.transfer import TransferHost
     from ocpp_core.v16.data_transfer import DataTransferResult
+    from ocpp_core.v16.diagnostics import DiagnosticsSimulation
+    from ocpp_core.v16.firmware import FirmwareSimulation
 
 __all__ = ["ChargePoint"]
 
@@ -45,6 +51,11 @@ class ChargePoint:
     application discards this ChargePoint and creates a new one); returning False reports a
     failure. Without it, Reset is Rejected. ``config_defaults`` replaces declared defaults of
     configuration keys (text as in ChangeConfiguration; never persisted, stored values win).
+    ``firmware_simulation`` / ``diagnostics_simulation`` shape simulated transfers (see
+    ``set_transfer_host``); a reboot builds a new ChargePoint, so pass them again.
+    ``resume_transactions_after_restart``: a transaction that was running when the previous
+    ChargePoint on this Store went away continues (default: it is stopped with reason PowerLoss
+    and the last known meter value).
     """
 
     __slots__ = ("_engine", "version")
@@ -61,6 +72,9 @@ class ChargePoint:
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
         reset_handler: Callable[[str], bool | None] | None = None,
         config_defaults: Mapping[str, str] | None = None,
+        firmware_simulation: FirmwareSimulation | None = None,
+        diagnostics_simulation: DiagnosticsSimulation | None = None,
+        resume_transactions_after_restart: bool = False,
     ) -> None:
         if type(connectors) is not int or not 1 <= connectors <= 99:
             raise ValueError("connectors must be an int from 1 to 99")
@@ -81,6 +95,12 @@ class ChargePoint:
             reset_handler=reset_handler,
             config_defaults=config_defaults,
         )
+        transactions = self._engine.block(TransactionBlock)
+        transactions.resume_after_restart = bool(resume_transactions_after_restart)
+        if firmware_simulation is not None:
+            self.set_firmware_simulation(firmware_simulation)
+        if diagnostics_simulation is not None:
+            self.set_diagnostics_simulation(diagnostics_simulation)
 
     # ------------------------------------------------------------------ transport
 
@@ -128,6 +148,57 @@ class ChargePoint:
             raise ValueError(f"no connector {connector!r}")
         return connector
 
+    # ------------------------------------------------------------------ sessions
+
+    def present_card(self, connector: int, id_tag: str, now: float) -> None:
+        """An RFID card at a connector, like a real charger's reader.
+
+        No session: authorize ``id_tag`` and begin one (plug-first or authorize-first). A
+        session (authorizing, preparing or running): end it if ``id_tag`` is its idTag or one
+        of its group (same parentIdTag; an Authorize asks the CSMS when needed), reason Local.
+        A cable kept locked after DeAuthorized opens for its idTag or group. Whatever else
+        happens is reported by an AuthorizationResult event.
+        """
+        self._transactions().present_card(self._outlet(connector), _id_tag(id_tag), now)
+
+    def begin_transaction(self, connector: int, id_tag: str, now: float) -> bool:
+        """Begin a session for ``id_tag`` with authorization (False: the connector is busy,
+        inoperative, faulted or reserved for someone else)."""
+        return self._transactions().begin(self._outlet(connector), _id_tag(id_tag), now)
+
+    def end_transaction(
+        self, connector: int, now: float, *, id_tag: str | None = None, reason: str = "Local"
+    ) -> bool:
+        """End the connector's session (False: none, or ``id_tag`` may not end it).
+
+        Without ``id_tag`` the station ends it; with one, only that idTag or one known locally
+        to share its parentIdTag. ``reason`` is an OCPP 1.6 stop reason (§7.40).
+        """
+        if reason not in STOP_REASONS:
+            raise ValueError(f"unknown stop reason {reason!r}")
+        tag = None if id_tag is None else _id_tag(id_tag)
+        return self._transactions().end(self._outlet(connector), now, tag, reason)
+
+    def transaction(self, connector: int) -> TransactionInfo | None:
+        """The connector's session or transaction (running, else one still stopping)."""
+        return self._transactions().current(self._outlet(connector))
+
+    def queue_length(self) -> int:
+        """Transaction-related messages waiting in the journal."""
+        return self._transactions().queue_length()
+
+    def discarded_messages(self) -> list[MessageDiscarded]:
+        """Transaction-related messages given up after their last attempt (kept in the Store)."""
+        return self._transactions().discards()
+
+    def _transactions(self) -> TransactionBlock:
+        return self._engine.block(TransactionBlock)
+
+    def _outlet(self, connector: int) -> int:
+        if type(connector) is not int or not 1 <= connector < len(self._engine.connectors):
+            raise ValueError(f"no connector {connector!r} (1..N)")
+        return connector
+
     @property
     def registration(self) -> str | None:
         """The last BootNotification answer: None, "Pending", "Rejected" or "Accepted"."""
@@ -173,3 +244,89 @@ class ChargePoint:
     def change_configuration(self, key: str, value: str) -> str:
         """Change a key locally with the same rules as ChangeConfiguration; returns its status."""
         return self._engine.config.change(key, value)
+
+    # ------------------------------------------------------------------ firmware and diagnostics
+
+    def set_transfer_host(self, host: TransferHost | None) -> None:
+        """Let ``host`` perform http(s) firmware downloads and diagnostics uploads (None: every
+        transfer is simulated). The host reports back with ``firmware_download_finished`` and
+        ``diagnostics_upload_finished`` on the thread that drives this ChargePoint."""
+        self._engine.block(firmware.FirmwareBlock).host = host
+        self._engine.block(diagnostics.DiagnosticsBlock).host = host
+
+    def firmware_download_progress(self, received: int, total: int | None, *, now: float) -> None:
+        """The host's download progress in bytes (``total`` None: unknown); for the GUI."""
+        self._engine.block(firmware.FirmwareBlock).download_progress(received, total, now)
+
+    def firmware_download_finished(
+        self,
+        ok: bool,
+        detail: str = "",
+        size: int | None = None,
+        sha256: str | None = None,
+        *,
+        now: float,
+    ) -> None:
+        """The host's firmware download ended: ``ok``, why in words, the image's size and
+        SHA-256 (hex). Ignored when no download awaits a result."""
+        self._engine.block(firmware.FirmwareBlock).download_finished(ok, detail, size, sha256, now)
+
+    def diagnostics_upload_finished(self, ok: bool, detail: str = "", *, now: float) -> None:
+        """The host's diagnostics upload ended. Ignored when no upload awaits a result."""
+        self._engine.block(diagnostics.DiagnosticsBlock).upload_finished(ok, detail, now)
+
+    @property
+    def firmware_simulation(self) -> FirmwareSimulation:
+        """How simulated firmware updates behave."""
+        return self._engine.block(firmware.FirmwareBlock).simulation
+
+    def set_firmware_simulation(self, simulation: FirmwareSimulation) -> None:
+        """Change durations and failure injection, also during an update (ValueError if
+        invalid); e.g. ``cp.set_firmware_simulation(cp.firmware_simulation._replace(...))``."""
+        block = self._engine.block(firmware.FirmwareBlock)
+        block.simulation = firmware.check_simulation(simulation)
+
+    @property
+    def diagnostics_simulation(self) -> DiagnosticsSimulation:
+        """How simulated diagnostics uploads behave."""
+        return self._engine.block(diagnostics.DiagnosticsBlock).simulation
+
+    def set_diagnostics_simulation(self, simulation: DiagnosticsSimulation) -> None:
+        """Change the simulated upload's duration and failure injection (ValueError if invalid)."""
+        block = self._engine.block(diagnostics.DiagnosticsBlock)
+        block.simulation = diagnostics.check_simulation(simulation)
+
+    def set_diagnostics_log(
+        self, source: Callable[[float | None, float | None], str] | None
+    ) -> None:
+        """Where the diagnostics file's log comes from: ``source(start, stop)`` returns the log
+        lines between two wall times (epoch seconds; None: unbounded). Write-only values are
+        masked in it anyway."""
+        self._engine.block(diagnostics.DiagnosticsBlock).log_source = source
+
+    @property
+    def last_diagnostics(self) -> tuple[str, bytes] | None:
+        """The latest diagnostics file built (name, content), e.g. to show a simulated upload."""
+        return self._engine.block(diagnostics.DiagnosticsBlock).last_file
+
+    @property
+    def firmware_status(self) -> str:
+        """The FirmwareStatus a TriggerMessage would report now."""
+        return self._engine.block(firmware.FirmwareBlock).status
+
+    @property
+    def diagnostics_status(self) -> str:
+        """The DiagnosticsStatus a TriggerMessage would report now."""
+        return self._engine.block(diagnostics.DiagnosticsBlock).status
+
+    @property
+    def firmware_version(self) -> str | None:
+        """The firmwareVersion this ChargePoint boots with (an installed update's, if any)."""
+        return self._engine.identity.firmware_version
+
+
+def _id_tag(id_tag: str) -> str:
+    """An idTag as OCPP 1.6 allows it: CiString20, not empty."""
+    if not isinstance(id_tag, str) or not 1 <= len(id_tag) <= 20:
+        raise ValueError("id_tag must be a string of 1 to 20 characters")
+    return id_tag

@@ -18,6 +18,10 @@ non-empty, distinct, allowed, and no more than the key's ``...MaxLength`` compan
 Key names are CiString (case-insensitive) in OCPP 1.6: an exact match wins, else the match
 ignoring case.
 
+A key may also have an ``accept`` check against the engine's live state (e.g. "this measurand has
+a meter input"). It applies to changes only: stored values and factory defaults are read while
+the engine is built, before the station has attached its hardware.
+
 Write-only keys (``W``, e.g. AuthorizationKey) are never listed by GetConfiguration, never logged
 with their value and never appear in a ConfigurationChanged event with their value.
 """
@@ -70,9 +74,11 @@ class KeyDef:
     ``compute`` makes a read-only key derived from the engine (NumberOfConnectors). ``members``
     restricts CSL items (a set, or a predicate for open-ended families such as measurand.phase);
     ``max_items`` is an int or the name of the ``...MaxLength`` key that bounds the list.
+    ``accept(value, engine)`` judges a change against the engine's live state (see the module).
     """
 
     __slots__ = (
+        "accept",
         "access",
         "check",
         "compute",
@@ -106,6 +112,7 @@ class KeyDef:
         max_items: int | str | None = None,
         check: Callable[[object], bool] | None = None,
         compute: Callable[[object], object] | None = None,
+        accept: Callable[[object, object], bool] | None = None,
     ) -> None:
         self.name = name
         self.type = type
@@ -121,6 +128,7 @@ class KeyDef:
         self.max_items = max_items
         self.check = check
         self.compute = compute
+        self.accept = accept
 
     @property
     def secret(self) -> bool:
@@ -263,9 +271,13 @@ class KeyTable:
 
 
 class Configuration:
-    """One engine's configuration values over a shared KeyTable."""
+    """One engine's configuration values over a shared KeyTable.
 
-    __slots__ = ("_context", "_defaults", "_store", "_values", "table")
+    ``generation`` counts the changes, so a block that caches values derived from its keys
+    notices a change with one comparison on its hot path.
+    """
+
+    __slots__ = ("_context", "_defaults", "_store", "_values", "generation", "table")
 
     def __init__(
         self,
@@ -279,6 +291,7 @@ class Configuration:
         self._context = context  # what computed keys are derived from (the engine)
         self._values: dict[str, object] = {}
         self._defaults: dict[str, object] | None = None
+        self.generation = 0
         if defaults:
             self._defaults = self._factory_defaults(defaults)
         self._load()
@@ -355,6 +368,9 @@ class Configuration:
         except ValueError as exc:
             logger().info("ChangeConfiguration of %s rejected: %s", key.name, exc)
             return REJECTED
+        if key.accept is not None and not key.accept(value, self._context):
+            logger().info("ChangeConfiguration of %s rejected: not supported here", key.name)
+            return REJECTED
         self.set(key.name, value)
         return REBOOT_REQUIRED if key.reboot else ACCEPTED
 
@@ -375,6 +391,7 @@ class Configuration:
                 else:
                     self._values[name] = previous
                 raise
+        self.generation += 1
         context = self._context
         if context.watched:
             shown = None if key.secret else key.text(value)

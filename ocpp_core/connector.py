@@ -2,6 +2,10 @@
 
 The station assigns plain callables; the engine calls inputs during ``poll`` (so an input must be
 cheap and must not call back into the engine) and outputs when OCPP decides something.
+
+Meter inputs form a registry per connector (like MicroOcpp's addMeterValueInput): each names what
+it measures (measurand, phase, location, unit), and the metering block reports those the CSMS
+configured. ``energy_wh`` and ``power_w`` are shorthands that register the two usual ones.
 """
 
 from __future__ import annotations
@@ -11,7 +15,17 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["ERROR_CODES", "ConnectorIO", "ErrorRecord"]
+__all__ = [
+    "ACTIVE_POWER",
+    "ENERGY_REGISTER",
+    "ERROR_CODES",
+    "LOCATIONS",
+    "PHASES",
+    "ConnectorIO",
+    "ErrorRecord",
+    "MeterInput",
+    "SignedReading",
+]
 
 # OCPP 1.6 ChargePointErrorCode (§7.6) without NoError.
 ERROR_CODES = frozenset(
@@ -34,6 +48,14 @@ ERROR_CODES = frozenset(
     }
 )
 
+# Where a value is measured and which phase(s) it concerns: the same in OCPP 1.6 (§7.30, §7.34)
+# and 2.0.1, so they are checked here; measurands and units are the protocol version's business.
+LOCATIONS = frozenset({"Body", "Cable", "EV", "Inlet", "Outlet"})
+PHASES = frozenset({"L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"})
+
+ENERGY_REGISTER = "Energy.Active.Import.Register"
+ACTIVE_POWER = "Power.Active.Import"
+
 
 class ErrorRecord(NamedTuple):
     """An error with the optional StatusNotification details.
@@ -50,27 +72,55 @@ class ErrorRecord(NamedTuple):
     faulted: bool = True
 
 
+class SignedReading(NamedTuple):
+    """A reading the meter signed itself: reported with format SignedData, passed through as is.
+
+    OCPP 1.6 carries the signed block in the sampledValue's ``value`` (§7.43: "Raw" number or
+    "SignedData", hex-encoded per §7.49), so ``signed_data`` is exactly what the CSMS receives.
+    ``value`` is the plain reading, when the meter also gives one: it feeds meterStart/meterStop
+    when the input is the energy register, which a signed block cannot.
+    """
+
+    signed_data: str
+    value: float | None = None
+
+
+class MeterInput(NamedTuple):
+    """One registered meter input: what it measures and how to read it."""
+
+    measurand: str
+    read: Callable[[], float | SignedReading | None]
+    phase: str | None = None
+    location: str = "Outlet"
+    unit: str | None = None
+
+
 class ConnectorIO:
     """Inputs and outputs of one connector (0 is the charge point as a whole).
 
     Inputs (None = not fitted): ``plugged`` (cable connected), ``ev_ready`` (EV asks for energy),
     ``evse_ready`` (EVSE offers energy), ``occupied`` (bay occupied without a plug),
-    ``energy_wh`` (meter register, Wh), ``power_w`` (W). Error inputs return None / "" /
-    "NoError" when fine, else a ChargePointErrorCode (faulted, except EVCommunicationError which
-    §7.6 calls a warning) or an ErrorRecord. Outputs: ``charging_limit`` receives the limit set by
-    smart charging, ``lock`` receives True/False to lock/unlock the cable.
+    ``energy_wh`` (meter register, Wh: Energy.Active.Import.Register, also meterStart/meterStop),
+    ``power_w`` (W: Power.Active.Import), more meter inputs with ``add_meter_input``. Meter
+    inputs return a number, a SignedReading, or None (no reading now). Error inputs return None,
+    "" or "NoError" when fine, else a ChargePointErrorCode (faulted, except EVCommunicationError
+    which §7.6 calls a warning) or an ErrorRecord. Outputs: ``charging_limit`` receives the limit
+    set by smart charging, ``lock`` receives True/False to lock/unlock the cable.
     """
 
     __slots__ = (
+        "_added_inputs",
+        "_energy_input",
+        "_power_input",
         "charging_limit",
-        "energy_wh",
         "errors",
         "ev_ready",
         "evse_ready",
         "lock",
+        "meter_check",
+        "meter_inputs",
         "occupied",
         "plugged",
-        "power_w",
     )
 
     def __init__(self) -> None:
@@ -78,8 +128,14 @@ class ConnectorIO:
         self.ev_ready: Callable[[], bool] | None = None
         self.evse_ready: Callable[[], bool] | None = None
         self.occupied: Callable[[], bool] | None = None
-        self.energy_wh: Callable[[], float] | None = None
-        self.power_w: Callable[[], float] | None = None
+        self._energy_input: MeterInput | None = None
+        self._power_input: MeterInput | None = None
+        self._added_inputs: tuple[MeterInput, ...] = ()
+        # Every meter input, the shorthands first; rebuilt on change, read when sampling.
+        self.meter_inputs: tuple[MeterInput, ...] = ()
+        # Set by the protocol version's metering block: raises ValueError for an input whose
+        # measurand or unit that version cannot report, so the station learns it at once.
+        self.meter_check: Callable[[MeterInput], None] | None = None
         self.errors: tuple[Callable[[], str | ErrorRecord | None], ...] = ()
         self.charging_limit: Callable[[float | None], None] | None = None
         self.lock: Callable[[bool], None] | None = None
@@ -87,3 +143,59 @@ class ConnectorIO:
     def add_error_input(self, source: Callable[[], str | ErrorRecord | None]) -> None:
         """Add an error input; the first faulted error wins, else the first warning."""
         self.errors = (*self.errors, source)
+
+    @property
+    def energy_wh(self) -> Callable[[], float | SignedReading | None] | None:
+        """The energy register input (Wh), or None."""
+        entry = self._energy_input
+        return None if entry is None else entry.read
+
+    @energy_wh.setter
+    def energy_wh(self, read: Callable[[], float | SignedReading | None] | None) -> None:
+        self._energy_input = None if read is None else MeterInput(ENERGY_REGISTER, read, unit="Wh")
+        self._rebuild()
+
+    @property
+    def power_w(self) -> Callable[[], float | SignedReading | None] | None:
+        """The active power input (W), or None."""
+        entry = self._power_input
+        return None if entry is None else entry.read
+
+    @power_w.setter
+    def power_w(self, read: Callable[[], float | SignedReading | None] | None) -> None:
+        self._power_input = None if read is None else MeterInput(ACTIVE_POWER, read, unit="W")
+        self._rebuild()
+
+    def add_meter_input(
+        self,
+        measurand: str,
+        read: Callable[[], float | SignedReading | None],
+        *,
+        phase: str | None = None,
+        location: str = "Outlet",
+        unit: str | None = None,
+    ) -> None:
+        """Register a meter input (ValueError if the engine could never report it).
+
+        Several inputs may share a measurand (one per phase or location): a configured
+        measurand reports all of them (OCPP 1.6 §3.16.3), ``Voltage.L1`` only the L1 one.
+        """
+        if not isinstance(measurand, str) or not measurand:
+            raise ValueError("measurand must be a non-empty string")
+        if not callable(read):
+            raise ValueError("read must be callable")
+        if phase is not None and phase not in PHASES:
+            raise ValueError(f"unknown phase {phase!r}")
+        if location not in LOCATIONS:
+            raise ValueError(f"unknown location {location!r}")
+        if unit is not None and (not isinstance(unit, str) or not unit):
+            raise ValueError("unit must be None or a non-empty string")
+        entry = MeterInput(measurand, read, phase, location, unit)
+        if self.meter_check is not None:
+            self.meter_check(entry)
+        self._added_inputs = (*self._added_inputs, entry)
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        shorthands = tuple(e for e in (self._energy_input, self._power_input) if e is not None)
+        self.meter_inputs = shorthands + self._added_inputs

@@ -31,7 +31,7 @@ from ocpp_core.outbox import (
     RequestQueue,
     RequestSource,
 )
-from ocpp_core.sessions import NO_RESERVATIONS, NO_SESSIONS
+from ocpp_core.sessions import NO_METERING, NO_RESERVATIONS, NO_SESSIONS, NO_SMART_CHARGING
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -39,7 +39,12 @@ if TYPE_CHECKING:
     from ocpp_core.assembly import Assembly
     from ocpp_core.clock import Clock
     from ocpp_core.identity import StationIdentity
-    from ocpp_core.sessions import ReservationView, SessionView
+    from ocpp_core.sessions import (
+        MeteringView,
+        ReservationView,
+        SessionView,
+        SmartChargingView,
+    )
     from ocpp_core.store import Store
 
 __all__ = ["Engine"]
@@ -63,11 +68,13 @@ class Engine:
         "connectors",
         "identity",
         "max_frame_bytes",
+        "metering",
         "outbox",
         "queue",
         "reservations",
         "reset_handler",
         "sessions",
+        "smart_charging",
         "store",
         "triggered",
         "version",
@@ -96,6 +103,8 @@ class Engine:
         self.connectors = tuple(ConnectorIO() for _ in range(connectors + 1))
         self.sessions: SessionView = NO_SESSIONS
         self.reservations: ReservationView = NO_RESERVATIONS
+        self.metering: MeteringView = NO_METERING
+        self.smart_charging: SmartChargingView = NO_SMART_CHARGING
         self.connected = False
         self.accepting_calls = True
         self._subscribers: tuple[Callable[[object], None], ...] = ()

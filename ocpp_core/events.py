@@ -11,12 +11,20 @@ from __future__ import annotations
 from typing import NamedTuple
 
 __all__ = [
+    "AuthorizationResult",
     "BootAccepted",
     "BootNotAccepted",
     "ConfigurationChanged",
+    "DiagnosticsProgress",
     "Event",
+    "FirmwareProgress",
     "FrameLogged",
+    "MessageDiscarded",
+    "QueueLengthChanged",
     "ResetRequested",
+    "SessionCancelled",
+    "SessionStarted",
+    "SessionStopped",
     "StatusChanged",
 ]
 
@@ -65,6 +73,94 @@ class ConfigurationChanged(NamedTuple):
     reboot_required: bool
 
 
+class AuthorizationResult(NamedTuple):
+    """An idTag was judged, for starting or for stopping a session on ``connector``.
+
+    ``status`` is an idTagInfo status (Accepted, Blocked, Expired, Invalid, ConcurrentTx) or
+    "Unknown" (the CSMS could not be asked and no local rule authorizes it); ``source`` says who
+    decided: "csms", "cache", "local-list" or "offline" (AllowOfflineTxForUnknownId).
+    """
+
+    connector: int
+    id_tag: str
+    status: str
+    source: str
+
+
+class SessionStarted(NamedTuple):
+    """A transaction started: its StartTransaction is journaled (sent as soon as possible)."""
+
+    connector: int
+    local_id: int
+    id_tag: str
+    meter_start: int
+    timestamp: str
+
+
+class SessionStopped(NamedTuple):
+    """A transaction stopped: its StopTransaction is journaled (``reason`` as sent)."""
+
+    connector: int
+    local_id: int
+    reason: str
+    meter_stop: int
+    timestamp: str
+
+
+class SessionCancelled(NamedTuple):
+    """A session ended before its transaction started (no StartTransaction was sent).
+
+    ``reason``: "Rejected" (not authorized), "ConnectionTimeOut" (no cable in time), "Local"
+    (the card again, or the station), "Unavailable" (connector made inoperative), "Reset",
+    "UnlockCommand".
+    """
+
+    connector: int
+    id_tag: str
+    reason: str
+
+
+class MessageDiscarded(NamedTuple):
+    """A transaction-related message was given up after TransactionMessageAttempts failures
+    (OCPP 1.6 §3.7.1), or its journal entry was unreadable (``reason`` says which)."""
+
+    action: str
+    local_id: int | None
+    attempts: int
+    reason: str
+
+
+class QueueLengthChanged(NamedTuple):
+    """The number of transaction-related messages waiting in the journal changed."""
+
+    length: int
+
+
+class FirmwareProgress(NamedTuple):
+    """A firmware update moved on (for the GUI; the CSMS hears only the OCPP statuses).
+
+    ``status`` is the latest FirmwareStatus of the update (Idle before its first), ``percent``
+    the progress of the current download or installation (None: not applicable or unknown),
+    ``detail`` says what happens in words. A real download adds the image's ``size`` in bytes
+    and ``sha256`` (hex) when it is Downloaded.
+    """
+
+    status: str
+    percent: int | None
+    detail: str
+    size: int | None = None
+    sha256: str | None = None
+
+
+class DiagnosticsProgress(NamedTuple):
+    """A diagnostics upload moved on: its latest DiagnosticsStatus, progress, words, file name."""
+
+    status: str
+    percent: int | None
+    detail: str
+    file_name: str | None = None
+
+
 Event = (
     FrameLogged
     | StatusChanged
@@ -72,4 +168,12 @@ Event = (
     | BootNotAccepted
     | ResetRequested
     | ConfigurationChanged
+    | AuthorizationResult
+    | SessionStarted
+    | SessionStopped
+    | SessionCancelled
+    | MessageDiscarded
+    | QueueLengthChanged
+    | FirmwareProgress
+    | DiagnosticsProgress
 )

@@ -1,15 +1,59 @@
-"""What blocks need to know about transactions and reservations, before those blocks exist.
+"""What blocks need to know about each other's state, through seams with harmless defaults.
 
 Status derivation, ChangeAvailability (Scheduled) and Reset (stop transactions first) depend on
-transaction state that the transaction block (issue 4) owns, and Reserved on the reservation
-block. They read it through these two views; the engine starts with the defaults below (no
-transaction, no reservation) and a later block installs itself with
-``engine.sessions = self`` / ``engine.reservations = self``.
+transaction state that the transaction block owns, and Reserved on the reservation block. They
+read it through these views; the engine starts with the defaults below (no transaction, no
+reservation, no meter) and a block installs itself with ``engine.sessions = self`` /
+``engine.reservations = self`` / ``engine.metering = self``.
+
+MeteringView is the other direction: what the transaction block asks of the metering block
+(meterStart/meterStop and the transaction's sampled data), so neither imports the other.
 """
 
 from __future__ import annotations
 
-__all__ = ["NO_RESERVATIONS", "NO_SESSIONS", "ReservationView", "SessionView"]
+from typing import NamedTuple
+
+__all__ = [
+    "AUTHORIZING",
+    "NO_METERING",
+    "NO_RESERVATIONS",
+    "NO_SESSIONS",
+    "NO_SMART_CHARGING",
+    "PREPARING",
+    "RUNNING",
+    "STOPPING",
+    "MeteringView",
+    "ReservationView",
+    "SessionView",
+    "SmartChargingView",
+    "TransactionInfo",
+]
+
+# TransactionInfo.state: idTag presented and being authorized; authorized and waiting for the
+# cable (or the connector); StartTransaction journaled; StopTransaction journaled, not delivered.
+AUTHORIZING, PREPARING, RUNNING, STOPPING = "authorizing", "preparing", "running", "stopping"
+
+
+class TransactionInfo(NamedTuple):
+    """A snapshot of a connector's session or transaction, for the station, GUI and metering.
+
+    ``transaction_id`` stays None until the CSMS answered the StartTransaction (-1 if that was
+    discarded, errata 3.18); ``local_id`` is the transaction's stable number in the journal
+    (None before it started); ``start`` is the StartTransaction timestamp. ``charging_profile``
+    is the one a RemoteStartTransaction carried, for smart charging.
+    """
+
+    connector: int
+    state: str
+    id_tag: str
+    parent_id_tag: str | None = None
+    transaction_id: int | None = None
+    local_id: int | None = None
+    meter_start: int | None = None
+    start: str | None = None
+    reservation_id: int | None = None
+    charging_profile: dict | None = None
 
 
 class SessionView:
@@ -40,6 +84,15 @@ class SessionView:
         """No transaction message is left to deliver (a reset waits for this, within limits)."""
         return True
 
+    def current(self, connector: int) -> TransactionInfo | None:
+        """The connector's session or transaction (running first, else one still stopping)."""
+        return None
+
+    def enqueue_transaction_meter_values(
+        self, connector: int, meter_values: list[dict], now: float
+    ) -> None:
+        """Journal a MeterValues of the running transaction (transactionId added when sent)."""
+
 
 class ReservationView:
     """Reservation state per connector."""
@@ -50,6 +103,68 @@ class ReservationView:
         """The connector is reserved (status Reserved)."""
         return False
 
+    def reservation_for(self, connector: int, id_tag: str, parent_id_tag: str | None) -> int | None:
+        """The reservationId a transaction of ``id_tag`` on ``connector`` ends (None: none)."""
+        return None
+
+
+class MeteringView:
+    """What the transaction block needs from metering (default: no meter, no sampled data)."""
+
+    __slots__ = ()
+
+    def energy_wh(self, connector: int) -> int | None:
+        """The energy register in Wh for meterStart/meterStop (None: unknown)."""
+        return None
+
+    def transaction_started(self, connector: int, now: float) -> None:
+        """A transaction began on the connector: start its sampled and aligned data."""
+
+    def transaction_stopped(self, connector: int, now: float) -> list[dict]:
+        """The transaction ended: the ``transactionData`` MeterValue list for StopTransaction."""
+        return []
+
+
+class SmartChargingView:
+    """What other blocks and the station ask of smart charging (default: none installed).
+
+    Limits are ``(value, unit)`` with unit "A" or "W"; ``composite_schedule`` returns an
+    ``ocpp_core.smart_charging.Composite`` (None here). The transaction block reports
+    ``transaction_started`` (again when the CSMS assigned the id; the start time stays) and
+    ``transaction_stopped`` (also when a session with a RemoteStartTransaction profile ends
+    without a transaction).
+    """
+
+    __slots__ = ()
+
+    def install_remote_start_profile(self, connector: int, profile: dict, now: float) -> bool:
+        """Install a RemoteStartTransaction's TxProfile for the coming transaction; False: refused.
+
+        Without smart charging the profile "SHOULD be ignored" (§5.11), hence True.
+        """
+        return True
+
+    def transaction_started(self, connector: int, transaction_id: int | None, now: float) -> None:
+        """A transaction started (Relative schedules count from here; TxProfiles apply)."""
+
+    def transaction_stopped(self, connector: int, now: float) -> None:
+        """The transaction ended: its TxProfiles are deleted."""
+
+    def limit(self, connector: int, now: float) -> tuple[float, str] | None:
+        """The connector's effective limit now (None: unlimited)."""
+        return None
+
+    def composite_schedule(
+        self, connector: int, duration: int, unit: str | None, now: float
+    ) -> object | None:
+        """The composite schedule from now for ``duration`` seconds in ``unit`` ("A"/"W"/None)."""
+        return None
+
+    def set_supply(self, voltage_v: float, phases: int, max_current_a: float) -> None:
+        """The station's nominal voltage, phases and maximum current per connector."""
+
 
 NO_SESSIONS = SessionView()
 NO_RESERVATIONS = ReservationView()
+NO_METERING = MeteringView()
+NO_SMART_CHARGING = SmartChargingView()

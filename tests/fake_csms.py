@@ -50,7 +50,12 @@ class FakeCsms:
             "Heartbeat": lambda payload: {"currentTime": self.wall_text()},
             "StatusNotification": lambda payload: {},
             "DataTransfer": lambda payload: {"status": "Accepted"},
+            "Authorize": lambda payload: {"idTagInfo": {"status": "Accepted"}},
+            "StartTransaction": self._start_transaction,
+            "StopTransaction": lambda payload: {},
+            "MeterValues": lambda payload: {},
         }
+        self.transaction_ids = itertools.count(1001)  # what StartTransaction answers
         self.calls: list[tuple[str, str, dict, float]] = []  # (id, action, payload, now)
         self.sent: list[str] = []  # every frame the station sent
         self.replies: dict[str, list] = {}  # our CALL id -> the station's reply frame
@@ -60,6 +65,9 @@ class FakeCsms:
 
     def wall_text(self) -> str:
         return format_datetime(WALL_START + self.now)
+
+    def _start_transaction(self, payload: dict) -> dict:
+        return {"transactionId": next(self.transaction_ids), "idTagInfo": {"status": "Accepted"}}
 
     def _boot(self, payload: dict) -> dict:
         return {

@@ -10,8 +10,10 @@ import pytest
 from fake_csms import IDENTITY, booted, station
 
 from ocpp_core import ChargePoint, ConfigurationChanged, FrameLogged
+from ocpp_core.assembly import for_version
 from ocpp_core.config import RW, Configuration, KeyDeclarer, KeyTable, R, W
 from ocpp_core.store import MemoryStore
+from ocpp_core.v16 import PROFILES
 
 AUTH_KEY = "0123456789abcdef0123456789ABCDEF"  # 16 bytes as hex
 
@@ -112,8 +114,11 @@ def test_more_keys_than_get_configuration_max_keys_is_refused() -> None:
 
 def test_supported_feature_profiles_lists_only_complete_profiles() -> None:
     cp, _csms = booted()
-    # Core lacks the transaction messages until they are implemented; TriggerMessage is complete.
-    assert cp.get_configuration("SupportedFeatureProfiles") == "RemoteTrigger"
+    assembly = for_version("1.6")
+    implemented = set(assembly.routes).union(*(block.sends for block in assembly.block_types))
+    listed = cp.get_configuration("SupportedFeatureProfiles").split(",")
+    assert listed == [name for name, messages in PROFILES.items() if messages <= implemented]
+    assert {"FirmwareManagement", "RemoteTrigger"} <= set(listed)
 
 
 def test_number_of_connectors_follows_the_station() -> None:
@@ -198,6 +203,10 @@ def test_booleans_are_case_insensitive(text: str, shown: str) -> None:
 
 def test_lists_are_validated_member_by_member_and_stored_canonically() -> None:
     cp, csms = booted()
+    io = cp.connector(1)  # measurands are accepted only with a meter input (OCPP 1.6 §3.16.4)
+    io.energy_wh = lambda: 0
+    io.add_meter_input("Voltage", lambda: 230, phase="L1")
+    io.add_meter_input("Current.Import", lambda: 16, phase="L2-N")
     value = "Energy.Active.Import.Register, Voltage.L1 ,Current.Import.L2-N"
     assert change(csms, "MeterValuesSampledData", value) == "Accepted"
     assert cp.get_configuration("MeterValuesSampledData") == (

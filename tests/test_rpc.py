@@ -44,7 +44,7 @@ HOSTILE_FRAMES: list[tuple[str, str, tuple[str, str] | None]] = [
     ("2.0.1-only action", '[2,"t17","TransactionEvent",{}]', ("t17", "NotImplemented")),
     (
         "known action not handled",
-        '[2,"t18","RemoteStartTransaction",{"idTag":"ABC"}]',
+        '[2,"t18","ExtendedTriggerMessage",{"requestedMessage":"Heartbeat"}]',
         ("t18", "NotSupported"),
     ),
     ("CP-initiated action sent to the CP", '[2,"t19","Heartbeat",{}]', ("t19", "NotSupported")),

@@ -74,15 +74,6 @@ def test_status_notification_for_an_unknown_connector_is_rejected(connector: int
     assert csms.actions() == []
 
 
-@pytest.mark.parametrize(
-    "message", ["DiagnosticsStatusNotification", "FirmwareStatusNotification", "MeterValues"]
-)
-def test_messages_of_profiles_not_implemented_yet(message: str) -> None:
-    _cp, csms = booted()
-    assert trigger(csms, message) == "NotImplemented"
-    assert csms.actions() == []
-
-
 def test_unknown_requested_message_is_a_property_violation() -> None:
     _cp, csms = booted()
     reply = csms.call("TriggerMessage", {"requestedMessage": "StartTransaction"})
@@ -92,6 +83,9 @@ def test_unknown_requested_message_is_a_property_violation() -> None:
 def test_triggerable_messages_come_from_the_blocks() -> None:
     assert set(for_version("1.6").triggers) == {
         "BootNotification",
+        "DiagnosticsStatusNotification",
+        "FirmwareStatusNotification",
         "Heartbeat",
+        "MeterValues",
         "StatusNotification",
     }

@@ -1,46 +1,97 @@
-"""Configuration keys of metering (OCPP 1.6 §9.1); the metering block (issue 4) comes later.
+"""Metering (OCPP 1.6 §3.16, §4.7, §5.17 MeterValues trigger, §9.1 keys; errata 3.13-3.16, 3.89).
+
+What is measured comes from the connectors' meter inputs (``ConnectorIO.add_meter_input``,
+``energy_wh``, ``power_w``); what is reported, and when, from the configuration:
+
+* sampled data: every MeterValueSampleInterval seconds from the start of a transaction on
+  connectors 1..N (0 disables), context Sample.Periodic, MeterValuesSampledData measurands, sent
+  as transaction-related MeterValues through the transaction block's journal (§3.7: queued
+  offline, in order with StartTransaction/StopTransaction); StopTxnSampledData measurands go into
+  the transaction's data. Connector 0, the main meter, is sampled at the same interval whenever it
+  has an input for a configured measurand, as MicroOcpp does and §3.16.3's example shows; such
+  values belong to no transaction (errata 3.16) and leave through the plain FIFO queue (kept
+  while offline up to its limit, the oldest dropped; not persisted: they are not transaction
+  data);
+* clock-aligned data: at every multiple of ClockAlignedDataInterval seconds after midnight UTC,
+  on every connector including 0, context Sample.Clock, MeterValuesAlignedData measurands: through
+  the journal on a connector with a running transaction, else through the FIFO queue;
+  StopTxnAlignedData measurands go into the transaction's data. Only with a clock set by the CSMS.
+  When the clock jumps forward (a sync) past a boundary, that boundary is sampled if the reading
+  is at most ALIGNED_LATENESS late, else skipped (MicroOcpp's rule: a later reading would not
+  describe it); when it jumps back, the next boundary after the new time is awaited;
+* transaction data: the Transaction.Begin and Transaction.End samples carry the measurands of
+  StopTxnSampledData and StopTxnAlignedData together (errata 3.14: start and stop values of every
+  configured measurand), kept with the periodic and aligned ones (see transaction_data);
+* TriggerMessage(MeterValues): the current values of the MeterValuesSampledData measurands, context
+  Trigger, for one connector or, without connectorId, every connector including 0. A triggered
+  message is not transaction-related (§3.7 lists StartTransaction, StopTransaction and periodic or
+  clock-aligned MeterValues) and asks for current data (§5.17), so it goes through the triggered
+  queue, not the journal, with the transactionId of a running transaction when the CSMS has given
+  one. Rejected for an unknown connector or when no selected input has a reading.
 
 Measurand lists accept the 1.6 Measurand values, optionally with a phase (``Voltage.L1``,
-§9.1.17), at most ``...MaxLength`` items. ConnectorPhaseRotation items are
-``<connectorId>.<rotation>`` (§9.1.7), at most one per connector including 0.
+§9.1.17), at most ``...MaxLength`` items, and only measurands with a meter input on some
+connector (§3.16.4: else Rejected and nothing changes). That last check needs the station's
+inputs, which are registered after the engine is built, so it applies to changes only: the
+defaults, factory defaults and stored values stay valid without inputs, and an item without an
+input simply reports nothing. ConnectorPhaseRotation items are ``<connectorId>.<rotation>``
+(§9.1.7), at most one per connector including 0.
+
+The transaction block tells this one when a transaction starts and stops (MeteringView); one it
+resumes after a restart is found at the first poll through ``transaction_running``. The idle
+tick costs three comparisons (configuration generation, connector 0's inputs, next due time) and
+reads the clock only while ClockAlignedDataInterval is set.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from ocpp_core.block import Block, trigger
 from ocpp_core.config import KeyDeclarer, R
-
-__all__ = ["KEYS", "MEASURANDS", "PHASES", "ROTATIONS"]
-
-MEASURANDS = frozenset(
-    {
-        "Current.Export",
-        "Current.Import",
-        "Current.Offered",
-        "Energy.Active.Export.Interval",
-        "Energy.Active.Export.Register",
-        "Energy.Active.Import.Interval",
-        "Energy.Active.Import.Register",
-        "Energy.Reactive.Export.Interval",
-        "Energy.Reactive.Export.Register",
-        "Energy.Reactive.Import.Interval",
-        "Energy.Reactive.Import.Register",
-        "Frequency",
-        "Power.Active.Export",
-        "Power.Active.Import",
-        "Power.Factor",
-        "Power.Offered",
-        "Power.Reactive.Export",
-        "Power.Reactive.Import",
-        "RPM",
-        "SoC",
-        "Temperature",
-        "Voltage",
-    }
+from ocpp_core.connector import PHASES
+from ocpp_core.outbox import Request
+from ocpp_core.sessions import RUNNING
+from ocpp_core.v16.sampling import (
+    BEGIN,
+    CLOCK,
+    END,
+    MEASURANDS,
+    PERIODIC,
+    TRIGGER,
+    Sampler,
+    check_input,
+    energy_register,
+    items_of,
+    selects,
+    supported,
 )
-PHASES = frozenset({"L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"})
+from ocpp_core.v16.transaction_data import MAX_METER_VALUES, TransactionData
+
+if TYPE_CHECKING:
+    from ocpp_core.engine import Engine
+
+__all__ = ["ALIGNED_LATENESS", "KEYS", "MEASURANDS", "PHASES", "ROTATIONS", "MeteringBlock"]
+
+ALIGNED_LATENESS = 60.0  # seconds a clock-aligned reading may trail its boundary
+_NEVER = float("inf")
+
 _MEASURAND_ITEMS = MEASURANDS | frozenset(f"{m}.{p}" for m in MEASURANDS for p in PHASES)
 ROTATIONS = frozenset({"NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "TRS", "TSR"})
 MAX_MEASURANDS = 8
+
+
+def _has_inputs(value: object, engine: Engine) -> bool:
+    """ChangeConfiguration of a measurand list: every item has an input somewhere (§3.16.4)."""
+    inputs = [entry for io in engine.connectors for entry in io.meter_inputs]
+    return supported(value, inputs)
+
+
+def _is_rotation(item: str) -> bool:
+    """``<connectorId>.<rotation>``, e.g. ``1.RST`` (§9.1.7)."""
+    connector, _, rotation = item.partition(".")
+    return connector.isascii() and connector.isdigit() and rotation in ROTATIONS
+
 
 _keys = KeyDeclarer(__name__)
 _keys.integer("ClockAlignedDataInterval", 0)
@@ -52,21 +103,265 @@ for _name, _default in (
     ("StopTxnSampledData", ""),
 ):
     _keys.integer(f"{_name}MaxLength", MAX_MEASURANDS, access=R)
-    _keys.csl(_name, _default, members=_MEASURAND_ITEMS, max_items=f"{_name}MaxLength")
+    _keys.csl(
+        _name,
+        _default,
+        members=_MEASURAND_ITEMS,
+        max_items=f"{_name}MaxLength",
+        accept=_has_inputs,
+    )
+_keys.integer("StopTransactionMaxMeterValues", 0, access=R, compute=lambda engine: MAX_METER_VALUES)
 _keys.integer(
     "ConnectorPhaseRotationMaxLength", 0, access=R, compute=lambda engine: len(engine.connectors)
 )
 _keys.csl(
     "ConnectorPhaseRotation",
     "",
-    members=lambda item: _is_rotation(item),
+    members=_is_rotation,
     max_items="ConnectorPhaseRotationMaxLength",
 )
 
 KEYS = tuple(_keys.keys)
 
 
-def _is_rotation(item: str) -> bool:
-    """``<connectorId>.<rotation>``, e.g. ``1.RST`` (§9.1.7)."""
-    connector, _, rotation = item.partition(".")
-    return connector.isascii() and connector.isdigit() and rotation in ROTATIONS
+class MeteringBlock(Block):
+    """Samples the meter inputs on schedule and on request; the engine's MeteringView."""
+
+    __slots__ = (
+        "_aligned_interval",
+        "_anchors",
+        "_config",
+        "_data",
+        "_due",
+        "_dues",
+        "_generation",
+        "_in_transaction",
+        "_main",
+        "_main_inputs",
+        "_next_wall",
+        "_sample_interval",
+    )
+
+    keys = KEYS
+    sends = ("MeterValues",)
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        count = len(engine.connectors)
+        for io in engine.connectors:
+            io.meter_check = check_input
+        self._config = engine.config
+        self._main = engine.connectors[0]  # the main meter: sampled outside transactions too
+        self._data = TransactionData(engine.store, count)
+        # -1: the first tick reads the configuration and finds transactions resumed after a
+        # restart (the transaction block may be built after this one).
+        self._generation = -1
+        self._sample_interval = 0
+        self._aligned_interval = 0
+        self._in_transaction = [False] * count
+        self._anchors: list[float | None] = [None] * count  # start of each periodic schedule
+        self._dues: list[float | None] = [None] * count
+        self._due = _NEVER  # the earliest of _dues: the idle tick compares only this
+        self._main_inputs: tuple = ()  # connector 0's inputs when last scheduled
+        self._next_wall: float | None = None  # the next clock-aligned boundary (wall time)
+        engine.metering = self
+
+    # ------------------------------------------------------------------ timing
+
+    def tick(self, now: float) -> None:
+        if self._config.generation != self._generation:
+            self._configure(now)
+        elif self._main.meter_inputs is not self._main_inputs:
+            self._schedule(now)
+        if now >= self._due:
+            self._sample_periodic(now)
+        if self._aligned_interval:
+            self._check_aligned(now)
+
+    def timer(self, now: float) -> float | None:
+        earliest = self._due if self._due != _NEVER else None
+        wall_due = self._next_wall
+        if self._aligned_interval and wall_due is not None:
+            at = now + max(0.0, wall_due - self.engine.clock.wall(now))
+            if earliest is None or at < earliest:
+                earliest = at
+        return earliest
+
+    def _configure(self, now: float) -> None:
+        engine = self.engine
+        config = engine.config
+        if self._generation < 0:
+            running = engine.sessions.transaction_running
+            for connector in range(1, len(engine.connectors)):
+                if running(connector):
+                    self._in_transaction[connector] = True
+                    self._anchors[connector] = now
+        self._generation = config.generation
+        self._sample_interval = config.get("MeterValueSampleInterval")
+        aligned = config.get("ClockAlignedDataInterval")
+        if aligned != self._aligned_interval:
+            self._aligned_interval = aligned
+            self._next_wall = None
+        self._schedule(now)
+
+    def _schedule(self, now: float) -> None:
+        """Recompute every connector's next periodic sample from its schedule's anchor."""
+        interval = self._sample_interval
+        main = self._main_inputs = self._main.meter_inputs
+        items = items_of(self.engine.config.get("MeterValuesSampledData"))
+        active = list(self._in_transaction)
+        active[0] = selects(main, items)
+        earliest = _NEVER
+        for connector, on in enumerate(active):
+            if interval <= 0 or not on:
+                self._dues[connector] = None
+                if connector == 0:
+                    self._anchors[0] = None
+                continue
+            anchor = self._anchors[connector]
+            if anchor is None:
+                anchor = self._anchors[connector] = now
+            due = self._dues[connector] = anchor + interval
+            earliest = min(earliest, due)
+        self._due = earliest
+
+    def _sample_periodic(self, now: float) -> None:
+        interval = self._sample_interval
+        sessions = self.engine.sessions
+        for connector, due in enumerate(self._dues):
+            if due is None or now < due:
+                continue
+            # Keep the schedule's phase; samples missed while the caller did not poll are skipped.
+            self._anchors[connector] = due + interval * ((now - due) // interval)
+            if connector and not sessions.transaction_running(connector):
+                self._in_transaction[connector] = False  # ended without telling us
+                self._anchors[connector] = None
+                continue
+            self._take_periodic(connector, now)
+        self._schedule(now)
+
+    def _check_aligned(self, now: float) -> None:
+        clock = self.engine.clock
+        if not clock.is_synced:
+            return
+        wall = clock.wall(now)
+        interval = self._aligned_interval
+        boundary = self._next_wall
+        if boundary is None or wall < boundary - interval:  # not armed yet, or the clock went back
+            self._next_wall = (wall // interval + 1) * interval
+            return
+        if wall < boundary:
+            return
+        latest = wall // interval * interval
+        self._next_wall = latest + interval
+        if wall - latest <= ALIGNED_LATENESS:
+            self._take_aligned(now)
+
+    # ------------------------------------------------------------------ sampling
+
+    def _take_periodic(self, connector: int, now: float) -> None:
+        engine = self.engine
+        inputs = engine.connectors[connector].meter_inputs
+        if not inputs:
+            return
+        config = engine.config
+        sampler = Sampler(engine.clock.timestamp(now))
+        sampled = sampler.meter_value(
+            inputs, items_of(config.get("MeterValuesSampledData")), PERIODIC
+        )
+        if connector == 0:
+            if sampled is not None:
+                self._queue(0, sampled, now)
+            return
+        if sampled is not None:
+            engine.sessions.enqueue_transaction_meter_values(connector, [sampled], now)
+        kept = sampler.meter_value(inputs, items_of(config.get("StopTxnSampledData")), PERIODIC)
+        if kept is not None:
+            self._data.add(connector, kept)
+
+    def _take_aligned(self, now: float) -> None:
+        engine = self.engine
+        config = engine.config
+        sessions = engine.sessions
+        items = items_of(config.get("MeterValuesAlignedData"))
+        kept_items = items_of(config.get("StopTxnAlignedData"))
+        timestamp = engine.clock.timestamp(now)
+        for connector, io in enumerate(engine.connectors):
+            inputs = io.meter_inputs
+            if not inputs:
+                continue
+            sampler = Sampler(timestamp)
+            sampled = sampler.meter_value(inputs, items, CLOCK)
+            if connector and sessions.transaction_running(connector):
+                if sampled is not None:
+                    sessions.enqueue_transaction_meter_values(connector, [sampled], now)
+                kept = sampler.meter_value(inputs, kept_items, CLOCK)
+                if kept is not None:
+                    self._data.add(connector, kept)
+            elif sampled is not None:
+                self._queue(connector, sampled, now)
+
+    def _queue(self, connector: int, meter_value: dict, now: float) -> None:
+        """A MeterValues that belongs to no transaction: the plain FIFO (not journaled)."""
+        payload = {"connectorId": connector, "meterValue": [meter_value]}
+        self.engine.queue.push(Request("MeterValues", payload), now)
+
+    def _transaction_sample(self, connector: int, context: str, now: float) -> dict | None:
+        """The Begin/End sample: StopTxnSampledData and StopTxnAlignedData measurands."""
+        engine = self.engine
+        inputs = engine.connectors[connector].meter_inputs
+        if not inputs:
+            return None
+        config = engine.config
+        items = items_of(config.get("StopTxnSampledData"))
+        items += tuple(i for i in items_of(config.get("StopTxnAlignedData")) if i not in items)
+        return Sampler(engine.clock.timestamp(now)).meter_value(inputs, items, context)
+
+    # ------------------------------------------------------------------ MeteringView
+
+    def energy_wh(self, connector: int) -> int | None:
+        return energy_register(self.engine.connectors[connector].meter_inputs)
+
+    def transaction_started(self, connector: int, now: float) -> None:
+        self._data.start(connector, self._transaction_sample(connector, BEGIN, now))
+        self._in_transaction[connector] = True
+        self._anchors[connector] = now
+        self._schedule(now)
+
+    def transaction_stopped(self, connector: int, now: float) -> list[dict]:
+        self._in_transaction[connector] = False
+        self._anchors[connector] = None
+        self._schedule(now)
+        return self._data.finish(connector, self._transaction_sample(connector, END, now))
+
+    # ------------------------------------------------------------------ TriggerMessage
+
+    @trigger("MeterValues")
+    def send_triggered(self, connector_id: int | None, now: float) -> str:
+        """TriggerMessage(MeterValues): current MeterValuesSampledData values (§5.17)."""
+        engine = self.engine
+        connectors = engine.connectors
+        if connector_id is None:
+            targets: range | tuple[int, ...] = range(len(connectors))
+        elif 0 <= connector_id < len(connectors):
+            targets = (connector_id,)
+        else:
+            return "Rejected"
+        sessions = engine.sessions
+        items = items_of(engine.config.get("MeterValuesSampledData"))
+        timestamp = engine.clock.timestamp(now)
+        accepted = "Rejected"
+        for connector in targets:
+            sampled = Sampler(timestamp).meter_value(
+                connectors[connector].meter_inputs, items, TRIGGER
+            )
+            if sampled is None:
+                continue
+            payload: dict = {"connectorId": connector}
+            info = sessions.current(connector) if connector else None
+            if info is not None and info.state == RUNNING and info.transaction_id is not None:
+                payload["transactionId"] = info.transaction_id
+            payload["meterValue"] = [sampled]
+            engine.triggered.push(Request("MeterValues", payload), now)
+            accepted = "Accepted"
+        return accepted

@@ -1,8 +1,10 @@
 """Configuration keys of the transaction and authorization behaviour (OCPP 1.6 §9.1).
 
-Declared now so the CSMS can read and set them; the transaction block (issue 4) gives them their
-behaviour and adds its own keys here. AuthorizationCacheEnabled and MaxEnergyOnInvalidId are
-optional keys whose presence announces a feature (§9), so they wait for that feature.
+The transaction block (transactions, remote_control) and the authorization block give them their
+behaviour. AuthorizationCacheEnabled and MaxEnergyOnInvalidId are optional keys whose presence
+announces a feature (§9): the Authorization Cache and charging a minimum amount after an idTag
+was found invalid. TransactionMessageAttempts and TransactionMessageRetryInterval drive the
+journal (§3.7.1).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ __all__ = ["KEYS"]
 
 _keys = KeyDeclarer(__name__)
 _keys.boolean("AllowOfflineTxForUnknownId", False)
+_keys.boolean("AuthorizationCacheEnabled", True)
 _keys.boolean("AuthorizeRemoteTxRequests", False)
 _keys.integer("ConnectionTimeOut", 30)
 _keys.boolean("LocalAuthorizeOffline", True)
 _keys.boolean("LocalPreAuthorize", False)
+_keys.integer("MaxEnergyOnInvalidId", 0)
 _keys.boolean("StopTransactionOnEVSideDisconnect", True)
 _keys.boolean("StopTransactionOnInvalidId", True)
 _keys.integer("TransactionMessageAttempts", 3)

@@ -1,12 +1,24 @@
-"""TriggerMessage (OCPP 1.6 §5.17): the CSMS asks for a CP-initiated message now.
+"""TriggerMessage (OCPP 1.6 §5.17, errata 3.35/3.40/3.46): the CSMS asks for a message now.
 
-Which messages can be triggered is collected from the blocks' ``@trigger`` methods, so a later
-block (metering, firmware, diagnostics) makes its message triggerable by declaring one; a
-requested message nobody declares is answered NotImplemented (§5.17: "unknown or not
-implemented"). The sender decides Accepted or Rejected (e.g. StatusNotification for an unknown
-connector is Rejected; a connectorId that does not matter to the message is ignored). The reply
-leaves before the triggered message, which may go out even while the BootNotification is
-Pending (§4.2).
+Which messages can be triggered is collected from the blocks' ``@trigger`` methods, so a block
+makes its message triggerable by declaring one. The matrix:
+
+* a requestedMessage outside the MessageTrigger enum (e.g. StartTransaction, which §5.17 leaves
+  out on purpose) breaks the request schema: CALLERROR PropertyConstraintViolation (the code
+  errata 3.24 and 3.38 give an invalid enumeration value), never MicroOcpp's Accepted plus a
+  broken CALL;
+* one in the enum that no block declares: NotImplemented (§5.17: "unknown or not implemented");
+* otherwise the sender decides Accepted or Rejected. connectorId matters only to
+  StatusNotification and MeterValues: absent means "for all allowed connectorId values" (0, the
+  charge point, and every connector), an id outside 0..N is Rejected. For BootNotification,
+  Heartbeat, FirmwareStatusNotification and DiagnosticsStatusNotification it is ignored, whatever
+  its value, and the message is sent ("if the specified connectorId is not relevant to the
+  message, it should be ignored"). A connectorId that is not an integer is a
+  TypeConstraintViolation (schema). A BootNotification is Accepted also once registered: errata
+  3.35 only RECOMMENDS Rejected then, and 3.40 forbids the CSMS to ask.
+
+The reply leaves before the triggered message, which may go out even while the BootNotification
+is Pending (§4.2).
 """
 
 from __future__ import annotations

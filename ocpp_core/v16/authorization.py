@@ -1,0 +1,262 @@
+"""Authorization of idTags (OCPP 1.6 §3.5, §4.1 Authorize, §5.4 ClearCache, §9.1 keys).
+
+``authorize`` decides whether an idTag may charge, the way §3.5 describes:
+
+* known locally — the Local Authorization List first, then the Authorization Cache (§3.5.3); an
+  entry whose expiryDate has passed counts as Expired (and the cache records it so, §3.5.1);
+* online (connected and the BootNotification Accepted): a valid local entry decides at once when
+  LocalPreAuthorize is true; otherwise an Authorize.req asks the CSMS (also for entries that are
+  not valid: the CSMS is asked again, §3.5.1);
+* offline, or when the CSMS gives no usable answer in time (timeout, CALLERROR, invalid response,
+  lost connection): a valid local entry authorizes if LocalAuthorizeOffline is true; a local
+  entry that is not valid rejects (§3.5.4 "MUST be rejected"); anything else is unknown and is
+  authorized only if AllowOfflineTxForUnknownId is true (status "Unknown" otherwise).
+
+The deadline is MessageTimeout seconds from the presentation, waiting in the outbox included: a
+user at the charger is not kept waiting behind other traffic. Decisions of the CSMS accept only
+"Accepted" for charging (ConcurrentTx means the idTag is busy elsewhere); local entries count
+Accepted and ConcurrentTx as valid (§3.5.2). Every decision is reported as an AuthorizationResult
+event.
+
+``learn`` takes every idTagInfo the CSMS sends (Authorize, StartTransaction, StopTransaction
+responses): it updates the cache, or — for an idTag in the Local Authorization List — reports a
+difference in validity or parentIdTag with a StatusNotification of connector 0 and errorCode
+LocalListConflict (§3.5.2). ClearCache empties the cache, and only the cache; Accepted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+from ocpp_core.block import Block, on
+from ocpp_core.clock import parse_datetime
+from ocpp_core.connector import ErrorRecord
+from ocpp_core.events import AuthorizationResult
+from ocpp_core.log import logger
+from ocpp_core.outbox import PRIORITY_CALLS, SEND_ACCEPTED, Request, RequestSource
+from ocpp_core.v16.auth_cache import VALID, AuthorizationCache
+from ocpp_core.v16.local_list import LocalListBlock
+from ocpp_core.v16.status import StatusBlock
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ocpp_core.outbox import CallFailure
+
+__all__ = ["CACHE", "CSMS", "LOCAL_LIST", "OFFLINE", "UNKNOWN", "AuthorizationBlock", "Decision"]
+
+CSMS, CACHE, LOCAL_LIST, OFFLINE = "csms", "cache", "local-list", "offline"
+UNKNOWN = "Unknown"
+ACCEPTED = "Accepted"
+
+
+class Decision(NamedTuple):
+    """Whether an idTag may charge, with what the decision learnt about it."""
+
+    status: str  # an idTagInfo status, or UNKNOWN
+    parent_id_tag: str | None
+    source: str  # CSMS | CACHE | LOCAL_LIST | OFFLINE
+    accepted: bool
+
+
+class _Pending:
+    """An authorization waiting for the CSMS."""
+
+    __slots__ = ("cancelled", "connector", "deadline", "done", "id_tag", "sent")
+
+    def __init__(
+        self, connector: int, id_tag: str, deadline: float, done: Callable[[Decision, float], None]
+    ) -> None:
+        self.connector = connector
+        self.id_tag = id_tag
+        self.deadline = deadline
+        self.done = done
+        self.sent = False
+        self.cancelled = False
+
+
+def same_tag(first: str | None, second: str | None) -> bool:
+    """idTags and parentIdTags are CiString20: equal ignoring case (None matches nothing)."""
+    return first is not None and second is not None and first.lower() == second.lower()
+
+
+class AuthorizationBlock(Block, RequestSource):
+    """Authorize requests, the Authorization Cache and the offline rules."""
+
+    __slots__ = ("_cache", "_local", "_pending")
+
+    priority = PRIORITY_CALLS
+    sends = ("Authorize",)
+
+    def __init__(self, engine: object) -> None:
+        super().__init__(engine)
+        self._local: LocalListBlock = self.engine.block(LocalListBlock)
+        self._cache = AuthorizationCache(self.engine.store)
+        self._pending: list[_Pending] = []
+
+    # ------------------------------------------------------------------ deciding
+
+    def authorize(
+        self,
+        connector: int,
+        id_tag: str,
+        now: float,
+        done: Callable[[Decision, float], None],
+    ) -> _Pending | None:
+        """Decide on ``id_tag``; ``done(decision, now)`` runs now or once the CSMS answered.
+
+        Returns the pending request to ``cancel``, or None when decided already.
+        """
+        engine = self.engine
+        local = self.known(id_tag, now)
+        if not (engine.connected and engine.outbox.gate == SEND_ACCEPTED):
+            self._finish(connector, id_tag, self._offline(local), done, now)
+            return None
+        if local is not None and local.accepted and engine.config.get("LocalPreAuthorize"):
+            self._finish(connector, id_tag, local, done, now)
+            return None
+        pending = _Pending(connector, id_tag, now + engine.config.get("MessageTimeout"), done)
+        self._pending.append(pending)
+        return pending
+
+    def cancel(self, pending: _Pending) -> None:
+        """Nobody waits for this decision any more (an answer still updates the cache)."""
+        pending.cancelled = True
+        if not pending.sent:
+            self._pending.remove(pending)
+
+    def known(self, id_tag: str, now: float) -> Decision | None:
+        """What the Local Authorization List, else the cache, says about ``id_tag``."""
+        info = self._local.lookup(id_tag)
+        if info is not None:
+            return self._judge(info, LOCAL_LIST, now)
+        if not self.engine.config.get("AuthorizationCacheEnabled"):
+            return None
+        info = self._cache.get(id_tag)
+        if info is None:
+            return None
+        decision = self._judge(info, CACHE, now)
+        if decision.status != info["status"]:
+            self._cache.put(id_tag, {**info, "status": decision.status})  # §3.5.1: now Expired
+        return decision
+
+    def _judge(self, info: dict, source: str, now: float) -> Decision:
+        status = info["status"]
+        if status in VALID and self._expired(info, now):
+            status = "Expired"
+        return Decision(status, info.get("parentIdTag"), source, status in VALID)
+
+    def _expired(self, info: dict, now: float) -> bool:
+        expiry = info.get("expiryDate")
+        if expiry is None:
+            return False
+        try:
+            return parse_datetime(expiry) <= self.engine.clock.wall(now)
+        except ValueError:
+            return False
+
+    def _offline(self, local: Decision | None) -> Decision:
+        config = self.engine.config
+        if local is not None and (not local.accepted or config.get("LocalAuthorizeOffline")):
+            return local
+        if config.get("AllowOfflineTxForUnknownId"):
+            return Decision(ACCEPTED, None if local is None else local.parent_id_tag, OFFLINE, True)
+        return Decision(UNKNOWN, None, OFFLINE, False)
+
+    def _finish(
+        self,
+        connector: int,
+        id_tag: str,
+        decision: Decision,
+        done: Callable[[Decision, float], None],
+        now: float,
+    ) -> None:
+        engine = self.engine
+        if engine.watched:
+            engine.emit(AuthorizationResult(connector, id_tag, decision.status, decision.source))
+        done(decision, now)
+
+    # ------------------------------------------------------------------ learning
+
+    def learn(self, id_tag: str, info: dict, now: float) -> None:
+        """Take an idTagInfo from the CSMS: update the cache, or report a list conflict."""
+        listed = self._local.lookup(id_tag)
+        if listed is None:
+            if self.engine.config.get("AuthorizationCacheEnabled"):
+                self._cache.put(id_tag, info)
+            return
+        local = self._judge(listed, LOCAL_LIST, now)
+        remote_valid = info["status"] in VALID and not self._expired(info, now)
+        parent, local_parent = info.get("parentIdTag"), local.parent_id_tag
+        same_parent = (parent is None and local_parent is None) or same_tag(parent, local_parent)
+        if remote_valid != local.accepted or not same_parent:
+            logger().warning("idTagInfo of %s conflicts with the local list", id_tag)
+            status = self.engine.block(StatusBlock)
+            status.notify(0, ErrorRecord("LocalListConflict", faulted=False), now)
+
+    @on("ClearCache")
+    def clear_cache(self, payload: dict, now: float) -> dict:
+        try:
+            self._cache.clear()
+        except Exception:
+            logger().exception("authorization cache could not be cleared")
+            return {"status": "Rejected"}
+        return {"status": "Accepted"}
+
+    # ------------------------------------------------------------------ Authorize.req
+
+    def take(self, now: float) -> Request | None:
+        if not self._pending:
+            return None
+        pending = next((p for p in self._pending if not p.sent and now < p.deadline), None)
+        if pending is None:
+            return None
+        pending.sent = True
+        return Request(
+            "Authorize",
+            {"idTag": pending.id_tag},
+            lambda response, at: self._answered(pending, response, at),
+            lambda failure, at: self._unanswered(pending, failure, at),
+            timeout=pending.deadline - now,
+        )
+
+    def wakeup(self, now: float) -> float | None:
+        return now if any(not p.sent for p in self._pending) else None
+
+    def _answered(self, pending: _Pending, response: dict, now: float) -> None:
+        self._pending.remove(pending)
+        info = response["idTagInfo"]
+        self.learn(pending.id_tag, info, now)
+        if not pending.cancelled:
+            status = info["status"]
+            decision = Decision(status, info.get("parentIdTag"), CSMS, status == ACCEPTED)
+            self._finish(pending.connector, pending.id_tag, decision, pending.done, now)
+
+    def _unanswered(self, pending: _Pending, failure: CallFailure, now: float) -> None:
+        logger().warning("Authorize of connector %d failed (%s)", pending.connector, failure.kind)
+        self._pending.remove(pending)
+        if not pending.cancelled:
+            self._decide_offline(pending, now)
+
+    def _decide_offline(self, pending: _Pending, now: float) -> None:
+        decision = self._offline(self.known(pending.id_tag, now))
+        self._finish(pending.connector, pending.id_tag, decision, pending.done, now)
+
+    def tick(self, now: float) -> None:
+        if not self._pending:
+            return
+        for pending in [p for p in self._pending if not p.sent and now >= p.deadline]:
+            self._pending.remove(pending)
+            self._decide_offline(pending, now)
+
+    def timer(self, now: float) -> float | None:
+        if not self._pending:
+            return None
+        deadlines = [p.deadline for p in self._pending if not p.sent]
+        return min(deadlines) if deadlines else None
+
+    def disconnected(self, now: float) -> None:
+        """Offline now: decide what was not sent yet by the offline rules (§3.5)."""
+        for pending in [p for p in self._pending if not p.sent]:
+            self._pending.remove(pending)
+            self._decide_offline(pending, now)

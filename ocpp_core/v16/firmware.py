@@ -1,0 +1,474 @@
+"""UpdateFirmware and FirmwareStatusNotification (OCPP 1.6 §5.19, §4.5, errata 3.47-3.49, 3.63).
+
+An accepted update (the .conf has no status: every valid request is taken) waits for
+``retrieveDate``, downloads, waits until no transaction runs and the transaction messages are
+delivered (errata 3.49: do not interrupt a charging session; the CSMS hears StopTransaction
+before Installing), installs, reboots and, once the new firmware has booted, reports Installed
+(errata 3.47: "good practice to first reboot ... before sending the status: Installed"). Every
+step is a FirmwareStatusNotification: Downloading, Downloaded or DownloadFailed, Installing,
+InstallationFailed, Installed. A failed download or installation is attempted again after
+``retryInterval`` while ``retries`` remain (see file_transfer); each failure is reported.
+
+Transfers: an http(s) image is fetched by the host (TransferHost), which reports its size and
+SHA-256; anything else, or no host, is simulated (FirmwareSimulation: durations and failure
+injection, changeable at any time). Installation is always simulated: nothing real is flashed.
+
+Reboot and the new version: installing records ``{"version": new, "replaces": old}`` in the
+Store document ``firmware``, ends any session begun meanwhile (reason Reboot), then reboots
+through the reset hook (kind "Hard", a ResetRequested event first) once the notices and the
+transaction messages have left (at most REBOOT_WAIT seconds, like a soft reset). The engine
+built by the reboot finds the record and boots with the new firmwareVersion; it reports
+Installed once its BootNotification is Accepted. The record stays: every later boot overrides
+the station's version the same way, as long as the station still configures the version the
+update replaced (a station that changes its own version wins). Without a reset hook, or if it
+fails, Installed is reported at once and the version changes at the next reboot (the "manual
+reboot" branch of the sequence diagram). An update that was waiting, downloading or installing
+when the station rebooted resumes (an interrupted step starts again).
+
+A new UpdateFirmware replaces an update that is waiting (for its date, a retry or the end of
+transactions); while a download or installation runs it is ignored, since OCPP 1.6 has no way
+to refuse it. TriggerMessage reports the current update's latest status, Idle when no update is
+in progress (§4.5: Idle "only ... when it is not busy").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from ocpp_core.block import Block, on, trigger
+from ocpp_core.clock import format_datetime
+from ocpp_core.events import FirmwareProgress, ResetRequested
+from ocpp_core.identity import StationIdentity
+from ocpp_core.log import logger
+from ocpp_core.transfer import (
+    HOST_TRANSFER_LIMIT,
+    TransferHost,
+    file_name_of,
+    is_http,
+    shown,
+    simulated_because,
+)
+from ocpp_core.v16.file_transfer import (
+    Countdown,
+    NoticeSource,
+    check_duration,
+    retry_policy,
+    wall_time,
+)
+
+__all__ = ["DOCUMENT", "REBOOT_WAIT", "FirmwareBlock", "FirmwareSimulation", "check_simulation"]
+
+DOCUMENT = "firmware"
+REBOOT_WAIT = 60.0  # seconds the reboot waits at most for the Installing notice to leave
+
+IDLE = "Idle"
+DOWNLOADING = "Downloading"
+DOWNLOADED = "Downloaded"
+DOWNLOAD_FAILED = "DownloadFailed"
+INSTALLING = "Installing"
+INSTALLED = "Installed"
+INSTALLATION_FAILED = "InstallationFailed"
+
+# Phases of the update in progress (persisted in the document's "update").
+_WAITING = "waiting"  # for retrieveDate or the next attempt
+_DOWNLOADING = "downloading"
+_DOWNLOADED = "downloaded"  # until no transaction runs
+_INSTALLING = "installing"
+_REBOOTING = "rebooting"  # installed; the reboot waits for the notices to leave (not persisted)
+# Where a persisted phase resumes after a reboot: an interrupted step starts again.
+_RESUME = {
+    _WAITING: _WAITING,
+    _DOWNLOADING: _WAITING,
+    _DOWNLOADED: _DOWNLOADED,
+    _INSTALLING: _DOWNLOADED,
+}
+
+_UPDATE_FIELDS = ("location", "retrieve_at", "retries", "retry_interval")
+_WAITING_FOR_SESSIONS = "downloaded; waiting for the charging sessions to end"
+_VERSION = re.compile(r"\d+(?:\.\d+)+(?:[-+][0-9A-Za-z]+)*")
+_MAX_VERSION = 50  # BootNotification.firmwareVersion is CiString50
+
+
+class FirmwareSimulation(NamedTuple):
+    """How simulated firmware updates behave; ``ChargePoint.set_firmware_simulation`` changes it.
+
+    ``download_s`` applies to simulated downloads only (a real one takes what it takes), as does
+    ``fail_download``; ``install_s`` and ``fail_install`` to every installation. ``version`` is
+    the firmwareVersion after the update; None takes the version number in the image's file
+    name (``fw-1.2.3.bin`` gives ``1.2.3``), else the file name without its extension.
+    """
+
+    download_s: float = 5.0
+    install_s: float = 5.0
+    fail_download: bool = False
+    fail_install: bool = False
+    version: str | None = None
+
+
+_DEFAULT_SIMULATION = FirmwareSimulation()  # shared: engines hold only a changed one
+
+
+def check_simulation(simulation: FirmwareSimulation) -> FirmwareSimulation:
+    """``simulation`` if usable, else ValueError saying which field is wrong."""
+    if not isinstance(simulation, FirmwareSimulation):
+        raise ValueError("expected a FirmwareSimulation")
+    check_duration(simulation.download_s, "download_s")
+    check_duration(simulation.install_s, "install_s")
+    version = simulation.version
+    if version is not None and (not isinstance(version, str) or not 0 < len(version) <= 50):
+        raise ValueError("version must be None or a string of 1 to 50 characters")
+    return simulation
+
+
+class FirmwareBlock(Block, NoticeSource):
+    """The firmware update in progress, its notices and the installed-version record."""
+
+    __slots__ = (
+        "_countdown",
+        "_deadline",
+        "_detail",
+        "_installed",
+        "_notices",
+        "_phase",
+        "_report_due",
+        "_status",
+        "_update",
+        "_via_host",
+        "host",
+        "simulation",
+    )
+
+    notice_action = "FirmwareStatusNotification"
+    sends = ("FirmwareStatusNotification",)
+
+    def __init__(self, engine: object) -> None:
+        super().__init__(engine)
+        self.host: TransferHost | None = None
+        self.simulation = _DEFAULT_SIMULATION
+        self._notices: list = []
+        self._status = IDLE  # latest status of the update in progress
+        self._phase: str | None = None
+        self._update: dict | None = None  # location, retrieve_at, retries, retry_interval
+        self._installed: dict | None = None  # version, replaces
+        self._report_due = False  # Installed still to be confirmed by the CSMS
+        self._countdown: Countdown | None = None
+        self._via_host = False
+        self._deadline = 0.0
+        self._detail = ""
+        self._restore()
+
+    # ------------------------------------------------------------------ persistence
+
+    def _restore(self) -> None:
+        stored = self.engine.store.load(DOCUMENT)
+        if stored is None:
+            return
+        if not isinstance(stored, dict):
+            logger().warning("stored firmware state is invalid; ignored")
+            return
+        installed = stored.get("installed")
+        if _valid_installed(installed):
+            identity = self.engine.identity
+            if identity.firmware_version == installed["replaces"]:
+                self._installed = installed
+                self.engine.identity = _with_version(identity, installed["version"])
+                if stored.get("report") is True:
+                    self._report_due = True
+                    self._status = INSTALLED
+                    self.notice(INSTALLED, 0.0, self._installed_confirmed)
+            else:
+                logger().info("the station's firmware version changed; installed record dropped")
+        update = stored.get("update")
+        if _valid_update(update):
+            self._update = {key: update[key] for key in _UPDATE_FIELDS}
+            self._phase = _RESUME[update["phase"]]
+        self._save()
+
+    def _save(self) -> None:
+        """Persist the update and the installed record (best effort: a failure is logged)."""
+        document: dict = {}
+        if self._update is not None and self._phase in _RESUME:
+            document["update"] = {**self._update, "phase": self._phase}
+        if self._installed is not None:
+            document["installed"] = self._installed
+            if self._report_due:
+                document["report"] = True
+        store = self.engine.store
+        try:
+            if document:
+                store.save(DOCUMENT, document)
+            else:
+                store.delete(DOCUMENT)
+        except Exception:
+            logger().exception("could not persist the firmware update state")
+
+    # ------------------------------------------------------------------ OCPP
+
+    @on("UpdateFirmware")
+    def update_firmware(self, payload: dict, now: float) -> dict:
+        retries, interval = retry_policy(payload)
+        retrieve_at = wall_time(payload, "retrieveDate")
+        if self._phase in (_DOWNLOADING, _INSTALLING, _REBOOTING):
+            logger().warning("UpdateFirmware ignored: an update is %s", self._phase)
+            return {}
+        self._update = {
+            "location": payload["location"],
+            "retrieve_at": retrieve_at,
+            "retries": retries,
+            "retry_interval": interval,
+        }
+        self._phase = _WAITING
+        self._status = IDLE
+        self._save()
+        when = format_datetime(retrieve_at)
+        self._progress(None, f"update from {shown(payload['location'])} scheduled for {when}")
+        return {}
+
+    @trigger("FirmwareStatusNotification")
+    def send_triggered(self, connector_id: int | None, now: float) -> str:
+        """TriggerMessage(FirmwareStatusNotification): the current status (connectorId ignored)."""
+        return self.trigger_notice(self.status, now)
+
+    @property
+    def status(self) -> str:
+        """The FirmwareStatus to report now: Idle unless an update is in progress."""
+        if self._phase is None and not self._report_due:
+            return IDLE
+        return self._status
+
+    # ------------------------------------------------------------------ timers
+
+    def tick(self, now: float) -> None:
+        phase = self._phase
+        if phase is None:
+            return
+        if phase == _WAITING:
+            if self.engine.clock.wall(now) >= self._update["retrieve_at"]:
+                self._start_download(now)
+        elif phase == _DOWNLOADING:
+            if self._via_host:
+                if now >= self._deadline:
+                    limit = f"no result from the transfer host within {HOST_TRANSFER_LIMIT:.0f} s"
+                    self._download_done(False, limit, None, None, now)
+            elif self._count(now):
+                failed = self.simulation.fail_download
+                detail = "download failed (failure injected)" if failed else self._detail
+                self._download_done(not failed, detail, None, None, now)
+        elif phase == _DOWNLOADED:
+            self._install_when_idle(now)
+        elif phase == _INSTALLING and self._count(now):
+            self._install_done(now)
+        if self._phase == _REBOOTING and (now >= self._deadline or self._settled()):
+            self._reboot(now)
+
+    def timer(self, now: float) -> float | None:
+        phase = self._phase
+        if phase is None or phase == _DOWNLOADED:
+            return None
+        if phase == _WAITING:
+            return now + max(0.0, self._update["retrieve_at"] - self.engine.clock.wall(now))
+        if self._countdown is not None:
+            return max(now, self._countdown.next_at())
+        if phase == _REBOOTING and self._settled():
+            return now
+        return max(now, self._deadline)
+
+    def _count(self, now: float) -> bool:
+        """Advance the simulated step; True when it is over."""
+        countdown = self._countdown
+        if countdown.done(now):
+            self._countdown = None
+            return True
+        percent = countdown.advance(now)
+        if percent is not None:
+            self._progress(percent, self._detail)
+        return False
+
+    # ------------------------------------------------------------------ download
+
+    def _start_download(self, now: float) -> None:
+        location = self._update["location"]
+        host = self.host
+        self._phase = _DOWNLOADING
+        self._save()
+        self._report(DOWNLOADING, now)
+        if host is not None and is_http(location):
+            self._via_host = True
+            self._deadline = now + HOST_TRANSFER_LIMIT
+            self._detail = f"downloading {shown(location)}"
+            self._progress(0, self._detail)
+            try:
+                host.start_download(location, now)
+            except Exception as exc:
+                logger().exception("the transfer host could not start the download")
+                self._download_done(False, f"the transfer host failed: {exc}", None, None, now)
+            return
+        self._via_host = False
+        self._detail = simulated_because(location)
+        self._countdown = Countdown(now, self.simulation.download_s)
+        self._progress(0, self._detail)
+
+    def download_progress(self, received: int, total: int | None, now: float) -> None:
+        """The host's progress of the running download (for the GUI only)."""
+        if self._phase != _DOWNLOADING or not self._via_host:
+            return
+        percent = None if not total else min(100, received * 100 // total)
+        self._progress(percent, f"{self._detail}: {received} bytes")
+
+    def download_finished(
+        self, ok: bool, detail: str, size: int | None, sha256: str | None, now: float
+    ) -> None:
+        """The host's result of the running download (ignored when none awaits one)."""
+        if self._phase != _DOWNLOADING or not self._via_host:
+            logger().warning("firmware download result ignored: no download is running")
+            return
+        self._download_done(ok, detail, size, sha256, now)
+
+    def _download_done(
+        self, ok: bool, detail: str, size: int | None, sha256: str | None, now: float
+    ) -> None:
+        self._via_host = False
+        self._countdown = None
+        if not ok:
+            self._failed(DOWNLOAD_FAILED, detail, now)
+            return
+        self._phase = _DOWNLOADED
+        self._save()
+        self._report(DOWNLOADED, now)
+        self._progress(100, detail or "downloaded", size, sha256)
+        self._install_when_idle(now)
+
+    # ------------------------------------------------------------------ installation
+
+    def _install_when_idle(self, now: float) -> None:
+        sessions = self.engine.sessions
+        connectors = range(1, len(self.engine.connectors))
+        if any(sessions.transaction_running(c) for c in connectors) or not sessions.settled():
+            if self._detail != _WAITING_FOR_SESSIONS:
+                self._detail = _WAITING_FOR_SESSIONS
+                self._progress(100, _WAITING_FOR_SESSIONS)
+            return
+        self._phase = _INSTALLING
+        self._save()
+        self._report(INSTALLING, now)
+        self._detail = "installing (simulated)"
+        self._countdown = Countdown(now, self.simulation.install_s)
+        self._progress(0, self._detail)
+
+    def _install_done(self, now: float) -> None:
+        if self.simulation.fail_install:
+            self._failed(INSTALLATION_FAILED, "installation failed (failure injected)", now)
+            return
+        version = self.simulation.version or _version_of(self._update["location"])
+        # "replaces" is the version the station configures, also after earlier updates.
+        installed = self._installed
+        base = self.engine.identity.firmware_version if installed is None else installed["replaces"]
+        self._installed = {"version": version, "replaces": base}
+        self._report_due = True
+        self._update = None
+        self._phase = _REBOOTING
+        self._deadline = now + REBOOT_WAIT
+        self._save()
+        self.engine.sessions.stop_all("Reboot", now)  # a session begun while installing
+        self._progress(100, f"firmware {version} installed; rebooting")
+
+    def _settled(self) -> bool:
+        """Nothing is left to say before the reboot: notices and transaction messages sent."""
+        return not self.notices_pending() and self.engine.sessions.settled()
+
+    def _reboot(self, now: float) -> None:
+        self._phase = None
+        engine = self.engine
+        if engine.reset_handler is not None:
+            if engine.watched:
+                engine.emit(ResetRequested("Hard"))
+            try:
+                rebooted = engine.reset_handler("Hard") is not False
+            except Exception:
+                logger().exception("reset hook failed")
+                rebooted = False
+            if rebooted:
+                return  # the engine built by the reboot reports Installed
+            logger().warning("no reboot after the firmware installation; Installed reported now")
+        self._status = INSTALLED
+        self.notice(INSTALLED, now, self._installed_confirmed)
+        version = self._installed["version"]
+        self._progress(100, f"firmware {version} installed; it runs after the next reboot")
+
+    def _installed_confirmed(self, now: float) -> None:
+        self._report_due = False
+        self._save()
+        self._progress(None, "the CSMS has the Installed status")
+
+    # ------------------------------------------------------------------ outcomes
+
+    def _failed(self, status: str, detail: str, now: float) -> None:
+        """Report a failed attempt; schedule the next one while retries remain."""
+        self._report(status, now)
+        update = self._update
+        if update["retries"] > 0:
+            update["retries"] -= 1
+            update["retrieve_at"] = self.engine.clock.wall(now) + update["retry_interval"]
+            self._phase = _WAITING
+            detail = f"{detail}; next attempt in {update['retry_interval']} s"
+        else:
+            self._update = None
+            self._phase = None
+            detail = f"{detail}; no attempts left"
+        self._save()
+        self._progress(None, detail)
+
+    def _report(self, status: str, now: float) -> None:
+        self._status = status
+        self.notice(status, now)
+
+    def _progress(
+        self,
+        percent: int | None,
+        detail: str,
+        size: int | None = None,
+        sha256: str | None = None,
+    ) -> None:
+        engine = self.engine
+        if engine.watched:
+            engine.emit(FirmwareProgress(self._status, percent, detail, size, sha256))
+
+
+def _valid_update(update: object) -> bool:
+    return (
+        isinstance(update, dict)
+        and update.get("phase") in _RESUME
+        and isinstance(update.get("location"), str)
+        and type(update.get("retrieve_at")) in (int, float)
+        and type(update.get("retries")) is int
+        and type(update.get("retry_interval")) is int
+    )
+
+
+def _valid_installed(installed: object) -> bool:
+    if not isinstance(installed, dict):
+        return False
+    version, replaces = installed.get("version"), installed.get("replaces")
+    return (
+        isinstance(version, str)
+        and 0 < len(version) <= _MAX_VERSION
+        and (replaces is None or isinstance(replaces, str))
+    )
+
+
+def _with_version(identity: StationIdentity, version: str) -> StationIdentity:
+    """A copy of ``identity`` that reports ``version`` as its firmwareVersion."""
+    fields = {name: getattr(identity, name) for name in StationIdentity.__slots__}
+    fields["firmware_version"] = version
+    return StationIdentity(**fields)
+
+
+def _version_of(location: str) -> str:
+    """The firmwareVersion an image brings: the version in its file name, else the name."""
+    name = file_name_of(location)
+    match = _VERSION.search(name)
+    if match is not None:
+        return match.group(0)[:_MAX_VERSION]
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return (stem or "unnamed")[:_MAX_VERSION]

@@ -1,0 +1,242 @@
+"""Meter inputs turned into OCPP 1.6 MeterValue objects (§7.33 MeterValue, §7.43 SampledValue).
+
+A configured item is a measurand, optionally with a phase (``Voltage.L1``, §9.1.17). A plain
+measurand selects every input of the connector that measures it, on all phases and locations
+(§3.16.3 "all possible locations and/or phases SHALL be reported"); with a phase, only the inputs
+of that phase. Items are reported in the configured order, each input at most once.
+
+Every sampledValue carries its context, measurand and location, and phase and unit when known:
+explicit fields cost a few bytes and spare the CSMS the defaults of §7.43. Numbers become decimal
+strings (integers as they are, other numbers with at most three decimals, never an exponent). A
+SignedReading is passed through unchanged with format SignedData. An input without a reading now
+(None), or one that raises or returns anything else, is left out of that sample (logged).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from ocpp_core.connector import ENERGY_REGISTER, SignedReading
+from ocpp_core.log import logger
+
+if TYPE_CHECKING:
+    from ocpp_core.connector import MeterInput
+
+__all__ = [
+    "BEGIN",
+    "CLOCK",
+    "END",
+    "MEASURANDS",
+    "PERIODIC",
+    "TRIGGER",
+    "UNITS",
+    "Sampler",
+    "check_input",
+    "energy_register",
+    "items_of",
+    "selects",
+    "supported",
+]
+
+# ReadingContext values this station emits (§7.35).
+PERIODIC, CLOCK, BEGIN, END, TRIGGER = (
+    "Sample.Periodic",
+    "Sample.Clock",
+    "Transaction.Begin",
+    "Transaction.End",
+    "Trigger",
+)
+
+MEASURANDS = frozenset(
+    {
+        "Current.Export",
+        "Current.Import",
+        "Current.Offered",
+        "Energy.Active.Export.Interval",
+        "Energy.Active.Export.Register",
+        "Energy.Active.Import.Interval",
+        "Energy.Active.Import.Register",
+        "Energy.Reactive.Export.Interval",
+        "Energy.Reactive.Export.Register",
+        "Energy.Reactive.Import.Interval",
+        "Energy.Reactive.Import.Register",
+        "Frequency",
+        "Power.Active.Export",
+        "Power.Active.Import",
+        "Power.Factor",
+        "Power.Offered",
+        "Power.Reactive.Export",
+        "Power.Reactive.Import",
+        "RPM",
+        "SoC",
+        "Temperature",
+        "Voltage",
+    }
+)
+# UnitOfMeasure (§7.45), with the errata's Hertz; "Celcius" is the spec's own misspelling.
+UNITS = frozenset(
+    {
+        "Wh",
+        "kWh",
+        "varh",
+        "kvarh",
+        "W",
+        "kW",
+        "VA",
+        "kVA",
+        "var",
+        "kvar",
+        "A",
+        "V",
+        "K",
+        "Celcius",
+        "Celsius",
+        "Fahrenheit",
+        "Percent",
+        "Hertz",
+    }
+)
+_WH_PER_UNIT = {None: 1, "Wh": 1, "kWh": 1000}
+
+Item = tuple[str, str | None]  # (measurand, phase or None)
+
+
+def check_input(entry: MeterInput) -> None:
+    """ConnectorIO.meter_check for 1.6: only measurands and units 1.6 can carry are reported."""
+    if entry.measurand not in MEASURANDS:
+        raise ValueError(f"OCPP 1.6 has no measurand {entry.measurand!r}")
+    if entry.unit is not None and entry.unit not in UNITS:
+        raise ValueError(f"OCPP 1.6 has no unit {entry.unit!r}")
+
+
+def items_of(value: str) -> tuple[Item, ...]:
+    """The items of a measurand list as the configuration stores it (already validated)."""
+    if not value:
+        return ()
+    items = []
+    for item in value.split(","):
+        if item in MEASURANDS:
+            items.append((item, None))
+        else:
+            measurand, _, phase = item.rpartition(".")
+            items.append((measurand, phase))
+    return tuple(items)
+
+
+def _matches(item: Item, entry: MeterInput) -> bool:
+    measurand, phase = item
+    return entry.measurand == measurand and (phase is None or entry.phase == phase)
+
+
+def _select(inputs: tuple[MeterInput, ...], items: tuple[Item, ...]) -> list[MeterInput]:
+    chosen: list[MeterInput] = []
+    for item in items:
+        for entry in inputs:
+            if _matches(item, entry) and entry not in chosen:
+                chosen.append(entry)
+    return chosen
+
+
+def selects(inputs: tuple[MeterInput, ...], items: tuple[Item, ...]) -> bool:
+    """Whether any input matches any item (a sample would have something to read)."""
+    return any(_matches(item, entry) for item in items for entry in inputs)
+
+
+def supported(value: str, inputs: list[MeterInput]) -> bool:
+    """Every item of a measurand list has a matching input (§3.16.4: else Rejected)."""
+    return all(any(_matches(item, entry) for entry in inputs) for item in items_of(value))
+
+
+def energy_register(inputs: tuple[MeterInput, ...]) -> int | None:
+    """The overall Energy.Active.Import.Register in whole Wh (meterStart/meterStop), or None."""
+    for entry in inputs:
+        if entry.measurand != ENERGY_REGISTER or entry.phase is not None:
+            continue
+        factor = _WH_PER_UNIT.get(entry.unit)
+        if factor is None:
+            continue
+        reading = _call(entry)
+        if isinstance(reading, SignedReading):
+            reading = reading.value
+        if isinstance(reading, (int, float)) and not isinstance(reading, bool):
+            wh = float(reading) * factor
+            if math.isfinite(wh):
+                return round(wh)
+        return None
+    return None
+
+
+def _call(entry: MeterInput) -> object:
+    try:
+        return entry.read()
+    except Exception:
+        logger().exception("meter input %s failed", entry.measurand)
+        return None
+
+
+def _text(reading: object) -> str | None:
+    """A number as a decimal string without exponent, or None if it is not a finite number."""
+    if isinstance(reading, bool):
+        return None
+    if isinstance(reading, int):
+        return str(int(reading))
+    if isinstance(reading, float) and math.isfinite(reading):
+        text = f"{reading:.3f}".rstrip("0").rstrip(".")
+        return "0" if text == "-0" else text
+    return None
+
+
+class Sampler:
+    """One sampling moment: each input is read at most once, whatever lists are built from it.
+
+    So the MeterValues and the transactionData taken at the same instant agree.
+    """
+
+    __slots__ = ("_readings", "timestamp")
+
+    def __init__(self, timestamp: str) -> None:
+        self.timestamp = timestamp
+        self._readings: dict[MeterInput, tuple[str, bool] | None] = {}
+
+    def meter_value(
+        self, inputs: tuple[MeterInput, ...], items: tuple[Item, ...], context: str
+    ) -> dict | None:
+        """A MeterValue of the selected inputs, or None when none has a reading."""
+        sampled = []
+        for entry in _select(inputs, items):
+            reading = self._reading(entry)
+            if reading is None:
+                continue
+            value: dict = {"value": reading[0], "context": context}
+            if reading[1]:
+                value["format"] = "SignedData"
+            value["measurand"] = entry.measurand
+            if entry.phase is not None:
+                value["phase"] = entry.phase
+            value["location"] = entry.location
+            if entry.unit is not None:
+                value["unit"] = entry.unit
+            sampled.append(value)
+        if not sampled:
+            return None
+        return {"timestamp": self.timestamp, "sampledValue": sampled}
+
+    def _reading(self, entry: MeterInput) -> tuple[str, bool] | None:
+        """(value text, signed) of an input, read on first use."""
+        readings = self._readings
+        if entry in readings:
+            return readings[entry]
+        raw = _call(entry)
+        result: tuple[str, bool] | None = None
+        if isinstance(raw, SignedReading):
+            if isinstance(raw.signed_data, str) and raw.signed_data:
+                result = (raw.signed_data, True)
+        elif raw is not None:
+            text = _text(raw)
+            if text is not None:
+                result = (text, False)
+        if result is None and raw is not None:
+            logger().warning("meter input %s gave an unusable reading", entry.measurand)
+        readings[entry] = result
+        return result

@@ -1,0 +1,625 @@
+"""Charging sessions and transactions (OCPP 1.6 §3.6, §3.7, §3.10, §4.8, §4.10; §9.1 keys).
+
+A session on a connector goes through these states (``TransactionInfo.state``):
+
+* ``authorizing`` — an idTag was presented (card, ``begin``, RemoteStartTransaction with
+  AuthorizeRemoteTxRequests); the authorization block decides (§3.5). Rejected -> cancelled.
+* ``preparing`` — authorized; the transaction starts as soon as the cable is plugged (or at once
+  without a plug input), the connector operative and not faulted. Plug-first and
+  authorize-first flows meet here. Without a cable within ConnectionTimeOut seconds of the
+  presentation (0: no limit) the session is cancelled (§9.1.6); an inoperative connector
+  cancels it too.
+* ``running`` — the StartTransaction is journaled (see tx_journal), the cable locked, metering
+  told (``transaction_started``).
+* ``stopping`` — the StopTransaction is journaled and not yet answered; the connector is free.
+
+Stopping (reason as sent): the same idTag, or another of the same group (its parentIdTag, known
+locally or learnt with an Authorize, §3.10) -> Local with that idTag (no Authorize for the same
+idTag, §4.1); unplugging while StopTransactionOnEVSideDisconnect -> EVDisconnected;
+RemoteStopTransaction -> Remote; Reset -> SoftReset/HardReset; UnlockConnector -> UnlockCommand;
+a StartTransaction.conf that is not Accepted -> DeAuthorized when StopTransactionOnInvalidId
+(errata 3.17), else the energy offer stops (SuspendedEVSE); a restart -> PowerLoss (or the
+transaction resumes, ``resume_after_restart``); the station may give any other 1.6 reason.
+meterStop is never below meterStart.
+
+MaxEnergyOnInvalidId (Wh, 0: off): after an invalid StartTransaction.conf the EV may still take
+that much energy counted from meterStart (a transaction started offline may already have it),
+then the rule above applies.
+
+The cable lock (``ConnectorIO.lock``) is closed when a transaction starts and opened when it
+stops, except after DeAuthorized (errata 3.5) and after EVDisconnected while
+UnlockConnectorOnEVSideDisconnect is false (§4.10): then it opens for the same idTag or one of
+its group, or for UnlockConnector.
+
+For metering the block offers ``current``, ``transaction_id`` and
+``enqueue_transaction_meter_values`` (SessionView) and calls ``engine.metering``
+(MeteringView): ``energy_wh`` for meterStart/meterStop (None: the last value known, else 0),
+``transaction_started`` and ``transaction_stopped`` (the StopTransaction's transactionData; also
+for a PowerLoss stop after a restart). A failing metering call is logged and never costs a
+transaction.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ocpp_core.block import Block
+from ocpp_core.events import SessionCancelled, SessionStarted, SessionStopped
+from ocpp_core.log import logger
+from ocpp_core.outbox import PRIORITY_TRANSACTIONS, RequestSource
+from ocpp_core.sessions import (
+    AUTHORIZING,
+    PREPARING,
+    RUNNING,
+    STOPPING,
+    SessionView,
+    TransactionInfo,
+)
+from ocpp_core.v16.authorization import AuthorizationBlock, same_tag
+from ocpp_core.v16.availability import AvailabilityBlock
+from ocpp_core.v16.status import FAULTED, StatusBlock
+from ocpp_core.v16.tx_journal import TransactionJournal, TransactionListener
+
+if TYPE_CHECKING:
+    from ocpp_core.events import MessageDiscarded
+    from ocpp_core.outbox import Request
+    from ocpp_core.v16.authorization import Decision, _Pending
+    from ocpp_core.v16.tx_journal import Transaction
+
+__all__ = ["STOP_REASONS", "TransactionBlock"]
+
+# OCPP 1.6 §7.40 Reason.
+STOP_REASONS = frozenset(
+    {
+        "DeAuthorized",
+        "EmergencyStop",
+        "EVDisconnected",
+        "HardReset",
+        "Local",
+        "Other",
+        "PowerLoss",
+        "Reboot",
+        "Remote",
+        "SoftReset",
+        "UnlockCommand",
+    }
+)
+_GROUP_STATUSES = frozenset({"Accepted", "ConcurrentTx"})  # may stop a session of its group
+
+
+class _Session:
+    """A connector's session from the idTag to the StopTransaction."""
+
+    __slots__ = (
+        "auth",
+        "charging_profile",
+        "connector",
+        "deadline",
+        "id_tag",
+        "invalid",
+        "parent_id_tag",
+        "state",
+        "suspended",
+        "tx",
+    )
+
+    def __init__(self, connector: int, id_tag: str, state: str) -> None:
+        self.connector = connector
+        self.id_tag = id_tag
+        self.state = state
+        self.parent_id_tag: str | None = None
+        self.deadline: float | None = None  # ConnectionTimeOut, until the transaction starts
+        self.auth: _Pending | None = None  # the authorization being waited for
+        self.charging_profile: dict | None = None
+        self.tx: Transaction | None = None
+        self.invalid = False  # StartTransaction.conf was not Accepted
+        self.suspended = False  # ... and the energy offer stopped because of it
+
+
+class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
+    """Sessions, transactions and the journal of their messages; the engine's SessionView."""
+
+    __slots__ = (
+        "_auth",
+        "_finished",
+        "_holds",
+        "_journal",
+        "_last_meter",
+        "_recovered",
+        "_sessions",
+        "_stopping",
+        "_watching",
+        "resume_after_restart",
+    )
+
+    priority = PRIORITY_TRANSACTIONS
+    sends = ("StartTransaction", "StopTransaction")
+
+    def __init__(self, engine: object) -> None:
+        super().__init__(engine)
+        count = len(self.engine.connectors)
+        self._auth: AuthorizationBlock = self.engine.block(AuthorizationBlock)
+        self._sessions: list[_Session | None] = [None] * count
+        self._stopping: list[Transaction | None] = [None] * count  # StopTransaction unanswered
+        self._holds: list[tuple[str, str | None] | None] = [None] * count  # lock kept for
+        self._last_meter = [0] * count  # the last energy register read per connector (Wh)
+        # Stopped by a restart with the cable still in: Finishing until it is unplugged (the
+        # status block knows of no transaction in the previous run).
+        self._finished = [False] * count
+        self._watching = False  # some session needs the tick
+        self.resume_after_restart = False
+        # What the last run left open is stopped or resumed at the first poll (or API call):
+        # the station attaches its meter and sets resume_after_restart after construction.
+        self._journal = journal = TransactionJournal(self.engine, self)
+        for tx in journal.transactions.values():
+            if tx.stopped and 0 < tx.connector < count:
+                self._stopping[tx.connector] = tx
+        self._recovered = not (journal.open_transactions() or journal.has_unreadable)
+        self.engine.sessions = self
+
+    # ------------------------------------------------------------------ the station's API
+
+    def present_card(self, connector: int, id_tag: str, now: float) -> None:
+        """An RFID card at the connector: start, stop, release the lock, or report."""
+        self._recover(now)
+        hold = self._holds[connector]
+        if hold is not None and (same_tag(id_tag, hold[0]) or self._in_group(id_tag, hold[1], now)):
+            self._holds[connector] = None
+            self._lock(connector, False)
+            return
+        session = self._sessions[connector]
+        if session is None:
+            if not self.begin(connector, id_tag, now):
+                logger().info("card on connector %d ignored: connector not usable", connector)
+            return
+        if same_tag(id_tag, session.id_tag):
+            self._end(session, "Local", id_tag, now)
+            return
+        if self._in_group(id_tag, session.parent_id_tag, now):
+            self._end(session, "Local", id_tag, now)
+            return
+
+        def decided(decision: Decision, at: float) -> None:
+            if (
+                self._sessions[connector] is session
+                and decision.status in _GROUP_STATUSES
+                and same_tag(decision.parent_id_tag, session.parent_id_tag)
+            ):
+                self._end(session, "Local", id_tag, at)
+
+        self._auth.authorize(connector, id_tag, now, decided)
+
+    def begin(
+        self,
+        connector: int,
+        id_tag: str,
+        now: float,
+        *,
+        authorize: bool = True,
+        charging_profile: dict | None = None,
+    ) -> bool:
+        """Begin a session (False: the connector has one, or cannot take one now)."""
+        self._recover(now)
+        if not self.can_begin(connector, now, id_tag):
+            return False
+        session = _Session(connector, id_tag, AUTHORIZING if authorize else PREPARING)
+        session.charging_profile = charging_profile
+        timeout = self.engine.config.get("ConnectionTimeOut")
+        if timeout > 0:
+            session.deadline = now + timeout
+        self._sessions[connector] = session
+        self._holds[connector] = None
+        self._finished[connector] = False
+        self._watching = True
+        if authorize:
+            session.auth = self._auth.authorize(
+                connector, id_tag, now, lambda decision, at: self._authorized(session, decision, at)
+            )
+        else:
+            self._try_start(session, now)
+        return True
+
+    def can_begin(self, connector: int, now: float, id_tag: str | None = None) -> bool:
+        """Whether a session may begin on ``connector`` now (for ``id_tag``, if given)."""
+        if not 0 < connector < len(self._sessions) or self._sessions[connector] is not None:
+            return False
+        hold = self._holds[connector]
+        if hold is not None and not (id_tag is not None and same_tag(id_tag, hold[0])):
+            return False  # the cable of the last user is still locked in (errata 3.5)
+        if not self.engine.block(AvailabilityBlock).operative[connector]:
+            return False
+        if self.engine.block(StatusBlock).status_of(connector, now) == FAULTED:
+            return False
+        reservations = self.engine.reservations
+        return not (
+            id_tag is not None
+            and reservations.reserved(connector)
+            and reservations.reservation_for(connector, id_tag, None) is None
+        )
+
+    def end(self, connector: int, now: float, id_tag: str | None, reason: str) -> bool:
+        """End the connector's session: unconditionally, or if ``id_tag`` may (same or group)."""
+        self._recover(now)
+        session = self._sessions[connector]
+        if session is None:
+            return False
+        allowed = id_tag is None or same_tag(id_tag, session.id_tag)
+        if not (allowed or self._in_group(id_tag, session.parent_id_tag, now)):
+            return False
+        self._end(session, reason, id_tag, now)
+        return True
+
+    def stop_transaction(self, transaction_id: int, reason: str, now: float) -> bool:
+        """Stop the running transaction the CSMS calls ``transaction_id`` (False: none)."""
+        self._recover(now)
+        for session in self._sessions:
+            if (
+                session is not None
+                and session.state is RUNNING
+                and session.tx.transaction_id == transaction_id
+            ):
+                self._stop(session, reason, None, now)
+                return True
+        return False
+
+    def unlock(self, connector: int, now: float) -> str:
+        """UnlockConnector (§5.18): end the session first, then drive the lock output."""
+        self._recover(now)
+        if (
+            not 0 < connector < len(self._sessions)
+            or self.engine.connectors[connector].lock is None
+        ):
+            return "NotSupported"
+        session = self._sessions[connector]
+        if session is not None:
+            if session.state is RUNNING:
+                self._stop(session, "UnlockCommand", None, now, release=False)
+            else:
+                self._cancel(session, "UnlockCommand")
+        self._holds[connector] = None
+        return "Unlocked" if self._lock(connector, False) else "UnlockFailed"
+
+    def free_connector(self, id_tag: str, now: float) -> int | None:
+        """A connector for a session the CSMS leaves to us: a plugged one first."""
+        usable = [c for c in range(1, len(self._sessions)) if self.can_begin(c, now, id_tag)]
+        for connector in usable:
+            plugged = self.engine.connectors[connector].plugged
+            if plugged is not None and plugged():
+                return connector
+        return usable[0] if usable else None
+
+    def queue_length(self) -> int:
+        """Transaction messages waiting in the journal."""
+        return len(self._journal.journal)
+
+    def discards(self) -> list[MessageDiscarded]:
+        """The discarded transaction messages on record, oldest first."""
+        return self._journal.discards()
+
+    # ------------------------------------------------------------------ SessionView
+
+    def transaction_running(self, connector: int) -> bool:
+        session = self._sessions[connector]
+        return session is not None and session.state is RUNNING
+
+    def permits_charge(self, connector: int) -> bool:
+        session = self._sessions[connector]
+        return session is not None and session.state is RUNNING and not session.suspended
+
+    def preparing(self, connector: int) -> bool:
+        session = self._sessions[connector]
+        return session is not None and session.state is not RUNNING
+
+    def finishing(self, connector: int) -> bool:
+        return self._finished[connector]
+
+    def stop_all(self, reason: str, now: float) -> None:
+        self._recover(now)
+        for session in self._sessions:
+            if session is None:
+                continue
+            if session.state is RUNNING:
+                self._stop(session, reason, None, now)
+            else:
+                self._cancel(session, "Reset")
+
+    def settled(self) -> bool:
+        return not self._journal.journal
+
+    def current(self, connector: int) -> TransactionInfo | None:
+        session = self._sessions[connector]
+        if session is not None:
+            tx = session.tx
+            if tx is None:
+                return TransactionInfo(
+                    connector,
+                    session.state,
+                    session.id_tag,
+                    session.parent_id_tag,
+                    charging_profile=session.charging_profile,
+                )
+            return _info(tx, RUNNING, session.parent_id_tag, session.charging_profile)
+        tx = self._stopping[connector]
+        return None if tx is None else _info(tx, STOPPING, tx.parent_id_tag, None)
+
+    def transaction_id(self, connector: int) -> int | None:
+        session = self._sessions[connector]
+        if session is None or session.tx is None:
+            return None
+        return session.tx.transaction_id
+
+    def enqueue_transaction_meter_values(
+        self, connector: int, meter_values: list[dict], now: float
+    ) -> None:
+        session = self._sessions[connector]
+        if session is None or session.state is not RUNNING:
+            logger().warning("meter values for connector %d without a transaction", connector)
+            return
+        self._journal.meter_values(session.tx, meter_values)
+
+    # ------------------------------------------------------------------ RequestSource
+
+    def take(self, now: float) -> Request | None:
+        return self._journal.journal.take(now)
+
+    def give_back(self, request: Request, now: float) -> None:
+        self._journal.journal.give_back(request, now)
+
+    def wakeup(self, now: float) -> float | None:
+        return self._journal.journal.wakeup(now)
+
+    # ------------------------------------------------------------------ TransactionListener
+
+    def start_answered(self, transaction: Transaction, id_tag_info: dict, now: float) -> None:
+        self._auth.learn(transaction.id_tag, id_tag_info, now)
+        session = self._sessions[transaction.connector]
+        if session is None or session.tx is not transaction:
+            return
+        if session.parent_id_tag is None:
+            session.parent_id_tag = transaction.parent_id_tag
+        if id_tag_info["status"] != "Accepted":
+            session.invalid = True
+
+    def stop_settled(
+        self, transaction: Transaction | None, id_tag: str | None, info: dict | None, now: float
+    ) -> None:
+        if transaction is not None and self._stopping[transaction.connector] is transaction:
+            self._stopping[transaction.connector] = None
+        if id_tag is not None and info is not None:
+            self._auth.learn(id_tag, info, now)
+
+    # ------------------------------------------------------------------ timing
+
+    def tick(self, now: float) -> None:
+        if not self._recovered:
+            self._recover(now)
+        if not self._watching:
+            return
+        active = False
+        for session in self._sessions:
+            if session is not None:
+                self._advance(session, now)
+                active = True
+        finished = self._finished
+        if any(finished):
+            for connector, flag in enumerate(finished):
+                if flag:
+                    plugged = self.engine.connectors[connector].plugged
+                    finished[connector] = plugged is not None and plugged()
+                    active = active or finished[connector]
+        self._watching = active
+
+    def timer(self, now: float) -> float | None:
+        if not self._recovered:
+            return now
+        deadlines = [
+            s.deadline
+            for s in self._sessions
+            if s is not None and s.state is not RUNNING and s.deadline is not None
+        ]
+        return min(deadlines) if deadlines else None
+
+    def _advance(self, session: _Session, now: float) -> None:
+        """Follow the inputs and timers of one session."""
+        connector = session.connector
+        io = self.engine.connectors[connector]
+        plugged = None if io.plugged is None else io.plugged()
+        config = self.engine.config
+        if session.state is RUNNING:
+            if plugged is False and config.get("StopTransactionOnEVSideDisconnect"):
+                self._stop(session, "EVDisconnected", None, now)
+            elif session.invalid and not session.suspended:
+                self._enforce_invalid(session, now)
+            return
+        if session.deadline is not None and now >= session.deadline and not plugged:
+            self._cancel(session, "ConnectionTimeOut")
+        elif not self.engine.block(AvailabilityBlock).operative[connector]:
+            self._cancel(session, "Unavailable")
+        elif session.state is PREPARING and plugged is not False:
+            self._try_start(session, now)
+
+    def _enforce_invalid(self, session: _Session, now: float) -> None:
+        """After an invalid StartTransaction.conf: allow MaxEnergyOnInvalidId, then act."""
+        config = self.engine.config
+        limit = config.get("MaxEnergyOnInvalidId")
+        if limit > 0:
+            energy = self._read_meter(session.connector)
+            if energy is not None and energy - session.tx.meter_start < limit:
+                return
+        if config.get("StopTransactionOnInvalidId"):
+            self._stop(session, "DeAuthorized", None, now)
+        else:
+            session.suspended = True
+
+    # ------------------------------------------------------------------ transitions
+
+    def _authorized(self, session: _Session, decision: Decision, now: float) -> None:
+        if self._sessions[session.connector] is not session:
+            return
+        session.auth = None
+        if not decision.accepted:
+            self._cancel(session, "Rejected")
+            return
+        session.parent_id_tag = decision.parent_id_tag
+        session.state = PREPARING
+        self._try_start(session, now)
+
+    def _try_start(self, session: _Session, now: float) -> None:
+        connector = session.connector
+        plugged = self.engine.connectors[connector].plugged
+        if plugged is not None and not plugged():
+            return
+        if self.engine.block(StatusBlock).status_of(connector, now) == FAULTED:
+            return
+        engine = self.engine
+        meter = self._meter(connector)
+        timestamp = engine.clock.timestamp(now)
+        reservation = engine.reservations.reservation_for(
+            connector, session.id_tag, session.parent_id_tag
+        )
+        tx = self._journal.begin(
+            connector, session.id_tag, session.parent_id_tag, meter, timestamp, reservation
+        )
+        session.tx, session.state, session.deadline = tx, RUNNING, None
+        self._stopping[connector] = None
+        self._lock(connector, True)
+        try:
+            engine.metering.transaction_started(connector, now)
+        except Exception:
+            logger().exception("metering failed to start transaction %d", tx.local_id)
+        if engine.watched:
+            engine.emit(SessionStarted(connector, tx.local_id, session.id_tag, meter, timestamp))
+
+    def _end(self, session: _Session, reason: str, id_tag: str | None, now: float) -> None:
+        if session.state is RUNNING:
+            self._stop(session, reason, id_tag, now)
+        else:
+            self._cancel(session, "Local")
+
+    def _stop(
+        self,
+        session: _Session,
+        reason: str,
+        id_tag: str | None,
+        now: float,
+        *,
+        release: bool = True,
+    ) -> None:
+        connector = session.connector
+        self._sessions[connector] = None
+        self._finish(session.tx, reason, id_tag, now)
+        if not release:
+            return
+        keep_locked = reason == "DeAuthorized" or (
+            reason == "EVDisconnected"
+            and not self.engine.config.get("UnlockConnectorOnEVSideDisconnect")
+        )
+        if keep_locked:
+            self._holds[connector] = (session.id_tag, session.parent_id_tag)
+        else:
+            self._lock(connector, False)
+
+    def _finish(self, tx: Transaction, reason: str, id_tag: str | None, now: float) -> None:
+        """Journal the StopTransaction of ``tx``."""
+        engine = self.engine
+        connector = tx.connector
+        # meterStop: the meter now, else the last reading known (journaled after a restart).
+        meter = tx.meter_start if reason != "PowerLoss" else self._journal.last_meter(tx)
+        data: list[dict] = []
+        if 0 < connector < len(self._sessions):
+            meter = max(meter, self._meter(connector))
+            try:
+                data = engine.metering.transaction_stopped(connector, now)
+            except Exception:
+                logger().exception("metering failed to stop transaction %d", tx.local_id)
+            self._stopping[connector] = tx
+        timestamp = engine.clock.timestamp(now)
+        self._journal.end(tx, meter, timestamp, reason, id_tag, data)
+        if engine.watched:
+            engine.emit(SessionStopped(connector, tx.local_id, reason, meter, timestamp))
+
+    def _cancel(self, session: _Session, reason: str) -> None:
+        connector = session.connector
+        self._sessions[connector] = None
+        if session.auth is not None:
+            self._auth.cancel(session.auth)
+        engine = self.engine
+        if engine.watched:
+            engine.emit(SessionCancelled(connector, session.id_tag, reason))
+
+    def _recover(self, now: float) -> None:
+        """First use after construction: stop (PowerLoss) or resume what was running."""
+        if self._recovered:
+            return
+        self._recovered = True
+        self._journal.report_unreadable(now)
+        sessions = self._sessions
+        for tx in self._journal.open_transactions():
+            connector = tx.connector
+            if self.resume_after_restart and 0 < connector < len(sessions):
+                previous = sessions[connector]
+                if previous is not None:  # two open on one connector: only the latest runs on
+                    sessions[connector] = None
+                    self._finish(previous.tx, "PowerLoss", None, now)
+                session = _Session(connector, tx.id_tag, RUNNING)
+                session.parent_id_tag, session.tx = tx.parent_id_tag, tx
+                sessions[connector] = session
+                self._watching = True
+                self._lock(connector, True)
+            else:
+                self._finish(tx, "PowerLoss", None, now)
+                if 0 < connector < len(sessions):
+                    self._lock(connector, False)
+                    self._finished[connector] = self._watching = True
+
+    # ------------------------------------------------------------------ helpers
+
+    def _in_group(self, id_tag: str, parent_id_tag: str | None, now: float) -> bool:
+        """Whether ``id_tag`` is known locally, valid, with this parentIdTag (§3.10)."""
+        known = self._auth.known(id_tag, now)
+        return known is not None and known.accepted and same_tag(known.parent_id_tag, parent_id_tag)
+
+    def _read_meter(self, connector: int) -> int | None:
+        try:
+            value = self.engine.metering.energy_wh(connector)
+        except Exception:
+            logger().exception("metering failed to read connector %d", connector)
+            return None
+        if value is None:
+            return None
+        value = round(value)
+        self._last_meter[connector] = value
+        return value
+
+    def _meter(self, connector: int) -> int:
+        """The energy register now, else the last value read (Wh)."""
+        value = self._read_meter(connector)
+        return self._last_meter[connector] if value is None else value
+
+    def _lock(self, connector: int, locked: bool) -> bool:
+        """Drive the cable lock (True if it worked or none is fitted)."""
+        output = self.engine.connectors[connector].lock
+        if output is None:
+            return True
+        try:
+            return output(locked) is not False
+        except Exception:
+            logger().exception("lock output of connector %d failed", connector)
+            return False
+
+
+def _info(
+    tx: Transaction, state: str, parent: str | None, charging_profile: dict | None
+) -> TransactionInfo:
+    return TransactionInfo(
+        tx.connector,
+        state,
+        tx.id_tag,
+        parent,
+        tx.transaction_id,
+        tx.local_id,
+        tx.meter_start,
+        tx.start,
+        tx.reservation_id,
+        charging_profile,
+    )

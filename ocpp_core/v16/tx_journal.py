@@ -1,0 +1,451 @@
+"""What the OCPP 1.6 transaction messages mean to the journal, and what survives a restart.
+
+Documents (each save is one IndexedDB write in the browser, so a message costs one write to
+journal and one to delete):
+
+* ``txmsg/<seq>`` — a journaled StartTransaction, MeterValues or StopTransaction (ocpp_core
+  journal). A transaction's local id is the sequence number of its StartTransaction.
+* ``tx/<local id>`` — written when the StartTransaction is answered (or discarded): the CSMS's
+  transactionId (-1 if discarded, errata 3.18) and what the transaction started with. Deleted
+  when its StopTransaction is answered or discarded.
+* ``txdiscarded`` — the last DISCARD_LOG discarded messages (MessageDiscarded fields + time).
+
+Why this order of writes is safe at every point of a crash (a restart is a new engine on the
+same Store):
+
+* StartTransaction answered: the record is saved, then the journal deletes the message. A
+  record beside its StartTransaction means "answered": the message is dropped at load.
+* StopTransaction journaled before the transactionId is known (offline): when the answer brings
+  it, the StopTransaction document is rewritten with it, so that the Stop never depends on a
+  record that is about to go.
+* StopTransaction answered: the record is deleted, then the message. The Stop left behind
+  carries its transactionId and is simply sent again.
+* MeterValues and StopTransaction get the transactionId filled in at send time from the
+  record; they cannot overtake their StartTransaction, the journal being strictly ordered.
+
+Timestamps taken before the CSMS set the clock (a transaction before the BootNotification, or
+the PowerLoss stop right after a restart) are moved by the clock's correction when they are sent
+after it in the same run, like MicroOcpp's adjustPrebootTimestamp; the corrected message is
+journaled again. Without a correction in the same run they go as they were taken.
+
+At load, a transaction is *open* (was running when the station went down) if its
+StartTransaction or record exists and no StopTransaction is journaled; the transaction block
+then stops it with reason PowerLoss, or resumes it. An unreadable document is reported as a
+MessageDiscarded (reason says so) and deleted; it never stops the others from loading.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ocpp_core.clock import format_datetime, parse_datetime
+from ocpp_core.events import MessageDiscarded, QueueLengthChanged
+from ocpp_core.journal import Journal, JournalOwner, sequence_of
+from ocpp_core.log import logger
+
+if TYPE_CHECKING:
+    from ocpp_core.engine import Engine
+    from ocpp_core.journal import Entry
+
+__all__ = [
+    "DISCARDS",
+    "DISCARD_LOG",
+    "RECORDS",
+    "Transaction",
+    "TransactionJournal",
+    "TransactionListener",
+    "energy_of",
+]
+
+RECORDS = "tx/"
+DISCARDS = "txdiscarded"
+DISCARD_LOG = 50
+START, STOP, METER_VALUES = "StartTransaction", "StopTransaction", "MeterValues"
+_ENERGY = "Energy.Active.Import.Register"
+
+
+class Transaction:
+    """A transaction from its StartTransaction until its StopTransaction is settled."""
+
+    __slots__ = (
+        "connector",
+        "id_tag",
+        "local_id",
+        "meter_start",
+        "parent_id_tag",
+        "reservation_id",
+        "start",
+        "stop_entry",
+        "stopped",
+        "transaction_id",
+    )
+
+    def __init__(
+        self,
+        local_id: int,
+        connector: int,
+        id_tag: str,
+        parent_id_tag: str | None,
+        meter_start: int,
+        start: str,
+        reservation_id: int | None,
+    ) -> None:
+        self.local_id = local_id
+        self.connector = connector
+        self.id_tag = id_tag
+        self.parent_id_tag = parent_id_tag
+        self.meter_start = meter_start
+        self.start = start  # the StartTransaction timestamp
+        self.reservation_id = reservation_id
+        self.transaction_id: int | None = None  # from the CSMS; -1 if the Start was discarded
+        self.stopped = False
+        self.stop_entry: Entry | None = None
+
+    def record(self) -> dict:
+        record: dict = {
+            "connector": self.connector,
+            "idTag": self.id_tag,
+            "meterStart": self.meter_start,
+            "timestamp": self.start,
+            "transactionId": self.transaction_id,
+        }
+        if self.parent_id_tag is not None:
+            record["parentIdTag"] = self.parent_id_tag
+        if self.reservation_id is not None:
+            record["reservationId"] = self.reservation_id
+        return record
+
+
+def _transaction(local_id: int, fields: dict, parent: object) -> Transaction | None:
+    """A Transaction from a record or a StartTransaction payload; None if it is not one."""
+    connector = fields.get("connector", fields.get("connectorId"))
+    id_tag, meter, start = fields.get("idTag"), fields.get("meterStart"), fields.get("timestamp")
+    reservation = fields.get("reservationId")
+    if not (
+        type(connector) is int
+        and isinstance(id_tag, str)
+        and type(meter) is int
+        and isinstance(start, str)
+        and (reservation is None or type(reservation) is int)
+        and (parent is None or isinstance(parent, str))
+    ):
+        return None
+    return Transaction(local_id, connector, id_tag, parent, meter, start, reservation)
+
+
+def _shifted(timestamp: str, delta: float) -> str:
+    return format_datetime(parse_datetime(timestamp) + delta)
+
+
+def energy_of(meter_values: object) -> int | None:
+    """The highest Energy.Active.Import.Register reading (Wh) in a meterValue list, if any."""
+    best = None
+    if not isinstance(meter_values, list):
+        return None
+    for meter_value in meter_values:
+        samples = meter_value.get("sampledValue") if isinstance(meter_value, dict) else None
+        for sample in samples if isinstance(samples, list) else ():
+            if (
+                not isinstance(sample, dict)
+                or sample.get("measurand", _ENERGY) != _ENERGY
+                or sample.get("format") == "SignedData"
+                or "phase" in sample
+            ):
+                continue
+            unit = sample.get("unit", "Wh")
+            try:
+                value = float(sample["value"]) * (1000 if unit == "kWh" else 1)
+            except (KeyError, TypeError, ValueError):
+                continue
+            if unit in ("Wh", "kWh") and value == value and (best is None or value > best):
+                best = value
+    return None if best is None else round(best)
+
+
+class TransactionListener:
+    """What the transaction block hears from the journal."""
+
+    __slots__ = ()
+
+    def start_answered(self, transaction: Transaction, id_tag_info: dict, now: float) -> None:
+        """StartTransaction.conf arrived (the transactionId is stored already)."""
+
+    def stop_settled(
+        self, transaction: Transaction | None, id_tag: str | None, info: dict | None, now: float
+    ) -> None:
+        """A StopTransaction was answered (``info``: its idTagInfo, if any) or discarded."""
+
+
+class TransactionJournal(JournalOwner):
+    """The journal of one engine's 1.6 transaction messages and its transaction records."""
+
+    __slots__ = ("_engine", "_listener", "_unreadable", "_unsynced", "journal", "transactions")
+
+    def __init__(self, engine: Engine, listener: TransactionListener) -> None:
+        self._engine = engine
+        self._listener = listener
+        config = engine.config
+        self.journal = Journal(
+            engine.store,
+            self,
+            lambda: config.get("TransactionMessageAttempts"),
+            lambda: config.get("TransactionMessageRetryInterval"),
+        )
+        self.transactions: dict[int, Transaction] = {}  # by local id
+        self._unreadable: list[str] = []  # reported once the engine runs (there is a `now`)
+        self._unsynced: dict[int, float] = {}  # seq -> clock offset, for entries stamped unsynced
+        self._load()
+
+    # ------------------------------------------------------------------ restart
+
+    def _load(self) -> None:
+        store = self._engine.store
+        floor = 0
+        for name in store.names(RECORDS):
+            local_id = sequence_of(name, RECORDS)
+            if local_id is None:
+                continue
+            floor = max(floor, local_id)
+            stored = store.load(name)
+            tx = None
+            if isinstance(stored, dict) and type(stored.get("transactionId")) is int:
+                tx = _transaction(local_id, stored, stored.get("parentIdTag"))
+            if tx is None:
+                self._unreadable.append(name)
+                continue
+            tx.transaction_id = stored["transactionId"]
+            self.transactions[local_id] = tx
+        self._unreadable.extend(self.journal.load(floor))
+        for entry in list(self.journal):
+            tx = self.transactions.get(entry.tx)
+            if entry.action == START:
+                if tx is not None:
+                    self.journal.remove(entry)  # answered just before the restart
+                    continue
+                parent = (entry.data or {}).get("parentIdTag")
+                tx = _transaction(entry.tx, entry.payload, parent)
+                if tx is None:
+                    self._unreadable.append(entry.name)
+                    self.journal.remove(entry)
+                    continue
+                self.transactions[entry.tx] = tx
+            elif tx is not None and entry.action == STOP:
+                tx.stopped, tx.stop_entry = True, entry
+                self._fill_stop(tx)
+
+    @property
+    def has_unreadable(self) -> bool:
+        return bool(self._unreadable)
+
+    def report_unreadable(self, now: float) -> None:
+        """Record and report what could not be read at load, then delete it."""
+        for name in self._unreadable:
+            logger().error("transaction document %s is unreadable; discarded", name)
+            self._record(MessageDiscarded("unknown", None, 0, f"unreadable document {name}"), now)
+            try:
+                self._engine.store.delete(name)
+            except Exception:
+                logger().exception("unreadable document %s could not be deleted", name)
+        self._unreadable = []
+
+    def last_meter(self, tx: Transaction) -> int:
+        """The highest energy register known of ``tx``: meterStart or a journaled reading."""
+        best = tx.meter_start
+        for entry in self.journal:
+            if entry.tx == tx.local_id and entry.action == METER_VALUES:
+                energy = energy_of(entry.payload.get("meterValue"))
+                if energy is not None and energy > best:
+                    best = energy
+        return best
+
+    def open_transactions(self) -> list[Transaction]:
+        """Transactions without a journaled StopTransaction, oldest first."""
+        return sorted(
+            (tx for tx in self.transactions.values() if not tx.stopped),
+            key=lambda tx: tx.local_id,
+        )
+
+    # ------------------------------------------------------------------ journaling
+
+    def begin(
+        self,
+        connector: int,
+        id_tag: str,
+        parent_id_tag: str | None,
+        meter_start: int,
+        timestamp: str,
+        reservation_id: int | None,
+    ) -> Transaction:
+        """Journal a StartTransaction; the new transaction's local id is its sequence number."""
+        payload: dict = {
+            "connectorId": connector,
+            "idTag": id_tag,
+            "meterStart": meter_start,
+            "timestamp": timestamp,
+        }
+        if reservation_id is not None:
+            payload["reservationId"] = reservation_id
+        data = None if parent_id_tag is None else {"parentIdTag": parent_id_tag}
+        entry = self._append(START, payload, None, data)
+        tx = Transaction(
+            entry.seq, connector, id_tag, parent_id_tag, meter_start, timestamp, reservation_id
+        )
+        self.transactions[tx.local_id] = tx
+        return tx
+
+    def meter_values(self, tx: Transaction, meter_values: list[dict]) -> None:
+        """Journal a MeterValues of the transaction."""
+        payload: dict = {"connectorId": tx.connector, "meterValue": meter_values}
+        if tx.transaction_id is not None:
+            payload["transactionId"] = tx.transaction_id
+        self._append(METER_VALUES, payload, tx.local_id, None)
+
+    def end(
+        self,
+        tx: Transaction,
+        meter_stop: int,
+        timestamp: str,
+        reason: str,
+        id_tag: str | None,
+        data: list[dict],
+    ) -> None:
+        """Journal the StopTransaction."""
+        payload: dict = {"meterStop": meter_stop, "timestamp": timestamp, "reason": reason}
+        if id_tag is not None:
+            payload["idTag"] = id_tag
+        if data:
+            payload["transactionData"] = data
+        if tx.transaction_id is not None:
+            payload["transactionId"] = tx.transaction_id
+        tx.stopped = True
+        tx.stop_entry = self._append(STOP, payload, tx.local_id, None)
+
+    def _append(self, action: str, payload: dict, tx: int | None, data: dict | None) -> Entry:
+        entry = self.journal.append(action, payload, tx, data)
+        clock = self._engine.clock
+        if not clock.is_synced:
+            self._unsynced[entry.seq] = clock.wall(0.0)
+        return entry
+
+    def _correct_time(self, entry: Entry) -> None:
+        """Move the timestamps of an entry stamped before the clock was set (see module)."""
+        clock = self._engine.clock
+        delta = clock.wall(0.0) - self._unsynced.pop(entry.seq)
+        if not delta:
+            return
+        payload = dict(entry.payload)
+        if "timestamp" in payload:
+            payload["timestamp"] = _shifted(payload["timestamp"], delta)
+        for key in ("meterValue", "transactionData"):
+            if key in payload:
+                payload[key] = [
+                    {**mv, "timestamp": _shifted(mv["timestamp"], delta)} for mv in payload[key]
+                ]
+        entry.payload = payload
+        self.journal.rewrite(entry)
+        tx = self.transactions.get(entry.tx)
+        if entry.action == START and tx is not None:
+            tx.start = payload["timestamp"]
+
+    # ------------------------------------------------------------------ JournalOwner
+
+    def prepare(self, entry: Entry) -> dict:
+        if entry.seq in self._unsynced and self._engine.clock.is_synced:
+            self._correct_time(entry)
+        payload = entry.payload
+        if entry.action == START or "transactionId" in payload:
+            return payload
+        tx = self.transactions.get(entry.tx)
+        transaction_id = None if tx is None else tx.transaction_id
+        if transaction_id is None:
+            logger().error("%s %s: transactionId unknown; sending -1", entry.action, entry.seq)
+            transaction_id = -1
+        return {**payload, "transactionId": transaction_id}
+
+    def delivered(self, entry: Entry, response: dict, now: float) -> None:
+        tx = self.transactions.get(entry.tx)
+        if entry.action == START:
+            if tx is not None:
+                info = response["idTagInfo"]
+                self._settle_start(tx, response["transactionId"], info.get("parentIdTag"))
+                self._listener.start_answered(tx, info, now)
+        elif entry.action == STOP:
+            self._settle_stop(tx)
+            info = response.get("idTagInfo")
+            self._listener.stop_settled(tx, entry.payload.get("idTag"), info, now)
+
+    def discarded(self, entry: Entry, reason: str, now: float) -> None:
+        self._record(MessageDiscarded(entry.action, entry.tx, entry.attempts, reason), now)
+        tx = self.transactions.get(entry.tx)
+        if entry.action == START:
+            if tx is not None:
+                self._settle_start(tx, -1, None)  # errata 3.18: the rest goes with -1
+        elif entry.action == STOP:
+            self._settle_stop(tx)
+            self._listener.stop_settled(tx, None, None, now)
+
+    def length_changed(self, length: int) -> None:
+        engine = self._engine
+        if engine.watched:
+            engine.emit(QueueLengthChanged(length))
+
+    # ------------------------------------------------------------------ records
+
+    def _settle_start(self, tx: Transaction, transaction_id: int, parent: str | None) -> None:
+        tx.transaction_id = transaction_id
+        if parent is not None and tx.parent_id_tag is None:
+            tx.parent_id_tag = parent
+        try:
+            self._engine.store.save(f"{RECORDS}{tx.local_id:010d}", tx.record())
+        except Exception:
+            logger().exception("transaction record %s could not be stored", tx.local_id)
+        self._fill_stop(tx)
+
+    def _fill_stop(self, tx: Transaction) -> None:
+        """Give a StopTransaction journaled without a transactionId the one now known."""
+        entry = tx.stop_entry
+        if entry is None or tx.transaction_id is None or "transactionId" in entry.payload:
+            return
+        entry.payload = {**entry.payload, "transactionId": tx.transaction_id}
+        self.journal.rewrite(entry)
+
+    def _settle_stop(self, tx: Transaction | None) -> None:
+        if tx is None:
+            return
+        del self.transactions[tx.local_id]
+        try:
+            self._engine.store.delete(f"{RECORDS}{tx.local_id:010d}")
+        except Exception:
+            logger().exception("transaction record %s could not be deleted", tx.local_id)
+
+    # ------------------------------------------------------------------ discards
+
+    def _record(self, event: MessageDiscarded, now: float) -> None:
+        """Keep the discard in the Store (the last DISCARD_LOG) and report it."""
+        engine = self._engine
+        store = engine.store
+        log = store.load(DISCARDS)
+        log = log if isinstance(log, list) else []
+        entry = {**event._asdict(), "timestamp": format_datetime(engine.clock.wall(now))}
+        log = [*log, entry][-DISCARD_LOG:]
+        try:
+            store.save(DISCARDS, log)
+        except Exception:
+            logger().exception("discard log could not be stored")
+        if engine.watched:
+            engine.emit(event)
+
+    def discards(self) -> list[MessageDiscarded]:
+        """The recorded discards, oldest first."""
+        log = self._engine.store.load(DISCARDS)
+        found = []
+        for item in log if isinstance(log, list) else ():
+            try:
+                found.append(
+                    MessageDiscarded(
+                        item["action"], item["local_id"], item["attempts"], item["reason"]
+                    )
+                )
+            except (KeyError, TypeError):
+                continue
+        return found

@@ -1,0 +1,322 @@
+"""Real HTTP(S) transfers for the core's firmware and diagnostics jobs (``TransferHost``).
+
+The core decides when to transfer and what to report; these hosts only move bytes and call the
+ChargePoint back, always on the event loop that drives it (never from a worker thread), with the
+runtime's ``now`` from ``clock`` and then ``wake()`` so the runtime polls at once.
+
+* Firmware: GET ``location``; the image is streamed through SHA-256, never kept whole, and its
+  size and hex digest are reported. Nothing is installed: the core simulates installation.
+* Diagnostics: HTTP PUT of the file to ``<location>/<fileName>`` (a query string stays at the
+  end), Content-Type text/plain. PUT, not a multipart POST: the body is the file itself, which
+  is what WebDAV, object stores' pre-signed URLs and a few lines of any server accept.
+* ``user:password@`` in a location becomes a Basic Authorization header (browsers refuse URLs
+  with credentials) and never appears in a detail.
+
+Create one host per ChargePoint (a reboot builds a new ChargePoint, so a new host): a transfer
+still running from before the reboot then reports to the discarded engine, harmlessly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import math
+import time
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ocpp_core import ChargePoint
+
+__all__ = [
+    "BrowserTransferHost",
+    "CPythonTransferHost",
+    "Outcome",
+    "prepare",
+    "upload_url",
+]
+
+logger = logging.getLogger("sim.transfer")
+
+CHUNK_BYTES = 64 * 1024
+_CORS = "the server does not allow cross-origin requests (CORS)"
+
+
+class Outcome(NamedTuple):
+    """How a transfer ended; ``size`` and ``sha256`` only for a downloaded image."""
+
+    ok: bool
+    detail: str
+    size: int | None = None
+    sha256: str | None = None
+
+
+class Target(NamedTuple):
+    """A location split for a request: the URL without credentials, headers, what to show."""
+
+    url: str
+    headers: dict[str, str]
+    shown: str
+
+
+def prepare(location: str) -> Target:
+    """Move ``user:password@`` out of the URL into a Basic Authorization header."""
+    parts = urlsplit(location)
+    if "@" not in parts.netloc:
+        return Target(location, {}, location)
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii")
+    url = urlunsplit(parts._replace(netloc=host))
+    return Target(url, {"Authorization": f"Basic {token}"}, url)
+
+
+def upload_url(location: str, file_name: str) -> str:
+    """``<location>/<fileName>``: the location is the directory to upload into (§6.25)."""
+    parts = urlsplit(location)
+    path = parts.path.rstrip("/") + "/" + quote(file_name)
+    return urlunsplit(parts._replace(path=path))
+
+
+# --------------------------------------------------------------------------- CPython
+
+
+class CPythonTransferHost:
+    """Transfers with ``urllib`` in worker threads of the loop's default executor.
+
+    ``timeout_s`` bounds every socket operation, ``limit_s`` a whole transfer (both below the
+    core's own HOST_TRANSFER_LIMIT). ``loop`` defaults to the loop running when a transfer
+    starts (the runtime's: transfers start inside ``poll``).
+    """
+
+    def __init__(
+        self,
+        target: ChargePoint,
+        *,
+        clock: Callable[[], float],
+        wake: Callable[[], None] | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        timeout_s: float = 30.0,
+        limit_s: float = 900.0,
+    ) -> None:
+        if not (0 < timeout_s <= limit_s and math.isfinite(limit_s)):
+            raise ValueError("need 0 < timeout_s <= limit_s (finite)")
+        self._target = target
+        self._clock = clock
+        self._wake = wake
+        self._loop = loop
+        self.timeout_s = timeout_s
+        self.limit_s = limit_s
+
+    def start_download(self, location: str, now: float) -> None:
+        loop = self._loop or asyncio.get_running_loop()
+        future = loop.run_in_executor(None, self._download, location, loop)
+        future.add_done_callback(self._downloaded)
+
+    def start_upload(self, location: str, file_name: str, content: bytes, now: float) -> None:
+        loop = self._loop or asyncio.get_running_loop()
+        future = loop.run_in_executor(None, self._upload, location, file_name, content)
+        future.add_done_callback(self._uploaded)
+
+    # ---------------------------------------------------------------- on the loop
+
+    def _downloaded(self, future: asyncio.Future[Outcome]) -> None:
+        outcome = _outcome_of(future)
+        self._target.firmware_download_finished(*outcome, now=self._clock())
+        self._poke()
+
+    def _uploaded(self, future: asyncio.Future[Outcome]) -> None:
+        ok, detail, _, _ = _outcome_of(future)
+        self._target.diagnostics_upload_finished(ok, detail, now=self._clock())
+        self._poke()
+
+    def _progress(self, received: int, total: int | None) -> None:
+        self._target.firmware_download_progress(received, total, now=self._clock())
+        self._poke()
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake()
+
+    # ---------------------------------------------------------------- in a worker thread
+
+    def _download(self, location: str, loop: asyncio.AbstractEventLoop) -> Outcome:
+        target = prepare(location)
+        deadline = time.monotonic() + self.limit_s
+        request = urllib.request.Request(target.url, headers=target.headers)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                total = _content_length(response)
+                reported = -1
+                while chunk := response.read(CHUNK_BYTES):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    if time.monotonic() > deadline:
+                        raise TimeoutError
+                    step = size * 10 // total if total else size // (1024 * 1024)
+                    if step != reported:
+                        reported = step
+                        loop.call_soon_threadsafe(self._progress, size, total)
+        except Exception as exc:
+            return Outcome(False, self._describe(exc, target.shown, "download"))
+        detail = f"downloaded {size} bytes from {target.shown}"
+        return Outcome(True, detail, size, digest.hexdigest())
+
+    def _upload(self, location: str, file_name: str, content: bytes) -> Outcome:
+        target = prepare(upload_url(location, file_name))
+        headers = {**target.headers, "Content-Type": "text/plain; charset=utf-8"}
+        request = urllib.request.Request(target.url, data=content, headers=headers, method="PUT")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                status = response.status
+        except Exception as exc:
+            return Outcome(False, self._describe(exc, target.shown, "upload"))
+        return Outcome(True, f"uploaded {len(content)} bytes to {target.shown} (HTTP {status})")
+
+    def _describe(self, exc: BaseException, shown: str, what: str) -> str:
+        """A failure in words a user can act on (never with credentials)."""
+        if isinstance(exc, urllib.error.HTTPError):
+            return f"{what} failed: HTTP {exc.code} {exc.reason} from {shown}"
+        if isinstance(exc, TimeoutError):
+            return f"{what} failed: {shown} timed out"
+        if isinstance(exc, urllib.error.URLError):
+            reason = exc.reason
+            if isinstance(reason, TimeoutError):
+                return f"{what} failed: {shown} timed out after {self.timeout_s:g} s"
+            return f"{what} failed: cannot reach {shown}: {reason}"
+        if isinstance(exc, ValueError):
+            return f"{what} failed: invalid URL {shown}: {exc}"
+        logger.warning("%s of %s failed", what, shown, exc_info=exc)
+        return f"{what} failed: {type(exc).__name__}: {exc}"
+
+
+def _content_length(response: Any) -> int | None:
+    text = response.headers.get("Content-Length")
+    if text is None or not text.isdigit():
+        return None
+    return int(text) or None
+
+
+def _outcome_of(future: asyncio.Future[Outcome]) -> Outcome:
+    """The worker's outcome; a cancelled or crashed worker is a failed transfer."""
+    if future.cancelled():
+        return Outcome(False, "the transfer was cancelled")
+    error = future.exception()
+    if error is not None:
+        logger.error("transfer worker failed", exc_info=error)
+        return Outcome(False, f"the transfer failed: {type(error).__name__}")
+    return future.result()
+
+
+# --------------------------------------------------------------------------- browser
+
+
+class BrowserTransferHost:
+    """Transfers with the page's ``fetch`` through Pyodide (``js`` is imported lazily).
+
+    The browser decides what is allowed: the server must send CORS headers (for the upload,
+    answer the PUT preflight), an https page cannot fetch http:// (mixed content), and it does
+    not say which of these made a request fail. The whole image is read into memory once
+    (``arrayBuffer``) to hash it: fine for simulator-sized images.
+    """
+
+    def __init__(
+        self,
+        target: ChargePoint,
+        *,
+        clock: Callable[[], float],
+        wake: Callable[[], None] | None = None,
+    ) -> None:
+        self._target = target
+        self._clock = clock
+        self._wake = wake
+        self._tasks: set[asyncio.Task[None]] = set()  # keep running tasks referenced
+
+    def start_download(self, location: str, now: float) -> None:
+        self._spawn(self._download(location))
+
+    def start_upload(self, location: str, file_name: str, content: bytes, now: float) -> None:
+        self._spawn(self._upload(location, file_name, content))
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _download(self, location: str) -> None:
+        try:
+            outcome = await self._fetch_image(prepare(location))
+        except Exception as exc:
+            logger.exception("firmware download failed")
+            outcome = Outcome(False, f"download failed: {type(exc).__name__}: {exc}")
+        self._target.firmware_download_finished(*outcome, now=self._clock())
+        self._poke()
+
+    async def _upload(self, location: str, file_name: str, content: bytes) -> None:
+        try:
+            outcome = await self._put(prepare(upload_url(location, file_name)), content)
+        except Exception as exc:
+            logger.exception("diagnostics upload failed")
+            outcome = Outcome(False, f"upload failed: {type(exc).__name__}: {exc}")
+        self._target.diagnostics_upload_finished(outcome.ok, outcome.detail, now=self._clock())
+        self._poke()
+
+    async def _fetch_image(self, target: Target) -> Outcome:
+        import js
+
+        try:
+            response = await js.fetch(target.url, _options(js, {"headers": target.headers}))
+        except Exception:
+            return Outcome(False, f"download failed: {_why_fetch_failed(js, target)}")
+        if not response.ok:
+            status = f"HTTP {response.status} {response.statusText}".rstrip()
+            return Outcome(False, f"download failed: {status} from {target.shown}")
+        data = (await response.arrayBuffer()).to_bytes()
+        detail = f"downloaded {len(data)} bytes from {target.shown}"
+        return Outcome(True, detail, len(data), hashlib.sha256(data).hexdigest())
+
+    async def _put(self, target: Target, content: bytes) -> Outcome:
+        import js
+
+        body = js.Uint8Array.new(len(content))
+        body.assign(content)
+        headers = {**target.headers, "Content-Type": "text/plain; charset=utf-8"}
+        options = _options(js, {"method": "PUT", "headers": headers, "body": body})
+        try:
+            response = await js.fetch(target.url, options)
+        except Exception:
+            return Outcome(False, f"upload failed: {_why_fetch_failed(js, target)}")
+        status = f"HTTP {response.status} {response.statusText}".rstrip()
+        if not response.ok:
+            return Outcome(False, f"upload failed: {status} from {target.shown}")
+        return Outcome(True, f"uploaded {len(content)} bytes to {target.shown} ({status})")
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake()
+
+
+def _options(js: Any, options: dict[str, Any]) -> Any:
+    """A JavaScript object for fetch's ``init`` (nested dicts become objects too)."""
+    from pyodide.ffi import to_js
+
+    return to_js(options, dict_converter=js.Object.fromEntries)
+
+
+def _why_fetch_failed(js: Any, target: Target) -> str:
+    """fetch rejects with a bare TypeError; name the likely causes the browser hides."""
+    page = getattr(getattr(js, "location", None), "protocol", "")
+    if page == "https:" and target.url.lower().startswith("http:"):
+        return f"an https page may not fetch {target.shown} (mixed content: use https)"
+    return (
+        f"could not fetch {target.shown}: {_CORS}, or it cannot be reached"
+        " (the browser does not tell which; its console shows more)"
+    )

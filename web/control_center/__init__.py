@@ -1,0 +1,5 @@
+"""The Control Center page's Python: loaded by web/main.py into Pyodide next to our wheel.
+
+``messages``, ``chart``, ``fmt`` and ``prefs`` are plain Python (unit-tested on CPython);
+``dom``, ``views`` and ``app`` talk to the browser through Pyodide's ``js`` module.
+"""

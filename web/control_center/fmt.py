@@ -1,0 +1,100 @@
+"""How values look on the page: fixed decimals (no jumping digits) and human labels."""
+
+from __future__ import annotations
+
+__all__ = [
+    "CONNECTION_LABELS",
+    "auth_text",
+    "connection_label",
+    "current",
+    "energy",
+    "limit",
+    "power",
+    "soc",
+    "status_note",
+    "transaction",
+    "voltage",
+]
+
+DASH = "—"
+
+CONNECTION_LABELS = {
+    "disconnected": "Disconnected",
+    "connecting": "Connecting…",
+    "connected": "Connected",
+    "reconnect-wait": "Reconnecting",
+    "offline": "Offline",
+    "closed": "Disconnected",
+}
+
+
+def connection_label(state: str) -> str:
+    return CONNECTION_LABELS.get(state, state.capitalize())
+
+
+def power(watts: float) -> str:
+    return f"{watts / 1000.0:.2f} kW"
+
+
+def energy(watt_hours: float) -> str:
+    return f"{watt_hours / 1000.0:.3f} kWh"
+
+
+def _per_phase(values: list[float], digits: int, unit: str) -> str:
+    if not values:
+        return DASH
+    if all(abs(value - values[0]) < 10 ** (-digits) / 2 for value in values):
+        text = f"{values[0]:.{digits}f} {unit}"
+        return text if len(values) == 1 else f"{text} \u00d7 {len(values)}"
+    return " / ".join(f"{value:.{digits}f}" for value in values) + f" {unit}"
+
+
+def current(amps: list[float]) -> str:
+    return _per_phase(amps, 1, "A")
+
+
+def voltage(volts: list[float]) -> str:
+    return _per_phase(volts, 0, "V")
+
+
+def soc(percent: float | None) -> str:
+    return DASH if percent is None else f"{percent:.1f} %"
+
+
+def limit(value: tuple[float, str] | None) -> str:
+    if value is None:
+        return "none"
+    amount, unit = value
+    if unit == "W":
+        return f"{amount / 1000.0:.2f} kW"
+    return f"{amount:.1f} A per phase"
+
+
+def transaction(transaction_id: object, id_tag: str | None) -> str:
+    if transaction_id is None:
+        return f"starting ({id_tag})" if id_tag else DASH
+    if transaction_id == -1:
+        return "not accepted by the CSMS"
+    return f"#{transaction_id}" + (f" · {id_tag}" if id_tag else "")
+
+
+def auth_text(last_auth: tuple[str, str] | None) -> tuple[str, str]:
+    """(text, tone) of the last authorization: tone "ok", "bad" or ""."""
+    if last_auth is None:
+        return DASH, ""
+    id_tag, status = last_auth
+    tone = "ok" if status == "Accepted" else "bad"
+    return f"{status} · {id_tag}", tone
+
+
+def status_note(
+    error_code: str, fault: tuple | None, plugged: bool, locked: bool
+) -> tuple[str, str]:
+    """The line under the badge: the error code when there is one, else what the hardware does."""
+    if error_code and error_code != "NoError":
+        info = fault[1] if fault is not None and len(fault) > 1 and fault[1] else ""
+        return (f"Error: {error_code}" + (f" — {info}" if info else ""), "error")
+    parts = ["cable plugged in" if plugged else "no cable"]
+    if locked:
+        parts.append("cable locked")
+    return ", ".join(parts).capitalize(), ""
