@@ -43,6 +43,8 @@ _EXPORTS = {
     "SessionCancelled": "ocpp_core.events",
     "MessageDiscarded": "ocpp_core.events",
     "QueueLengthChanged": "ocpp_core.events",
+    "ReservationChanged": "ocpp_core.events",
+    "ReservationInfo": "ocpp_core.v16.reservation",
     "TransactionInfo": "ocpp_core.sessions",
 }
 
@@ -66,6 +68,8 @@ __all__ = [
     "MemoryStore",
     "MessageDiscarded",
     "QueueLengthChanged",
+    "ReservationChanged",
+    "ReservationInfo",
     "ResetRequested",
     "SessionCancelled",
     "SessionStarted",

@@ -22,6 +22,7 @@ from ocpp_core.rpc import DEFAULT_MAX_FRAME_BYTES, new_message_id
 from ocpp_core.v16 import diagnostics, firmware
 from ocpp_core.v16.boot import BootBlock
 from ocpp_core.v16.data_transfer import DataTransferBlock
+from ocpp_core.v16.reservation import ReservationBlock
 from ocpp_core.v16.status import StatusBlock
 from ocpp_core.v16.transactions import STOP_REASONS, TransactionBlock
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from ocpp_core.v16.data_transfer import DataTransferResult
     from ocpp_core.v16.diagnostics import DiagnosticsSimulation
     from ocpp_core.v16.firmware import FirmwareSimulation
+    from ocpp_core.v16.reservation import ReservationInfo
 
 __all__ = ["ChargePoint"]
 
@@ -190,6 +192,14 @@ class ChargePoint:
     def discarded_messages(self) -> list[MessageDiscarded]:
         """Transaction-related messages given up after their last attempt (kept in the Store)."""
         return self._transactions().discards()
+
+    def reservations(self) -> list[ReservationInfo]:
+        """The reservations the CSMS holds on this station, in the order they were made."""
+        return self._engine.block(ReservationBlock).reservations()
+
+    def reservation(self, connector: int) -> ReservationInfo | None:
+        """The reservation that makes connector 1..N show Reserved (by id, else connector 0)."""
+        return self._engine.block(ReservationBlock).reservation_on(self._outlet(connector))
 
     def _transactions(self) -> TransactionBlock:
         return self._engine.block(TransactionBlock)

@@ -21,6 +21,7 @@ __all__ = [
     "FrameLogged",
     "MessageDiscarded",
     "QueueLengthChanged",
+    "ReservationChanged",
     "ResetRequested",
     "SessionCancelled",
     "SessionStarted",
@@ -112,7 +113,8 @@ class SessionCancelled(NamedTuple):
 
     ``reason``: "Rejected" (not authorized), "ConnectionTimeOut" (no cable in time), "Local"
     (the card again, or the station), "Unavailable" (connector made inoperative), "Reset",
-    "UnlockCommand".
+    "UnlockCommand", "ReservationConflict" (the connector is reserved for another idTag; also
+    for a card refused at once for that reason).
     """
 
     connector: int
@@ -134,6 +136,17 @@ class QueueLengthChanged(NamedTuple):
     """The number of transaction-related messages waiting in the journal changed."""
 
     length: int
+
+
+class ReservationChanged(NamedTuple):
+    """A reservation began ("made", "replaced") or ended ("used" by its holder's transaction,
+    "expired", "cancelled" by the CSMS, "terminated" by a Faulted or Unavailable connector).
+
+    ``reservation`` is an ``ocpp_core.v16.reservation.ReservationInfo``.
+    """
+
+    reservation: object
+    change: str
 
 
 class FirmwareProgress(NamedTuple):
@@ -174,6 +187,7 @@ Event = (
     | SessionCancelled
     | MessageDiscarded
     | QueueLengthChanged
+    | ReservationChanged
     | FirmwareProgress
     | DiagnosticsProgress
 )

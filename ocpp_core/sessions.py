@@ -103,8 +103,18 @@ class ReservationView:
         """The connector is reserved (status Reserved)."""
         return False
 
-    def reservation_for(self, connector: int, id_tag: str, parent_id_tag: str | None) -> int | None:
-        """The reservationId a transaction of ``id_tag`` on ``connector`` ends (None: none)."""
+    def blocks(self, connector: int, id_tag: str, parent_id_tag: str | None) -> bool:
+        """Reservations forbid ``id_tag`` (with that parentIdTag) a session on ``connector``."""
+        return False
+
+    def needs_parent(self, connector: int) -> bool:
+        """A reservation concerning ``connector`` names a parentIdTag (learn the idTag's)."""
+        return False
+
+    def claim(
+        self, connector: int, id_tag: str, parent_id_tag: str | None, now: float
+    ) -> int | None:
+        """A transaction of ``id_tag`` starts on ``connector``: end and return its reservation."""
         return None
 
 

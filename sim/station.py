@@ -38,6 +38,7 @@ from ocpp_core.events import (
     AuthorizationResult,
     ConfigurationChanged,
     FrameLogged,
+    SessionCancelled,
     SessionStopped,
     StatusChanged,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "ConnectorSnapshot",
     "FaultInfo",
     "LastAuth",
+    "ReservationShown",
     "SnapshotChanged",
     "Station",
     "StationRebooted",
@@ -278,6 +280,16 @@ class LastAuth(NamedTuple):
     status: str
 
 
+class ReservationShown(NamedTuple):
+    """The reservation that makes a connector show Reserved (``connector`` 0: one kept for a
+    reservation of the whole station); ``expiry_date`` as the CSMS sent it."""
+
+    reservation_id: int
+    connector: int
+    id_tag: str
+    expiry_date: str
+
+
 @dataclass(frozen=True)
 class ConnectorSnapshot:
     """What one connector looks like now, for the GUI and the CLI (immutable).
@@ -288,7 +300,7 @@ class ConnectorSnapshot:
     CSMS's id for its transaction (None until the StartTransaction is answered);
     ``current_a``/``voltage_v`` hold one value per station phase, L1 first; ``soc_percent`` is
     None without a car or a modelled battery; ``limit`` is the charging limit the core set,
-    ``(value, "A" | "W")``, or None.
+    ``(value, "A" | "W")``, or None; ``reservation`` the one the connector is held for, or None.
     """
 
     connector: int
@@ -308,6 +320,7 @@ class ConnectorSnapshot:
     voltage_v: list[float]
     soc_percent: float | None
     limit: tuple[float, str] | None
+    reservation: ReservationShown | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for JSON (named tuples become objects)."""
@@ -317,6 +330,7 @@ class ConnectorSnapshot:
         data["current_a"] = list(self.current_a)
         data["voltage_v"] = list(self.voltage_v)
         data["limit"] = None if self.limit is None else list(self.limit)
+        data["reservation"] = None if self.reservation is None else self.reservation._asdict()
         return data
 
 
@@ -829,6 +843,15 @@ class Station:
             voltage_v=list(meter.voltage_v),
             soc_percent=meter.soc_percent if hw.plugged else None,
             limit=meter.limit,
+            reservation=self._reservation(n),
+        )
+
+    def _reservation(self, n: int) -> ReservationShown | None:
+        found = self._engine.reservation(n)
+        if found is None:
+            return None
+        return ReservationShown(
+            found.reservation_id, found.connector, found.id_tag, found.expiry_date
         )
 
     def _status_of(self, n: int) -> tuple[str, str]:
@@ -874,6 +897,9 @@ class Station:
         elif kind is AuthorizationResult:
             if 1 <= event.connector <= len(self._hardware):
                 self._hardware[event.connector - 1].last_auth = LastAuth(event.id_tag, event.status)
+        elif kind is SessionCancelled and event.reason == "ReservationConflict":
+            if 1 <= event.connector <= len(self._hardware):
+                self._hardware[event.connector - 1].last_auth = LastAuth(event.id_tag, event.reason)
         elif kind is SessionStopped:
             self._save_meters_soon = True
         self._emit(event)
@@ -979,6 +1005,7 @@ class Station:
                 round(meter.energy_wh),
                 None if meter.soc_percent is None else round(meter.soc_percent, 1),
                 meter.limit,
+                self._engine.reservation(hw.n),
             )
             if key != hw.shown:
                 hw.shown = key

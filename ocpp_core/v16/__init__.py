@@ -22,6 +22,7 @@ from ocpp_core.v16.heartbeat import HeartbeatBlock
 from ocpp_core.v16.local_list import LocalListBlock
 from ocpp_core.v16.metering import MeteringBlock
 from ocpp_core.v16.remote_control import RemoteControlBlock
+from ocpp_core.v16.reservation import ReservationBlock
 from ocpp_core.v16.reset import ResetBlock
 from ocpp_core.v16.smart_charging import SmartChargingBlock
 from ocpp_core.v16.status import StatusBlock
@@ -43,6 +44,8 @@ BLOCKS = (
     AuthorizationBlock,
     TransactionBlock,
     RemoteControlBlock,
+    # Before the status block: expired and terminated reservations are gone when it derives.
+    ReservationBlock,
     StatusBlock,
     ResetBlock,
     DataTransferBlock,

@@ -152,6 +152,22 @@ class StatusBlock(Block, RequestSource):
                     code = NO_ERROR if error is None else error.code
                     engine.emit(StatusChanged(connector, status, code))
 
+    def usable(self, connector: int, *, ignore_session: bool = False) -> bool:
+        """Connector 1..N could take a session: operative, not faulted, none on it (unless
+        ``ignore_session``). A cable does not matter.
+
+        Read from the inputs, not from the derived status, so the reservation block can ask
+        while the status is being derived.
+        """
+        engine = self.engine
+        io = engine.connectors[connector]
+        if not self._availability.operative[connector]:
+            return False
+        if not ignore_session and engine.sessions.current(connector) is not None:
+            return False
+        error = _read_errors(io.errors) if io.errors else None
+        return error is None or not error.faulted
+
     def _charge_point_status(self, operative: bool, sessions: SessionView | None) -> str:
         """Connector 0: a whole-station change waits for every transaction (Scheduled)."""
         if operative:
@@ -271,13 +287,10 @@ def _connector_status(
         if _says_no(io.ev_ready):
             return SUSPENDED_EV
         return CHARGING
-    if reservations is not None and reservations.reserved(connector):
+    preparing = sessions is not None and sessions.preparing(connector)
+    if not preparing and reservations is not None and reservations.reserved(connector):
         return RESERVED
-    if not (
-        plugged
-        or (io.occupied is not None and io.occupied())
-        or (sessions is not None and sessions.preparing(connector))
-    ):
+    if not (plugged or (io.occupied is not None and io.occupied()) or preparing):
         return AVAILABLE
     if previous in _AFTER_TRANSACTION or (sessions is not None and sessions.finishing(connector)):
         return FINISHING

@@ -169,8 +169,11 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             return
         session = self._sessions[connector]
         if session is None:
-            if not self.begin(connector, id_tag, now):
-                logger().info("card on connector %d ignored: connector not usable", connector)
+            if self.begin(connector, id_tag, now):
+                return
+            if self.engine.reservations.reserved(connector) and self.engine.watched:
+                self.engine.emit(SessionCancelled(connector, id_tag, "ReservationConflict"))
+            logger().info("card on connector %d ignored: connector not usable", connector)
             return
         if same_tag(id_tag, session.id_tag):
             self._end(session, "Local", id_tag, now)
@@ -231,11 +234,15 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         if self.engine.block(StatusBlock).status_of(connector, now) == FAULTED:
             return False
         reservations = self.engine.reservations
-        return not (
-            id_tag is not None
-            and reservations.reserved(connector)
-            and reservations.reservation_for(connector, id_tag, None) is None
-        )
+        if id_tag is None or not reservations.reserved(connector):
+            return True
+        known = self._auth.known(id_tag, now)
+        parent = None if known is None else known.parent_id_tag
+        if not reservations.blocks(connector, id_tag, parent):
+            return True
+        # A parentIdTag not known locally is learnt with the Authorize (§5.13); _try_start
+        # checks the reservation again then.
+        return known is None and reservations.needs_parent(connector)
 
     def end(self, connector: int, now: float, id_tag: str | None, reason: str) -> bool:
         """End the connector's session: unconditionally, or if ``id_tag`` may (same or group)."""
@@ -472,11 +479,14 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         if self.engine.block(StatusBlock).status_of(connector, now) == FAULTED:
             return
         engine = self.engine
+        reservations = engine.reservations
+        id_tag, parent = session.id_tag, session.parent_id_tag
+        if reservations.blocks(connector, id_tag, parent):
+            self._cancel(session, "ReservationConflict")
+            return
+        reservation = reservations.claim(connector, id_tag, parent, now)
         meter = self._meter(connector)
         timestamp = engine.clock.timestamp(now)
-        reservation = engine.reservations.reservation_for(
-            connector, session.id_tag, session.parent_id_tag
-        )
         tx = self._journal.begin(
             connector, session.id_tag, session.parent_id_tag, meter, timestamp, reservation
         )
