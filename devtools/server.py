@@ -47,8 +47,8 @@ class Route:
 
 def route_for(request_path: str) -> Route:
     path = urlsplit(request_path).path
-    if path.rstrip("/") == "/echo":
-        return Route("echo")
+    if path.rstrip("/") == "/echo" or path.startswith("/echo/"):
+        return Route("echo")  # a station appends its id: /echo/<chargeBoxId> echoes too
     if path == "/ocpp":
         return Route("ocpp")
     if path.startswith("/ocpp/"):

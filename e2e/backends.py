@@ -117,12 +117,6 @@ class WebSocketBackend:
         self.loop.run(stop())
 
 
-async def echo_handler(connection: ServerConnection) -> None:
-    """Send every message straight back (whatever the path: the id is appended to the URL)."""
-    async for message in connection:
-        await connection.send(message)
-
-
 HOSTILE = "<img src=x onerror=window.__pwned=1>"
 HOSTILE_SCRIPT = "<script>window.__pwned=2</script>"
 

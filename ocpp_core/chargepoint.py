@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING
 
 from ocpp_core.assembly import for_version
 from ocpp_core.clock import Clock
-from ocpp_core.engine import Engine
+from ocpp_core.engine import Engine, check_now
 from ocpp_core.rpc import DEFAULT_MAX_FRAME_BYTES, new_message_id
 from ocpp_core.v16 import diagnostics, firmware
 from ocpp_core.v16.boot import BootBlock
 from ocpp_core.v16.data_transfer import DataTransferBlock
 from ocpp_core.v16.reservation import ReservationBlock
+from ocpp_core.v16.smart_charging import SmartChargingBlock
 from ocpp_core.v16.status import StatusBlock
 from ocpp_core.v16.transactions import STOP_REASONS, TransactionBlock
 
@@ -143,7 +144,7 @@ class ChargePoint:
 
     def status(self, connector: int, now: float) -> str:
         """The current status of a connector (ChargePointStatus)."""
-        return self._engine.block(StatusBlock).status_of(self._index(connector), now)
+        return self._engine.block(StatusBlock).status_of(self._index(connector), check_now(now))
 
     def _index(self, connector: int) -> int:
         if type(connector) is not int or not 0 <= connector < len(self._engine.connectors):
@@ -161,12 +162,12 @@ class ChargePoint:
         A cable kept locked after DeAuthorized opens for its idTag or group. Whatever else
         happens is reported by an AuthorizationResult event.
         """
-        self._transactions().present_card(self._outlet(connector), _id_tag(id_tag), now)
+        self._transactions().present_card(self._outlet(connector), _id_tag(id_tag), check_now(now))
 
     def begin_transaction(self, connector: int, id_tag: str, now: float) -> bool:
         """Begin a session for ``id_tag`` with authorization (False: the connector is busy,
         inoperative, faulted or reserved for someone else)."""
-        return self._transactions().begin(self._outlet(connector), _id_tag(id_tag), now)
+        return self._transactions().begin(self._outlet(connector), _id_tag(id_tag), check_now(now))
 
     def end_transaction(
         self, connector: int, now: float, *, id_tag: str | None = None, reason: str = "Local"
@@ -179,7 +180,7 @@ class ChargePoint:
         if reason not in STOP_REASONS:
             raise ValueError(f"unknown stop reason {reason!r}")
         tag = None if id_tag is None else _id_tag(id_tag)
-        return self._transactions().end(self._outlet(connector), now, tag, reason)
+        return self._transactions().end(self._outlet(connector), check_now(now), tag, reason)
 
     def transaction(self, connector: int) -> TransactionInfo | None:
         """The connector's session or transaction (running, else one still stopping)."""
@@ -200,6 +201,28 @@ class ChargePoint:
     def reservation(self, connector: int) -> ReservationInfo | None:
         """The reservation that makes connector 1..N show Reserved (by id, else connector 0)."""
         return self._engine.block(ReservationBlock).reservation_on(self._outlet(connector))
+
+    def charging_profiles(self) -> list[tuple[int, dict]]:
+        """Installed charging profiles as ``(connectorId, csChargingProfiles)``, as received."""
+        return self._engine.block(SmartChargingBlock).installed()
+
+    def composite_schedule(
+        self, connector: int, duration: int, now: float, unit: str | None = None
+    ) -> dict:
+        """What GetCompositeSchedule would answer now: the limits of the next ``duration`` s
+        for connector 0..N, in ``unit`` ("A" / "W"; None: the profiles' own)."""
+        if type(duration) is not int or duration < 0:
+            raise ValueError(f"duration must be a non-negative int, got {duration!r}")
+        if unit not in (None, "A", "W"):
+            raise ValueError(f"unit must be 'A', 'W' or None, got {unit!r}")
+        return self._engine.block(SmartChargingBlock).composite_payload(
+            self._index(connector), duration, unit, check_now(now)
+        )
+
+    def set_supply(self, voltage_v: float, phases: int, max_current_a: float) -> None:
+        """The station's nominal voltage, phases and maximum current per connector: what
+        smart charging converts W and A with and fills schedule gaps with."""
+        self._engine.block(SmartChargingBlock).set_supply(voltage_v, phases, max_current_a)
 
     def _transactions(self) -> TransactionBlock:
         return self._engine.block(TransactionBlock)
@@ -266,7 +289,8 @@ class ChargePoint:
 
     def firmware_download_progress(self, received: int, total: int | None, *, now: float) -> None:
         """The host's download progress in bytes (``total`` None: unknown); for the GUI."""
-        self._engine.block(firmware.FirmwareBlock).download_progress(received, total, now)
+        block = self._engine.block(firmware.FirmwareBlock)
+        block.download_progress(received, total, check_now(now))
 
     def firmware_download_finished(
         self,
@@ -279,11 +303,13 @@ class ChargePoint:
     ) -> None:
         """The host's firmware download ended: ``ok``, why in words, the image's size and
         SHA-256 (hex). Ignored when no download awaits a result."""
-        self._engine.block(firmware.FirmwareBlock).download_finished(ok, detail, size, sha256, now)
+        block = self._engine.block(firmware.FirmwareBlock)
+        block.download_finished(ok, detail, size, sha256, check_now(now))
 
     def diagnostics_upload_finished(self, ok: bool, detail: str = "", *, now: float) -> None:
         """The host's diagnostics upload ended. Ignored when no upload awaits a result."""
-        self._engine.block(diagnostics.DiagnosticsBlock).upload_finished(ok, detail, now)
+        block = self._engine.block(diagnostics.DiagnosticsBlock)
+        block.upload_finished(ok, detail, check_now(now))
 
     @property
     def firmware_simulation(self) -> FirmwareSimulation:

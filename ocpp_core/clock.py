@@ -7,6 +7,12 @@ whenever a BootNotification or Heartbeat response carries ``currentTime``.
 Date-times are parsed by a hand-written RFC 3339 / ISO 8601 parser rather than
 ``datetime.fromisoformat`` because the latter accepts different inputs on 3.11 and 3.14 (fraction
 lengths, ``Z``, short offsets): the engine must behave identically on CPython and in Pyodide.
+
+A CSMS time outside SYNC_MIN..SYNC_MAX (years 2000 to 8999) is refused by ``Clock.sync``: no
+real CSMS is that wrong, and a date near the end of year 9999 would make every later timestamp
+unformattable (``datetime`` stops there). The upper bound leaves a thousand years of uptime
+before that edge. ``Clock.wall`` saturates at the formattable range, so a timestamp built from
+the clock never raises whatever monotonic ``now`` the caller passes.
 """
 
 from __future__ import annotations
@@ -15,13 +21,30 @@ import math
 import re
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["DEFAULT_EPOCH", "Clock", "format_datetime", "parse_datetime"]
+from ocpp_core.log import logger
+
+__all__ = [
+    "DEFAULT_EPOCH",
+    "SYNC_MAX",
+    "SYNC_MIN",
+    "Clock",
+    "format_datetime",
+    "parse_datetime",
+]
 
 # 2020-01-01T00:00:00Z: an obviously-unsynced but plausible date (not 1970, which some CSMSs reject
 # and which makes logs look broken) used until the CSMS tells the time.
 DEFAULT_EPOCH = 1577836800.0
 
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# The CSMS times Clock.sync accepts: 2000-01-01T00:00:00Z up to (excluding) 9000-01-01T00:00:00Z.
+SYNC_MIN = 946684800.0
+SYNC_MAX = 221845392000.0
+
+# What format_datetime can write: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z.
+_WALL_MIN = -62135596800.0
+_WALL_MAX = 253402300799.0
 
 _DATETIME = re.compile(
     r"""
@@ -119,18 +142,41 @@ class Clock:
         """True once the CSMS has told the time (BootNotification / Heartbeat ``currentTime``)."""
         return self._synced
 
-    def sync(self, wall_epoch: float, now: float) -> None:
-        """Record that it is ``wall_epoch`` (epoch seconds) at monotonic time ``now``."""
-        self._offset = _finite(wall_epoch, "wall_epoch") - _finite(now, "now")
+    def sync(self, wall_epoch: float, now: float) -> bool:
+        """Record that it is ``wall_epoch`` (epoch seconds) at monotonic time ``now``.
+
+        A time outside SYNC_MIN..SYNC_MAX is refused with a warning (the clock keeps its
+        previous offset and state); returns whether the clock was set.
+        """
+        wall = _finite(wall_epoch, "wall_epoch")
+        offset = wall - _finite(now, "now")
+        if not SYNC_MIN <= wall < SYNC_MAX:
+            logger().warning(
+                "CSMS time %r is outside years 2000-8999; clock not set", _describe(wall)
+            )
+            return False
+        self._offset = offset
         self._synced = True
+        return True
 
     def wall(self, now: float) -> float:
-        """Wall time (epoch seconds) at monotonic time ``now``."""
-        return now + self._offset
+        """Wall time (epoch seconds) at monotonic time ``now``, within what can be formatted."""
+        wall = now + self._offset
+        if _WALL_MIN <= wall <= _WALL_MAX:
+            return wall
+        # Saturate (NaN too, as the latest time): an absurd ``now`` must not break a frame.
+        return _WALL_MIN if wall < _WALL_MIN else _WALL_MAX
 
     def timestamp(self, now: float) -> str:
         """Wall time at ``now`` formatted for an OCPP frame."""
         return format_datetime(self.wall(now))
+
+
+def _describe(wall: float) -> str:
+    try:
+        return format_datetime(wall)
+    except ValueError:
+        return f"{wall:.0f} s since 1970"
 
 
 def _finite(value: float, what: str) -> float:

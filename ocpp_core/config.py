@@ -11,6 +11,13 @@ replace declared defaults with its own factory defaults (MicroOcpp's pre-declare
 validated like a ChangeConfiguration, apply while nothing is stored, and are never persisted, so
 a new firmware's factory defaults take effect for every key the CSMS has not changed.
 
+Every integer key is bounded: ``maximum`` defaults to MAX_INTEGER (2**31 - 1, OCPP 1.6's integer
+is the 32-bit xs:int) and ``minimum`` to its negative counterpart (KeyDeclarer.integer: 0), so a
+value that reaches a timer always fits a float and every CSMS's int32 column. ``Configuration.set``
+(internal code, e.g. the BootNotification interval) applies the same checks as a change and
+raises ValueError rather than store an invalid value; callers with a CSMS-supplied number clamp
+it first (``Configuration.clamp``).
+
 Parsing the text of a ChangeConfiguration (OCPP 1.6 §5.3: out-of-range or badly formatted values
 are Rejected): integers are an optional ``-`` and decimal digits; booleans are ``true``/``false``
 in any letter case; strings are bounded by the key's length; CSL members are trimmed, must be
@@ -42,6 +49,7 @@ __all__ = [
     "BOOL",
     "CSL",
     "INT",
+    "MAX_INTEGER",
     "RW",
     "STR",
     "Configuration",
@@ -65,6 +73,8 @@ ACCEPTED, REJECTED, REBOOT_REQUIRED, NOT_SUPPORTED = (
 DOCUMENT = "config"
 MAX_VALUE_LENGTH = 500  # ChangeConfiguration.value and GetConfiguration's value are CiString500
 _MAX_DIGITS = 12
+MAX_INTEGER = 2**31 - 1  # OCPP 1.6 "integer" is xs:int (32-bit signed)
+MIN_INTEGER = -(2**31)
 _MISSING = object()
 
 
@@ -75,6 +85,7 @@ class KeyDef:
     restricts CSL items (a set, or a predicate for open-ended families such as measurand.phase);
     ``max_items`` is an int or the name of the ``...MaxLength`` key that bounds the list.
     ``accept(value, engine)`` judges a change against the engine's live state (see the module).
+    An int key without ``minimum``/``maximum`` is still bounded by the 32-bit integer range.
     """
 
     __slots__ = (
@@ -121,6 +132,9 @@ class KeyDef:
         self.access = access
         self.reboot = reboot
         self.persist = persist and compute is None
+        if type == INT:
+            minimum = MIN_INTEGER if minimum is None else minimum
+            maximum = MAX_INTEGER if maximum is None else maximum
         self.minimum = minimum
         self.maximum = maximum
         self.max_length = max_length
@@ -201,6 +215,14 @@ class KeyDef:
         if limit is not None and len(items) > limit:
             return f"more than {limit} items"
         return None
+
+    def clamp(self, value: int) -> int:
+        """An integer brought into this int key's range."""
+        if self.minimum is not None and value < self.minimum:
+            return self.minimum
+        if self.maximum is not None and value > self.maximum:
+            return self.maximum
+        return value
 
     def text(self, value: object) -> str:
         """The value as OCPP 1.6 writes it in GetConfiguration (booleans ``true``/``false``)."""
@@ -357,7 +379,18 @@ class Configuration:
             yield {"key": key.name, "readonly": key.access == R, "value": self.text(key)}
 
     def change(self, name: str, text: str) -> str:
-        """Apply a ChangeConfiguration and return its status (OCPP 1.6 §5.3)."""
+        """Apply a ChangeConfiguration and return its status (OCPP 1.6 §5.3).
+
+        TypeError when ``name`` or ``text`` is not a string (the station's own call: the
+        schema guarantees strings in a ChangeConfiguration from the CSMS).
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"configuration key must be a string, not {type(name).__name__}")
+        if not isinstance(text, str):
+            raise TypeError(
+                f"value of {name[:50]!r} must be a string (as in ChangeConfiguration), "
+                f"not {type(text).__name__}"
+            )
         key = self.table.find(name)
         if key is None:
             return NOT_SUPPORTED
@@ -374,9 +407,24 @@ class Configuration:
         self.set(key.name, value)
         return REBOOT_REQUIRED if key.reboot else ACCEPTED
 
+    def clamp(self, name: str, value: int) -> int:
+        """``value`` brought into the range of int key ``name``, with a warning if it was not."""
+        clamped = self.table.by_name[name].clamp(value)
+        if clamped != value:
+            logger().warning("value for %s out of range; using %d", name, clamped)
+        return clamped
+
     def set(self, name: str, value: object) -> None:
-        """Store a typed, already valid value and persist it (restored if the Store fails)."""
+        """Store a typed value and persist it (restored if the Store fails).
+
+        The value is checked like a change (type, range, length, list members): ValueError,
+        naming the key but not the value, and nothing is stored. Internal callers clamp a
+        CSMS-supplied number first, so a CSMS can never store an unusable value.
+        """
         key = self.table.by_name[name]
+        problem = key.problem(value, self)
+        if problem is not None:
+            raise ValueError(f"invalid value for {name}: {problem}")
         previous = self._values.get(name, _MISSING)
         if value == self.default(key):
             self._values.pop(name, None)

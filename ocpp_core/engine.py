@@ -8,10 +8,19 @@ BootNotification is Rejected, OCPP 1.6 §4.2) -> duplicate id check -> route loo
 schema: NotImplemented; schema but no handler: NotSupported) -> request schema (violation: the
 version's code for its kind) -> handler (CallRefused: its code; any other exception:
 InternalError) -> the reply is queued and leaves at the next ``poll``, before any new CALL.
+
+The entry points the caller drives (connected/disconnected, receive, poll, next_wakeup) check
+``now``: a non-number is a TypeError and NaN or infinity a ValueError, raised before any state
+changes, because one such value would poison every timer computed from it.
+
+A block's ``tick`` that raises (typically a hardware input callable that fails or returns the
+wrong type) is logged, with its traceback once until it recovers, and the poll goes on: the
+other blocks run and queued replies and requests still go out.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from ocpp_core import rpc
@@ -47,15 +56,26 @@ if TYPE_CHECKING:
     )
     from ocpp_core.store import Store
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "check_now"]
 
 _WITHHELD = "<frame withheld from the log: it may carry a write-only configuration value>"
+
+
+def check_now(now: float) -> float:
+    """``now`` if it is a finite int or float: TypeError for other types, ValueError for NaN/inf."""
+    kind = type(now)
+    if kind is not float and kind is not int:
+        raise TypeError(f"now must be a number of seconds (float), not {kind.__name__}")
+    if not math.isfinite(now):
+        raise ValueError(f"now must be a finite number of seconds, got {now!r}")
+    return now
 
 
 class Engine:
     """One charge point's protocol state (see ChargePoint for the public face)."""
 
     __slots__ = (
+        "_failing",
         "_subscribers",
         "_tickers",
         "_timers",
@@ -120,6 +140,7 @@ class Engine:
         # Only blocks that override tick/timer cost anything on the idle poll.
         self._tickers = tuple(b.tick for b in self.blocks if type(b).tick is not Block.tick)
         self._timers = tuple(b.timer for b in self.blocks if type(b).timer is not Block.timer)
+        self._failing: frozenset[int] = frozenset()  # indexes of ticks whose last run raised
 
     # ------------------------------------------------------------------ wiring for blocks
 
@@ -142,6 +163,8 @@ class Engine:
 
     def subscribe(self, subscriber: Callable[[object], None]) -> Callable[[], None]:
         """Add an event subscriber; returns the function that removes it."""
+        if not callable(subscriber):
+            raise TypeError("subscriber must be callable: subscriber(event)")
         self._subscribers = (*self._subscribers, subscriber)
 
         def unsubscribe() -> None:
@@ -156,12 +179,14 @@ class Engine:
 
     def on_connected(self, now: float) -> None:
         """The transport is open: sending may start."""
+        check_now(now)
         self.connected = True
         for block in self.blocks:
             block.connected(now)
 
     def on_disconnected(self, now: float) -> None:
         """The transport closed: stop sending, settle the outstanding CALL (see outbox)."""
+        check_now(now)
         self.connected = False
         self.outbox.connection_lost(now)
         for block in self.blocks:
@@ -171,14 +196,31 @@ class Engine:
 
     def poll(self, now: float) -> list[str]:
         """Run the blocks' timers and inputs, then collect the frames to send."""
-        for tick in self._tickers:
-            tick(now)
+        check_now(now)
+        for index, tick in enumerate(self._tickers):
+            try:
+                tick(now)
+            except Exception:
+                self._tick_failed(index, tick)
+            else:
+                if self._failing and index in self._failing:
+                    self._failing -= {index}
+                    logger().warning("%s works again", _tick_name(tick))
         if not self.connected:
             return []
         return self.outbox.poll(now, self._log_out if self._subscribers else None)
 
+    def _tick_failed(self, index: int, tick: Callable[[float], None]) -> None:
+        """Log a failing tick: with the traceback when it starts failing, then briefly."""
+        if index in self._failing:
+            logger().debug("%s failed again", _tick_name(tick), exc_info=True)
+            return
+        self._failing |= {index}
+        logger().exception("%s failed (an input may be broken); poll goes on", _tick_name(tick))
+
     def next_wakeup(self, now: float) -> float | None:
         """The earliest time a poll has something to do, or None (only after external input)."""
+        check_now(now)
         earliest = self.outbox.wakeup(now) if self.connected else None
         for timer in self._timers:
             at = timer(now)
@@ -193,6 +235,7 @@ class Engine:
 
     def receive(self, text: str, now: float) -> None:
         """Process one received text frame."""
+        check_now(now)
         frame = rpc.parse(text, self.max_frame_bytes)
         if self._subscribers:
             self._log_in(text, frame, now)
@@ -349,3 +392,8 @@ class Engine:
         if "\\u" in lowered:
             return True
         return any(key.name.lower() in lowered for key in self.assembly.keys.secrets)
+
+
+def _tick_name(tick: Callable[[float], None]) -> str:
+    owner = getattr(tick, "__self__", None)
+    return f"{type(owner).__name__}.tick" if owner is not None else repr(tick)

@@ -8,14 +8,22 @@ through):
 * ``append`` writes the message to the Store *before* it can be sent (one document per message,
   ``txmsg/<seq>``, the sequence number zero-padded so that names sort in order), so a restart at
   any point re-sends it; nothing is sent that is not journaled;
+* sequence numbers increase over the Store's whole life, also once the journal has drained: the
+  ``txseq`` document reserves them RESERVE at a time (one write per RESERVE messages), so a
+  restart may skip numbers but never reuses one, and a number names one message for good;
 * only the oldest message is ever offered to the outbox: a newer one waits until the older is
   delivered or discarded, which keeps the chronological order across connectors and restarts;
 * while the connection is down the outbox asks nobody, so waiting offline uses no attempts; a
   request lost with the connection is re-sent first after reconnecting, with the same message id;
 * a CALLERROR or an unusable response is a failure to process (OCPP-J errata 3.2): the attempt is
-  counted (and persisted, so attempts survive restarts), the message waits ``interval`` seconds
-  times the attempts made, and after the last attempt it is discarded — through the owner's
-  ``discarded`` callback, which records and reports it;
+  counted and persisted at once, and the message waits ``interval`` seconds times the attempts
+  made. The wait itself is not persisted: after a restart it starts again in full from the
+  first poll (``resume``), so a reboot may lengthen it but never skips it;
+* after the last attempt the message is discarded, never silently and never after delivery: the
+  entry is first saved with its verdict (``discarded``), then the owner's ``discarded`` callback
+  records and reports it, then the entry is deleted. A power cut in between leaves an entry
+  that is never sent again: ``resume`` hands it to ``discarded`` once more (the owner keeps one
+  record per sequence number) and deletes it;
 * a timeout proves nothing (the CSMS may have processed the message and lost the answer), so it
   uses no attempt: the message is re-sent after ``interval`` seconds, and may then arrive twice —
   the only case where the CSMS sees a duplicate;
@@ -41,9 +49,11 @@ if TYPE_CHECKING:
     from ocpp_core.outbox import CallFailure
     from ocpp_core.store import Store
 
-__all__ = ["PREFIX", "Entry", "Journal", "JournalOwner", "sequence_of"]
+__all__ = ["COUNTER", "PREFIX", "RESERVE", "Entry", "Journal", "JournalOwner", "sequence_of"]
 
 PREFIX = "txmsg/"
+COUNTER = "txseq"  # the first sequence number not reserved yet
+RESERVE = 100
 _DIGITS = 10
 
 
@@ -57,7 +67,18 @@ class Entry:
     """One journaled message. ``tx`` is the owner's transaction number (by default the entry's
     own sequence number); ``data`` is the owner's extras, stored with it."""
 
-    __slots__ = ("action", "attempts", "data", "due", "name", "payload", "request", "seq", "tx")
+    __slots__ = (
+        "action",
+        "attempts",
+        "data",
+        "due",
+        "name",
+        "payload",
+        "request",
+        "seq",
+        "tx",
+        "verdict",
+    )
 
     def __init__(self, seq: int, action: str, payload: dict, tx: int, data: dict | None) -> None:
         self.seq = seq
@@ -69,6 +90,7 @@ class Entry:
         self.attempts = 0  # failures to process so far
         self.due = float("-inf")  # monotonic time before which it is not sent
         self.request: Request | None = None  # kept across a lost connection (same message id)
+        self.verdict: str | None = None  # why it is discarded, once its last attempt failed
 
     def document(self) -> dict:
         document: dict = {"action": self.action, "payload": self.payload, "tx": self.tx}
@@ -76,6 +98,8 @@ class Entry:
             document["data"] = self.data
         if self.attempts:
             document["attempts"] = self.attempts
+        if self.verdict is not None:
+            document["discarded"] = self.verdict
         return document
 
 
@@ -92,7 +116,8 @@ class JournalOwner:
         """The CSMS answered; persist what the answer teaches before the entry is deleted."""
 
     def discarded(self, entry: Entry, reason: str, now: float) -> None:
-        """The entry is given up after its last attempt (record and report it)."""
+        """The entry is given up after its last attempt: record and report it, once per
+        ``entry.seq`` (after a power cut this is called again for the same entry)."""
 
     def length_changed(self, length: int) -> None:
         """The number of entries changed."""
@@ -101,7 +126,7 @@ class JournalOwner:
 class Journal(RequestSource):
     """The ordered, persistent request source of transaction-related messages."""
 
-    __slots__ = ("_attempts", "_entries", "_interval", "_next_seq", "_owner", "_store")
+    __slots__ = ("_attempts", "_entries", "_interval", "_next_seq", "_owner", "_reserved", "_store")
 
     priority = PRIORITY_TRANSACTIONS
 
@@ -118,15 +143,17 @@ class Journal(RequestSource):
         self._interval = interval  # seconds per attempt made before the next try
         self._entries: deque[Entry] = deque()
         self._next_seq = 1
+        self._reserved = 1  # sequence numbers below this one are reserved in the Store
 
     # ------------------------------------------------------------------ contents
 
     def load(self, floor: int) -> list[str]:
         """Read the stored entries in order; returns the names of unreadable ones (kept).
 
-        Sequence numbers continue above ``floor`` and above every stored name.
+        Sequence numbers continue above ``floor``, every stored name and the stored counter.
         """
-        highest = floor
+        counter = self._store.load(COUNTER)
+        highest = max(floor, counter - 1 if type(counter) is int else 0)
         unreadable = []
         for name in self._store.names(PREFIX):
             seq = sequence_of(name, PREFIX)
@@ -139,8 +166,23 @@ class Journal(RequestSource):
                 unreadable.append(name)
             else:
                 self._entries.append(entry)
-        self._next_seq = highest + 1
+        self._next_seq = self._reserved = highest + 1
         return unreadable
+
+    @property
+    def needs_resume(self) -> bool:
+        """Whether ``resume`` has work: an interrupted discard, or a retry wait to restart."""
+        return any(entry.attempts or entry.verdict is not None for entry in self._entries)
+
+    def resume(self, now: float) -> None:
+        """After a restart: finish the discards a power cut interrupted, and let each message
+        that failed before wait its full retry wait again from ``now``."""
+        interval = self._interval()
+        for entry in list(self._entries):
+            if entry.verdict is not None:
+                self._discard(entry, now)
+            elif entry.attempts:
+                entry.due = now + interval * entry.attempts
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -150,13 +192,24 @@ class Journal(RequestSource):
 
     def append(self, action: str, payload: dict, tx: int | None, data: dict | None) -> Entry:
         """Journal a message (persisted before this returns; ``tx`` None: its own number)."""
-        seq = self._next_seq
-        self._next_seq += 1
+        seq = self._allocate()
         entry = Entry(seq, action, payload, seq if tx is None else tx, data)
         self._save(entry)
         self._entries.append(entry)
         self._owner.length_changed(len(self._entries))
         return entry
+
+    def _allocate(self) -> int:
+        """The next sequence number, reserved in the Store before it is used."""
+        seq = self._next_seq
+        self._next_seq += 1
+        if seq >= self._reserved:
+            self._reserved = seq + RESERVE
+            try:
+                self._store.save(COUNTER, self._reserved)
+            except Exception:
+                logger().exception("journal counter could not be stored")
+        return seq
 
     def rewrite(self, entry: Entry) -> None:
         """Persist an entry whose payload or data the owner changed."""
@@ -227,18 +280,24 @@ class Journal(RequestSource):
             reason = f"CALLERROR {failure.code}" if failure.kind == ERROR else "invalid response"
             if failure.description:
                 reason = f"{reason}: {failure.description}"
-            logger().error(
-                "%s %s discarded after %d attempts (%s)",
-                entry.action,
-                entry.seq,
-                entry.attempts,
-                reason,
-            )
-            self._owner.discarded(entry, reason, now)
-            self._finish(entry)
+            entry.verdict = reason
+            self._save(entry)  # first: a power cut from here on never sends it again
+            self._discard(entry, now)
             return
         entry.due = now + interval * entry.attempts
         self._save(entry)
+
+    def _discard(self, entry: Entry, now: float) -> None:
+        """Give up an entry with a verdict: the owner records it, then it is deleted."""
+        logger().error(
+            "%s %s discarded after %d attempts (%s)",
+            entry.action,
+            entry.seq,
+            entry.attempts,
+            entry.verdict,
+        )
+        self._owner.discarded(entry, entry.verdict, now)
+        self._finish(entry)
 
     def _finish(self, entry: Entry) -> None:
         self._delete(entry.name)
@@ -255,7 +314,7 @@ def _entry_from(seq: int, document: object) -> Entry | None:
         return None
     action, payload = document.get("action"), document.get("payload")
     tx, data = document.get("tx"), document.get("data")
-    attempts = document.get("attempts", 0)
+    attempts, verdict = document.get("attempts", 0), document.get("discarded")
     if not (
         isinstance(action, str)
         and isinstance(payload, dict)
@@ -263,8 +322,9 @@ def _entry_from(seq: int, document: object) -> Entry | None:
         and (data is None or isinstance(data, dict))
         and type(attempts) is int
         and attempts >= 0
+        and (verdict is None or isinstance(verdict, str))
     ):
         return None
     entry = Entry(seq, action, payload, tx, data)
-    entry.attempts = attempts
+    entry.attempts, entry.verdict = attempts, verdict
     return entry

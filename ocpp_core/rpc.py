@@ -19,6 +19,11 @@ deserves a CALLERROR is the engine's decision:
   CALL). A ``null`` payload means ``{}`` (OCPP-J §4.2.1 allows both notations).
 * an id longer than 36 characters -> Malformed with its id: §4.2.3 lists "unique identifier too
   long" among the reasons for a CALLERROR, which must carry that same id.
+* an empty id ``""`` -> Malformed with that id (a FormationViolation for a CALL, answered with
+  the same empty id). OCPP-J §4.1.4 gives the id the job to "identify a request" and §4.2.1 calls
+  it "a unique identifier that will be used to match request and result"; an empty string
+  identifies nothing (it is what a CSMS sends when it forgot to set one), so the frame does not
+  conform to the PDU structure.
 """
 
 from __future__ import annotations
@@ -163,6 +168,8 @@ def parse(text: str, max_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> Frame:
         return Malformed(
             message_id, message_type, f"{name} must have {_ARITY[message_type]} elements"
         )
+    if not message_id:
+        return Malformed(message_id, message_type, "Message id is empty")
     if len(message_id) > MAX_MESSAGE_ID_LENGTH:
         return Malformed(
             message_id, message_type, f"Message id longer than {MAX_MESSAGE_ID_LENGTH} characters"

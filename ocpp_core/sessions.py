@@ -39,9 +39,10 @@ class TransactionInfo(NamedTuple):
     """A snapshot of a connector's session or transaction, for the station, GUI and metering.
 
     ``transaction_id`` stays None until the CSMS answered the StartTransaction (-1 if that was
-    discarded, errata 3.18); ``local_id`` is the transaction's stable number in the journal
-    (None before it started); ``start`` is the StartTransaction timestamp. ``charging_profile``
-    is the one a RemoteStartTransaction carried, for smart charging.
+    discarded, errata 3.18); ``local_id`` is the transaction's number in the journal, never
+    reused over the Store's life (None before it started); ``start`` is the StartTransaction
+    timestamp. ``charging_profile`` is the one a RemoteStartTransaction carried, for smart
+    charging.
     """
 
     connector: int

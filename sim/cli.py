@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
+from ocpp_core.clock import format_datetime
 from sim.station import (
     KNOWN_VERSIONS,
     SUPPORTED_VERSIONS,
@@ -33,6 +34,7 @@ from sim.station import (
     Station,
     StationRebooted,
     StationSettings,
+    TransferFailures,
     frame_json,
 )
 from sim.transport.base import ConnectionState, validate_url
@@ -62,13 +64,17 @@ _EPILOG = """\
 time:
   --duration and --speed use simulated time: --speed 60 runs a simulated minute per real
   second, so "--duration 3600 --speed 60" runs a one-hour session in about a minute.
-  Timestamps in the output are the station's clock (synchronised with the CSMS).
+  The readable lines show the station's clock (synchronised with the CSMS, so it may jump at
+  the boot); the "time" of a --log line is the host clock at the start plus the simulated
+  time since, which never goes backwards.
 
 end of a run:
   After --duration, or at the first Ctrl-C, sessions started with --idtag are stopped with the
   same card (StopTransaction) and their messages are delivered (waiting while the CSMS makes
   progress, up to 10 s without any), then the station disconnects cleanly and its state is
-  saved. A second Ctrl-C quits at once.
+  saved. A second Ctrl-C quits at once. A session cut short (the process killed, a power cut)
+  is stopped with reason PowerLoss by the next run on the same --store, or continues there
+  with --resume-transactions.
 
 output:
   One readable line per state change on stdout. With --log, stdout carries only the frames, one
@@ -78,12 +84,15 @@ output:
 exit status:
   0 after a clean end (also after Ctrl-C); 1 when the first connection attempt fails (refused,
   handshake failed, wrong authorization key: the reason is printed); 2 for invalid arguments
-  (malformed URL, unsupported OCPP version, ...); 130 after a second Ctrl-C.
+  (malformed URL, unsupported OCPP version, unreadable TLS file, ...); 130 after a second
+  Ctrl-C.
 
 examples:
   python -m sim --url ws://127.0.0.1:8000/ocpp --id CP-1
   python -m sim --plugged 1 --idtag CARD-1 --duration 600 --speed 10
   python -m sim --count 50 --id LOAD --plugged 1,2 --idtag FLEET
+  python -m sim --url wss://csms.example/ocpp --id CP-1 --ca-file ca.pem \\
+      --client-cert cp-1.pem --client-key cp-1.key
 """
 
 
@@ -172,6 +181,52 @@ def build_parser() -> argparse.ArgumentParser:
     identity.add_argument("--serial", help="charge point serial number (default: the id)")
     identity.add_argument("--firmware-version", default="0.1.0", help="default: 0.1.0")
     parser.add_argument(
+        "--resume-transactions",
+        action="store_true",
+        help="after a restart with the same --store, a transaction that was running continues"
+        " instead of being stopped with reason PowerLoss",
+    )
+    tls = parser.add_argument_group(
+        "TLS (wss://, security profiles 2 and 3)",
+        "Without --ca-file the CSMS certificate must be trusted by the system's CA store.",
+    )
+    tls.add_argument(
+        "--ca-file",
+        metavar="PATH",
+        help="PEM file with the CA certificate(s) that signed the CSMS's certificate, e.g. a"
+        " private CA (security profiles 2 and 3)",
+    )
+    tls.add_argument(
+        "--client-cert",
+        metavar="PATH",
+        help="PEM client certificate (chain) the station presents (security profile 3);"
+        " it may contain the key too",
+    )
+    tls.add_argument(
+        "--client-key",
+        metavar="PATH",
+        help="unencrypted PEM private key of --client-cert (security profile 3)",
+    )
+    failures = parser.add_argument_group(
+        "failure injection (firmware management)",
+        "UpdateFirmware and GetDiagnostics are simulated unless their location is http(s).",
+    )
+    failures.add_argument(
+        "--fail-firmware-download",
+        action="store_true",
+        help="simulated firmware downloads fail (DownloadFailed after the retries)",
+    )
+    failures.add_argument(
+        "--fail-firmware-install",
+        action="store_true",
+        help="firmware installations fail (InstallationFailed after the retries)",
+    )
+    failures.add_argument(
+        "--fail-diagnostics-upload",
+        action="store_true",
+        help="simulated diagnostics uploads fail (UploadFailed after the retries)",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="also log transport and engine details"
     )
     return parser
@@ -191,10 +246,39 @@ def _connectors_list(text: str, connectors: int) -> list[int]:
     return found
 
 
+def _check_tls_files(args: argparse.Namespace) -> None:
+    """The TLS files are readable and fit the URL (before anything connects)."""
+    given = [
+        (flag, path)
+        for flag, path in (
+            ("--ca-file", args.ca_file),
+            ("--client-cert", args.client_cert),
+            ("--client-key", args.client_key),
+        )
+        if path is not None
+    ]
+    if not given:
+        return
+    if args.client_key is not None and args.client_cert is None:
+        raise UsageError("--client-key needs --client-cert (the certificate of that key)")
+    if not args.url.lower().startswith("wss://"):
+        flags = ", ".join(flag for flag, _ in given)
+        raise UsageError(f"{flags}: TLS files need a wss:// --url")
+    for flag, path in given:
+        if not path:
+            raise UsageError(f"{flag}: the path is empty")
+        try:
+            with open(path, "rb") as file:
+                file.read(1)
+        except OSError as exc:
+            raise UsageError(f"{flag}: cannot read {path}: {exc.strerror or exc}") from None
+
+
 def _settings(args: argparse.Namespace) -> list[StationSettings]:
     problem = validate_url(args.url)
     if problem is not None:
         raise UsageError(f"--url: {problem}")
+    _check_tls_files(args)
     if args.ocpp not in SUPPORTED_VERSIONS:
         raise UsageError(
             f"OCPP {args.ocpp} is not supported by the station engine yet; use --ocpp 1.6"
@@ -222,6 +306,10 @@ def _settings(args: argparse.Namespace) -> list[StationSettings]:
                     model=args.model,
                     serial=(args.serial or station_id)[:25],
                     firmware_version=args.firmware_version,
+                    resume_transactions_after_restart=args.resume_transactions,
+                    ca_file=args.ca_file,
+                    client_cert_file=args.client_cert,
+                    client_key_file=args.client_key,
                 )
             )
         except ValueError as exc:
@@ -300,7 +388,10 @@ class _Watcher:
             self.card_presented = True
             if self.cli.idtag is not None:
                 for n in self.cli.plugged:
-                    self.station.present_card(n, self.cli.idtag)
+                    # A transaction resumed after a restart (--resume-transactions) runs on:
+                    # the card would stop it.
+                    if self.station.snapshot(n).id_tag is None:
+                        self.station.present_card(n, self.cli.idtag)
         if name in ("FirmwareProgress", "DiagnosticsProgress"):
             if self.progress.get(name) == event.status:
                 return  # one line per status, not per percent
@@ -318,7 +409,7 @@ class _Watcher:
         if self.cli.output.frames:
             self.cli.output.frame(
                 {
-                    "time": self.stamp(event.now),
+                    "time": self.cli.log_time(event.now),
                     "station": self.station.settings.charge_box_id,
                     "direction": event.direction,
                     "frame": frame_json(event),
@@ -335,7 +426,7 @@ def describe(event: object) -> str | None:
     name = type(event).__name__
     get = getattr
     if isinstance(event, ConnectionChanged):
-        return f"{event.state.value}: {event.detail}"
+        return f"{event.state.value}: {cli_hint(event.detail)}"
     if name == "StatusChanged":
         error = "" if event.error_code == "NoError" else f" ({event.error_code})"
         where = "station" if event.connector == 0 else f"connector {event.connector}"
@@ -357,6 +448,20 @@ def describe(event: object) -> str | None:
     if name in ("FirmwareProgress", "DiagnosticsProgress"):
         what = "firmware" if name == "FirmwareProgress" else "diagnostics"
         return f"{what} {event.status}: {event.detail}"
+    if name == "ReservationChanged":
+        reservation = event.reservation
+        where = (
+            "any connector" if reservation.connector == 0 else f"connector {reservation.connector}"
+        )
+        return (
+            f"reservation {reservation.reservation_id} for {reservation.id_tag} on {where}"
+            f" {event.change}"
+            + (
+                f" (until {reservation.expiry_date})"
+                if event.change in ("made", "replaced")
+                else ""
+            )
+        )
     if name == "ResetRequested":
         return f"{event.kind} reset: rebooting"
     if isinstance(event, StationRebooted):
@@ -369,6 +474,31 @@ def describe(event: object) -> str | None:
         details = ", ".join(f"{k}={v}" for k, v in _fields(event).items())
         return f"message discarded: {details}"
     return None
+
+
+_TRANSPORT_TLS_HINT = "check the CA file and host"
+_CLI_TLS_HINT = (
+    "give the CA that signed the CSMS's certificate with --ca-file PATH, and check the host in"
+    " --url"
+)
+_NO_CLIENT_CERT_SIGNS = (
+    # TLS 1.3: the server's "certificate required" alert comes after the client's handshake and
+    # is lost; the client sees the connection close before the HTTP response.
+    "handshake failed: did not receive a valid HTTP response",
+    "TLS handshake failed",  # TLS 1.2: a handshake failure alert
+)
+
+
+def cli_hint(reason: str, *, wss_without_client_cert: bool = False) -> str:
+    """A transport's failure reason with the CLI option that fixes it, where one does."""
+    if reason.startswith("TLS certificate check failed"):
+        return reason.replace(_TRANSPORT_TLS_HINT, _CLI_TLS_HINT)
+    if wss_without_client_cert and reason.startswith(_NO_CLIENT_CERT_SIGNS):
+        return (
+            f"{reason}; if the CSMS requires a client certificate (security profile 3), give"
+            " --client-cert PATH and --client-key PATH"
+        )
+    return reason
 
 
 def _fields(event: object) -> dict[str, Any]:
@@ -435,6 +565,17 @@ class _Cli:
         self.interrupts = 0
         self.runtime: Any = None
         self.stations: list[Station] = []
+        self._log_anchor: tuple[float, float] = (time.time(), 0.0)
+        self._log_last = -math.inf
+
+    def log_time(self, now: float) -> str:
+        """The "time" of a --log line: the host's wall clock at the start of the run plus the
+        (simulated) monotonic time since, never decreasing. The station's own clock jumps when
+        the CSMS tells the time; the frames carry that one."""
+        wall, start = self._log_anchor
+        value = max(self._log_last, wall + (now - start))
+        self._log_last = value
+        return format_datetime(value)
 
     def on_signal(self) -> None:
         self.interrupts += 1
@@ -488,17 +629,34 @@ class _Cli:
                 raise UsageError(str(exc)) from None
             self.stations.append(station)
         self.runtime = runtime = runtime_type(self.stations, speed=args.speed)
+        self._log_anchor = (wall, runtime.now())
         for station in self.stations:
             _Watcher(station, self)
             station.add_engine_setup(_transfer_host_setup(station, runtime))
+            station.set_transfer_failures(
+                TransferFailures(
+                    args.fail_firmware_download,
+                    args.fail_firmware_install,
+                    args.fail_diagnostics_upload,
+                )
+            )
             for n in self.plugged:
                 station.set_ev_ready(n, True)
                 station.plug(n)
         installed = _install_signals(loop, self.on_signal)
         runner = asyncio.ensure_future(runtime.run())
         try:
-            for station in self.stations:
-                station.connect()
+            try:
+                for station in self.stations:
+                    station.connect()
+            except ValueError as exc:  # e.g. a CA file that is not PEM
+                # The runtime has not started (no await yet) and Runtime.run() would forget a
+                # stop() made before it starts: cancel it instead.
+                runner.cancel()
+                for station in self.stations:
+                    station.disconnect()
+                await self._close_all()
+                raise UsageError(str(exc)) from None
             failure = await self._first_attempts()
             if failure is not None:
                 for station in self.stations:
@@ -543,7 +701,13 @@ class _Cli:
                     if reason is not None:
                         station = attempts[task]
                         prefix = f"{station.settings.charge_box_id}: " if len(attempts) > 1 else ""
-                        return f"{prefix}{reason}"
+                        args = self.args
+                        hint = cli_hint(
+                            reason,
+                            wss_without_client_cert=args.url.lower().startswith("wss://")
+                            and args.client_cert is None,
+                        )
+                        return f"{prefix}{hint}"
             return None
         finally:
             stop.cancel()

@@ -26,7 +26,9 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["EvModel", "LimitUnit", "MeterModel"]
+__all__ = ["NOMINAL_VOLTAGE_V", "EvModel", "LimitUnit", "MeterModel"]
+
+NOMINAL_VOLTAGE_V = 230.0  # phase to neutral, as in Europe
 
 LimitUnit = Literal["A", "W"]
 
@@ -108,7 +110,7 @@ class MeterModel:
         *,
         phases: int = 3,
         max_current_a: float = 16.0,
-        nominal_voltage_v: float = 230.0,
+        nominal_voltage_v: float = NOMINAL_VOLTAGE_V,
         voltage_variation: float = 0.02,
         seed: int = 0,
         energy_wh: float = 0.0,

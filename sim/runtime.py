@@ -191,7 +191,6 @@ class Runtime:
             raise RuntimeError("the runtime is already running")
         loop = asyncio.get_running_loop()
         self._running = True
-        self._stopping = False
         try:
             while not self._stopping:
                 earliest = self.step()
@@ -207,7 +206,9 @@ class Runtime:
                     delay = min(max(target - now, 0.0) / self._speed, MAX_IDLE_S)
                 await self._sleep(loop, delay)
         finally:
+            # Reset here, not at the start: a stop() before the task first ran still counts.
             self._running = False
+            self._stopping = False
             self._waiter = None
 
     async def _sleep(self, loop: asyncio.AbstractEventLoop, delay: float) -> None:

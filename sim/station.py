@@ -37,13 +37,15 @@ from ocpp_core.connector import ERROR_CODES, ErrorRecord
 from ocpp_core.events import (
     AuthorizationResult,
     ConfigurationChanged,
+    DiagnosticsProgress,
+    FirmwareProgress,
     FrameLogged,
     SessionCancelled,
     SessionStopped,
     StatusChanged,
 )
 from ocpp_core.sessions import STOPPING
-from sim.meter import EvModel, MeterModel
+from sim.meter import NOMINAL_VOLTAGE_V, EvModel, MeterModel
 from sim.transport.base import ConnectionState, TransportConfig, validate_url
 
 if TYPE_CHECKING:
@@ -65,6 +67,7 @@ __all__ = [
     "Station",
     "StationRebooted",
     "StationSettings",
+    "TransferFailures",
     "frame_json",
 ]
 
@@ -145,10 +148,26 @@ def _problem_with_settings(settings: StationSettings) -> str | None:
         return "the station maximum current must be within 0..1000 A"
     if not 0 <= settings.ev_max_current_a <= 1000:
         return "the EV maximum current must be within 0..1000 A"
+    problem = _problem_with_tls_files(settings)
+    if problem is not None:
+        return problem
     if settings.ev_capacity_kwh is not None and not 0 < settings.ev_capacity_kwh <= 10_000:
         return "the EV battery capacity must be > 0 kWh (or unset for no battery)"
     if not 0 <= settings.ev_soc_percent <= 100:
         return "the EV state of charge must be within 0..100 %"
+    return None
+
+
+def _problem_with_tls_files(settings: StationSettings) -> str | None:
+    for name in _TLS_FIELDS:
+        value = getattr(settings, name)
+        if value == "":
+            return f"{name} is empty (leave it unset for none)"
+    if settings.client_key_file is not None and settings.client_cert_file is None:
+        return "client_key_file needs client_cert_file: give the client certificate too"
+    using_tls = any(getattr(settings, name) is not None for name in _TLS_FIELDS)
+    if using_tls and settings.csms_url and not settings.csms_url.lower().startswith("wss://"):
+        return "the CA and client certificate files need a wss:// CSMS URL"
     return None
 
 
@@ -163,6 +182,14 @@ class StationSettings:
     ``repr`` nor, unless asked, in ``to_json``. ``phases``/``max_current_a`` describe the station,
     the ``ev_*`` fields the car plugged in (a fresh one at every plug); ``ev_capacity_kwh`` None
     means a car without a modelled battery (no SoC, it charges as long as it is ready).
+
+    TLS for a wss:// URL (security profiles 2 and 3), used by the CPython transport (CLI):
+    ``ca_file`` is a PEM file of the CA certificate(s) that signed the CSMS's certificate (None:
+    the system's trust store); ``client_cert_file`` the station's PEM certificate chain for
+    profile 3 (mutual TLS) and ``client_key_file`` its unencrypted private key (None: the key is
+    in the certificate file; a key without a certificate is an error). The browser transport
+    ignores all three: a browser checks the server with its own trust store and a page cannot
+    present a client certificate (the GUI does not show these fields).
     """
 
     csms_url: str
@@ -182,6 +209,9 @@ class StationSettings:
     ev_soc_percent: float = 20.0
     resume_transactions_after_restart: bool = False
     meter_serial: str | None = None
+    ca_file: str | None = None
+    client_cert_file: str | None = None
+    client_key_file: str | None = None
 
     def __post_init__(self) -> None:
         problem = _problem_with_settings(self)
@@ -258,7 +288,11 @@ _FIELD_TYPES = {
     "ev_soc_percent": "float",
     "resume_transactions_after_restart": "bool",
     "meter_serial": "str?",
+    "ca_file": "str?",
+    "client_cert_file": "str?",
+    "client_key_file": "str?",
 }
+_TLS_FIELDS = ("ca_file", "client_cert_file", "client_key_file")
 _FLOAT_FIELDS = tuple(name for name, kind in _FIELD_TYPES.items() if kind.startswith("float"))
 
 
@@ -348,6 +382,14 @@ class SnapshotChanged(NamedTuple):
     """Something shown in ``Station.snapshot(connector)`` changed (checked once per tick)."""
 
     connector: int
+
+
+class TransferFailures(NamedTuple):
+    """Failure injection for the simulated firmware update and diagnostics upload."""
+
+    firmware_download: bool = False
+    firmware_install: bool = False
+    diagnostics_upload: bool = False
 
 
 class StationRebooted(NamedTuple):
@@ -489,6 +531,8 @@ class Station:
         self._statuses: dict[int, tuple[str, str]] = {}
         self._unsubscribe_engine: Callable[[], None] | None = None
         self._engine_setups: tuple[Callable[[ChargePoint], None], ...] = ()
+        self._firmware: FirmwareProgress | None = None
+        self._diagnostics: DiagnosticsProgress | None = None
         stored = store.load(METER_DOCUMENT)
         registers = stored if isinstance(stored, dict) else {}
         self._hardware = [
@@ -541,10 +585,8 @@ class Station:
             resume_transactions_after_restart=settings.resume_transactions_after_restart,
             **options,
         )
-        set_supply = getattr(engine, "set_supply", None)
-        if set_supply is not None:
-            # Smart charging converts W limits to A with the station's real supply.
-            set_supply(230.0, settings.phases, settings.max_current_a)
+        # Smart charging converts W and A and fills schedule gaps with the station's supply.
+        engine.set_supply(NOMINAL_VOLTAGE_V, settings.phases, settings.max_current_a)
         for hw in self._hardware:
             self._wire(engine, hw)
         self._statuses = {}
@@ -604,6 +646,58 @@ class Station:
                 offered = min(offered, value / volts if volts > 0 else 0.0)
         return offered
 
+    # ------------------------------------------------------------------ firmware, diagnostics
+
+    @property
+    def transfer_failures(self) -> TransferFailures:
+        firmware = self._engine.firmware_simulation
+        diagnostics = self._engine.diagnostics_simulation
+        return TransferFailures(
+            firmware.fail_download, firmware.fail_install, diagnostics.fail_upload
+        )
+
+    def set_transfer_failures(self, failures: TransferFailures) -> None:
+        """Make the next simulated firmware download or installation, or diagnostics upload,
+        fail (kept across the station's reboots)."""
+        engine = self._engine
+        engine.set_firmware_simulation(
+            engine.firmware_simulation._replace(
+                fail_download=bool(failures.firmware_download),
+                fail_install=bool(failures.firmware_install),
+            )
+        )
+        engine.set_diagnostics_simulation(
+            engine.diagnostics_simulation._replace(fail_upload=bool(failures.diagnostics_upload))
+        )
+
+    @property
+    def firmware_progress(self) -> FirmwareProgress | None:
+        """The latest step of the firmware update the CSMS asked for (None: none yet)."""
+        return self._firmware
+
+    @property
+    def diagnostics_progress(self) -> DiagnosticsProgress | None:
+        """The latest step of the diagnostics upload the CSMS asked for (None: none yet)."""
+        return self._diagnostics
+
+    # ------------------------------------------------------------------ smart charging
+
+    def charging_profiles(self, n: int) -> list[dict[str, Any]]:
+        """The charging profiles that apply to connector ``n``: its own and the station-wide
+        ones (connectorId 0), each as installed, with its ``connectorId``."""
+        self._hw(n)
+        return [
+            {"connectorId": connector, **profile}
+            for connector, profile in self._engine.charging_profiles()
+            if connector in (0, n)
+        ]
+
+    def composite_schedule(self, n: int, duration_s: int = 3600) -> dict[str, Any]:
+        """What GetCompositeSchedule would answer for connector ``n`` now, in amps."""
+        self._hw(n)
+        now = 0.0 if self._now is None else self._now
+        return self._engine.composite_schedule(n, duration_s, now, "A")
+
     # ------------------------------------------------------------------ lifecycle
 
     @property
@@ -648,7 +742,11 @@ class Station:
         if self._running:
             return
         self._running = True
-        self._start_transport()
+        try:
+            self._start_transport()  # e.g. an unreadable CA file: ValueError from the transport
+        except BaseException:
+            self._running = False
+            raise
 
     def disconnect(self) -> None:
         """Close the connection cleanly (code 1000) and stay disconnected; saves the meters."""
@@ -684,6 +782,9 @@ class Station:
             charge_box_id=self.settings.charge_box_id,
             ocpp_version=self.settings.ocpp_version,
             auth_key=self._auth_key,
+            ca_file=self.settings.ca_file,
+            client_cert_file=self.settings.client_cert_file,
+            client_key_file=self.settings.client_key_file,
             ping_interval_s=self._ping_interval(),
         )
         link = _Link(self)
@@ -902,6 +1003,10 @@ class Station:
                 self._hardware[event.connector - 1].last_auth = LastAuth(event.id_tag, event.reason)
         elif kind is SessionStopped:
             self._save_meters_soon = True
+        elif kind is FirmwareProgress:
+            self._firmware = event
+        elif kind is DiagnosticsProgress:
+            self._diagnostics = event
         self._emit(event)
 
     def _on_reset(self, kind: str) -> bool:

@@ -9,6 +9,7 @@ from fake_csms import IDENTITY, SILENT, WALL_START, Error, booted, station
 
 from ocpp_core import BootAccepted, BootNotAccepted, ChargePoint, StationIdentity
 from ocpp_core.store import MemoryStore
+from ocpp_core.v16.boot import MAX_INTERVAL
 
 
 def pending(interval: int = 30):
@@ -316,3 +317,65 @@ def test_unknown_connector_handle_is_refused(connector: object) -> None:
 
 def test_version_attribute_names_the_protocol() -> None:
     assert ChargePoint(identity=IDENTITY).version == "1.6"
+
+
+# ---------------------------------------------------------------------- hostile CSMS numbers
+
+
+@pytest.mark.parametrize(
+    "current_time",
+    ["9999-12-31T23:59:59Z", "9999-12-31T23:59:59.999Z", "0001-01-01T00:00:00+01:00"],
+)
+def test_absurd_current_time_is_not_synced_and_no_status_is_lost(current_time: str) -> None:
+    cp, csms = station()
+    csms.handlers["BootNotification"] = lambda payload: {
+        "status": "Accepted",
+        "currentTime": current_time,
+        "interval": 300,
+    }
+    csms.connect()
+    assert cp.registration == "Accepted"  # the registration counts, the time does not
+    assert not cp.clock.is_synced
+    cp.connector(1).plugged = lambda: True
+    csms.advance(5)
+    statuses = [(p["connectorId"], p["status"]) for p in csms.payloads("StatusNotification")]
+    assert statuses[-1] == (1, "Preparing")
+    assert csms.result("Reset", {"type": "Soft"}) == {"status": "Rejected"}  # still answering
+
+
+def _raw_boot_reply(cp: ChargePoint, status: str, interval_text: str) -> None:
+    cp.connected(0.0)
+    boot = json.loads(cp.poll(0.0)[0])
+    fields = f'"status":"{status}","currentTime":"2024-01-01T00:00:00Z","interval":{interval_text}'
+    cp.receive(f'[3,"{boot[1]}",{{{fields}}}]', 0.0)
+
+
+@pytest.mark.parametrize("interval_text", ["1" + "0" * 400, str(10**15), str(2**31)])
+def test_huge_accepted_interval_is_clamped_and_the_engine_keeps_working(
+    interval_text: str, caplog
+) -> None:
+    store = MemoryStore()
+    cp = ChargePoint(identity=IDENTITY, store=store)
+    _raw_boot_reply(cp, "Accepted", interval_text)
+    assert cp.registration == "Accepted"
+    assert cp.get_configuration("HeartbeatInterval") == str(MAX_INTERVAL) == str(2**31 - 1)
+    assert "interval" in caplog.text
+    for t in range(1, 8):
+        for text in cp.poll(float(t)):  # OverflowError here before the fix
+            frame = json.loads(text)
+            if frame[0] == 2:
+                cp.receive(json.dumps([3, frame[1], {}]), float(t))
+    cp.receive('[2,"r1","GetConfiguration",{"key":["HeartbeatInterval"]}]', 8.0)
+    assert json.loads(cp.poll(8.0)[0])[2]["configurationKey"][0]["value"] == str(2**31 - 1)
+    rebooted = ChargePoint(identity=IDENTITY, store=store)  # nothing poisoned in the Store
+    rebooted.connected(0.0)
+    assert json.loads(rebooted.poll(0.0)[0])[2] == "BootNotification"
+
+
+@pytest.mark.parametrize("status", ["Pending", "Rejected"])
+def test_huge_retry_interval_is_clamped(status: str) -> None:
+    cp = ChargePoint(identity=IDENTITY)
+    _raw_boot_reply(cp, status, "1" + "0" * 400)  # OverflowError in receive before the fix
+    assert cp.registration == status
+    assert cp.poll(61.0) == []
+    assert cp.next_wakeup(61.0) == float(MAX_INTERVAL)

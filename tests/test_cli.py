@@ -15,14 +15,19 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+import types
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from ocpp.v16 import call as v16_call
+from tls_certs import make_pki, server_tls
+from websockets.asyncio.server import ServerConnection, serve
 
-from devtools.demo_csms import CsmsOptions
+from devtools.demo_csms import CsmsOptions, DemoCsms, choose_subprotocol
 from devtools.server import DevServer
 from sim.cli import build_parser, describe_meter_values, run
 
@@ -92,12 +97,14 @@ def test_help_lists_every_option_and_the_decisions() -> None:
     text = result.stdout
     for option in (
         "--url", "--id", "--ocpp", "--auth-key", "--store", "--connectors", "--plugged",
-        "--idtag", "--duration", "--log", "--speed", "--count",
+        "--idtag", "--duration", "--log", "--speed", "--count", "--resume-transactions",
+        "--ca-file", "--client-cert", "--client-key",
     ):  # fmt: skip
         assert option in text
     assert "simulated" in text  # --duration counts simulated seconds
     assert "deleted at exit" in text  # the default store
     assert "exit status" in text
+    assert "security profiles 2 and 3" in text and "PowerLoss" in text
 
 
 def test_the_console_script_entry_point_is_main() -> None:
@@ -409,3 +416,275 @@ def test_count_three_stations_each_run_a_session(tmp_path: Path) -> None:
         assert len(state.transactions) == 2
         for transaction in state.transactions.values():
             assert transaction.stop_reason == "Local" and transaction.meter_stop > 0
+
+
+def test_log_times_never_go_backwards_when_the_csms_sets_the_clock(tmp_path: Path) -> None:
+    """At --speed 100 the station's clock runs ahead of the CSMS's until the boot reply sets it
+    back: the frames carry that clock, the log lines one that never decreases."""
+
+    async def scenario(server: DevServer) -> tuple[int, str, str]:
+        return await cli(
+            ["--url", server.csms_url, "--id", "LOG-T", "--log", "--plugged", "1",
+             "--idtag", "CARD-T", "--duration", "200", "--speed", "100"]
+        )  # fmt: skip
+
+    code, out, err = run_with_server(tmp_path, scenario)
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    times = [record["time"] for record in records]
+    assert len(times) > 10 and times == sorted(times)
+    actions = [r["frame"][2] for r in records if r["frame"][0] == 2]
+    assert "StartTransaction" in actions and "StopTransaction" in actions
+
+
+# --- TLS: security profiles 2 and 3 -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@asynccontextmanager
+async def tls_csms(pki: Path, *, client_certificate: bool) -> AsyncIterator[Any]:
+    """The demo CSMS behind wss:// on a free port, its certificate from the private CA; with
+    ``client_certificate`` it requires one signed by that CA (security profile 3)."""
+    csms = DemoCsms()
+
+    async def handle(connection: ServerConnection) -> None:
+        path = connection.request.path  # type: ignore[union-attr]
+        await csms.handle(connection, unquote(path.rsplit("/", 1)[-1]))
+
+    async with serve(
+        handle,
+        "127.0.0.1",
+        0,
+        ssl=server_tls(pki, client_certificate=client_certificate),
+        select_subprotocol=lambda _connection, offered: choose_subprotocol(offered),
+    ) as server:
+        port = server.sockets[0].getsockname()[1]
+        yield types.SimpleNamespace(csms=csms, csms_url=f"wss://127.0.0.1:{port}/ocpp")
+
+
+def test_wss_with_a_private_ca_needs_ca_file(pki: Path) -> None:
+    async def scenario() -> tuple[Any, ...]:
+        async with tls_csms(pki, client_certificate=False) as server:
+            trusted = await cli(
+                ["--url", server.csms_url, "--id", "TLS-1", "--ca-file", str(pki / "ca.pem")],
+                reported(server, "TLS-1"), server,
+            )  # fmt: skip
+            untrusted = await cli(["--url", server.csms_url, "--id", "TLS-2"])
+            return trusted, untrusted, server.csms.station("TLS-1"), server.csms.station("TLS-2")
+
+    trusted, untrusted, state, refused = asyncio.run(scenario())
+    assert trusted[0] == 0, trusted[2]
+    assert state is not None and state.boot_count == 1 and not state.connected
+    assert any("boot accepted" in line for line in trusted[1].splitlines())
+    code, out, err = untrusted
+    assert code == 1 and refused is None
+    assert err.startswith("error: TLS certificate check failed (")
+    assert "--ca-file PATH" in err and "Traceback" not in err
+    assert "reconnecting" not in out
+
+
+def test_wss_requiring_a_client_certificate(pki: Path) -> None:
+    ca = ["--ca-file", str(pki / "ca.pem")]
+    client = ["--client-cert", str(pki / "client.pem"), "--client-key", str(pki / "client.key")]
+
+    async def scenario() -> tuple[Any, ...]:
+        async with tls_csms(pki, client_certificate=True) as server:
+            good = await cli(
+                ["--url", server.csms_url, "--id", "MTLS-1", *ca, *client],
+                reported(server, "MTLS-1"), server,
+            )  # fmt: skip
+            anonymous = await cli(["--url", server.csms_url, "--id", "MTLS-2", *ca])
+            return good, anonymous, server.csms.station("MTLS-1"), server.csms.station("MTLS-2")
+
+    good, anonymous, state, refused = asyncio.run(scenario())
+    assert good[0] == 0, good[2]
+    assert state is not None and state.boot_count == 1
+    code, _, err = anonymous
+    assert code == 1 and refused is None
+    assert err.startswith("error: ") and "Traceback" not in err
+    assert "requires a client certificate" in err and "--client-cert PATH" in err
+
+
+@pytest.mark.parametrize(
+    ("files", "url", "message"),
+    [
+        ({"--ca-file": "missing.pem"}, "wss", "--ca-file: cannot read {dir}/missing.pem: No such"),
+        ({"--ca-file": "."}, "wss", "--ca-file: cannot read {dir}: Is a directory"),
+        ({"--client-cert": "client.pem", "--client-key": "nope.key"}, "wss",
+         "--client-key: cannot read {dir}/nope.key"),
+        ({"--client-key": "client.key"}, "wss", "--client-key needs --client-cert"),
+        ({"--ca-file": "ca.pem"}, "ws", "--ca-file: TLS files need a wss:// --url"),
+        ({"--ca-file": "client.ext"}, "wss", "cannot load the CA file {dir}/client.ext"),
+        ({"--client-cert": "client.pem", "--client-key": "server.key"}, "wss",
+         "cannot load the client certificate"),
+    ],
+)  # fmt: skip
+def test_unusable_tls_files_exit_2_before_connecting(
+    pki: Path, files: dict[str, str], url: str, message: str
+) -> None:
+    argv = ["--url", f"{url}://127.0.0.1:{free_port()}/ocpp"]
+    for flag, name in files.items():
+        argv += [flag, str(pki / name)]
+    code, out, err = asyncio.run(cli(argv))
+    assert code == 2, err
+    assert err.startswith("error: ") and message.format(dir=pki) in err
+    assert "Traceback" not in err and "connecting" not in out
+
+
+# --- restarts on the same store -----------------------------------------------------------------
+
+
+def received_calls(state: Any, first: int = 0) -> list[tuple[str, dict]]:
+    """(action, payload) of the CALLs the CSMS received, from frame number ``first`` on."""
+    calls = []
+    for direction, text in list(state.frames)[first:]:
+        frame = json.loads(text)
+        if direction == "recv" and frame[0] == 2:
+            calls.append((frame[2], frame[3]))
+    return calls
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_session_cut_by_a_kill_is_stopped_or_resumed_by_the_next_run(
+    tmp_path: Path, resume: bool
+) -> None:
+    store = tmp_path / "store"
+    station_id = f"CUT-{int(resume)}"
+    common = ["--id", station_id, "--store", str(store), "--plugged", "1", "--idtag", "CARD-C"]
+
+    async def scenario(server: DevServer) -> tuple[Any, ...]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "sim", "--url", server.csms_url, *common, "--speed", "60",
+            cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+
+            def metering() -> bool:
+                state = server.csms.station(station_id)
+                return state is not None and any(
+                    action == "MeterValues" and "transactionId" in payload
+                    for action, payload in received_calls(state)
+                )
+
+            await server.csms.wait_for(metering, timeout=20)
+        finally:
+            process.kill()  # SIGKILL: a power cut, nothing is stopped or closed
+            await process.wait()
+        state = server.csms.station(station_id)
+        await server.csms.wait_for(lambda: not state.connected, timeout=10)
+        first = len(state.frames)
+        (cut,) = state.active_transactions()
+        extra = ["--resume-transactions"] if resume else []
+        code, out, err = await cli(
+            ["--url", server.csms_url, *common, "--duration", "150", "--speed", "60", *extra]
+        )
+        return code, out, err, cut, state, received_calls(state, first)
+
+    code, _, err, cut, state, calls = run_with_server(tmp_path, scenario)
+    assert code == 0, err
+    tx_calls = [
+        (action, payload)
+        for action, payload in calls
+        if action in ("StartTransaction", "MeterValues", "StopTransaction")
+    ]
+    # (A MeterValues the first run sent but saw no answer to is sent again first.)
+    starts_and_stops = [(a, p) for a, p in tx_calls if a != "MeterValues"]
+    action, payload = starts_and_stops[0]
+    assert action == "StopTransaction" and payload["transactionId"] == cut.transaction_id
+    stopped = state.transactions[cut.transaction_id]
+    if not resume:
+        # Stopped at once with PowerLoss, then the card starts a new session, stopped at the end.
+        assert payload["reason"] == "PowerLoss" and stopped.stop_reason == "PowerLoss"
+        assert [a for a, _ in starts_and_stops] == [
+            "StopTransaction", "StartTransaction", "StopTransaction"
+        ]  # fmt: skip
+        (new,) = [tx for tx in state.transactions.values() if tx is not stopped]
+        assert new.id_token == "CARD-C" and new.stop_reason == "Local"
+    else:
+        # The same transaction runs on: metered further, then stopped with the card at the end.
+        assert len(starts_and_stops) == 1 and payload["reason"] == "Local"
+        assert all(p["transactionId"] == cut.transaction_id for _, p in tx_calls)
+        assert tx_calls[-1][0] == "StopTransaction"
+        before = max(meter_registers_in(received_calls(state)[: -len(calls)]))
+        after = meter_registers_in(calls)
+        assert after and max(after) > before
+        assert stopped.stop_reason == "Local" and stopped.meter_stop >= max(after)
+        assert len(state.transactions) == 1
+
+
+def meter_registers_in(calls: list[tuple[str, dict]]) -> list[float]:
+    """The energy registers of the transaction MeterValues among ``calls``."""
+    values = []
+    for action, payload in calls:
+        if action == "MeterValues" and "transactionId" in payload:
+            for sampled in payload["meterValue"][0]["sampledValue"]:
+                if (
+                    sampled.get("measurand", "Energy.Active.Import.Register")
+                    == ("Energy.Active.Import.Register")
+                    and "phase" not in sampled
+                ):
+                    values.append(float(sampled["value"]))
+    return values
+
+
+# --- firmware management ----------------------------------------------------------------------
+
+
+def _firmware_statuses(server: DevServer, station_id: str) -> list[str]:
+    statuses = []
+    for direction, text in server.csms.station(station_id).frames:
+        frame = json.loads(text)
+        if direction == "recv" and frame[0] == 2 and frame[2] == "FirmwareStatusNotification":
+            statuses.append(frame[3]["status"])
+    return statuses
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    [
+        (None, ["Downloading", "Downloaded", "Installing", "Installed"]),
+        ("--fail-firmware-download", ["Downloading", "DownloadFailed"]),
+        (
+            "--fail-firmware-install",
+            ["Downloading", "Downloaded", "Installing", "InstallationFailed"],
+        ),
+    ],
+)
+def test_firmware_update_with_failure_injection(
+    tmp_path: Path, flag: str | None, expected: list[str]
+) -> None:
+    """UpdateFirmware from the CSMS runs the simulated update; the flags make it fail."""
+    station_id = "FW-" + (flag or "ok").strip("-")
+
+    async def scenario(server: DevServer) -> tuple[int, str, list[str]]:
+        out, err = io.StringIO(), io.StringIO()
+        stop = asyncio.Event()
+        argv = ["--url", server.csms_url, "--id", station_id, "--speed", "50"]
+        task = asyncio.ensure_future(
+            run([*argv, *([flag] if flag else [])], out=out, err=err, stop=stop)
+        )
+        await server.csms.wait_for(reported(server, station_id), timeout=20)
+        result = await server.csms.call(
+            station_id,
+            v16_call.UpdateFirmware(
+                location="ftp://fw.example/fw-2.0.0.bin",
+                retrieve_date="2020-01-01T00:00:00Z",
+                retries=0,
+            ),
+        )
+        assert result is not None
+        final = expected[-1]
+        await server.csms.wait_for(
+            lambda: final in _firmware_statuses(server, station_id), timeout=20
+        )
+        stop.set()
+        return await task, out.getvalue() + err.getvalue(), _firmware_statuses(server, station_id)
+
+    code, output, statuses = run_with_server(tmp_path, scenario)
+    assert code == 0, output
+    assert statuses == expected
+    assert f"firmware {expected[-1]}" in output

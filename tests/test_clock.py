@@ -11,7 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ocpp_core.clock import DEFAULT_EPOCH, Clock, format_datetime, parse_datetime
+from ocpp_core.clock import (
+    DEFAULT_EPOCH,
+    SYNC_MAX,
+    SYNC_MIN,
+    Clock,
+    format_datetime,
+    parse_datetime,
+)
 
 # 2024-03-10T12:34:56Z
 BASE = 1710074096.0
@@ -202,6 +209,47 @@ def test_non_finite_times_rejected(bad: float) -> None:
     with pytest.raises(ValueError):
         clock.sync(BASE, now=bad)
     assert not clock.is_synced
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9999-12-31T23:59:59Z",
+        "9999-12-31T23:59:59.999Z",
+        "9000-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+01:00",
+        "1970-01-01T00:00:00Z",
+        "1999-12-31T23:59:59Z",
+    ],
+)
+def test_sync_refuses_a_time_outside_years_2000_to_8999(text: str, caplog) -> None:
+    clock = Clock(wall_at_start=BASE)
+    assert clock.sync(parse_datetime(text), now=5.0) is False
+    assert not clock.is_synced
+    assert clock.wall(5.0) == BASE + 5.0  # the old offset stays
+    assert "clock not set" in caplog.text
+    clock.sync(BASE, now=0.0)
+    assert clock.sync(parse_datetime(text), now=5.0) is False
+    assert clock.is_synced  # an earlier good sync is kept too
+    assert clock.wall(5.0) == BASE + 5.0
+
+
+@pytest.mark.parametrize("text", ["2000-01-01T00:00:00Z", "8999-12-31T23:59:59.999Z"])
+def test_sync_accepts_the_edges_of_the_sane_range(text: str) -> None:
+    clock = Clock()
+    assert clock.sync(parse_datetime(text), now=0.0) is True
+    assert clock.timestamp(0.0) == format_datetime(parse_datetime(text))
+    assert SYNC_MIN <= parse_datetime(text) < SYNC_MAX
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [(1e300, "9999-12-31T23:59:59.000Z"), (-1e300, "0001-01-01T00:00:00.000Z")],
+)
+def test_timestamp_never_raises_for_an_absurd_now(now: float, expected: str) -> None:
+    clock = Clock()
+    assert clock.timestamp(now) == expected
+    assert format_datetime(clock.wall(now)) == expected
 
 
 def test_core_never_reads_the_wall_clock() -> None:

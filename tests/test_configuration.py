@@ -11,36 +11,51 @@ from fake_csms import IDENTITY, booted, station
 
 from ocpp_core import ChargePoint, ConfigurationChanged, FrameLogged
 from ocpp_core.assembly import for_version
-from ocpp_core.config import RW, Configuration, KeyDeclarer, KeyTable, R, W
+from ocpp_core.config import MAX_INTEGER, RW, Configuration, KeyDeclarer, KeyTable, R, W
 from ocpp_core.store import MemoryStore
 from ocpp_core.v16 import PROFILES
 
 AUTH_KEY = "0123456789abcdef0123456789ABCDEF"  # 16 bytes as hex
 
-# Every standard key of the Core profile (OCPP 1.6 §9.1) that a station must have.
-REQUIRED_CORE_KEYS = {
-    "AuthorizeRemoteTxRequests",
-    "ClockAlignedDataInterval",
-    "ConnectionTimeOut",
-    "ConnectorPhaseRotation",
-    "GetConfigurationMaxKeys",
-    "HeartbeatInterval",
-    "LocalAuthorizeOffline",
-    "LocalPreAuthorize",
-    "MeterValuesAlignedData",
-    "MeterValuesSampledData",
-    "MeterValueSampleInterval",
-    "NumberOfConnectors",
-    "ResetRetries",
-    "StopTransactionOnEVSideDisconnect",
-    "StopTransactionOnInvalidId",
-    "StopTxnAlignedData",
-    "StopTxnSampledData",
-    "SupportedFeatureProfiles",
-    "TransactionMessageAttempts",
-    "TransactionMessageRetryInterval",
-    "UnlockConnectorOnEVSideDisconnect",
+# Every standard key of the Core profile (OCPP 1.6 §9.1): required?, accessibility, type.
+# "R/RW": the spec leaves the choice to the Charge Point.
+CORE_KEYS = {
+    "AllowOfflineTxForUnknownId": (False, RW, "bool"),
+    "AuthorizationCacheEnabled": (False, RW, "bool"),
+    "AuthorizeRemoteTxRequests": (True, "R/RW", "bool"),
+    "BlinkRepeat": (False, RW, "int"),
+    "ClockAlignedDataInterval": (True, RW, "int"),
+    "ConnectionTimeOut": (True, RW, "int"),
+    "ConnectorPhaseRotation": (True, RW, "csl"),
+    "ConnectorPhaseRotationMaxLength": (False, R, "int"),
+    "GetConfigurationMaxKeys": (True, R, "int"),
+    "HeartbeatInterval": (True, RW, "int"),
+    "LightIntensity": (False, RW, "int"),
+    "LocalAuthorizeOffline": (True, RW, "bool"),
+    "LocalPreAuthorize": (True, RW, "bool"),
+    "MaxEnergyOnInvalidId": (False, RW, "int"),
+    "MeterValuesAlignedData": (True, RW, "csl"),
+    "MeterValuesAlignedDataMaxLength": (False, R, "int"),
+    "MeterValuesSampledData": (True, RW, "csl"),
+    "MeterValuesSampledDataMaxLength": (False, R, "int"),
+    "MeterValueSampleInterval": (True, RW, "int"),
+    "MinimumStatusDuration": (False, RW, "int"),
+    "NumberOfConnectors": (True, R, "int"),
+    "ResetRetries": (True, RW, "int"),
+    "StopTransactionOnEVSideDisconnect": (True, RW, "bool"),
+    "StopTransactionOnInvalidId": (True, RW, "bool"),
+    "StopTxnAlignedData": (True, RW, "csl"),
+    "StopTxnAlignedDataMaxLength": (False, R, "int"),
+    "StopTxnSampledData": (True, RW, "csl"),
+    "StopTxnSampledDataMaxLength": (False, R, "int"),
+    "SupportedFeatureProfiles": (True, R, "csl"),
+    "SupportedFeatureProfilesMaxLength": (False, R, "int"),
+    "TransactionMessageAttempts": (True, RW, "int"),
+    "TransactionMessageRetryInterval": (True, RW, "int"),
+    "UnlockConnectorOnEVSideDisconnect": (True, RW, "bool"),
+    "WebSocketPingInterval": (False, RW, "int"),
 }
+REQUIRED_CORE_KEYS = {name for name, (required, _, _) in CORE_KEYS.items() if required}
 
 
 def get(csms, keys: list[str] | None = None) -> dict:
@@ -70,6 +85,46 @@ def test_get_all_keys_lists_every_readable_key() -> None:
     assert listed["LocalPreAuthorize"] == ("false", False)
     assert listed["MeterValuesSampledData"] == ("Energy.Active.Import.Register", False)
     assert len(listed) <= 64
+
+
+def test_every_core_key_of_section_9_1_is_declared_with_its_access_and_type() -> None:
+    assert len(CORE_KEYS) == 34  # 9.1.1 .. 9.1.34
+    table = for_version("1.6").keys
+    for name, (_required, access, kind) in CORE_KEYS.items():
+        key = table.by_name.get(name)
+        assert key is not None, name
+        assert key.type == kind, name
+        assert key.access in ((R, RW) if access == "R/RW" else (access,)), name
+    _cp, csms = booted()
+    listed = values(get(csms))
+    for name in CORE_KEYS:
+        assert listed[name][1] is (table.by_name[name].access == R), name
+
+
+def test_lights_keys_are_plain_stored_keys() -> None:
+    store = MemoryStore()
+    _cp, csms = booted(store=store)
+    assert values(get(csms, ["BlinkRepeat", "LightIntensity"])) == {
+        "BlinkRepeat": ("3", False),
+        "LightIntensity": ("100", False),
+    }
+    assert change(csms, "LightIntensity", "101") == "Rejected"
+    assert change(csms, "LightIntensity", "-1") == "Rejected"
+    assert change(csms, "LightIntensity", "0") == "Accepted"
+    assert change(csms, "BlinkRepeat", "10") == "Accepted"
+    assert change(csms, "BlinkRepeat", "-1") == "Rejected"
+    rebooted = ChargePoint(identity=IDENTITY, store=store)
+    assert rebooted.get_configuration("LightIntensity") == "0"
+    assert rebooted.get_configuration("BlinkRepeat") == "10"
+
+
+def test_supported_feature_profiles_max_length_bounds_the_list() -> None:
+    cp, csms = booted()
+    assert values(get(csms, ["SupportedFeatureProfilesMaxLength"])) == {
+        "SupportedFeatureProfilesMaxLength": ("6", True)
+    }
+    assert len(PROFILES) == 6
+    assert len(cp.get_configuration("SupportedFeatureProfiles").split(",")) <= 6
 
 
 def test_empty_key_list_means_all_keys() -> None:
@@ -147,7 +202,13 @@ def test_unknown_key_is_not_supported() -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["NumberOfConnectors", "GetConfigurationMaxKeys", "SupportedFeatureProfiles"]
+    "key",
+    [
+        "NumberOfConnectors",
+        "GetConfigurationMaxKeys",
+        "SupportedFeatureProfiles",
+        "SupportedFeatureProfilesMaxLength",
+    ],
 )
 def test_read_only_key_is_rejected(key: str) -> None:
     cp, csms = booted()
@@ -274,6 +335,17 @@ def test_invalid_stored_value_uses_the_default(stored: object, caplog) -> None:
     assert cp.get_configuration("HeartbeatInterval") == "86400"
     assert cp.get_configuration("MinimumStatusDuration") == "7"
     assert "HeartbeatInterval is invalid" in caplog.text
+
+
+def test_stored_huge_integer_is_refused_and_the_default_used(caplog) -> None:
+    store = MemoryStore()
+    store.save("config", {"HeartbeatInterval": 10**400, "MessageTimeout": 10**15})
+    with caplog.at_level(logging.WARNING, logger="ocpp_core"):
+        cp = ChargePoint(identity=IDENTITY, store=store)
+    assert cp.get_configuration("HeartbeatInterval") == "86400"
+    assert cp.get_configuration("MessageTimeout") == "30"
+    cp.connected(0.0)
+    assert json.loads(cp.poll(0.0)[0])[2] == "BootNotification"
 
 
 def test_stored_keys_nobody_declares_are_ignored() -> None:
@@ -450,3 +522,57 @@ def test_factory_default_of_a_read_only_capability() -> None:
 def test_invalid_factory_defaults_are_refused(defaults: dict) -> None:
     with pytest.raises(ValueError):
         ChargePoint(identity=IDENTITY, config_defaults=defaults)
+
+
+# ---------------------------------------------------------------------- bounds and internal set
+
+
+def test_every_integer_key_is_bounded_to_32_bits() -> None:
+    for key in for_version("1.6").keys.by_name.values():
+        if key.type == "int":
+            assert key.maximum is not None, key.name
+            assert key.maximum <= MAX_INTEGER == 2**31 - 1, key.name
+            assert key.minimum is not None, key.name
+            assert key.minimum >= -(2**31), key.name
+    keys = KeyDeclarer("tests")
+    keys.integer("Cst_Count", 1)
+    assert keys.keys[0].maximum == MAX_INTEGER
+    assert keys.keys[0].minimum == 0
+
+
+@pytest.mark.parametrize("value", [10**400, 10**15, 2**31, -1, "300", 1.5, None, True])
+def test_internal_set_validates_like_a_change(value: object) -> None:
+    store = MemoryStore()
+    cp = ChargePoint(identity=IDENTITY, store=store)
+    config = cp._engine.config
+    with pytest.raises(ValueError, match="invalid value for HeartbeatInterval"):
+        config.set("HeartbeatInterval", value)
+    assert cp.get_configuration("HeartbeatInterval") == "86400"
+    assert store.load("config") is None
+
+
+def test_clamp_brings_a_number_into_the_key_range(caplog) -> None:
+    config = ChargePoint(identity=IDENTITY)._engine.config
+    with caplog.at_level(logging.WARNING, logger="ocpp_core"):
+        assert config.clamp("HeartbeatInterval", 10**400) == 2**31 - 1
+        assert config.clamp("HeartbeatInterval", -5) == 0
+        assert config.clamp("LightIntensity", 250) == 100
+    assert "out of range" in caplog.text
+    assert config.clamp("HeartbeatInterval", 60) == 60
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("HeartbeatInterval", None),
+        ("HeartbeatInterval", 5),
+        ("HeartbeatInterval", b"5"),
+        (None, "5"),
+        (5, "5"),
+    ],
+)
+def test_local_change_with_wrong_types_is_a_clear_type_error(key: object, value: object) -> None:
+    cp, _csms = booted()
+    with pytest.raises(TypeError, match="must be a string"):
+        cp.change_configuration(key, value)
+    assert cp.get_configuration("HeartbeatInterval") == "300"

@@ -124,3 +124,30 @@ def test_full_queue_drops_the_oldest_request() -> None:
     assert results == [DataTransferResult(None, None, CallFailure("dropped"))]
     csms.connect()
     assert [p["data"] for p in csms.payloads("DataTransfer")] == [str(n) for n in range(1, 33)]
+
+
+@pytest.mark.parametrize(
+    ("vendor_id", "handler", "message_id", "match"),
+    [
+        (None, lambda m, d: "Accepted", None, "vendor_id must be a string"),
+        (5, lambda m, d: "Accepted", None, "vendor_id must be a string"),
+        ("com.acme", lambda m, d: "Accepted", 7, "message_id must be a string"),
+        ("com.acme", "Accepted", None, "handler must be callable"),
+    ],
+)
+def test_registering_with_wrong_types_is_a_type_error(vendor_id, handler, message_id, match):
+    cp, csms = booted()
+    with pytest.raises(TypeError, match=match):
+        cp.on_data_transfer(vendor_id, handler, message_id)
+    assert csms.result("DataTransfer", {"vendorId": "com.acme"}) == {"status": "UnknownVendorId"}
+
+
+@pytest.mark.parametrize("now", [float("nan"), float("inf"), float("-inf")])
+def test_send_with_a_non_finite_now_is_refused(now: float) -> None:
+    cp, csms = booted()
+    with pytest.raises(ValueError, match="finite"):
+        cp.send_data_transfer("com.acme", data="x", now=now)
+    with pytest.raises(TypeError, match="callback must be callable"):
+        cp.send_data_transfer("com.acme", data="x", callback="nope", now=csms.now)
+    csms.advance(1)
+    assert csms.payloads("DataTransfer") == []

@@ -389,6 +389,10 @@ def test_echo_returns_text_and_binary(dist: Path) -> None:
                 assert ws.subprotocol == "ocpp1.6"
                 await ws.send('[2,"1","Heartbeat",{}]')
                 assert await ws.recv() == '[2,"1","Heartbeat",{}]'
+            # A station appends its charge box id to the URL it is given.
+            async with connect(f"{server.echo_url}/SIM-0001", subprotocols=["ocpp1.6"]) as ws:
+                await ws.send("with an id")
+                assert await ws.recv() == "with an id"
 
     in_loop(scenario)
 

@@ -230,11 +230,22 @@ def test_a_result_without_an_upload_is_ignored() -> None:
     assert statuses(csms) == []
 
 
+@pytest.mark.parametrize("value", [-5, 2**31, 10**400])
 @pytest.mark.parametrize("field", ["retries", "retryInterval"])
-def test_negative_retry_settings_are_a_property_violation(field: str) -> None:
+def test_retry_settings_beyond_32_bits_are_a_property_violation(field: str, value: int) -> None:
     _cp, csms = booted()
-    reply = csms.call("GetDiagnostics", {"location": LOCATION, field: -5})
+    reply = csms.call("GetDiagnostics", {"location": LOCATION, field: value})
     assert reply[2] == "PropertyConstraintViolation"
+    assert csms.cp.poll(csms.now) == []  # and nothing is left to fail on every poll
+
+
+@pytest.mark.parametrize("field", ["startTime", "stopTime"])
+def test_an_absurd_log_window_is_a_property_violation(field: str) -> None:
+    _cp, csms = booted()
+    payload = {"location": LOCATION, field: "0001-01-01T00:00:00+01:00"}
+    assert csms.call("GetDiagnostics", payload)[2] == "PropertyConstraintViolation"
+    payload = {"location": LOCATION, field: "9999-12-31T23:59:59Z"}
+    assert csms.call("GetDiagnostics", payload)[2] == "PropertyConstraintViolation"
 
 
 def test_an_invalid_simulation_is_refused() -> None:

@@ -300,12 +300,19 @@ def test_defaults_are_one_retry_after_180_seconds() -> None:
     assert failures[1] - failures[0] == pytest.approx(DEFAULT_RETRY_INTERVAL + 5, abs=5)
 
 
+@pytest.mark.parametrize("value", [-1, 2**31, 10**400])
 @pytest.mark.parametrize("field", ["retries", "retryInterval"])
-def test_negative_retry_settings_are_a_property_violation(field: str) -> None:
+def test_retry_settings_beyond_32_bits_are_a_property_violation(field: str, value: int) -> None:
     _cp, csms = booted()
-    payload = {"location": IMAGE, "retrieveDate": format_datetime(WALL_START), field: -1}
+    payload = {"location": IMAGE, "retrieveDate": format_datetime(WALL_START), field: value}
     reply = csms.call("UpdateFirmware", payload)
     assert reply[2] == "PropertyConstraintViolation"
+
+
+def test_an_absurd_retrieve_date_is_a_property_violation() -> None:
+    _cp, csms = booted()
+    payload = {"location": IMAGE, "retrieveDate": "0001-01-01T00:00:00+01:00"}
+    assert csms.call("UpdateFirmware", payload)[2] == "PropertyConstraintViolation"
 
 
 def test_retries_as_a_number_with_a_fraction_is_a_type_violation() -> None:

@@ -89,3 +89,25 @@ def test_next_wakeup_is_the_heartbeat_due_time() -> None:
     assert cp.next_wakeup(csms.now) == 300
     csms.advance(300)
     assert cp.next_wakeup(csms.now) == 600
+
+
+def test_absurd_current_time_in_a_heartbeat_keeps_the_clock_and_timestamps_work() -> None:
+    cp, csms = booted()
+    csms.handlers["Heartbeat"] = lambda payload: {"currentTime": "9999-12-31T23:59:59Z"}
+    csms.advance(300)
+    assert len(heartbeat_times(csms)) == 1
+    assert cp.clock.wall(csms.now) == WALL_START + 300  # refused: the old offset stays
+    cp.connector(1).plugged = lambda: True
+    csms.advance(2)
+    preparing = csms.payloads("StatusNotification")[-1]
+    assert preparing["status"] == "Preparing"
+    assert preparing["timestamp"] == format_datetime(WALL_START + 301)
+
+
+def test_heartbeat_interval_is_bounded_to_a_32_bit_integer() -> None:
+    cp, csms = booted()
+    assert cp.change_configuration("HeartbeatInterval", str(2**31)) == "Rejected"
+    assert cp.change_configuration("HeartbeatInterval", str(2**31 - 1)) == "Accepted"
+    assert cp.next_wakeup(csms.now) == 2**31 - 1
+    csms.advance(10)
+    assert heartbeat_times(csms) == []

@@ -31,6 +31,11 @@ HOSTILE_FRAMES: list[tuple[str, str, tuple[str, str] | None]] = [
     ("id is a number", '[2,123,"Reset",{"type":"Soft"}]', None),
     ("id is null", '[2,null,"Reset",{"type":"Soft"}]', None),
     ("id of 37 characters", f'[2,"{"i" * 37}","Heartbeat",{{}}]', ("i" * 37, "FormationViolation")),
+    # OCPP-J §4.1.4/§4.2.1: the id serves to identify the request; "" identifies nothing.
+    ("empty id", '[2,"","Reset",{"type":"Soft"}]', ("", "FormationViolation")),
+    ("empty id, unknown action", '[2,"","FooBar",{}]', ("", "FormationViolation")),
+    ("CALLRESULT with an empty id", '[3,"",{}]', None),
+    ("CALLERROR with an empty id", '[4,"","GenericError","",{}]', None),
     ("CALL with 3 elements", '[2,"t7","Reset"]', ("t7", "FormationViolation")),
     ("CALL with 5 elements", '[2,"t8","Reset",{"type":"Soft"},{}]', ("t8", "FormationViolation")),
     ("action is a number", '[2,"t9",7,{}]', ("t9", "FormationViolation")),
@@ -139,6 +144,15 @@ def test_hostile_frame_gets_exactly_the_expected_reply(
     assert isinstance(reply[3], str)
     assert len(reply[3]) < 120
     assert isinstance(reply[4], dict)
+
+
+def test_empty_message_id_is_malformed_but_keeps_the_id_to_answer() -> None:
+    for text in ('[2,"","Reset",{}]', '[3,"",{}]', '[4,"","GenericError","",{}]'):
+        frame = rpc.parse(text)
+        assert isinstance(frame, rpc.Malformed)
+        assert frame.message_id == ""
+        assert frame.reason == "Message id is empty"
+    assert isinstance(rpc.parse('[2,"x","Reset",{}]'), rpc.Call)  # one character is enough
 
 
 def test_hostile_table_is_large_enough() -> None:

@@ -156,6 +156,23 @@ def test_stop_and_wake_while_running() -> None:
     asyncio.run(scenario())
 
 
+def test_a_stop_before_the_run_starts_is_not_lost() -> None:
+    runtime = Runtime([Ticker(None)])
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(runtime.run())
+        runtime.stop()  # before the task ran at all
+        await asyncio.wait_for(task, 1.0)
+        # and the runtime can run again afterwards
+        again = asyncio.ensure_future(runtime.run())
+        await asyncio.sleep(0.01)
+        assert not again.done()
+        runtime.stop()
+        await asyncio.wait_for(again, 1.0)
+
+    asyncio.run(scenario())
+
+
 def test_a_station_boots_under_the_async_loop() -> None:
     rig = Rig()
     runtime = Runtime([rig.station], speed=100.0)

@@ -599,12 +599,18 @@ def test_invalid_requests_are_property_constraint_violations() -> None:
     assert rig.refused(1, stack=-1) == "PropertyConstraintViolation"
     assert rig.refused(1, unit="kW") == "PropertyConstraintViolation"
     for payload in (
-        {"connectorId": 3, "duration": 60},
         {"connectorId": 1, "duration": -1},
         {"connectorId": 1, "duration": 60, "chargingRateUnit": "kW"},
     ):
         reply = rig.csms.call("GetCompositeSchedule", payload)
         assert reply[2] == "PropertyConstraintViolation", payload
+
+
+def test_composite_schedule_of_an_unknown_connector_is_rejected() -> None:
+    """§5.7: "if the connectorId is unknown, it SHALL respond with a status Rejected"."""
+    rig = Rig()
+    reply = rig.csms.call("GetCompositeSchedule", {"connectorId": 3, "duration": 60})
+    assert reply[0] == 3 and reply[2] == {"status": "Rejected"}
 
 
 def test_a_relative_charge_point_max_profile_is_rejected() -> None:

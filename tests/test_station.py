@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from station_fakes import URL, WALL, FakeBackend, Rig
@@ -23,7 +24,9 @@ from sim.station import (
     StationRebooted,
     StationSettings,
 )
-from sim.transport.base import ConnectionState
+from sim.transport.base import ConnectionState, TransportConfig, TransportListener
+
+WSS = "wss://csms.test/ocpp"
 
 # --- settings ---------------------------------------------------------------------------------
 
@@ -71,11 +74,57 @@ def test_settings_from_json_accepts_whole_numbers_for_floats() -> None:
         ({"csms_url": URL, "auth_key": ""}, "authorization key is empty"),
         ({"csms_url": URL, "auth_key": "k", "charge_box_id": "a:b"}, "must not contain ':'"),
         ({"csms_url": URL, "max_current_a": float("nan")}, "must be a number"),
+        ({"csms_url": WSS, "ca_file": 3}, "ca_file must be a string"),
+        ({"csms_url": WSS, "client_cert_file": ""}, "client_cert_file is empty"),
+        ({"csms_url": WSS, "client_key_file": "k.pem"}, "client_key_file needs client_cert_file"),
+        ({"csms_url": URL, "ca_file": "ca.pem"}, "need a wss:// CSMS URL"),
     ],
 )
 def test_settings_explain_what_is_wrong(data: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         StationSettings.from_json(data)
+
+
+def test_tls_files_round_trip_and_reach_the_transport() -> None:
+    settings = StationSettings(
+        WSS, ca_file="/pki/ca.pem", client_cert_file="/pki/cp.pem", client_key_file="/pki/cp.key"
+    )
+    data = settings.to_json()
+    assert data["ca_file"] == "/pki/ca.pem" and data["client_key_file"] == "/pki/cp.key"
+    assert StationSettings.from_json(json.loads(json.dumps(data))) == settings
+    plain = StationSettings(URL).to_json()
+    assert plain["ca_file"] is None and plain["client_cert_file"] is None
+    # A certificate file that holds its key too; an empty URL is not checked yet.
+    assert StationSettings(WSS, client_cert_file="/pki/both.pem").client_key_file is None
+    assert StationSettings("", ca_file="/pki/ca.pem").ca_file == "/pki/ca.pem"
+
+    backend = FakeBackend()
+    station = Station(settings, store=MemoryStore(), transport_factory=backend.transport_factory)
+    station.connect()
+    config = backend.transports[-1].config
+    assert (config.ca_file, config.client_cert_file, config.client_key_file) == (
+        "/pki/ca.pem", "/pki/cp.pem", "/pki/cp.key"
+    )  # fmt: skip
+
+
+def test_a_transport_refusing_the_settings_leaves_the_station_stopped() -> None:
+    backend = FakeBackend()
+    calls = []
+
+    def factory(config: TransportConfig, listener: TransportListener) -> Any:
+        calls.append(config)
+        if len(calls) == 1:
+            raise ValueError("cannot load the CA file /pki/ca.pem: No such file or directory")
+        return backend.transport_factory(config, listener)
+
+    settings = StationSettings(WSS, ca_file="/pki/ca.pem")
+    station = Station(settings, store=MemoryStore(), transport_factory=factory)
+    with pytest.raises(ValueError, match="cannot load the CA file"):
+        station.connect()
+    assert station.transport is None
+    assert station.connection_state is ConnectionState.DISCONNECTED
+    station.connect()  # not left "running" without a transport: this one starts
+    assert station.transport is not None and len(calls) == 2
 
 
 def test_an_empty_url_is_allowed_until_connect() -> None:

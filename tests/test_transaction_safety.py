@@ -10,8 +10,9 @@ import pytest
 from fake_csms import SILENT, WALL_START, Error, Raw
 from tx_rig import Rig, start_session
 
-from ocpp_core import FileStore, FrameLogged, MessageDiscarded, QueueLengthChanged
+from ocpp_core import FileStore, FrameLogged, MessageDiscarded, QueueLengthChanged, SessionStarted
 from ocpp_core.clock import format_datetime
+from ocpp_core.store import MemoryStore
 from ocpp_core.v16.tx_journal import DISCARD_LOG, DISCARDS
 
 
@@ -50,6 +51,29 @@ def refuse(rig: Rig, action: str, times: int | None = None) -> list[int]:
 
 
 OFFLINE_OK = {"AllowOfflineTxForUnknownId": "true"}
+ATTEMPTS = 3  # TransactionMessageAttempts' default
+
+
+class PowerCut(MemoryStore):
+    """A MemoryStore that loses power after ``cut`` more writes (nothing persists after)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cut: int | None = None
+
+    def save(self, name: str, value: object) -> None:
+        if self._alive():
+            super().save(name, value)
+
+    def delete(self, name: str) -> None:
+        if self._alive():
+            super().delete(name)
+
+    def _alive(self) -> bool:
+        if self.cut is None:
+            return True
+        self.cut -= 1
+        return self.cut >= 0
 
 
 # ---------------------------------------------------------------------- TransactionSafety.cpp
@@ -303,8 +327,69 @@ def test_attempts_continue_after_a_reboot() -> None:
     assert rig.store.load(rig.store.names("txmsg/")[0])["attempts"] == 1
     rig.restart()
     rig.csms.advance(200)
-    assert times_of(rig, "StopTransaction") == [0, 0, 120]  # one before, two after the reboot
+    assert times_of(rig, "StopTransaction") == [0, 60, 180]  # one before, two after the reboot
     assert rig.events_of(MessageDiscarded)[0].attempts == 3
+
+
+def test_the_retry_wait_is_not_skipped_by_a_reboot() -> None:
+    rig = Rig()
+    start_session(rig)
+    refuse(rig, "StopTransaction")
+    rig.card("TAG1")
+    rig.csms.advance(30)
+    rig.restart()  # 30 s into the 60 s wait: it starts again in full (the attempts are kept)
+    rig.csms.advance(300)
+    assert times_of(rig, "StopTransaction") == [0, 90, 210]
+
+
+def cut_at_the_last_refusal(rig: Rig, store: PowerCut, action: str, writes: int) -> None:
+    """Refuse ``action``; the power fails ``writes`` Store writes into its final refusal."""
+    count = refuse(rig, action)
+    original = rig.csms.handlers[action]
+
+    def handler(payload: dict) -> object:
+        if count[0] == ATTEMPTS - 1:
+            store.cut = writes
+        return original(payload)
+
+    rig.csms.handlers[action] = handler
+
+
+@pytest.mark.parametrize("writes", [1, 2, 3])
+def test_a_power_cut_during_a_stop_discard_neither_resends_nor_loses_it(writes: int) -> None:
+    store = PowerCut()
+    rig = Rig(store=store)
+    start_session(rig)
+    cut_at_the_last_refusal(rig, store, "StopTransaction", writes)
+    rig.card("TAG1")
+    rig.csms.advance(200)
+    assert times_of(rig, "StopTransaction") == [0, 60, 180]
+    store.cut = None
+    rig.restart()
+    rig.csms.advance(300)
+    assert times_of(rig, "StopTransaction") == [0, 60, 180]  # never sent again
+    [record] = store.load(DISCARDS)
+    assert (record["action"], record["local_id"], record["attempts"]) == ("StopTransaction", 1, 3)
+    assert not rig.store.names("tx/") and not rig.store.names("txmsg/")
+
+
+@pytest.mark.parametrize("writes", [1, 2, 3])
+def test_a_power_cut_during_a_start_discard_neither_resends_nor_loses_it(writes: int) -> None:
+    store = PowerCut()
+    rig = Rig(store=store)
+    cut_at_the_last_refusal(rig, store, "StartTransaction", writes)
+    rig.plug()
+    rig.card("TAG1")
+    rig.csms.advance(200)
+    store.cut = None
+    rig.restart()
+    rig.csms.advance(300)
+    assert times_of(rig, "StartTransaction") == [0, 60, 180]
+    [record] = store.load(DISCARDS)
+    assert (record["action"], record["local_id"]) == ("StartTransaction", 1)
+    [stop] = rig.payloads("StopTransaction")
+    assert stop["reason"] == "PowerLoss" and stop["transactionId"] == -1
+    assert not rig.store.names("tx/") and not rig.store.names("txmsg/")
 
 
 def test_offline_messages_wait_without_using_attempts() -> None:
@@ -438,6 +523,28 @@ def test_timestamps_taken_before_the_clock_was_set_are_corrected() -> None:
     assert rig.payloads("StartTransaction")[0]["timestamp"] == stamp(100)
 
 
+def test_readings_taken_before_the_clock_was_set_are_corrected_everywhere() -> None:
+    config = {
+        "StopTxnSampledData": "Energy.Active.Import.Register",
+        "MeterValueSampleInterval": "10",
+        **OFFLINE_OK,
+    }
+    rig = Rig(boot=False, config=config)
+    rig.csms.now = 100.0
+    rig.plug()
+    rig.card("TAG1")  # the clock still says 2020
+    rig.advance(20)  # MeterValues at 110 and 120, before the sync
+    rig.csms.connect()
+    rig.advance(5)
+    rig.card("TAG1")  # StopTransaction journaled after the sync, with readings from before it
+    meter_values = [p["meterValue"][0]["timestamp"] for p in rig.payloads("MeterValues")]
+    assert meter_values == [stamp(110), stamp(120)]
+    [stop] = rig.payloads("StopTransaction")
+    assert stop["timestamp"] == stamp(125)
+    data = [mv["timestamp"] for mv in stop["transactionData"]]
+    assert data == [stamp(100), stamp(110), stamp(120), stamp(125)]
+
+
 # ---------------------------------------------------------------------- robustness
 
 
@@ -496,6 +603,31 @@ def test_queue_length_is_reported() -> None:
     rig.online()
     assert [e.length for e in rig.events_of(QueueLengthChanged)] == [1, 2, 1, 0]
     assert rig.cp.queue_length() == 0
+
+
+def test_local_ids_are_never_reused_once_the_journal_drained() -> None:
+    rig = Rig()
+    for id_tag in ("TAG1", "TAG2", "TAG3"):
+        start_session(rig, id_tag)
+        rig.card(id_tag)
+        rig.unplug()
+        assert rig.cp.queue_length() == 0 and not rig.store.names("txmsg/")
+        rig.restart()
+    ids = [event.local_id for event in rig.events_of(SessionStarted)]
+    assert ids == sorted(set(ids)) and len(ids) == 3
+
+
+def test_discards_across_restarts_name_distinct_messages() -> None:
+    rig = Rig(config={"TransactionMessageAttempts": "1"})
+    refuse(rig, "StopTransaction")
+    for id_tag in ("TAG1", "TAG2"):
+        start_session(rig, id_tag)
+        rig.card(id_tag)
+        rig.unplug()
+        rig.restart()
+    records = rig.store.load(DISCARDS)
+    assert len({record["local_id"] for record in records}) == 2
+    assert len({record["seq"] for record in records}) == 2
 
 
 def test_the_discard_log_keeps_the_latest_entries() -> None:

@@ -359,6 +359,30 @@ def test_stop_reason_power_loss_after_a_restart() -> None:
     }
 
 
+def test_power_loss_meter_stop_is_the_last_reading_even_if_delivered() -> None:
+    rig = Rig(config={"MeterValueSampleInterval": "10"})
+    start_session(rig)
+    rig.advance(60, charging_w=3600)  # MeterValues up to 1060 Wh, all delivered
+    assert rig.cp.queue_length() == 0
+    rig.meter = False  # the meter cannot be read after the restart
+    rig.restart()
+    [stop] = rig.payloads("StopTransaction")
+    assert stop["reason"] == "PowerLoss" and stop["meterStop"] == 1060
+
+
+def test_power_loss_meter_stop_counts_readings_journaled_before_the_start_was_answered() -> None:
+    rig = Rig(config={"MeterValueSampleInterval": "10", "AllowOfflineTxForUnknownId": "true"})
+    rig.offline()
+    rig.plug()
+    rig.card("TAG1")
+    rig.advance(30, charging_w=3600)  # queued behind the unanswered StartTransaction
+    rig.online()  # the record is written with the highest reading so far, then all delivered
+    assert rig.cp.queue_length() == 0
+    rig.meter = False
+    rig.restart()
+    assert rig.payloads("StopTransaction")[0]["meterStop"] == 1030
+
+
 @pytest.mark.parametrize("reason", ["EmergencyStop", "Other", "Reboot", "DeAuthorized"])
 def test_stop_reason_given_by_the_station(reason: str) -> None:
     rig = Rig()
@@ -535,6 +559,38 @@ def test_max_energy_on_invalid_id_then_suspends_without_stop_on_invalid_id() -> 
     rig.pump()
     assert rig.statuses()[-1] == "SuspendedEVSE"
     assert rig.cp.transaction(1).state == "running"
+
+
+def test_an_invalid_transaction_resumed_after_a_restart_stays_suspended() -> None:
+    rig = Rig(
+        config={"StopTransactionOnInvalidId": "false"}, resume_transactions_after_restart=True
+    )
+    invalid_start(rig)
+    rig.plug()
+    rig.card("TAG1")
+    assert not rig.cp._engine.sessions.permits_charge(1)
+    rig.restart()
+    rig.advance(2)
+    assert rig.cp.transaction(1).state == "running"
+    assert not rig.cp._engine.sessions.permits_charge(1)
+    assert rig.statuses()[-1] == "SuspendedEVSE"
+    assert "StopTransaction" not in rig.actions()
+
+
+def test_max_energy_on_invalid_id_still_counts_after_a_resumed_restart() -> None:
+    config = {"StopTransactionOnInvalidId": "true", "MaxEnergyOnInvalidId": "500"}
+    rig = Rig(config=config, resume_transactions_after_restart=True)
+    invalid_start(rig)
+    rig.plug()
+    rig.card("TAG1")
+    rig.energy[1] += 300
+    rig.restart()
+    rig.advance(2)
+    assert rig.cp.transaction(1).state == "running"  # 300 of the 500 Wh taken
+    rig.energy[1] += 200
+    rig.pump()
+    [stop] = rig.payloads("StopTransaction")
+    assert stop["reason"] == "DeAuthorized" and stop["meterStop"] == 1500
 
 
 def test_authorize_remote_tx_requests_false_starts_without_authorize() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import shutil
 import socket
 import ssl
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tls_certs import make_pki, openssl, server_tls
 from websockets.asyncio.server import ServerConnection, basic_auth, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Response
@@ -537,42 +537,10 @@ def test_first_attempt_needs_start() -> None:
 # --- TLS (security profile 3) ------------------------------------------------------------------
 
 
-def openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A throw-away CA with a server certificate for 127.0.0.1 and a client certificate CP1."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make test certificates")
-    cwd = tmp_path_factory.mktemp("pki")
-    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
-    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=cwd)  # fmt: skip
-    for name, extensions in (
-        ("server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"),
-        ("client", "extendedKeyUsage=clientAuth\n"),
-    ):
-        (cwd / f"{name}.ext").write_text(
-            "basicConstraints=CA:FALSE\nauthorityKeyIdentifier=keyid\n" + extensions
-        )
-        subject = "/CN=127.0.0.1" if name == "server" else "/CN=CP1"
-        openssl("req", "-new", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr",
-                "-subj", subject, cwd=cwd)  # fmt: skip
-        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                "-CAcreateserial", "-days", "2", "-extfile", f"{name}.ext",
-                "-out", f"{name}.pem", cwd=cwd)  # fmt: skip
-    return cwd
-
-
-def server_tls(pki: Path) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(pki / "server.pem", pki / "server.key")
-    context.load_verify_locations(pki / "ca.pem")
-    context.verify_mode = ssl.CERT_REQUIRED
-    return context
+    return make_pki(tmp_path_factory.mktemp("pki"))
 
 
 def test_tls_with_a_private_ca_and_a_client_certificate(pki: Path) -> None:

@@ -3,12 +3,16 @@
 Each schedule drives one station through sessions (cards, plugs, remote starts and stops, meter
 values) while injecting connection drops, CALLERRORs, lost responses, lost requests (timeouts),
 clean restarts, resets and power cuts after a random number of Store writes — so also between
-the journal write and the send. Then the faults stop, every session is ended, and the journal
-drains. The checks, against what the Store really kept and what the CSMS really saw:
+the journal write and the send, and (armed with a burst of CALLERRORs) between the writes of a
+discard: the verdict, the discard record, the transaction record, the deletion. Then the faults
+stop, every session is ended, and the journal drains. The checks, against what the Store really
+kept and what the CSMS really saw:
 
 * every journaled transaction message reached the CSMS (answered with a CALLRESULT), or was
   discarded and recorded — only after TransactionMessageAttempts CALLERRORs; so every session
   that started has its StartTransaction and its StopTransaction reported;
+* no message whose CALLRESULT reached the station has a discard record;
+* a journal sequence number is never used for two messages;
 * StopTransaction and MeterValues carry their transaction's id (-1 if its Start was discarded);
 * transaction messages arrive in chronological order;
 * meterStop >= meterStart;
@@ -49,16 +53,22 @@ CONNECTORS = 2
 class CrashableStore:
     """A MemoryStore that can lose power: after ``cut_after`` more writes nothing persists.
 
+    ``cut_in_discard`` arms a cut that many writes after the first write of the next discard
+    (the entry saved with its verdict, or the discard log); ``cuts_in_discard`` counts them.
     ``journal`` lists every journal document as first persisted, in order, so the checks know
-    exactly which messages the station had committed to deliver (sequence numbers start again
-    once the journal has drained and the station restarts, so names alone do not say).
+    exactly which messages the station had committed to deliver; ``reused`` lists the names
+    persisted anew after they had been used already (sequence numbers must never repeat).
     """
 
     def __init__(self) -> None:
         self.inner = MemoryStore()
         self.cut_after: int | None = None
+        self.cut_in_discard: int | None = None
+        self.cuts_in_discard = 0
         self.frozen = False
         self.journal: list[tuple[str, dict]] = []
+        self.used: set[str] = set()
+        self.reused: list[str] = []
 
     def load(self, name: str):
         return self.inner.load(name)
@@ -72,7 +82,15 @@ class CrashableStore:
         new = name.startswith("txmsg/") and self.inner.load(name) is None
         self.inner.save(name, value)
         if new:
+            if name in self.used:
+                self.reused.append(name)
+            self.used.add(name)
             self.journal.append((name, json.loads(json.dumps(value))))
+        if self.cut_in_discard is not None and (
+            name == "txdiscarded" or (isinstance(value, dict) and "discarded" in value)
+        ):
+            self.cut_after, self.cut_in_discard = self.cut_in_discard, None
+            self.cuts_in_discard += 1
         self._count()
 
     def delete(self, name: str) -> None:
@@ -310,6 +328,11 @@ class Harness:
             self.csms.fault = rng.choice(("error", "error", "lose-response", "lose-request"))
             self.csms.fault_left = rng.randint(1, 4)
             self.log.append(f"{self.now:.0f} fault {self.csms.fault} x{self.csms.fault_left}")
+            if self.csms.fault == "error" and rng.random() < 0.5:
+                self.store.cut_in_discard = rng.randint(1, 4)
+                self.log.append(
+                    f"{self.now:.0f} power cut {self.store.cut_in_discard} into a discard"
+                )
         elif choice < 0.64:
             self.restart("clean")
             return
@@ -334,7 +357,7 @@ class Harness:
         """No more faults: end every session and let the journal drain."""
         self.log.append(f"{self.now:.0f} heal")
         self.csms.fault_left = 0
-        self.store.cut_after = None
+        self.store.cut_after = self.store.cut_in_discard = None
         self.settle()
         if not self.online:
             self.online = True
@@ -362,8 +385,12 @@ def check(harness: Harness) -> None:
         else:
             errors[key] += 1
     discards: dict[tuple[str, int], int] = defaultdict(int)
+    discarded_names: set[str] = set()
     for record in store.load("txdiscarded") or []:
         discards[(record["action"], record["local_id"])] += 1
+        if record.get("seq") is not None:
+            discarded_names.add(f"txmsg/{record['seq']:010d}")
+    assert not store.reused, f"sequence numbers used twice: {store.reused}"
 
     # Group the journaled documents by transaction, in the order they were written.
     transactions: list[dict] = []
@@ -392,6 +419,10 @@ def check(harness: Harness) -> None:
         assert stop["meterStop"] >= start["meterStart"], f"{local_id}: meterStop < meterStart"
         # Every journaled message: delivered, or discarded after ATTEMPTS CALLERRORs.
         start_delivered = bool(processed[(start_key, None)])
+        answered = any(r.answer_reached_station for r in processed[(start_key, None)])
+        assert not (answered and start_name in discarded_names), (
+            f"{start_name} delivered, discarded"
+        )
         if not start_delivered:
             assert errors[start_key] >= ATTEMPTS, f"{start_name} neither delivered nor refused"
             undelivered[("StartTransaction", local_id)] += 1
@@ -400,6 +431,8 @@ def check(harness: Harness) -> None:
         for name, action, payload in transaction["others"]:
             key = _key(action, payload)
             expected.update((key, tid) for tid in allowed)
+            answered = any(r.answer_reached_station for t in allowed for r in processed[(key, t)])
+            assert not (answered and name in discarded_names), f"{name} delivered, discarded"
             if not any(processed[(key, tid)] for tid in allowed):
                 assert errors[key] >= ATTEMPTS, f"{name} {action} neither delivered nor refused"
                 undelivered[(action, local_id)] += 1
@@ -448,6 +481,7 @@ def test_transaction_messages_survive_random_faults(capsys, caplog) -> None:
         totals["discarded"] += len(harness.store.load("txdiscarded") or [])
         totals["restarts"] += sum(" restart (" in line for line in harness.log)
         totals["power cuts"] += sum("(power cut)" in line for line in harness.log)
+        totals["cuts in a discard"] += harness.store.cuts_in_discard
         processed = [r for r in harness.csms.receptions if r.outcome == "processed"]
         totals["duplicates"] += len(processed) - len(
             {(_key(r.action, r.payload), r.payload.get("transactionId")) for r in processed}

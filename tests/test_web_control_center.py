@@ -262,6 +262,15 @@ def test_transaction_and_auth_texts() -> None:
     assert fmt.auth_text(("TAG", "Blocked")) == ("Blocked · TAG", "bad")
 
 
+def test_reservation_text() -> None:
+    assert fmt.reservation(None) == "—"
+    shown = (7, 1, "TAG", "2026-12-02T14:05:00.000Z")
+    assert fmt.reservation(shown) == "#7 · TAG until 14:05 UTC"
+    assert fmt.reservation((8, 0, "TAG", "2026-12-02T14:05:00Z")) == (
+        "#8 · TAG (any connector) until 14:05 UTC"
+    )
+
+
 def test_status_note() -> None:
     assert fmt.status_note("NoError", None, False, False) == ("No cable", "")
     assert fmt.status_note("NoError", None, True, True) == ("Cable plugged in, cable locked", "")

@@ -8,14 +8,20 @@ Pending and ignored while Rejected ("the Charge Point SHALL NOT respond", §4.2)
 Retries: Pending/Rejected -> after ``interval`` seconds, or DEFAULT_RETRY when it is 0 (the
 station "chooses a waiting interval on its own"); a timeout, CALLERROR or invalid response ->
 DEFAULT_RETRY after the previous attempt was sent (so a silent CSMS gets one attempt a minute,
-like MicroOcpp). Every valid response sets the clock from ``currentTime``; Accepted with
-``interval`` > 0 also sets HeartbeatInterval.
+like MicroOcpp). Every valid response sets the clock from ``currentTime`` (unless the time is
+absurd, see Clock.sync: the registration still counts); Accepted with ``interval`` > 0 also sets
+HeartbeatInterval.
+
+``interval`` is any JSON integer, so a CSMS could send 10**400: it is clamped (with a warning)
+to MAX_INTERVAL, the HeartbeatInterval maximum, both as HeartbeatInterval and as the retry
+interval, so no timer ever sees a number a float cannot hold.
 """
 
 from __future__ import annotations
 
 from ocpp_core.block import Block, trigger
 from ocpp_core.clock import parse_datetime
+from ocpp_core.config import MAX_INTEGER
 from ocpp_core.events import BootAccepted, BootNotAccepted
 from ocpp_core.log import logger
 from ocpp_core.outbox import (
@@ -29,10 +35,11 @@ from ocpp_core.outbox import (
     RequestSource,
 )
 
-__all__ = ["ACCEPTED", "DEFAULT_RETRY", "PENDING", "REJECTED", "BootBlock"]
+__all__ = ["ACCEPTED", "DEFAULT_RETRY", "MAX_INTERVAL", "PENDING", "REJECTED", "BootBlock"]
 
 ACCEPTED, PENDING, REJECTED = "Accepted", "Pending", "Rejected"
 DEFAULT_RETRY = 60.0  # seconds (MicroOcpp's MO_BOOT_INTERVAL_DEFAULT)
+MAX_INTERVAL = MAX_INTEGER  # 2**31 - 1 s (68 years): OCPP 1.6 integers are 32-bit (xs:int)
 
 
 class BootBlock(Block, RequestSource):
@@ -78,14 +85,15 @@ class BootBlock(Block, RequestSource):
             logger().warning("BootNotification response has an unusable currentTime; ignored")
             self._on_failure(CallFailure(INVALID, description="currentTime"), now)
             return
-        engine.clock.sync(wall, now)
-        status, interval = payload["status"], payload["interval"]
+        engine.clock.sync(wall, now)  # refuses (and logs) an absurd time; registration counts
+        status, interval = payload["status"], _interval(payload["interval"])
         self.registration = status
         if status == ACCEPTED:
             engine.outbox.gate = SEND_ACCEPTED
             engine.accepting_calls = True
             if interval > 0:
-                engine.config.set("HeartbeatInterval", interval)
+                config = engine.config
+                config.set("HeartbeatInterval", config.clamp("HeartbeatInterval", interval))
             if engine.watched:
                 engine.emit(BootAccepted(engine.config.get("HeartbeatInterval")))
             return
@@ -105,3 +113,13 @@ class BootBlock(Block, RequestSource):
         """TriggerMessage(BootNotification): send one now, whatever the registration state."""
         self._triggered = True
         return "Accepted"
+
+
+def _interval(interval: int) -> int:
+    """The response's ``interval`` (a schema-checked JSON integer), at most MAX_INTERVAL."""
+    if interval > MAX_INTERVAL:
+        logger().warning(
+            "BootNotification interval is above %d seconds; using %d", MAX_INTERVAL, MAX_INTERVAL
+        )
+        return MAX_INTERVAL
+    return interval

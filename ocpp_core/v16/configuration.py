@@ -7,6 +7,9 @@ is an OccurenceConstraintViolation: §5.8 lets the station limit the number of r
 the request's key list then breaks that occurrence limit. The limit is set above the number of
 declared keys, so a CSMS that asks for every key by name is still answered.
 
+This module also owns the Core keys no other block acts on: SupportedFeatureProfilesMaxLength,
+BlinkRepeat and LightIntensity (OCPP 1.6 §9.1.30, §9.1.4, §9.1.11).
+
 ChangeConfiguration follows §5.3 and §9: unknown key -> NotSupported; read-only -> Rejected;
 unparsable or out-of-range value -> Rejected (the old value stays); a key whose change needs a
 reboot -> RebootRequired; else Accepted. The new value is persisted before the answer is sent.
@@ -29,6 +32,12 @@ _keys.csl(
     access=R,
     compute=lambda engine: engine.assembly.supported_profiles,
 )
+# §9.1.30: at most the six feature profiles of OCPP 1.6 (§3.3) can ever be listed.
+_keys.integer("SupportedFeatureProfilesMaxLength", 6, access=R)
+# §9.1.4 BlinkRepeat (times) and §9.1.11 LightIntensity (percent): the simulated station has no
+# lights, so these are plain stored RW keys a CSMS can read and set; nothing acts on them.
+_keys.integer("BlinkRepeat", 3)
+_keys.integer("LightIntensity", 100, maximum=100)
 
 
 class ConfigurationBlock(Block):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from ocpp_core.block import Block, on
+from ocpp_core.engine import check_now
 from ocpp_core.outbox import CallFailure, Request
 
 if TYPE_CHECKING:
@@ -44,7 +45,16 @@ class DataTransferBlock(Block):
         self._vendors: dict[str, dict[str | None, Callable]] | None = None
 
     def register(self, vendor_id: str, handler: Callable, message_id: str | None = None) -> None:
-        """Handle DataTransfer for ``vendor_id`` (and ``message_id``; None: any message)."""
+        """Handle DataTransfer for ``vendor_id`` (and ``message_id``; None: any message).
+
+        TypeError for a non-string id or a handler that cannot be called.
+        """
+        if not isinstance(vendor_id, str):
+            raise TypeError(f"vendor_id must be a string, not {type(vendor_id).__name__}")
+        if message_id is not None and not isinstance(message_id, str):
+            raise TypeError(f"message_id must be a string, not {type(message_id).__name__}")
+        if not callable(handler):
+            raise TypeError("handler must be callable: handler(message_id, data)")
         if self._vendors is None:
             self._vendors = {}
         by_message = self._vendors.setdefault(vendor_id.lower(), {})
@@ -78,7 +88,11 @@ class DataTransferBlock(Block):
         callback: Callable[[DataTransferResult], None] | None,
         now: float,
     ) -> None:
-        """Queue a DataTransfer.req; ValueError for fields the schema would refuse."""
+        """Queue a DataTransfer.req; ValueError for fields the schema would refuse or a
+        non-finite ``now``."""
+        check_now(now)
+        if callback is not None and not callable(callback):
+            raise TypeError("callback must be callable")
         if not isinstance(vendor_id, str) or len(vendor_id) > 255:
             raise ValueError("vendor_id must be a string of at most 255 characters")
         payload = {"vendorId": vendor_id}

@@ -37,24 +37,34 @@ DEFAULT_RETRY_INTERVAL = 180
 NOTICE_LIMIT = 16  # queued notices of one kind; the oldest goes first when offline for long
 
 
+MAX_INTEGER = 2**31 - 1  # OCPP 1.6 integers are 32-bit
+# Dates a simulated station can wait for or log from (as the clock accepts from the CSMS).
+EARLIEST, LATEST = parse_datetime("0100-01-01T00:00:00Z"), parse_datetime("8999-12-31T23:59:59Z")
+
+
 def retry_policy(payload: dict) -> tuple[int, int]:
-    """``(retries, retryInterval)`` of a request, defaults filled in, negatives refused."""
+    """``(retries, retryInterval)`` of a request, defaults filled in; negatives and numbers
+    beyond 32 bits are a PropertyConstraintViolation."""
     retries = payload.get("retries", DEFAULT_RETRIES)
     interval = payload.get("retryInterval", DEFAULT_RETRY_INTERVAL)
-    if retries < 0 or interval < 0:
-        raise CallRefused("retries and retryInterval must not be negative", kind="property")
+    if not (0 <= retries <= MAX_INTEGER and 0 <= interval <= MAX_INTEGER):
+        raise CallRefused(f"retries and retryInterval must be 0 to {MAX_INTEGER}", kind="property")
     return retries, interval
 
 
 def wall_time(payload: dict, field: str) -> float | None:
-    """Epoch seconds of an optional date-time field (already schema-checked)."""
+    """Epoch seconds of an optional date-time field (already schema-checked); one outside
+    years 100-8999 is a PropertyConstraintViolation."""
     text = payload.get(field)
     if text is None:
         return None
     try:
-        return parse_datetime(text)
+        epoch = parse_datetime(text)
     except ValueError:
         raise CallRefused(f"{field}: not a usable date-time", kind="property") from None
+    if not EARLIEST <= epoch <= LATEST:
+        raise CallRefused(f"{field}: outside the years 100 to 8999", kind="property")
+    return epoch
 
 
 def check_duration(value: float, name: str) -> float:

@@ -10,7 +10,8 @@ transaction on its connector or with another transactionId (§3.13.1), and more 
 MaxChargingProfilesInstalled profiles. A profile with the same id, or the same purpose, stack level
 and connector, is replaced (§3.13.2, §5.16.3). A TxProfile set without transactionId is bound to
 the running transaction. ClearChargingProfile follows errata 3.25/3.26 (id alone, else the AND of
-the given fields; Unknown when nothing matched). GetCompositeSchedule: see ``ProfileSet.composite``;
+the given fields; Unknown when nothing matched). GetCompositeSchedule: a negative duration is a
+PropertyConstraintViolation, an unknown connector Rejected (§5.7); see ``ProfileSet.composite``;
 the schedule has no startSchedule (errata 3.57), periods count from ``scheduleStart``, the moment
 the request arrived, in whole seconds.
 
@@ -155,11 +156,21 @@ class SmartChargingBlock(Block, SmartChargingView):
 
     @on("GetCompositeSchedule")
     def get_composite_schedule(self, payload: dict, now: float) -> dict:
-        connector = self._connector(payload["connectorId"])
         duration = payload["duration"]
         if duration < 0:
             raise CallRefused("duration is negative", kind="property")
-        unit = payload.get("chargingRateUnit")
+        connector = payload["connectorId"]
+        if not 0 <= connector < len(self.engine.connectors):
+            return {"status": "Rejected"}  # §5.7: "for instance if the connectorId is unknown"
+        return self.composite_payload(connector, duration, payload.get("chargingRateUnit"), now)
+
+    def composite_payload(
+        self, connector: int, duration: int, unit: str | None, now: float
+    ) -> dict:
+        """GetCompositeSchedule.conf for ``connector`` (also what the station shows).
+
+        Without a unit, the only allowed one, else the unit the profiles use.
+        """
         if unit is None:
             allowed = self._allowed_units()
             if len(allowed) == 1:
@@ -226,6 +237,10 @@ class SmartChargingBlock(Block, SmartChargingView):
     def limit(self, connector: int, now: float) -> tuple[float, str] | None:
         limit = self._limit_at(connector, self.engine.clock.wall(now))[0]
         return None if limit is None else (floor_tenth(limit.value), limit.unit)
+
+    def installed(self) -> list[tuple[int, dict]]:
+        """Every installed profile as ``(connectorId, csChargingProfiles)``, as received."""
+        return [(p.connector, self._raw[p.id]) for p in self._profiles.profiles]
 
     def composite_schedule(
         self, connector: int, duration: int, unit: str | None, now: float

@@ -19,8 +19,10 @@ idTag, §4.1); unplugging while StopTransactionOnEVSideDisconnect -> EVDisconnec
 RemoteStopTransaction -> Remote; Reset -> SoftReset/HardReset; UnlockConnector -> UnlockCommand;
 a StartTransaction.conf that is not Accepted -> DeAuthorized when StopTransactionOnInvalidId
 (errata 3.17), else the energy offer stops (SuspendedEVSE); a restart -> PowerLoss (or the
-transaction resumes, ``resume_after_restart``); the station may give any other 1.6 reason.
-meterStop is never below meterStart.
+transaction resumes, ``resume_after_restart``: one whose StartTransaction.conf was not Accepted
+stays invalid, the journal keeps that in its record); the station may give any other 1.6
+reason. meterStop is the meter now, else the highest reading known of the transaction (also
+one journaled before a restart and since delivered), never below meterStart.
 
 MaxEnergyOnInvalidId (Wh, 0: off): after an invalid StartTransaction.conf the EV may still take
 that much energy counted from meterStart (a transaction started offline may already have it),
@@ -96,7 +98,6 @@ class _Session:
         "connector",
         "deadline",
         "id_tag",
-        "invalid",
         "parent_id_tag",
         "state",
         "suspended",
@@ -112,8 +113,7 @@ class _Session:
         self.auth: _Pending | None = None  # the authorization being waited for
         self.charging_profile: dict | None = None
         self.tx: Transaction | None = None
-        self.invalid = False  # StartTransaction.conf was not Accepted
-        self.suspended = False  # ... and the energy offer stopped because of it
+        self.suspended = False  # the energy offer stopped: StartTransaction.conf not Accepted
 
 
 class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
@@ -154,7 +154,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         for tx in journal.transactions.values():
             if tx.stopped and 0 < tx.connector < count:
                 self._stopping[tx.connector] = tx
-        self._recovered = not (journal.open_transactions() or journal.has_unreadable)
+        self._recovered = not (journal.open_transactions() or journal.needs_recovery)
         self.engine.sessions = self
 
     # ------------------------------------------------------------------ the station's API
@@ -384,8 +384,6 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             return
         if session.parent_id_tag is None:
             session.parent_id_tag = transaction.parent_id_tag
-        if id_tag_info["status"] != "Accepted":
-            session.invalid = True
 
     def stop_settled(
         self, transaction: Transaction | None, id_tag: str | None, info: dict | None, now: float
@@ -398,6 +396,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
     # ------------------------------------------------------------------ timing
 
     def tick(self, now: float) -> None:
+        self._journal.saw_time(now)  # readings of this poll, for a later clock correction
         if not self._recovered:
             self._recover(now)
         if not self._watching:
@@ -435,7 +434,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         if session.state is RUNNING:
             if plugged is False and config.get("StopTransactionOnEVSideDisconnect"):
                 self._stop(session, "EVDisconnected", None, now)
-            elif session.invalid and not session.suspended:
+            elif session.tx.invalid and not session.suspended:
                 self._enforce_invalid(session, now)
             return
         if session.deadline is not None and now >= session.deadline and not plugged:
@@ -487,6 +486,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         reservation = reservations.claim(connector, id_tag, parent, now)
         meter = self._meter(connector)
         timestamp = engine.clock.timestamp(now)
+        self._journal.saw_time(now)  # the Begin reading of the transactionData
         tx = self._journal.begin(
             connector, session.id_tag, session.parent_id_tag, meter, timestamp, reservation
         )
@@ -533,8 +533,9 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         """Journal the StopTransaction of ``tx``."""
         engine = self.engine
         connector = tx.connector
-        # meterStop: the meter now, else the last reading known (journaled after a restart).
-        meter = tx.meter_start if reason != "PowerLoss" else self._journal.last_meter(tx)
+        # meterStop: the meter now, else the last reading known (journaled, also before a
+        # restart), never below meterStart.
+        meter = tx.last_meter
         data: list[dict] = []
         if 0 < connector < len(self._sessions):
             meter = max(meter, self._meter(connector))
@@ -562,7 +563,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         if self._recovered:
             return
         self._recovered = True
-        self._journal.report_unreadable(now)
+        self._journal.recover(now)
         sessions = self._sessions
         for tx in self._journal.open_transactions():
             connector = tx.connector

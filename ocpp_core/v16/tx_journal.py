@@ -4,11 +4,15 @@ Documents (each save is one IndexedDB write in the browser, so a message costs o
 journal and one to delete):
 
 * ``txmsg/<seq>`` — a journaled StartTransaction, MeterValues or StopTransaction (ocpp_core
-  journal). A transaction's local id is the sequence number of its StartTransaction.
+  journal). A transaction's local id is the sequence number of its StartTransaction: never
+  reused over the Store's life (``txseq``), so a local id in the discard log is unambiguous.
 * ``tx/<local id>`` — written when the StartTransaction is answered (or discarded): the CSMS's
-  transactionId (-1 if discarded, errata 3.18) and what the transaction started with. Deleted
-  when its StopTransaction is answered or discarded.
-* ``txdiscarded`` — the last DISCARD_LOG discarded messages (MessageDiscarded fields + time).
+  transactionId (-1 if discarded, errata 3.18), what the transaction started with, whether the
+  answer was not Accepted (``invalid``) and the highest energy reading journaled so far
+  (``lastMeter``, saved again with each MeterValues that raises it: one write more per
+  MeterValues). Deleted when its StopTransaction is answered or discarded.
+* ``txdiscarded`` — the last DISCARD_LOG discarded messages (MessageDiscarded fields, the
+  message's sequence number ``seq`` and the time).
 
 Why this order of writes is safe at every point of a crash (a restart is a new engine on the
 same Store):
@@ -22,16 +26,35 @@ same Store):
   carries its transactionId and is simply sent again.
 * MeterValues and StopTransaction get the transactionId filled in at send time from the
   record; they cannot overtake their StartTransaction, the journal being strictly ordered.
+* A discard: the journal saves the entry with its verdict, then ``discarded`` writes the discard
+  record (skipped if one with the entry's ``seq`` exists: a power cut came after it last time)
+  and settles the transaction record, then the journal deletes the entry. So a discarded
+  message is never sent again and always has exactly one record; a message that got its
+  CALLRESULT never has one.
+
+A StartTransaction that is discarded does not end its session: the transaction record gets
+transactionId -1, the session runs on as if Accepted (not ``invalid``: no answer was had, so
+StopTransactionOnInvalidId and MaxEnergyOnInvalidId do not apply, and the idTag is not learnt),
+and its MeterValues and StopTransaction are still sent, with transactionId -1 (errata 3.18;
+filled in at send time, or written into a StopTransaction journaled before). A StopTransaction
+that is discarded settles its transaction all the same (the record is deleted).
 
 Timestamps taken before the CSMS set the clock (a transaction before the BootNotification, or
 the PowerLoss stop right after a restart) are moved by the clock's correction when they are sent
 after it in the same run, like MicroOcpp's adjustPrebootTimestamp; the corrected message is
-journaled again. Without a correction in the same run they go as they were taken.
+journaled again. That covers every timestamp of a message journaled before the sync, and the
+readings in the transactionData of a StopTransaction journaled after it that were taken before
+it: those are told by value, being within the unsynced wall times this run saw (``saw_time``:
+every poll, every start). If the CSMS sets the clock *back* by d seconds, a reading taken within
+d seconds after the sync is in that range too and is moved as well. Without a correction in the
+same run timestamps go as they were taken.
 
 At load, a transaction is *open* (was running when the station went down) if its
 StartTransaction or record exists and no StopTransaction is journaled; the transaction block
-then stops it with reason PowerLoss, or resumes it. An unreadable document is reported as a
-MessageDiscarded (reason says so) and deleted; it never stops the others from loading.
+then stops it with reason PowerLoss and meterStop the last reading known (never below
+meterStart), or resumes it — still ``invalid`` if its StartTransaction.conf was not Accepted. An
+unreadable document is reported as a MessageDiscarded (reason says so) and deleted; it never
+stops the others from loading.
 """
 
 from __future__ import annotations
@@ -62,6 +85,7 @@ DISCARDS = "txdiscarded"
 DISCARD_LOG = 50
 START, STOP, METER_VALUES = "StartTransaction", "StopTransaction", "MeterValues"
 _ENERGY = "Energy.Active.Import.Register"
+_MS = 0.001  # timestamps are rounded to the millisecond
 
 
 class Transaction:
@@ -70,6 +94,8 @@ class Transaction:
     __slots__ = (
         "connector",
         "id_tag",
+        "invalid",
+        "last_meter",
         "local_id",
         "meter_start",
         "parent_id_tag",
@@ -98,6 +124,8 @@ class Transaction:
         self.start = start  # the StartTransaction timestamp
         self.reservation_id = reservation_id
         self.transaction_id: int | None = None  # from the CSMS; -1 if the Start was discarded
+        self.invalid = False  # the StartTransaction.conf was not Accepted
+        self.last_meter = meter_start  # the highest energy register journaled (Wh)
         self.stopped = False
         self.stop_entry: Entry | None = None
 
@@ -113,6 +141,10 @@ class Transaction:
             record["parentIdTag"] = self.parent_id_tag
         if self.reservation_id is not None:
             record["reservationId"] = self.reservation_id
+        if self.invalid:
+            record["invalid"] = True
+        if self.last_meter > self.meter_start:
+            record["lastMeter"] = self.last_meter
         return record
 
 
@@ -135,6 +167,35 @@ def _transaction(local_id: int, fields: dict, parent: object) -> Transaction | N
 
 def _shifted(timestamp: str, delta: float) -> str:
     return format_datetime(parse_datetime(timestamp) + delta)
+
+
+def _shifted_all(meter_values: list[dict], delta: float) -> list[dict]:
+    return [{**mv, "timestamp": _shifted(mv["timestamp"], delta)} for mv in meter_values]
+
+
+class _Presync:
+    """The wall times this run saw before the CSMS first set the clock (the unsynced frame)."""
+
+    __slots__ = ("earliest", "latest", "offset")
+
+    def __init__(self, offset: float) -> None:
+        self.offset = offset  # clock.wall(0.0) while unsynced
+        self.earliest = float("inf")
+        self.latest = float("-inf")
+
+    def saw(self, wall: float) -> None:
+        self.earliest = min(self.earliest, wall)
+        self.latest = max(self.latest, wall)
+
+    def moved(self, meter_values: list[dict], delta: float) -> list[dict]:
+        """The meter values with those taken before the sync moved by ``delta``."""
+        low, high = self.earliest - _MS, self.latest + _MS
+        return [
+            {**mv, "timestamp": _shifted(mv["timestamp"], delta)}
+            if low <= parse_datetime(mv["timestamp"]) <= high
+            else mv
+            for mv in meter_values
+        ]
 
 
 def energy_of(meter_values: object) -> int | None:
@@ -179,7 +240,15 @@ class TransactionListener:
 class TransactionJournal(JournalOwner):
     """The journal of one engine's 1.6 transaction messages and its transaction records."""
 
-    __slots__ = ("_engine", "_listener", "_unreadable", "_unsynced", "journal", "transactions")
+    __slots__ = (
+        "_engine",
+        "_listener",
+        "_presync",
+        "_unreadable",
+        "_unsynced",
+        "journal",
+        "transactions",
+    )
 
     def __init__(self, engine: Engine, listener: TransactionListener) -> None:
         self._engine = engine
@@ -193,7 +262,8 @@ class TransactionJournal(JournalOwner):
         )
         self.transactions: dict[int, Transaction] = {}  # by local id
         self._unreadable: list[str] = []  # reported once the engine runs (there is a `now`)
-        self._unsynced: dict[int, float] = {}  # seq -> clock offset, for entries stamped unsynced
+        self._unsynced: set[int] = set()  # seqs of the entries journaled before the sync
+        self._presync: _Presync | None = None  # None: the clock was synced all this run
         self._load()
 
     # ------------------------------------------------------------------ restart
@@ -214,6 +284,10 @@ class TransactionJournal(JournalOwner):
                 self._unreadable.append(name)
                 continue
             tx.transaction_id = stored["transactionId"]
+            tx.invalid = stored.get("invalid") is True
+            last = stored.get("lastMeter")
+            if type(last) is int and last > tx.last_meter:
+                tx.last_meter = last
             self.transactions[local_id] = tx
         self._unreadable.extend(self.journal.load(floor))
         for entry in list(self.journal):
@@ -232,12 +306,21 @@ class TransactionJournal(JournalOwner):
             elif tx is not None and entry.action == STOP:
                 tx.stopped, tx.stop_entry = True, entry
                 self._fill_stop(tx)
+            elif tx is not None and entry.action == METER_VALUES:
+                self._raise_meter(tx, entry.payload.get("meterValue"))
 
     @property
-    def has_unreadable(self) -> bool:
-        return bool(self._unreadable)
+    def needs_recovery(self) -> bool:
+        """Whether ``recover`` has work (unreadable documents, the journal's resume)."""
+        return bool(self._unreadable) or self.journal.needs_resume
 
-    def report_unreadable(self, now: float) -> None:
+    def recover(self, now: float) -> None:
+        """At the first use after a restart: report what could not be read, finish the
+        interrupted discards and restart the retry waits (see ocpp_core.journal)."""
+        self._report_unreadable(now)
+        self.journal.resume(now)
+
+    def _report_unreadable(self, now: float) -> None:
         """Record and report what could not be read at load, then delete it."""
         for name in self._unreadable:
             logger().error("transaction document %s is unreadable; discarded", name)
@@ -247,16 +330,6 @@ class TransactionJournal(JournalOwner):
             except Exception:
                 logger().exception("unreadable document %s could not be deleted", name)
         self._unreadable = []
-
-    def last_meter(self, tx: Transaction) -> int:
-        """The highest energy register known of ``tx``: meterStart or a journaled reading."""
-        best = tx.meter_start
-        for entry in self.journal:
-            if entry.tx == tx.local_id and entry.action == METER_VALUES:
-                energy = energy_of(entry.payload.get("meterValue"))
-                if energy is not None and energy > best:
-                    best = energy
-        return best
 
     def open_transactions(self) -> list[Transaction]:
         """Transactions without a journaled StopTransaction, oldest first."""
@@ -294,11 +367,22 @@ class TransactionJournal(JournalOwner):
         return tx
 
     def meter_values(self, tx: Transaction, meter_values: list[dict]) -> None:
-        """Journal a MeterValues of the transaction."""
+        """Journal a MeterValues of the transaction; a higher reading goes into its record too,
+        so that a PowerLoss stop after a restart knows it once the MeterValues is delivered."""
         payload: dict = {"connectorId": tx.connector, "meterValue": meter_values}
         if tx.transaction_id is not None:
             payload["transactionId"] = tx.transaction_id
         self._append(METER_VALUES, payload, tx.local_id, None)
+        if self._raise_meter(tx, meter_values) and tx.transaction_id is not None:
+            self._save_record(tx)
+
+    def _raise_meter(self, tx: Transaction, meter_values: object) -> bool:
+        """Take a higher energy reading as the transaction's last; True if it was higher."""
+        energy = energy_of(meter_values)
+        if energy is None or energy <= tx.last_meter:
+            return False
+        tx.last_meter = energy
+        return True
 
     def end(
         self,
@@ -314,7 +398,7 @@ class TransactionJournal(JournalOwner):
         if id_tag is not None:
             payload["idTag"] = id_tag
         if data:
-            payload["transactionData"] = data
+            payload["transactionData"] = self._presync_moved(data)
         if tx.transaction_id is not None:
             payload["transactionId"] = tx.transaction_id
         tx.stopped = True
@@ -322,15 +406,36 @@ class TransactionJournal(JournalOwner):
 
     def _append(self, action: str, payload: dict, tx: int | None, data: dict | None) -> Entry:
         entry = self.journal.append(action, payload, tx, data)
+        if not self._engine.clock.is_synced:
+            self._presync_of()
+            self._unsynced.add(entry.seq)
+        return entry
+
+    # ------------------------------------------------------------------ clock corrections
+
+    def saw_time(self, now: float) -> None:
+        """Readings may be taken at ``now``: before the sync, note it in the unsynced range."""
         clock = self._engine.clock
         if not clock.is_synced:
-            self._unsynced[entry.seq] = clock.wall(0.0)
-        return entry
+            self._presync_of().saw(clock.wall(now))
+
+    def _presync_of(self) -> _Presync:
+        presync = self._presync
+        if presync is None:
+            presync = self._presync = _Presync(self._engine.clock.wall(0.0))
+        return presync
+
+    def _presync_moved(self, meter_values: list[dict]) -> list[dict]:
+        """Readings for a message journaled after the sync, those taken before it corrected."""
+        presync, clock = self._presync, self._engine.clock
+        if presync is None or not clock.is_synced:
+            return meter_values
+        return presync.moved(meter_values, clock.wall(0.0) - presync.offset)
 
     def _correct_time(self, entry: Entry) -> None:
         """Move the timestamps of an entry stamped before the clock was set (see module)."""
-        clock = self._engine.clock
-        delta = clock.wall(0.0) - self._unsynced.pop(entry.seq)
+        self._unsynced.discard(entry.seq)
+        delta = self._engine.clock.wall(0.0) - self._presync_of().offset
         if not delta:
             return
         payload = dict(entry.payload)
@@ -338,9 +443,7 @@ class TransactionJournal(JournalOwner):
             payload["timestamp"] = _shifted(payload["timestamp"], delta)
         for key in ("meterValue", "transactionData"):
             if key in payload:
-                payload[key] = [
-                    {**mv, "timestamp": _shifted(mv["timestamp"], delta)} for mv in payload[key]
-                ]
+                payload[key] = _shifted_all(payload[key], delta)
         entry.payload = payload
         self.journal.rewrite(entry)
         tx = self.transactions.get(entry.tx)
@@ -367,6 +470,7 @@ class TransactionJournal(JournalOwner):
         if entry.action == START:
             if tx is not None:
                 info = response["idTagInfo"]
+                tx.invalid = info["status"] != "Accepted"  # kept in the record
                 self._settle_start(tx, response["transactionId"], info.get("parentIdTag"))
                 self._listener.start_answered(tx, info, now)
         elif entry.action == STOP:
@@ -375,7 +479,8 @@ class TransactionJournal(JournalOwner):
             self._listener.stop_settled(tx, entry.payload.get("idTag"), info, now)
 
     def discarded(self, entry: Entry, reason: str, now: float) -> None:
-        self._record(MessageDiscarded(entry.action, entry.tx, entry.attempts, reason), now)
+        event = MessageDiscarded(entry.action, entry.tx, entry.attempts, reason)
+        self._record(event, now, entry.seq)
         tx = self.transactions.get(entry.tx)
         if entry.action == START:
             if tx is not None:
@@ -395,11 +500,14 @@ class TransactionJournal(JournalOwner):
         tx.transaction_id = transaction_id
         if parent is not None and tx.parent_id_tag is None:
             tx.parent_id_tag = parent
+        self._save_record(tx)
+        self._fill_stop(tx)
+
+    def _save_record(self, tx: Transaction) -> None:
         try:
             self._engine.store.save(f"{RECORDS}{tx.local_id:010d}", tx.record())
         except Exception:
             logger().exception("transaction record %s could not be stored", tx.local_id)
-        self._fill_stop(tx)
 
     def _fill_stop(self, tx: Transaction) -> None:
         """Give a StopTransaction journaled without a transactionId the one now known."""
@@ -420,13 +528,18 @@ class TransactionJournal(JournalOwner):
 
     # ------------------------------------------------------------------ discards
 
-    def _record(self, event: MessageDiscarded, now: float) -> None:
-        """Keep the discard in the Store (the last DISCARD_LOG) and report it."""
+    def _record(self, event: MessageDiscarded, now: float, seq: int | None = None) -> None:
+        """Keep the discard in the Store (the last DISCARD_LOG) and report it — unless the
+        message ``seq`` is on record already (recorded just before a power cut)."""
         engine = self._engine
         store = engine.store
         log = store.load(DISCARDS)
         log = log if isinstance(log, list) else []
+        if seq is not None and any(isinstance(i, dict) and i.get("seq") == seq for i in log):
+            return
         entry = {**event._asdict(), "timestamp": format_datetime(engine.clock.wall(now))}
+        if seq is not None:
+            entry["seq"] = seq
         log = [*log, entry][-DISCARD_LOG:]
         try:
             store.save(DISCARDS, log)

@@ -16,6 +16,7 @@ from typing import Any
 import js
 from pyodide.ffi import create_proxy
 
+import ocpp_core
 import sim
 from control_center import fmt
 from control_center.dom import Binder, absent, by_id, listen
@@ -691,5 +692,6 @@ async def start() -> ControlCenter:
         app.notice("Link: " + "; ".join(link.problems), "error")
     listen(by_id("log-export"), "click", lambda _event: app.download_jsonl())
     app.save_prefs()
+    by_id("versions").textContent = f"· ocpp_core {ocpp_core.__version__} · sim {sim.__version__}"
     internals.attach(app.api(), sim.__version__)
     return app

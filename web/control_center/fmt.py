@@ -10,6 +10,7 @@ __all__ = [
     "energy",
     "limit",
     "power",
+    "reservation",
     "soc",
     "status_note",
     "transaction",
@@ -68,6 +69,16 @@ def limit(value: tuple[float, str] | None) -> str:
     if unit == "W":
         return f"{amount / 1000.0:.2f} kW"
     return f"{amount:.1f} A per phase"
+
+
+def reservation(shown: tuple | None) -> str:
+    """``#7 · TAG until 14:05 UTC``; a reservation of the whole station says so."""
+    if shown is None:
+        return DASH
+    reservation_id, connector, id_tag, expiry_date = shown
+    until = expiry_date[11:16] if len(expiry_date) >= 16 else expiry_date
+    scope = " (any connector)" if connector == 0 else ""
+    return f"#{reservation_id} · {id_tag}{scope} until {until} UTC"
 
 
 def transaction(transaction_id: object, id_tag: str | None) -> str:

@@ -66,6 +66,7 @@ class ConnectorView:
             "auth": "auth",
             "limit": "limit",
             "locked": "locked",
+            "reservation": "reservation",
             "power": "power",
             "energy": "energy",
             "current": "current",
@@ -152,6 +153,7 @@ class ConnectorView:
         b.attr(nodes["auth"], "data-tone", auth_tone or None)
         b.text(nodes["limit"], fmt.limit(snap.limit))
         b.text(nodes["locked"], "locked" if snap.locked else "unlocked")
+        b.text(nodes["reservation"], fmt.reservation(snap.reservation))
         b.text(nodes["power"], fmt.power(snap.power_w))
         b.text(nodes["energy"], fmt.energy(snap.energy_wh))
         b.text(nodes["current"], fmt.current(list(snap.current_a)))

@@ -1,0 +1,60 @@
+"""The built site names nothing outside itself (no browser needed, but the built dist/ is).
+
+The vendored Pyodide and PyScript bundles carry CDN addresses as their own defaults; the page
+overrides every one of them (``interpreter`` and the packages point into dist/), and
+``test_deep_link_autoconnects_to_the_demo_csms`` proves in Chromium that no request leaves
+the local server. What we write ourselves must not name an outside host at all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+from conftest import DIST
+
+OWN_FILES = ("index.html", "boot.js", "app.css", "main.py", "pyscript.json")
+# An address with a real host name (placeholders such as ws://host:port are fine).
+URL = re.compile(r"\b(?:https?|wss?|ftp)://[a-z0-9-]+(?:\.[a-z0-9-]+)+", re.IGNORECASE)
+
+
+class _References(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("src", "href", "config") and value:
+                self.found.append(value)
+
+
+def test_our_files_name_no_outside_host() -> None:
+    own = [DIST / name for name in OWN_FILES]
+    own += sorted((DIST / "control_center").glob("*.py"))
+    for path in own:
+        text = path.read_text(encoding="utf-8")
+        assert not URL.search(text), f"{path.relative_to(DIST)} names an outside address"
+
+
+def test_the_page_loads_only_local_files() -> None:
+    parser = _References()
+    parser.feed((DIST / "index.html").read_text(encoding="utf-8"))
+    assert parser.found, "no references found: the parser missed the page"
+    for reference in parser.found:
+        if reference.startswith(("#", "data:")):
+            continue
+        assert reference.startswith("./"), reference
+        assert (DIST / reference[2:]).is_file(), f"{reference} is not in dist/"
+
+
+def test_pyscript_config_points_into_dist() -> None:
+    config = json.loads((DIST / "pyscript.json").read_text(encoding="utf-8"))
+    assert config["interpreter"] == "./pyodide/pyodide.mjs"
+    assert (DIST / "pyodide" / "pyodide.mjs").is_file()
+    for package in config["packages"]:
+        assert package.startswith("./wheels/") and (DIST / package[2:]).is_file(), package
+    lock = json.loads((DIST / "pyodide" / "pyodide-lock.json").read_text(encoding="utf-8"))
+    for name, entry in lock["packages"].items():
+        assert not URL.search(entry["file_name"]), f"{name} would be fetched from elsewhere"
