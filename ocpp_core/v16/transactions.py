@@ -205,6 +205,10 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         self._recover(now)
         if not self.can_begin(connector, now, id_tag):
             return False
+        if charging_profile is not None and not self._smart_charging(
+            "install_remote_start_profile", connector, charging_profile, now
+        ):
+            return False  # a profile the station cannot take: RemoteStartTransaction Rejected
         session = _Session(connector, id_tag, AUTHORIZING if authorize else PREPARING)
         session.charging_profile = charging_profile
         timeout = self.engine.config.get("ConnectionTimeOut")
@@ -282,7 +286,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             if session.state is RUNNING:
                 self._stop(session, "UnlockCommand", None, now, release=False)
             else:
-                self._cancel(session, "UnlockCommand")
+                self._cancel(session, "UnlockCommand", now)
         self._holds[connector] = None
         return "Unlocked" if self._lock(connector, False) else "UnlockFailed"
 
@@ -328,7 +332,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             if session.state is RUNNING:
                 self._stop(session, reason, None, now)
             else:
-                self._cancel(session, "Reset")
+                self._cancel(session, "Reset", now)
 
     def settled(self) -> bool:
         return not self._journal.journal
@@ -384,6 +388,10 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             return
         if session.parent_id_tag is None:
             session.parent_id_tag = transaction.parent_id_tag
+        # Its TxProfiles bind to the transactionId the CSMS gave (-1: the Start was discarded).
+        self._smart_charging(
+            "transaction_started", transaction.connector, transaction.transaction_id, now
+        )
 
     def stop_settled(
         self, transaction: Transaction | None, id_tag: str | None, info: dict | None, now: float
@@ -438,9 +446,9 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
                 self._enforce_invalid(session, now)
             return
         if session.deadline is not None and now >= session.deadline and not plugged:
-            self._cancel(session, "ConnectionTimeOut")
+            self._cancel(session, "ConnectionTimeOut", now)
         elif not self.engine.block(AvailabilityBlock).operative[connector]:
-            self._cancel(session, "Unavailable")
+            self._cancel(session, "Unavailable", now)
         elif session.state is PREPARING and plugged is not False:
             self._try_start(session, now)
 
@@ -464,7 +472,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             return
         session.auth = None
         if not decision.accepted:
-            self._cancel(session, "Rejected")
+            self._cancel(session, "Rejected", now)
             return
         session.parent_id_tag = decision.parent_id_tag
         session.state = PREPARING
@@ -481,7 +489,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         reservations = engine.reservations
         id_tag, parent = session.id_tag, session.parent_id_tag
         if reservations.blocks(connector, id_tag, parent):
-            self._cancel(session, "ReservationConflict")
+            self._cancel(session, "ReservationConflict", now)
             return
         reservation = reservations.claim(connector, id_tag, parent, now)
         meter = self._meter(connector)
@@ -497,6 +505,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             engine.metering.transaction_started(connector, now)
         except Exception:
             logger().exception("metering failed to start transaction %d", tx.local_id)
+        self._smart_charging("transaction_started", connector, None, now)
         if engine.watched:
             engine.emit(SessionStarted(connector, tx.local_id, session.id_tag, meter, timestamp))
 
@@ -504,7 +513,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         if session.state is RUNNING:
             self._stop(session, reason, id_tag, now)
         else:
-            self._cancel(session, "Local")
+            self._cancel(session, "Local", now)
 
     def _stop(
         self,
@@ -543,17 +552,20 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
                 data = engine.metering.transaction_stopped(connector, now)
             except Exception:
                 logger().exception("metering failed to stop transaction %d", tx.local_id)
+            self._smart_charging("transaction_stopped", connector, now)
             self._stopping[connector] = tx
         timestamp = engine.clock.timestamp(now)
         self._journal.end(tx, meter, timestamp, reason, id_tag, data)
         if engine.watched:
             engine.emit(SessionStopped(connector, tx.local_id, reason, meter, timestamp))
 
-    def _cancel(self, session: _Session, reason: str) -> None:
+    def _cancel(self, session: _Session, reason: str, now: float) -> None:
         connector = session.connector
         self._sessions[connector] = None
         if session.auth is not None:
             self._auth.cancel(session.auth)
+        if session.charging_profile is not None:  # the RemoteStart profile goes with it
+            self._smart_charging("transaction_stopped", connector, now)
         engine = self.engine
         if engine.watched:
             engine.emit(SessionCancelled(connector, session.id_tag, reason))
@@ -577,6 +589,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
                 sessions[connector] = session
                 self._watching = True
                 self._lock(connector, True)
+                self._smart_charging("transaction_started", connector, tx.transaction_id, now)
             else:
                 self._finish(tx, "PowerLoss", None, now)
                 if 0 < connector < len(sessions):
@@ -589,6 +602,15 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         """Whether ``id_tag`` is known locally, valid, with this parentIdTag (§3.10)."""
         known = self._auth.known(id_tag, now)
         return known is not None and known.accepted and same_tag(known.parent_id_tag, parent_id_tag)
+
+    def _smart_charging(self, method: str, *args: object) -> object:
+        """Tell smart charging (TxProfiles follow the transaction); a failure is logged and
+        never costs a transaction (None then)."""
+        try:
+            return getattr(self.engine.smart_charging, method)(*args)
+        except Exception:
+            logger().exception("smart charging failed in %s", method)
+            return None
 
     def _read_meter(self, connector: int) -> int | None:
         try:
