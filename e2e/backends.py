@@ -77,6 +77,10 @@ class InProcessCsms:
         """Wait (in the CSMS loop) until ``predicate()`` holds; it sees the live registry."""
         self.loop.run(self.server.csms.wait_for(predicate, timeout), timeout + 5)
 
+    def call(self, charge_box_id: str, request: Any) -> Any:
+        """Send a CSMS-initiated request (an ``ocpp.v16.call`` dataclass); its result."""
+        return self.loop.run(self.server.csms.call(charge_box_id, request))
+
     def frames(self, charge_box_id: str) -> list[tuple[str, list[Any]]]:
         """(direction, parsed frame) of everything the CSMS saw for this station."""
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ocpp_core import ChargePoint, StationIdentity
-from ocpp_core.clock import DEFAULT_EPOCH, Clock
+from ocpp_core.clock import DEFAULT_EPOCH, Clock, format_datetime
 from ocpp_core.connector import ERROR_CODES, ErrorRecord
 from ocpp_core.events import (
     AuthorizationResult,
@@ -72,6 +72,7 @@ __all__ = [
 ]
 
 SUPPORTED_VERSIONS = ("1.6",)
+DIAGNOSTICS_LOG_FRAMES = 500  # the frames a diagnostics file shows, at most
 KNOWN_VERSIONS = ("1.6", "2.0.1")
 METER_DOCUMENT = "sim-meters"
 METER_REFRESH_S = 1.0
@@ -532,6 +533,8 @@ class Station:
         self._unsubscribe_engine: Callable[[], None] | None = None
         self._engine_setups: tuple[Callable[[ChargePoint], None], ...] = ()
         self._firmware: FirmwareProgress | None = None
+        # The recent frames (wall time, direction, text): the log of a diagnostics file.
+        self._recent: deque[tuple[float, str, str]] = deque(maxlen=DIAGNOSTICS_LOG_FRAMES)
         self._diagnostics: DiagnosticsProgress | None = None
         stored = store.load(METER_DOCUMENT)
         registers = stored if isinstance(stored, dict) else {}
@@ -587,6 +590,7 @@ class Station:
         )
         # Smart charging converts W and A and fills schedule gaps with the station's supply.
         engine.set_supply(NOMINAL_VOLTAGE_V, settings.phases, settings.max_current_a)
+        engine.set_diagnostics_log(self._diagnostics_log)
         for hw in self._hardware:
             self._wire(engine, hw)
         self._statuses = {}
@@ -669,6 +673,16 @@ class Station:
         engine.set_diagnostics_simulation(
             engine.diagnostics_simulation._replace(fail_upload=bool(failures.diagnostics_upload))
         )
+
+    def _diagnostics_log(self, start: float | None, stop: float | None) -> str:
+        """The frames sent and received between two wall times, one per line (newest last;
+        write-only configuration values are already masked by the core)."""
+        lines = [
+            f"{format_datetime(wall)} {direction} {text}"
+            for wall, direction, text in self._recent
+            if (start is None or wall >= start) and (stop is None or wall <= stop)
+        ]
+        return "\n".join(lines) if lines else "(no frames in this window)"
 
     @property
     def firmware_progress(self) -> FirmwareProgress | None:
@@ -988,7 +1002,9 @@ class Station:
 
     def _on_engine_event(self, event: object) -> None:
         kind = type(event)
-        if kind is StatusChanged:
+        if kind is FrameLogged:
+            self._recent.append((self._engine.clock.wall(event.now), event.direction, event.text))
+        elif kind is StatusChanged:
             self._statuses[event.connector] = (event.status, event.error_code)
         elif kind is ConfigurationChanged:
             if event.key == "AuthorizationKey":

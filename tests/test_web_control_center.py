@@ -271,6 +271,47 @@ def test_reservation_text() -> None:
     )
 
 
+def test_profile_and_schedule_texts() -> None:
+    entry = {
+        "connectorId": 0,
+        "chargingProfileId": 3,
+        "stackLevel": 1,
+        "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": "Recurring",
+        "recurrencyKind": "Daily",
+        "chargingSchedule": {
+            "chargingRateUnit": "W",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 11000}],
+        },
+    }
+    assert fmt.profile(entry) == (
+        "#3 TxDefaultProfile · stack 1 · Recurring Daily · 11.00 kW · whole station"
+    )
+    tx = {**entry, "connectorId": 1, "transactionId": 42, "chargingProfilePurpose": "TxProfile"}
+    assert fmt.profile(tx).endswith("· tx #42")
+    payload = {
+        "status": "Accepted",
+        "chargingSchedule": {
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [
+                {"startPeriod": 0, "limit": 16, "numberPhases": 3},
+                {"startPeriod": 930, "limit": 8.5},
+            ],
+        },
+    }
+    assert fmt.schedule(payload) == ["+0:00  16.0 A (3 phases)", "+0:15:30  8.5 A"]
+    assert fmt.schedule({"status": "Rejected"}) == ["not available"]
+    empty = {"status": "Accepted", "chargingSchedule": {"chargingSchedulePeriod": []}}
+    assert fmt.schedule(empty) == ["no limit"]
+
+
+def test_operation_texts() -> None:
+    assert fmt.operation(None, "nothing yet") == ("Idle", None, "nothing yet", "")
+    assert fmt.operation(("Downloading", 40, "40 %"), "") == ("Downloading", 40, "40 %", "")
+    assert fmt.operation(("InstallationFailed", None, "x"), "")[3] == "bad"
+    assert fmt.operation(("Uploaded", None, "done"), "")[3] == "ok"
+
+
 def test_status_note() -> None:
     assert fmt.status_note("NoError", None, False, False) == ("No cable", "")
     assert fmt.status_note("NoError", None, True, True) == ("Cable plugged in, cable locked", "")

@@ -35,7 +35,8 @@ from ocpp_core import MemoryStore
 from ocpp_core.connector import ERROR_CODES
 from sim.browser_store import open_browser_storage
 from sim.runtime import Runtime
-from sim.station import Station, StationSettings
+from sim.station import Station, StationSettings, TransferFailures
+from sim.transfer import BrowserTransferHost
 from sim.transport.base import ConnectionState, validate_url
 from sim.transport.browser import BrowserTransport
 
@@ -44,6 +45,11 @@ __all__ = ["ControlCenter", "start"]
 logger = logging.getLogger("control_center")
 
 CHART_SAMPLE_MS = 1000
+TRANSFER_FAILURE_SWITCHES = (
+    "fail-firmware-download",
+    "fail-firmware-install",
+    "fail-diagnostics-upload",
+)
 NOTICE_INFO_MS = 8000
 RESET_CONFIRM_MS = 5000
 STORE_LOCK = "ocpp-sim-store"
@@ -129,6 +135,7 @@ class ControlCenter(ConnectorActions):
         self._dirty_connectors: set[int] = set()
         self._charts_dirty = False
         self._connection_dirty = True
+        self._operations_dirty = True
         self._reset_armed = False
         self._reset_timer: Any = None
         self._notice_timer: Any = None
@@ -144,6 +151,7 @@ class ControlCenter(ConnectorActions):
         self._bind_form()
         self._bind_topbar()
         self._bind_maintenance()
+        self._bind_operations()
         settings, problem = self.settings_from_form()
         if settings is None:
             self.create_fallback_station()
@@ -204,6 +212,13 @@ class ControlCenter(ConnectorActions):
         )
         if self.offline:
             station.set_offline(True)
+        runtime = self.runtime
+        station.add_engine_setup(
+            lambda engine: engine.set_transfer_host(
+                BrowserTransferHost(engine, clock=runtime.now, wake=lambda: runtime.wake(station))
+            )
+        )
+        station.set_transfer_failures(self._transfer_failures())
         self.station = station
         self.redact.secret = settings.auth_key
         self._unsubscribe = station.subscribe(self._on_event)
@@ -213,6 +228,7 @@ class ControlCenter(ConnectorActions):
         self._echo_reported = False
         self._dirty_connectors.update(self.connector_views)
         self._connection_dirty = True
+        self._operations_dirty = True
         return station
 
     def drop_station(self) -> None:
@@ -255,6 +271,8 @@ class ControlCenter(ConnectorActions):
         elif kind == "QueueLengthChanged":
             self.queue_length = int(event.length)
             self._connection_dirty = True
+        elif kind in ("FirmwareProgress", "DiagnosticsProgress"):
+            self._operations_dirty = True
         elif kind == "MessageDiscarded":
             self.notice(
                 f"{event.action} was given up after {event.attempts} attempts ({event.reason}).",
@@ -504,6 +522,44 @@ class ControlCenter(ConnectorActions):
     def clear_fault(self, n: int) -> None:
         self._station_call("clear_fault", n)
 
+    # ------------------------------------------------------------------ firmware & diagnostics
+
+    def _transfer_failures(self) -> TransferFailures:
+        return TransferFailures(
+            *(bool(by_id(switch).checked) for switch in TRANSFER_FAILURE_SWITCHES)
+        )
+
+    def _bind_operations(self) -> None:
+        def changed(_event: Any) -> None:
+            if self.station is not None:
+                self.station.set_transfer_failures(self._transfer_failures())
+
+        for switch in TRANSFER_FAILURE_SWITCHES:
+            listen(by_id(switch), "change", changed)
+
+    def _render_operations(self) -> None:
+        station = self.station
+        for name, progress, idle in (
+            ("firmware", station and station.firmware_progress, "No update requested yet."),
+            (
+                "diagnostics",
+                station and station.diagnostics_progress,
+                "No diagnostics requested yet.",
+            ),
+        ):
+            status, percent, detail, tone = fmt.operation(progress, idle)
+            node = by_id(f"{name}-status")
+            self.binder.text(node, status)
+            self.binder.attr(node, "data-tone", tone or None)
+            self.binder.text(by_id(f"{name}-detail"), self.redact(detail))
+            bar = by_id(f"{name}-progress")
+            if percent is not None:
+                bar.value = percent
+            elif tone or status == "Idle":  # finished, failed or never started
+                bar.value = 100 if tone == "ok" else 0
+            else:
+                bar.removeAttribute("value")  # indeterminate: waiting, no figure to show
+
     # ------------------------------------------------------------------ rendering
 
     def request_render(self) -> None:
@@ -518,6 +574,8 @@ class ControlCenter(ConnectorActions):
         now = time.monotonic()
         for n, view in self.connector_views.items():
             view.sample(now, station.snapshot(n), station.settings.ev_phases)
+            if 1 <= n <= station.connectors:
+                view.render_smart(station.charging_profiles(n), station.composite_schedule(n))
         self._charts_dirty = True
         self.request_render()
 
@@ -544,6 +602,9 @@ class ControlCenter(ConnectorActions):
         if self._connection_dirty:
             self._connection_dirty = False
             self._render_connection()
+        if self._operations_dirty:
+            self._operations_dirty = False
+            self._render_operations()
         self.log_view.render()
 
     def _render_connection(self) -> None:

@@ -9,8 +9,11 @@ __all__ = [
     "current",
     "energy",
     "limit",
+    "operation",
     "power",
+    "profile",
     "reservation",
+    "schedule",
     "soc",
     "status_note",
     "transaction",
@@ -79,6 +82,66 @@ def reservation(shown: tuple | None) -> str:
     until = expiry_date[11:16] if len(expiry_date) >= 16 else expiry_date
     scope = " (any connector)" if connector == 0 else ""
     return f"#{reservation_id} · {id_tag}{scope} until {until} UTC"
+
+
+def _duration(seconds: int) -> str:
+    """``+0:05`` (h:mm) or ``+0:00:30`` when seconds matter."""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"+{hours}:{minutes:02d}" + (f":{secs:02d}" if secs else "")
+
+
+def _rate(limit: float, unit: str) -> str:
+    return f"{limit / 1000.0:.2f} kW" if unit == "W" else f"{limit:.1f} A"
+
+
+def profile(entry: dict) -> str:
+    """One installed profile: ``#3 TxProfile · stack 1 · Recurring Daily · 16.0 A, 8.0 A``."""
+    schedule = entry.get("chargingSchedule", {})
+    unit = schedule.get("chargingRateUnit", "A")
+    periods = schedule.get("chargingSchedulePeriod", [])
+    rates = [_rate(float(p.get("limit", 0)), unit) for p in periods[:3]]
+    if len(periods) > 3:
+        rates.append(f"… ({len(periods)} periods)")
+    kind = str(entry.get("chargingProfileKind", ""))
+    if entry.get("recurrencyKind"):
+        kind += f" {entry['recurrencyKind']}"
+    parts = [
+        f"#{entry.get('chargingProfileId')} {entry.get('chargingProfilePurpose')}",
+        f"stack {entry.get('stackLevel')}",
+        kind,
+        ", ".join(rates) or "no periods",
+    ]
+    if entry.get("connectorId") == 0:
+        parts.append("whole station")
+    if entry.get("transactionId") is not None:
+        parts.append(f"tx #{entry['transactionId']}")
+    return " · ".join(parts)
+
+
+def schedule(payload: dict) -> list[str]:
+    """The composite schedule as lines ``+0:15  10.0 A`` (a dash for no limit)."""
+    if payload.get("status") != "Accepted":
+        return ["not available"]
+    chosen = payload.get("chargingSchedule") or {}
+    unit = chosen.get("chargingRateUnit", "A")
+    periods = chosen.get("chargingSchedulePeriod") or []
+    lines = []
+    for period in periods:
+        phases = period.get("numberPhases")
+        suffix = f" ({phases} phase{'s' if phases != 1 else ''})" if phases else ""
+        rate = _rate(float(period["limit"]), unit)
+        lines.append(f"{_duration(period['startPeriod'])}  {rate}{suffix}")
+    return lines or ["no limit"]
+
+
+def operation(progress: tuple | None, idle: str) -> tuple[str, int | None, str, str]:
+    """(status, percent, detail, tone) of a firmware or diagnostics progress event."""
+    if progress is None:
+        return "Idle", None, idle, ""
+    status, percent, detail = progress[0], progress[1], progress[2]
+    tone = "bad" if "Failed" in status else "ok" if status in ("Installed", "Uploaded") else ""
+    return status, percent, detail, tone
 
 
 def transaction(transaction_id: object, id_tag: str | None) -> str:

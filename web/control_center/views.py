@@ -79,6 +79,9 @@ class ConnectorView:
             "fault-clear": "clear-fault",
             "status-note": "status-note",
             "rfid-error": "rfid-error",
+            "smart": "smart-charging",
+            "profiles": "profiles",
+            "schedule": "schedule",
         }
         for role, suffix in testids.items():
             self.nodes[role].setAttribute("data-testid", f"connector-{n}-{suffix}")
@@ -97,6 +100,7 @@ class ConnectorView:
             option = make("option", text=code)
             option.value = code
             select.append(option)
+        self._smart_shown: tuple | None = None
         self.series = chart.PowerSeries()
         self._chart_drawn_at = -1.0
         self._bind()
@@ -163,6 +167,21 @@ class ConnectorView:
         b.text(nodes["fault-flag"], f"· {fault.error_code} active" if fault else "")
         b.prop(nodes["fault-clear"], "disabled", fault is None)
 
+    def render_smart(self, profiles: list[dict], schedule: dict) -> None:
+        """The profiles in force on this connector and its composite schedule (rebuilt only
+        when they changed: they are refreshed every second)."""
+        lines = [fmt.profile(entry) for entry in profiles]
+        rows = fmt.schedule(schedule)
+        key = (tuple(lines), tuple(rows))
+        if key == self._smart_shown:
+            return
+        self._smart_shown = key
+        count = len(lines)
+        flag = f" · {count} profile{'s' if count != 1 else ''}" if count else ""
+        self.binder.text(self.nodes["smart-flag"], flag)
+        _fill(self.nodes["profiles"], lines, "none installed")
+        _fill(self.nodes["schedule"], rows, "no limit")
+
     def _checked(self, role: str, value: bool) -> None:
         node = self.nodes[role]
         if bool(node.checked) != value:
@@ -188,6 +207,13 @@ class ConnectorView:
 
     def reset_chart(self) -> None:
         self.series.clear()
+
+
+def _fill(container: Any, lines: list[str], empty: str) -> None:
+    """Replace a list's items with one ``<li>`` per line (as text), or one saying ``empty``."""
+    container.replaceChildren()
+    for line in lines or [empty]:
+        container.append(make("li", "" if lines else "empty", line))
 
 
 class ConnectorActions:
