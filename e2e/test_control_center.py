@@ -186,9 +186,8 @@ def test_reload_during_a_transaction_is_a_power_loss(page: Page, csms, console) 
     page.evaluate("window.ocppSim.presentCard(1, 'E2E-RELOAD-TAG')")
     expect(page.get_by_test_id("connector-1-status")).to_have_text("Charging")
     expect(page.get_by_test_id("connector-1-transaction-id")).to_have_text(re.compile(r"^#\d+"))
-    page.evaluate("window.ocppSim.flushStore()")
 
-    page.reload()
+    page.reload()  # no explicit flush: every write reaches IndexedDB by itself
     wait_ready(page)
     connected(page)
 
@@ -209,6 +208,52 @@ def test_reload_during_a_transaction_is_a_power_loss(page: Page, csms, console) 
     ]
     assert stops and stops[0]["frame"][3]["reason"] == "PowerLoss"
     expect(page.get_by_test_id("connector-1-status")).to_have_text("Available")
+    assert console.errors == []
+
+
+def test_messages_queued_offline_are_delivered_after_a_reload(page: Page, csms, console) -> None:
+    """Offline, a session is journaled; the page is reloaded (a power cut) and connects again:
+    the queued StartTransaction goes first, then the PowerLoss stop, in order."""
+    cb_id = "E2E-QUEUE"
+    open_app(page, csms.page, url=csms.csms, id=cb_id, autoconnect="1")
+    expect(page.get_by_test_id("connector-1-status")).to_have_text("Available")
+    # A first session online puts the card in the authorization cache ...
+    page.get_by_test_id("connector-1-plug").click()
+    page.get_by_test_id("connector-1-present-card").click()
+    expect(page.get_by_test_id("connector-1-status")).to_have_text("Charging")
+    page.get_by_test_id("connector-1-present-card").click()
+    expect(page.get_by_test_id("connector-1-status")).to_have_text("Finishing")
+    page.get_by_test_id("connector-1-plug").click()
+    expect(page.get_by_test_id("queue-length")).to_have_text("0")
+    # ... so offline it authorizes locally (LocalAuthorizeOffline) and charges.
+    page.get_by_role("switch", name="Offline").check()
+    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "offline")
+    page.get_by_test_id("connector-1-plug").click()
+    page.get_by_test_id("connector-1-present-card").click()
+    expect(page.get_by_test_id("connector-1-status")).to_have_text("Charging")
+    expect(page.get_by_test_id("queue-length")).not_to_have_text("0")
+    queued = int(page.get_by_test_id("queue-length").text_content() or "0")
+
+    page.reload()
+    wait_ready(page)
+    connected(page)
+
+    def delivered() -> bool:
+        state = csms.server.csms.registry.get(cb_id)
+        return state is not None and any(
+            tx.stop_reason == "PowerLoss" for tx in state.transactions.values()
+        )
+
+    csms.wait_for(delivered)
+    calls = [frame for direction, frame in csms.frames(cb_id) if direction == "recv"]
+    tx_calls = [f for f in calls if f[0] == 2 and f[2] in ("StartTransaction", "StopTransaction")]
+    actions = [f[2] for f in tx_calls]
+    assert actions == ["StartTransaction", "StopTransaction"] * 2, queued
+    assert tx_calls[1][3]["reason"] == "Local"
+    start, stop = tx_calls[2][3], tx_calls[3][3]
+    assert stop["reason"] == "PowerLoss" and stop["meterStop"] >= start["meterStart"]
+    assert stop["timestamp"] >= start["timestamp"]
+    expect(page.get_by_test_id("queue-length")).to_have_text("0")
     assert console.errors == []
 
 
