@@ -464,6 +464,11 @@ def describe(event: object) -> str | None:
         )
     if name == "ResetRequested":
         return f"{event.kind} reset: rebooting"
+    if name == "BackendEchoes":
+        return (
+            "the backend sends the station's own frames back: it is an echo server, not an OCPP"
+            " CSMS (check --url)"
+        )
     if isinstance(event, StationRebooted):
         return f"rebooted ({event.kind} reset)"
     if name == "ConfigurationChanged":

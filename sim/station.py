@@ -45,6 +45,7 @@ from ocpp_core.events import (
     StatusChanged,
 )
 from ocpp_core.sessions import STOPPING
+from sim.echo import EchoDetector
 from sim.meter import NOMINAL_VOLTAGE_V, EvModel, MeterModel
 from sim.transport.base import ConnectionState, TransportConfig, validate_url
 
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
 __all__ = [
     "METER_DOCUMENT",
     "METER_REFRESH_S",
+    "BackendEchoes",
     "ConnectionChanged",
     "ConnectorSnapshot",
     "FaultInfo",
@@ -393,6 +395,11 @@ class TransferFailures(NamedTuple):
     diagnostics_upload: bool = False
 
 
+class BackendEchoes(NamedTuple):
+    """The backend sends the station's own frames back: an echo server, not a CSMS (raised
+    once per connection)."""
+
+
 class StationRebooted(NamedTuple):
     """The station rebooted after a Reset (``kind`` "Soft" or "Hard"): a new engine runs."""
 
@@ -535,6 +542,8 @@ class Station:
         self._firmware: FirmwareProgress | None = None
         # The recent frames (wall time, direction, text): the log of a diagnostics file.
         self._recent: deque[tuple[float, str, str]] = deque(maxlen=DIAGNOSTICS_LOG_FRAMES)
+        self._echo = EchoDetector()
+        self._echoes = False  # the backend of the current connection is an echo server
         self._diagnostics: DiagnosticsProgress | None = None
         stored = store.load(METER_DOCUMENT)
         registers = stored if isinstance(stored, dict) else {}
@@ -741,6 +750,11 @@ class Station:
         return self._detail
 
     @property
+    def backend_echoes(self) -> bool:
+        """The backend of the current connection sends our frames back (see BackendEchoes)."""
+        return self._echoes
+
+    @property
     def connectors(self) -> int:
         return len(self._hardware)
 
@@ -841,6 +855,9 @@ class Station:
     def _set_connection(self, state: ConnectionState, detail: str) -> None:
         if (state, detail) == (self._state, self._detail):
             return
+        if state is ConnectionState.CONNECTING:
+            self._echo.reset()
+            self._echoes = False
         self._state, self._detail = state, detail
         self._emit(ConnectionChanged(state, detail))
         self._wake()
@@ -1003,8 +1020,9 @@ class Station:
     def _on_engine_event(self, event: object) -> None:
         kind = type(event)
         if kind is FrameLogged:
-            self._recent.append((self._engine.clock.wall(event.now), event.direction, event.text))
-        elif kind is StatusChanged:
+            self._on_frame(event)
+            return
+        if kind is StatusChanged:
             self._statuses[event.connector] = (event.status, event.error_code)
         elif kind is ConfigurationChanged:
             if event.key == "AuthorizationKey":
@@ -1024,6 +1042,14 @@ class Station:
         elif kind is DiagnosticsProgress:
             self._diagnostics = event
         self._emit(event)
+
+    def _on_frame(self, event: FrameLogged) -> None:
+        self._recent.append((self._engine.clock.wall(event.now), event.direction, event.text))
+        echo = self._echo.observe(event.direction, event.text) and not self._echoes
+        self._emit(event)
+        if echo:
+            self._echoes = True
+            self._emit(BackendEchoes())
 
     def _on_reset(self, kind: str) -> bool:
         """The engine's reset hook: reboot after this poll (the engine must not be replaced

@@ -544,3 +544,22 @@ def test_location_helpers(location: str, scheme: str, name: str, shown_as: str |
     assert scheme_of(location) == scheme
     assert file_name_of(location) == name
     assert shown(location) == (location if shown_as is None else shown_as)
+
+
+@pytest.mark.parametrize("start", [0.3, 0.1, 7.7, 1e6 + 0.3])
+@pytest.mark.parametrize("duration", [3.0, 5.0, 0.7])
+def test_a_countdown_timer_always_advances_when_it_is_due(start: float, duration: float) -> None:
+    """A timer set to next_at() must find progress there (rounding once left it due forever)."""
+    from ocpp_core.v16.file_transfer import Countdown
+
+    countdown = Countdown(start, duration)
+    reported = []
+    while not countdown.done(countdown.next_at()) or countdown.tenths < 9:
+        at = countdown.next_at()
+        percent = countdown.advance(at)
+        assert percent is not None, (start, duration, countdown.tenths, at)
+        reported.append(percent)
+        if countdown.tenths == 9:
+            break
+    assert reported == [10, 20, 30, 40, 50, 60, 70, 80, 90]
+    assert countdown.done(countdown.next_at())

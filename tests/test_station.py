@@ -768,3 +768,124 @@ def test_disconnect_then_connect_at_once() -> None:
     assert len(backend.connections) == 2
     assert backend.statuses(1)[-1] == "Preparing"
     assert backend.actions().count("BootNotification") == 1
+
+
+# --- reservations, smart charging, firmware management, echo ---------------------------------
+
+
+def test_a_reservation_shows_in_the_snapshot() -> None:
+    rig = Rig().boot()
+    expiry = "2099-01-01T12:30:00.000Z"
+    payload = {"connectorId": 2, "expiryDate": expiry, "idTag": "HOLDER", "reservationId": 4}
+    message_id = rig.backend.call("ReserveNow", payload)
+    rig.run(1.0)
+    assert rig.backend.replies[message_id][2] == {"status": "Accepted"}
+    snapshot = rig.station.snapshot(2)
+    assert snapshot.status == "Reserved"
+    assert snapshot.reservation == (4, 2, "HOLDER", expiry)
+    assert snapshot.to_json()["reservation"]["id_tag"] == "HOLDER"
+    assert rig.station.snapshot(1).reservation is None
+    rig.station.present_card(2, "SOMEONE")
+    rig.run(1.0)
+    assert rig.station.snapshot(2).last_auth == ("SOMEONE", "ReservationConflict")
+    rig.station.plug(2)
+    rig.station.present_card(2, "HOLDER")
+    rig.run(1.0)
+    assert rig.station.snapshot(2).status == "Charging"
+    assert rig.station.snapshot(2).reservation is None
+    starts = [payload for action, payload in rig.backend.calls if action == "StartTransaction"]
+    assert starts[-1]["reservationId"] == 4
+
+
+def test_profiles_and_the_composite_schedule_per_connector() -> None:
+    rig = Rig(phases=1, max_current_a=16.0).boot()
+    profile = {
+        "chargingProfileId": 2,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": {
+            "chargingRateUnit": "W",
+            "startSchedule": "2020-01-01T00:00:00Z",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 2300.0}],
+        },
+    }
+    rig.backend.call("SetChargingProfile", {"connectorId": 0, "csChargingProfiles": profile})
+    rig.run(1.0)
+    assert rig.station.charging_profiles(1) == [{"connectorId": 0, **profile}]
+    assert rig.station.charging_profiles(2) == [{"connectorId": 0, **profile}]
+    schedule = rig.station.composite_schedule(1, 600)
+    assert schedule["status"] == "Accepted"
+    # 2300 W on the station's one phase at 230 V: 10 A (the supply reached the core)
+    [period] = schedule["chargingSchedule"]["chargingSchedulePeriod"]
+    assert period["limit"] == 10.0
+    with pytest.raises(ValueError):
+        rig.station.charging_profiles(3)
+
+
+def test_transfer_failures_apply_and_survive_a_reboot() -> None:
+    from sim.station import TransferFailures
+
+    rig = Rig().boot()
+    assert rig.station.transfer_failures == TransferFailures()
+    rig.station.set_transfer_failures(TransferFailures(firmware_install=True))
+    rig.backend.call(
+        "UpdateFirmware",
+        {"location": "ftp://fw.test/fw-9.9.bin", "retrieveDate": "2020-01-01T00:00:00Z",
+         "retries": 0},
+    )  # fmt: skip
+    rig.run(30.0)
+    statuses = [p["status"] for a, p in rig.backend.calls if a == "FirmwareStatusNotification"]
+    assert statuses == ["Downloading", "Downloaded", "Installing", "InstallationFailed"]
+    assert rig.station.firmware_progress.status == "InstallationFailed"
+    rig.backend.call("Reset", {"type": "Soft"})
+    rig.run(5.0)
+    assert rig.of_type("StationRebooted")
+    assert rig.station.transfer_failures == TransferFailures(firmware_install=True)
+
+
+def test_the_diagnostics_file_holds_the_recent_frames_without_the_key() -> None:
+    rig = Rig(auth_key="0123456789abcdef0123").boot()
+    rig.backend.call(
+        "ChangeConfiguration", {"key": "AuthorizationKey", "value": "fedcba9876543210fedc"}
+    )
+    rig.run(1.0)
+    rig.backend.call("GetDiagnostics", {"location": "ftp://diag.test/upload"})
+    rig.run(30.0)
+    assert rig.station.diagnostics_progress.status == "Uploaded"
+    _name, content = rig.station.engine.last_diagnostics
+    text = content.decode()
+    assert "BootNotification" in text and "ChangeConfiguration" in text
+    assert "fedcba9876543210fedc" not in text and "0123456789abcdef0123" not in text
+
+
+def test_an_echo_server_is_noticed_once_per_connection() -> None:
+    backend = FakeBackend()
+    rig = Rig(backend).boot()
+    assert not rig.station.backend_echoes
+    transport = backend.live
+    # the backend sends the station's own last frame back
+    sent = [t for t in rig.events if type(t).__name__ == "FrameLogged" and t.direction == "out"]
+    last_sent = sent[-1].text
+    transport.listener.on_message(last_sent)
+    transport.listener.on_message(last_sent)
+    rig.run(1.0)
+    assert rig.station.backend_echoes
+    assert len(rig.of_type("BackendEchoes")) == 1
+    backend.go_down()
+    rig.run(1.0)
+    backend.go_up()
+    rig.run(5.0)
+    assert not rig.station.backend_echoes
+
+
+def test_echo_detector() -> None:
+    from sim.echo import EchoDetector
+
+    echo = EchoDetector()
+    boot = '[2,"1","BootNotification",{}]'
+    assert not echo.observe("out", boot)
+    assert not echo.observe("in", '[3,"1",{}]')
+    assert echo.observe("in", boot)
+    echo.reset()
+    assert not echo.observe("in", boot)

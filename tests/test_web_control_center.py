@@ -17,7 +17,6 @@ sys.path.insert(0, str(WEB))
 
 from control_center import chart, fmt  # noqa: E402
 from control_center.messages import (  # noqa: E402
-    EchoDetector,
     LogFilter,
     MessageLog,
     Redactor,
@@ -154,18 +153,6 @@ def test_redactor_masks_the_key_but_not_short_ones() -> None:
     assert redact('{"value":"s3cret-key"}') == '{"value":"***"}'
     assert Redactor("ab")('{"a":"ab"}') == '{"a":"ab"}'
     assert Redactor(None)("text") == "text"
-
-
-def test_echo_detector() -> None:
-    echo = EchoDetector()
-    assert not echo.observe("out", BOOT)
-    assert not echo.observe("in", BOOT_OK)
-    assert echo.observe("in", BOOT)
-    echo.reset()
-    assert not echo.observe("in", BOOT)
-
-
-# ------------------------------------------------------------------ chart
 
 
 def test_nice_ceiling() -> None:

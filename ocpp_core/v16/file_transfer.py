@@ -144,14 +144,21 @@ class Countdown:
         """The new percentage when another tenth has passed since the last call, else None."""
         if self.duration <= 0:
             return None
-        tenths = min(9, int((now - self.start) / self.duration * 10))
-        if tenths <= self.tenths:
+        tenths = self.tenths
+        # The same sum as next_at, so a timer set to next_at() always advances (a division
+        # here could round just below the tenth and leave the timer due forever).
+        while tenths < 9 and now >= self._tenth_at(tenths + 1):
+            tenths += 1
+        if tenths == self.tenths:
             return None
         self.tenths = tenths
         return tenths * 10
+
+    def _tenth_at(self, tenth: int) -> float:
+        return self.start + self.duration * tenth / 10
 
     def next_at(self) -> float:
         """When the next tenth (or the end) is reached."""
         if self.tenths >= 9:
             return self.end
-        return self.start + self.duration * (self.tenths + 1) / 10
+        return self._tenth_at(self.tenths + 1)

@@ -20,7 +20,7 @@ import ocpp_core
 import sim
 from control_center import fmt
 from control_center.dom import Binder, absent, by_id, listen
-from control_center.messages import EchoDetector, MessageLog, Redactor
+from control_center.messages import MessageLog, Redactor
 from control_center.prefs import (
     STORAGE_KEY,
     FormValues,
@@ -37,7 +37,7 @@ from sim.browser_store import open_browser_storage
 from sim.runtime import Runtime
 from sim.station import Station, StationSettings, TransferFailures
 from sim.transfer import BrowserTransferHost
-from sim.transport.base import ConnectionState, validate_url
+from sim.transport.base import validate_url
 from sim.transport.browser import BrowserTransport
 
 __all__ = ["ControlCenter", "start"]
@@ -121,7 +121,6 @@ class ControlCenter(ConnectorActions):
         self.redact = redact
         self.binder = Binder()
         self.log = MessageLog()
-        self.echo = EchoDetector()
         self.runtime = Runtime()
         self.station: Station | None = None
         self._unsubscribe: Any = None
@@ -130,7 +129,6 @@ class ControlCenter(ConnectorActions):
         self.registration = "—"
         self.queue_length = 0
         self.local_error: str | None = None  # a problem found before anything connected
-        self._echo_reported = False
         self._frame_requested = False
         self._dirty_connectors: set[int] = set()
         self._charts_dirty = False
@@ -224,8 +222,6 @@ class ControlCenter(ConnectorActions):
         self._unsubscribe = station.subscribe(self._on_event)
         self.runtime.add(station)
         self.registration = "—"
-        self.echo.reset()
-        self._echo_reported = False
         self._dirty_connectors.update(self.connector_views)
         self._connection_dirty = True
         self._operations_dirty = True
@@ -247,18 +243,15 @@ class ControlCenter(ConnectorActions):
             text = self.redact(event.text)
             entry = self.log.add(event.direction, text, event.action, time.time())
             self.log_view.added(entry)
-            if self.echo.observe(event.direction, text) and not self._echo_reported:
-                self._echo_reported = True
-                self.notice(
-                    "The backend sends the station's own frames back: it is an echo server, "
-                    "not an OCPP CSMS. Check the CSMS URL.",
-                    "error",
-                )
-                self._connection_dirty = True
             return
-        if kind == "ConnectionChanged":
-            if event.state is ConnectionState.CONNECTING:
-                self.echo.reset()
+        if kind == "BackendEchoes":
+            self.notice(
+                "The backend sends the station's own frames back: it is an echo server, "
+                "not an OCPP CSMS. Check the CSMS URL.",
+                "error",
+            )
+            self._connection_dirty = True
+        elif kind == "ConnectionChanged":
             self._connection_dirty = True
         elif kind in ("SnapshotChanged", "StatusChanged"):
             self._dirty_connectors.add(event.connector)
@@ -616,7 +609,7 @@ class ControlCenter(ConnectorActions):
         tone = "error" if state == "reconnect-wait" else ""
         if self.local_error is not None:
             state, label, detail, tone = "error", "Not connected", self.local_error, "error"
-        elif self._echo_reported and state == "connected":
+        elif station is not None and station.backend_echoes and state == "connected":
             detail = "connected, but the backend echoes frames back: it is not a CSMS"
             tone = "error"
         elif state in ("disconnected", "closed") and detail in ("not connected", "stopped"):

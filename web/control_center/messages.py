@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 __all__ = [
     "DIRECTIONS",
-    "EchoDetector",
     "LogEntry",
     "LogFilter",
     "MessageLog",
@@ -212,29 +211,3 @@ class MessageLog:
 
     def records(self) -> list[dict[str, object]]:
         return [entry.to_record() for entry in self._entries]
-
-
-class EchoDetector:
-    """Notices a backend that sends our own frames back: an echo server, not a CSMS.
-
-    A received frame equal to one sent moments ago (the last ``window`` frames) is an echo; a
-    real CSMS never repeats a charge point's CALL with the same message id.
-    """
-
-    def __init__(self, window: int = 16) -> None:
-        self._sent: deque[str] = deque(maxlen=window)
-        self.echoes = 0
-
-    def observe(self, direction: str, text: str) -> bool:
-        """Record a frame; True when it is a received echo of a sent one."""
-        if direction == "out":
-            self._sent.append(text)
-            return False
-        if text in self._sent:
-            self.echoes += 1
-            return True
-        return False
-
-    def reset(self) -> None:
-        self._sent.clear()
-        self.echoes = 0

@@ -1,0 +1,37 @@
+"""Noticing a backend that sends the station's own frames back: an echo server, not a CSMS.
+
+People point the simulator at an echo service to try it; the station then answers its own
+CALLs with CALLERRORs forever. Telling the user what the backend is beats a wall of errors.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+__all__ = ["EchoDetector"]
+
+
+class EchoDetector:
+    """A received frame equal to one sent moments ago (the last ``window``) is an echo: a real
+    CSMS never repeats a charge point's frame, message id included."""
+
+    __slots__ = ("_sent", "echoes")
+
+    def __init__(self, window: int = 16) -> None:
+        self._sent: deque[str] = deque(maxlen=window)
+        self.echoes = 0
+
+    def observe(self, direction: str, text: str) -> bool:
+        """Record a frame ("in" / "out"); True when it is a received echo of a sent one."""
+        if direction == "out":
+            self._sent.append(text)
+            return False
+        if text in self._sent:
+            self.echoes += 1
+            return True
+        return False
+
+    def reset(self) -> None:
+        """A new connection: what was sent on the last one no longer counts."""
+        self._sent.clear()
+        self.echoes = 0
