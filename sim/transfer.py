@@ -7,8 +7,10 @@ runtime's ``now`` from ``clock`` and then ``wake()`` so the runtime polls at onc
 * Firmware: GET ``location``; the image is streamed through SHA-256, never kept whole, and its
   size and hex digest are reported. Nothing is installed: the core simulates installation.
 * Diagnostics: HTTP PUT of the file to ``<location>/<fileName>`` (a query string stays at the
-  end), Content-Type text/plain. PUT, not a multipart POST: the body is the file itself, which
-  is what WebDAV, object stores' pre-signed URLs and a few lines of any server accept.
+  end), Content-Type text/plain: the body is the file itself, which is what WebDAV, object
+  stores' pre-signed URLs and a few lines of any server accept. A server that refuses PUT (405
+  Method Not Allowed, 501 Not Implemented) gets a multipart/form-data POST to ``location``
+  instead, the file in the field ``file``: what HTML upload forms and most upload endpoints take.
 * ``user:password@`` in a location becomes a Basic Authorization header (browsers refuse URLs
   with credentials) and never appears in a detail.
 
@@ -75,6 +77,25 @@ def prepare(location: str) -> Target:
     token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii")
     url = urlunsplit(parts._replace(netloc=host))
     return Target(url, {"Authorization": f"Basic {token}"}, url)
+
+
+UPLOAD_FIELD = "file"
+PUT_REFUSED = frozenset({405, 501})  # answers after which an upload is POSTed instead
+
+
+def multipart(file_name: str, content: bytes) -> tuple[str, bytes]:
+    """(Content-Type, body) of a multipart/form-data POST carrying one file."""
+    boundary = "ocpp-sim-" + hashlib.sha256(content).hexdigest()[:32]
+    quoted = file_name.replace("\\", "_").replace('"', "_")
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="{UPLOAD_FIELD}"; filename="{quoted}"\r\n'
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    ).encode()
+    return (
+        f"multipart/form-data; boundary={boundary}",
+        head + content + f"\r\n--{boundary}--\r\n".encode(),
+    )
 
 
 def upload_url(location: str, file_name: str) -> str:
@@ -177,9 +198,26 @@ class CPythonTransferHost:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 status = response.status
+        except urllib.error.HTTPError as exc:
+            if exc.code not in PUT_REFUSED:
+                return Outcome(False, self._describe(exc, target.shown, "upload"))
+            return self._post(location, file_name, content)
         except Exception as exc:
             return Outcome(False, self._describe(exc, target.shown, "upload"))
         return Outcome(True, f"uploaded {len(content)} bytes to {target.shown} (HTTP {status})")
+
+    def _post(self, location: str, file_name: str, content: bytes) -> Outcome:
+        target = prepare(location)
+        content_type, body = multipart(file_name, content)
+        headers = {**target.headers, "Content-Type": content_type}
+        request = urllib.request.Request(target.url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                status = response.status
+        except Exception as exc:
+            return Outcome(False, self._describe(exc, target.shown, "upload (POST)"))
+        detail = f"uploaded {len(content)} bytes to {target.shown} (POST, HTTP {status})"
+        return Outcome(True, detail)
 
     def _describe(self, exc: BaseException, shown: str, what: str) -> str:
         """A failure in words a user can act on (never with credentials)."""
@@ -262,7 +300,9 @@ class BrowserTransferHost:
 
     async def _upload(self, location: str, file_name: str, content: bytes) -> None:
         try:
-            outcome = await self._put(prepare(upload_url(location, file_name)), content)
+            outcome, status = await self._put(prepare(upload_url(location, file_name)), content)
+            if status in PUT_REFUSED:
+                outcome = await self._post(prepare(location), file_name, content)
         except Exception as exc:
             logger.exception("diagnostics upload failed")
             outcome = Outcome(False, f"upload failed: {type(exc).__name__}: {exc}")
@@ -283,7 +323,8 @@ class BrowserTransferHost:
         detail = f"downloaded {len(data)} bytes from {target.shown}"
         return Outcome(True, detail, len(data), hashlib.sha256(data).hexdigest())
 
-    async def _put(self, target: Target, content: bytes) -> Outcome:
+    async def _put(self, target: Target, content: bytes) -> tuple[Outcome, int | None]:
+        """The PUT's outcome and HTTP status (None: no answer)."""
         import js
 
         body = js.Uint8Array.new(len(content))
@@ -293,11 +334,30 @@ class BrowserTransferHost:
         try:
             response = await js.fetch(target.url, options)
         except Exception:
-            return Outcome(False, f"upload failed: {_why_fetch_failed(js, target)}")
+            return Outcome(False, f"upload failed: {_why_fetch_failed(js, target)}"), None
         status = f"HTTP {response.status} {response.statusText}".rstrip()
         if not response.ok:
-            return Outcome(False, f"upload failed: {status} from {target.shown}")
-        return Outcome(True, f"uploaded {len(content)} bytes to {target.shown} ({status})")
+            failed = Outcome(False, f"upload failed: {status} from {target.shown}")
+            return failed, int(response.status)
+        done = Outcome(True, f"uploaded {len(content)} bytes to {target.shown} ({status})")
+        return done, int(response.status)
+
+    async def _post(self, target: Target, file_name: str, content: bytes) -> Outcome:
+        import js
+
+        content_type, payload = multipart(file_name, content)
+        body = js.Uint8Array.new(len(payload))
+        body.assign(payload)
+        headers = {**target.headers, "Content-Type": content_type}
+        options = _options(js, {"method": "POST", "headers": headers, "body": body})
+        try:
+            response = await js.fetch(target.url, options)
+        except Exception:
+            return Outcome(False, f"upload (POST) failed: {_why_fetch_failed(js, target)}")
+        status = f"HTTP {response.status} {response.statusText}".rstrip()
+        if not response.ok:
+            return Outcome(False, f"upload (POST) failed: {status} from {target.shown}")
+        return Outcome(True, f"uploaded {len(content)} bytes to {target.shown} (POST, {status})")
 
     def _poke(self) -> None:
         if self._wake is not None:

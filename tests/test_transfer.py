@@ -10,6 +10,8 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Iterator
+from email.parser import BytesParser
+from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -50,9 +52,30 @@ class Server:
                 if self.path.startswith("/forbidden/"):
                     self.send_error(403)
                     return
+                if self.path.startswith("/post-only/"):
+                    self.send_error(405)
+                    return
                 server.stored[self.path] = body
                 server.headers[self.path] = dict(self.headers)
                 self.send_response(201)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self) -> None:
+                """A form upload endpoint: multipart/form-data with the file in "file"."""
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                message = BytesParser(policy=default).parsebytes(
+                    f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode() + body
+                )
+                [part] = [
+                    p
+                    for p in message.iter_parts()
+                    if p.get_param("name", header="content-disposition") == "file"
+                ]
+                server.stored[f"POST {self.path} {part.get_filename()}"] = part.get_payload(
+                    decode=True
+                )
+                self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -176,6 +199,13 @@ def test_a_diagnostics_upload_is_stored_by_the_server(server: Server) -> None:
     assert server.headers[f"/uploads/{name}"]["Content-Type"] == "text/plain; charset=utf-8"
 
 
+def test_a_server_refusing_put_gets_a_multipart_post(server: Server) -> None:
+    cp, statuses = run_diagnostics(f"{server.base}/post-only/")
+    assert statuses == ["Uploading", "Uploaded"]
+    name, content = cp.last_diagnostics
+    assert server.stored == {f"POST /post-only/ {name}": content}
+
+
 def test_a_refused_upload_fails(server: Server) -> None:
     _cp, statuses = run_diagnostics(f"{server.base}/forbidden/")
     assert statuses == ["Uploading", "UploadFailed"]
@@ -247,7 +277,8 @@ class FakeJs(types.ModuleType):
 
     async def fetch(self, url: str, options: dict) -> FakeResponse:
         self.requests.append((url, options))
-        response = self.responses.get(url)
+        method = options.get("method", "GET")
+        response = self.responses.get((method, url)) or self.responses.get(url)
         if response is None:
             raise TypeError("Failed to fetch")
         return response
@@ -321,6 +352,21 @@ def test_browser_upload_puts_the_file(fake_js: Callable[..., FakeJs]) -> None:
     assert options["body"].data == content
 
 
+def test_browser_upload_falls_back_to_post(fake_js: Callable[..., FakeJs]) -> None:
+    js = fake_js({"https://logs.example/up/": FakeResponse(200, "OK")})
+    js.responses = _ByMethod(
+        {"PUT": FakeResponse(405, "Method Not Allowed"), "POST": FakeResponse(200, "OK")}
+    )
+    cp, statuses = run_diagnostics("https://logs.example/up/", BrowserTransferHost)
+    assert statuses == ["Uploading", "Uploaded"]
+    name, content = cp.last_diagnostics
+    (put_url, put), (post_url, post) = js.requests
+    assert put["method"] == "PUT" and put_url == f"https://logs.example/up/{name}"
+    assert post["method"] == "POST" and post_url == "https://logs.example/up/"
+    assert post["headers"]["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert content in post["body"].data and f'filename="{name}"'.encode() in post["body"].data
+
+
 def test_browser_upload_failure(fake_js: Callable[..., FakeJs]) -> None:
     fake_js({})
     events: list[object] = []
@@ -336,6 +382,17 @@ def test_browser_upload_failure(fake_js: Callable[..., FakeJs]) -> None:
     last = [e for e in events if isinstance(e, DiagnosticsProgress)][-1]
     assert last.status == "UploadFailed"
     assert "CORS" in last.detail
+
+
+class _ByMethod(dict):
+    """A response table that answers by HTTP method, whatever the URL."""
+
+    def __init__(self, responses: dict[str, FakeResponse]) -> None:
+        super().__init__()
+        self.responses = responses
+
+    def get(self, key: object, default: object = None) -> FakeResponse | None:
+        return self.responses.get(key[0]) if isinstance(key, tuple) else None
 
 
 class _AnyUrl(dict):
