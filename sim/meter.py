@@ -152,6 +152,17 @@ class MeterModel:
         """The charging limit last set (value, unit), or None for no limit."""
         return self._limit
 
+    @property
+    def limit_w(self) -> float | None:
+        """The charging limit as the power it allows now (None: no limit): a W limit as is, an A
+        limit per phase times the voltages of the phases the car uses."""
+        if self._limit is None:
+            return None
+        value, unit = self._limit
+        if unit == "W":
+            return value
+        return value * sum(self.voltage_v[: min(self.phases, self.ev.phases)])
+
     def set_limit(self, value: float | None, unit: LimitUnit = "A") -> None:
         """Apply the core's charging-limit output; None lifts the limit, negatives count as 0."""
         if unit not in ("A", "W"):

@@ -337,7 +337,8 @@ class ConnectorSnapshot:
     CSMS's id for its transaction (None until the StartTransaction is answered);
     ``current_a``/``voltage_v`` hold one value per station phase, L1 first; ``soc_percent`` is
     None without a car or a modelled battery; ``limit`` is the charging limit the core set,
-    ``(value, "A" | "W")``, or None; ``reservation`` the one the connector is held for, or None.
+    ``(value, "A" | "W")``, or None, and ``limit_w`` the power it allows now (for a chart);
+    ``reservation`` the one the connector is held for, or None.
     """
 
     connector: int
@@ -358,6 +359,7 @@ class ConnectorSnapshot:
     soc_percent: float | None
     limit: tuple[float, str] | None
     reservation: ReservationShown | None = None
+    limit_w: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for JSON (named tuples become objects)."""
@@ -976,6 +978,7 @@ class Station:
             soc_percent=meter.soc_percent if hw.plugged else None,
             limit=meter.limit,
             reservation=self._reservation(n),
+            limit_w=meter.limit_w,
         )
 
     def _reservation(self, n: int) -> ReservationShown | None:

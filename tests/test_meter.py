@@ -208,3 +208,17 @@ def test_energy_never_decreases_and_stays_finite(
 def test_invalid_parameters_are_refused(factory: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         factory()  # type: ignore[operator]
+
+
+def test_the_limit_in_watts_follows_the_phases_the_car_uses() -> None:
+    meter = flat_meter(3, max_current_a=32)
+    assert meter.limit_w is None
+    meter.set_limit(11_000, "W")
+    assert meter.limit_w == 11_000.0
+    meter.set_limit(16, "A")
+    meter.advance(0.0)
+    assert meter.limit_w == pytest.approx(16 * 690)
+    one_phase_car = flat_meter(3, EvModel(phases=1), max_current_a=32)
+    one_phase_car.set_limit(16, "A")
+    one_phase_car.advance(0.0)
+    assert one_phase_car.limit_w == pytest.approx(16 * 230)

@@ -174,15 +174,6 @@ def test_axis_labels() -> None:
     assert chart.format_axis_kw(250) == "0.25 kW"
 
 
-def test_limit_in_watts() -> None:
-    volts = [230.0, 230.0, 230.0]
-    assert chart.limit_watts(None, volts) is None
-    assert chart.limit_watts((11_000.0, "W"), volts) == 11_000.0
-    assert chart.limit_watts((16.0, "A"), volts) == 16.0 * 690.0
-    assert chart.limit_watts((16.0, "A"), volts, ev_phases=1) == 16.0 * 230.0
-    assert chart.limit_watts((10.0, "A"), []) == 10.0 * 230.0
-
-
 def test_series_keeps_the_window_plus_one_older_sample() -> None:
     series = chart.PowerSeries(window_s=10)
     for t in range(30):

@@ -566,7 +566,7 @@ class ControlCenter(ConnectorActions):
             return
         now = time.monotonic()
         for n, view in self.connector_views.items():
-            view.sample(now, station.snapshot(n), station.settings.ev_phases)
+            view.sample(now, station.snapshot(n))
             if 1 <= n <= station.connectors:
                 view.render_smart(station.charging_profiles(n), station.composite_schedule(n))
         self._charts_dirty = True

@@ -18,7 +18,6 @@ __all__ = [
     "PowerSeries",
     "Sample",
     "format_axis_kw",
-    "limit_watts",
     "nice_ceiling",
     "render",
     "span_for",
@@ -37,23 +36,6 @@ class Sample:
     t: float  # monotonic seconds
     power_w: float
     limit_w: float | None
-
-
-def limit_watts(
-    limit: tuple[float, str] | None, voltages: list[float], ev_phases: int | None = None
-) -> float | None:
-    """A charging limit as watts: "W" as is; "A" per phase times the phase voltages in use.
-
-    ``ev_phases`` (when known) caps the phases that count, as a 1-phase car draws on L1 only.
-    """
-    if limit is None:
-        return None
-    value, unit = limit
-    if unit == "W":
-        return float(value)
-    used = voltages if ev_phases is None else voltages[: max(1, ev_phases)]
-    volts = sum(v for v in used if v > 0) or 230.0 * max(1, len(used))
-    return float(value) * volts
 
 
 class PowerSeries:

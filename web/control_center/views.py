@@ -187,9 +187,9 @@ class ConnectorView:
         if bool(node.checked) != value:
             node.checked = value
 
-    def sample(self, now: float, snap: Any, ev_phases: int) -> None:
-        limit_w = chart.limit_watts(snap.limit, list(snap.voltage_v), ev_phases)
-        self.series.add(now, float(snap.power_w), limit_w)
+    def sample(self, now: float, snap: Any) -> None:
+        limit_w = snap.limit_w
+        self.series.add(now, float(snap.power_w), None if limit_w is None else float(limit_w))
 
     def draw_chart(self, now: float) -> None:
         paths = chart.render(self.series.samples(), now)
