@@ -6,11 +6,18 @@ cheap and must not call back into the engine) and outputs when OCPP decides some
 Meter inputs form a registry per connector (like MicroOcpp's addMeterValueInput): each names what
 it measures (measurand, phase, location, unit), and the metering block reports those the CSMS
 configured. ``energy_wh`` and ``power_w`` are shorthands that register the two usual ones.
+
+The inputs are application code, so the engine never calls them directly: ``read`` samples a
+boolean input and ``sample`` any other. An input that raises, or gives a value the engine cannot
+use, is logged once (with the traceback when it raised) and counts as not fitted (no reading, no
+error) until it works again, which is logged once too. Nothing an input does leaves ``poll``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
+
+from ocpp_core.log import logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,6 +32,7 @@ __all__ = [
     "ErrorRecord",
     "MeterInput",
     "SignedReading",
+    "UnusableValue",
 ]
 
 # OCPP 1.6 ChargePointErrorCode (§7.6) without NoError.
@@ -95,6 +103,14 @@ class MeterInput(NamedTuple):
     unit: str | None = None
 
 
+class UnusableValue(ValueError):
+    """Raised by a ``ConnectorIO.sample`` converter: the input gave a value that cannot be used.
+
+    Logged once per input without a traceback (the message says why); the input counts as not
+    fitted until it gives a usable value.
+    """
+
+
 class ConnectorIO:
     """Inputs and outputs of one connector (0 is the charge point as a whole).
 
@@ -106,11 +122,14 @@ class ConnectorIO:
     "" or "NoError" when fine, else a ChargePointErrorCode (faulted, except EVCommunicationError
     which §7.6 calls a warning) or an ErrorRecord. Outputs: ``charging_limit`` receives the limit
     set by smart charging, ``lock`` receives True/False to lock/unlock the cable.
+
+    The engine samples inputs through ``read`` and ``sample`` only (see the module docstring).
     """
 
     __slots__ = (
         "_added_inputs",
         "_energy_input",
+        "_failing",
         "_power_input",
         "charging_limit",
         "errors",
@@ -119,11 +138,13 @@ class ConnectorIO:
         "lock",
         "meter_check",
         "meter_inputs",
+        "number",
         "occupied",
         "plugged",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, number: int | None = None) -> None:
+        self.number = number  # the connector id, for log lines
         self.plugged: Callable[[], bool] | None = None
         self.ev_ready: Callable[[], bool] | None = None
         self.evse_ready: Callable[[], bool] | None = None
@@ -139,6 +160,101 @@ class ConnectorIO:
         self.errors: tuple[Callable[[], str | ErrorRecord | None], ...] = ()
         self.charging_limit: Callable[[float | None], None] | None = None
         self.lock: Callable[[bool], None] | None = None
+        # Inputs whose last sample failed (key -> the input, kept so its id stays unique);
+        # None while every input works, so the idle path tests one attribute.
+        self._failing: dict[object, object] | None = None
+
+    # ------------------------------------------------------------------ sampling
+
+    def read(self, name: str) -> bool | None:
+        """Sample a boolean input (``plugged``, ``occupied``, ``ev_ready``, ``evse_ready``).
+
+        None when it is not fitted, or raised (logged once, then treated as not fitted until it
+        works again); otherwise what it returned as a bool.
+        """
+        source = getattr(self, name)
+        if source is None:
+            return None
+        try:
+            value = source()
+            if value is not True and value is not False:
+                value = bool(value)
+        except Exception:
+            self._failed(name, None)
+            return None
+        if self._failing is not None:
+            self._works(name)
+        return value
+
+    def sample(
+        self,
+        key: object,
+        source: Callable[[], object],
+        convert: Callable[[object], object] | None = None,
+    ) -> object:
+        """Call any input and ``convert`` what it returned unless None; None when either fails.
+
+        None means "nothing now" for every kind of input (no reading, no error), so it is
+        returned as is. ``key`` identifies the input for the log-once bookkeeping: its name, the MeterInput, or
+        the error input itself (none needs to be hashable). ``convert`` raises UnusableValue for
+        a value that cannot be used; any other exception from either is logged with its
+        traceback.
+        """
+        try:
+            value = source()
+            if value is not None and convert is not None:
+                value = convert(value)
+        except UnusableValue as exc:
+            self._failed(key, str(exc))
+            return None
+        except Exception:
+            self._failed(key, None)
+            return None
+        if self._failing is not None:
+            self._works(key)
+        return value
+
+    def _failed(self, key: object, reason: str | None) -> None:
+        """Log a failing input once, with the traceback (from an except block) or the reason."""
+        failing = self._failing
+        slot = key if type(key) is str else id(key)
+        if failing is None:
+            failing = self._failing = {}
+        elif slot in failing:
+            return
+        failing[slot] = key
+        if reason is None:
+            logger().exception(
+                "%s input failed; treated as not fitted until it works again", self._label(key)
+            )
+        else:
+            logger().warning(
+                "%s input gave an unusable value (%s); ignored until it works again",
+                self._label(key),
+                reason,
+            )
+
+    def _works(self, key: object) -> None:
+        failing = self._failing
+        slot = key if type(key) is str else id(key)
+        if failing is None or failing.pop(slot, None) is None:
+            return
+        if not failing:
+            self._failing = None
+        logger().warning("%s input works again", self._label(key))
+
+    def _label(self, key: object) -> str:
+        """How an input is named in log lines: connector, kind, measurand."""
+        if type(key) is str:
+            what = key
+        elif isinstance(key, MeterInput):
+            phase = "" if key.phase is None else f".{key.phase}"
+            what = f"meter ({key.measurand}{phase}, {key.location})"
+        else:
+            what = "error"
+        return what if self.number is None else f"connector {self.number} {what}"
+
+    # ------------------------------------------------------------------ registration
 
     def add_error_input(self, source: Callable[[], str | ErrorRecord | None]) -> None:
         """Add an error input; the first faulted error wins, else the first warning."""

@@ -69,7 +69,7 @@ def test_a_raising_input_does_not_stop_poll(caplog) -> None:
     assert "Heartbeat" in csms.actions()  # requests still go out
     tracebacks = [r for r in caplog.records if r.levelno == logging.ERROR and r.exc_info]
     assert len(tracebacks) == 1  # logged once until it recovers
-    assert "StatusBlock.tick failed" in tracebacks[0].getMessage()
+    assert "connector 1 plugged input failed" in tracebacks[0].getMessage()
     broken = False
     with caplog.at_level(logging.WARNING, logger="ocpp_core"):
         csms.advance(2)

@@ -11,6 +11,7 @@ behaviour, tested with the transaction block.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 
 import pytest
@@ -849,3 +850,22 @@ def test_next_wakeup_is_the_next_sample_of_a_running_transaction() -> None:
     tx.start(1, csms.now)
     csms.pump()
     assert cp.next_wakeup(csms.now) == 25
+
+
+def test_a_bad_meter_input_is_logged_once_and_again_when_it_recovers(caplog) -> None:
+    cp, csms = booted()
+    io = cp.connector(1)
+    state = {"value": "not a number"}
+    io.add_meter_input("Voltage", lambda: state["value"], phase="L1", unit="V")
+    configure(csms, MeterValuesSampledData="Voltage")
+    with caplog.at_level(logging.WARNING, logger="ocpp_core"):
+        for _ in range(3):
+            csms.result("TriggerMessage", {"requestedMessage": "MeterValues", "connectorId": 1})
+        assert caplog.text.count("unusable value") == 1
+        assert "connector 1 meter (Voltage.L1, Outlet)" in caplog.text
+        state["value"] = 231.5
+        csms.clear()
+        csms.result("TriggerMessage", {"requestedMessage": "MeterValues", "connectorId": 1})
+        assert caplog.text.count("input works again") == 1
+    [payload] = csms.payloads("MeterValues")
+    assert payload["meterValue"][0]["sampledValue"][0]["value"] == "231.5"

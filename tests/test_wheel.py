@@ -49,6 +49,9 @@ def test_wheel_holds_nothing_stray(wheel: Path) -> None:
         assert top in ("ocpp_core", "sim") or top.endswith(".dist-info"), name
         assert "__pycache__" not in name and not name.endswith(".pyc"), name
         assert not name.startswith(("ocpp_core/tests", "sim/tests")), name
+        if top in ("ocpp_core", "sim"):
+            # code, typing markers and the bundled schemas: no notes or stray documents
+            assert name.endswith((".py", "py.typed", ".json")), name
 
 
 def test_core_has_no_runtime_dependency(wheel: Path) -> None:

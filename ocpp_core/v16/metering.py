@@ -261,21 +261,19 @@ class MeteringBlock(Block):
 
     def _take_periodic(self, connector: int, now: float) -> None:
         engine = self.engine
-        inputs = engine.connectors[connector].meter_inputs
-        if not inputs:
+        io = engine.connectors[connector]
+        if not io.meter_inputs:
             return
         config = engine.config
         sampler = Sampler(engine.clock.timestamp(now))
-        sampled = sampler.meter_value(
-            inputs, items_of(config.get("MeterValuesSampledData")), PERIODIC
-        )
+        sampled = sampler.meter_value(io, items_of(config.get("MeterValuesSampledData")), PERIODIC)
         if connector == 0:
             if sampled is not None:
                 self._queue(0, sampled, now)
             return
         if sampled is not None:
             engine.sessions.enqueue_transaction_meter_values(connector, [sampled], now)
-        kept = sampler.meter_value(inputs, items_of(config.get("StopTxnSampledData")), PERIODIC)
+        kept = sampler.meter_value(io, items_of(config.get("StopTxnSampledData")), PERIODIC)
         if kept is not None:
             self._data.add(connector, kept)
 
@@ -287,15 +285,14 @@ class MeteringBlock(Block):
         kept_items = items_of(config.get("StopTxnAlignedData"))
         timestamp = engine.clock.timestamp(now)
         for connector, io in enumerate(engine.connectors):
-            inputs = io.meter_inputs
-            if not inputs:
+            if not io.meter_inputs:
                 continue
             sampler = Sampler(timestamp)
-            sampled = sampler.meter_value(inputs, items, CLOCK)
+            sampled = sampler.meter_value(io, items, CLOCK)
             if connector and sessions.transaction_running(connector):
                 if sampled is not None:
                     sessions.enqueue_transaction_meter_values(connector, [sampled], now)
-                kept = sampler.meter_value(inputs, kept_items, CLOCK)
+                kept = sampler.meter_value(io, kept_items, CLOCK)
                 if kept is not None:
                     self._data.add(connector, kept)
             elif sampled is not None:
@@ -309,18 +306,18 @@ class MeteringBlock(Block):
     def _transaction_sample(self, connector: int, context: str, now: float) -> dict | None:
         """The Begin/End sample: StopTxnSampledData and StopTxnAlignedData measurands."""
         engine = self.engine
-        inputs = engine.connectors[connector].meter_inputs
-        if not inputs:
+        io = engine.connectors[connector]
+        if not io.meter_inputs:
             return None
         config = engine.config
         items = items_of(config.get("StopTxnSampledData"))
         items += tuple(i for i in items_of(config.get("StopTxnAlignedData")) if i not in items)
-        return Sampler(engine.clock.timestamp(now)).meter_value(inputs, items, context)
+        return Sampler(engine.clock.timestamp(now)).meter_value(io, items, context)
 
     # ------------------------------------------------------------------ MeteringView
 
     def energy_wh(self, connector: int) -> int | None:
-        return energy_register(self.engine.connectors[connector].meter_inputs)
+        return energy_register(self.engine.connectors[connector])
 
     def transaction_started(self, connector: int, now: float) -> None:
         self._data.start(connector, self._transaction_sample(connector, BEGIN, now))
@@ -352,9 +349,7 @@ class MeteringBlock(Block):
         timestamp = engine.clock.timestamp(now)
         accepted = "Rejected"
         for connector in targets:
-            sampled = Sampler(timestamp).meter_value(
-                connectors[connector].meter_inputs, items, TRIGGER
-            )
+            sampled = Sampler(timestamp).meter_value(connectors[connector], items, TRIGGER)
             if sampled is None:
                 continue
             payload: dict = {"connectorId": connector}

@@ -326,4 +326,4 @@ class ReservationBlock(Block, ReservationView):
 
 
 def _plugged(io: ConnectorIO) -> bool:
-    return io.plugged is not None and bool(io.plugged())
+    return io.read("plugged") is True

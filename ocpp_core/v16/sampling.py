@@ -9,7 +9,10 @@ Every sampledValue carries its context, measurand and location, and phase and un
 explicit fields cost a few bytes and spare the CSMS the defaults of §7.43. Numbers become decimal
 strings (integers as they are, other numbers with at most three decimals, never an exponent). A
 SignedReading is passed through unchanged with format SignedData. An input without a reading now
-(None), or one that raises or returns anything else, is left out of that sample (logged).
+(None) is left out of that sample; so is one that raises or gives an unusable value: not a number
+(a str, a bool), not finite, a negative register reading (``...Register`` measurands count up from
+0), a SignedReading without signed data or with such a plain value. Inputs are called through
+``ConnectorIO.sample``, which logs such an input once and once more when it works again.
 """
 
 from __future__ import annotations
@@ -17,11 +20,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from ocpp_core.connector import ENERGY_REGISTER, SignedReading
-from ocpp_core.log import logger
+from ocpp_core.connector import ENERGY_REGISTER, SignedReading, UnusableValue
 
 if TYPE_CHECKING:
-    from ocpp_core.connector import MeterInput
+    from ocpp_core.connector import ConnectorIO, MeterInput
 
 __all__ = [
     "BEGIN",
@@ -148,43 +150,60 @@ def supported(value: str, inputs: list[MeterInput]) -> bool:
     return all(any(_matches(item, entry) for entry in inputs) for item in items_of(value))
 
 
-def energy_register(inputs: tuple[MeterInput, ...]) -> int | None:
+def energy_register(io: ConnectorIO) -> int | None:
     """The overall Energy.Active.Import.Register in whole Wh (meterStart/meterStop), or None."""
-    for entry in inputs:
+    for entry in io.meter_inputs:
         if entry.measurand != ENERGY_REGISTER or entry.phase is not None:
             continue
         factor = _WH_PER_UNIT.get(entry.unit)
         if factor is None:
             continue
-        reading = _call(entry)
-        if isinstance(reading, SignedReading):
-            reading = reading.value
-        if isinstance(reading, (int, float)) and not isinstance(reading, bool):
-            wh = float(reading) * factor
-            if math.isfinite(wh):
-                return round(wh)
-        return None
+        reading = io.sample(entry, entry.read, lambda raw, entry=entry: _usable(entry, raw))
+        if reading is None or reading[2] is None:
+            return None
+        wh = reading[2] * factor  # an int stays exact
+        if isinstance(wh, float) and not math.isfinite(wh):
+            return None  # a finite kWh beyond the float range in Wh: no register to report
+        return round(wh)
     return None
 
 
-def _call(entry: MeterInput) -> object:
-    try:
-        return entry.read()
-    except Exception:
-        logger().exception("meter input %s failed", entry.measurand)
-        return None
+Reading = tuple[str, bool, int | float | None]  # (value text, signed, plain number)
 
 
-def _text(reading: object) -> str | None:
-    """A number as a decimal string without exponent, or None if it is not a finite number."""
-    if isinstance(reading, bool):
+def _usable(entry: MeterInput, raw: object) -> Reading | None:
+    """What a meter input gave, ready for a sampledValue; None: no reading now.
+
+    Raises UnusableValue for anything that cannot be reported (see the module docstring).
+    """
+    if raw is None:
         return None
+    register = entry.measurand.endswith(".Register")
+    if isinstance(raw, SignedReading):
+        data, number = raw
+        if not isinstance(data, str) or not data:
+            raise UnusableValue("SignedReading without signed_data")
+        if number is not None:
+            _text(number, register)
+        return (data, True, number)
+    return (_text(raw, register), False, raw)
+
+
+def _text(reading: object, register: bool) -> str:
+    """A number as a decimal string without exponent; UnusableValue if it cannot be one."""
+    if isinstance(reading, bool) or not isinstance(reading, (int, float)):
+        raise UnusableValue(f"{type(reading).__name__}, expected a number")
+    if isinstance(reading, float) and not math.isfinite(reading):
+        raise UnusableValue(f"{reading!r}")
+    if register and reading < 0:
+        raise UnusableValue(f"negative register reading {reading!r}")
     if isinstance(reading, int):
-        return str(int(reading))
-    if isinstance(reading, float) and math.isfinite(reading):
-        text = f"{reading:.3f}".rstrip("0").rstrip(".")
-        return "0" if text == "-0" else text
-    return None
+        try:
+            return str(int(reading))
+        except ValueError:  # more digits than int-to-str allows
+            raise UnusableValue("an integer too long to report") from None
+    text = f"{reading:.3f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 class Sampler:
@@ -197,15 +216,14 @@ class Sampler:
 
     def __init__(self, timestamp: str) -> None:
         self.timestamp = timestamp
-        self._readings: dict[MeterInput, tuple[str, bool] | None] = {}
+        # Keyed by the entry's id (an input need not be hashable); the entries outlive this.
+        self._readings: dict[int, Reading | None] = {}
 
-    def meter_value(
-        self, inputs: tuple[MeterInput, ...], items: tuple[Item, ...], context: str
-    ) -> dict | None:
-        """A MeterValue of the selected inputs, or None when none has a reading."""
+    def meter_value(self, io: ConnectorIO, items: tuple[Item, ...], context: str) -> dict | None:
+        """A MeterValue of the connector's selected inputs, or None when none has a reading."""
         sampled = []
-        for entry in _select(inputs, items):
-            reading = self._reading(entry)
+        for entry in _select(io.meter_inputs, items):
+            reading = self._reading(io, entry)
             if reading is None:
                 continue
             value: dict = {"value": reading[0], "context": context}
@@ -222,21 +240,11 @@ class Sampler:
             return None
         return {"timestamp": self.timestamp, "sampledValue": sampled}
 
-    def _reading(self, entry: MeterInput) -> tuple[str, bool] | None:
-        """(value text, signed) of an input, read on first use."""
+    def _reading(self, io: ConnectorIO, entry: MeterInput) -> Reading | None:
+        """What an input gave, read on first use."""
         readings = self._readings
-        if entry in readings:
-            return readings[entry]
-        raw = _call(entry)
-        result: tuple[str, bool] | None = None
-        if isinstance(raw, SignedReading):
-            if isinstance(raw.signed_data, str) and raw.signed_data:
-                result = (raw.signed_data, True)
-        elif raw is not None:
-            text = _text(raw)
-            if text is not None:
-                result = (text, False)
-        if result is None and raw is not None:
-            logger().warning("meter input %s gave an unusable reading", entry.measurand)
-        readings[entry] = result
+        key = id(entry)
+        if key in readings:
+            return readings[key]
+        result = readings[key] = io.sample(entry, entry.read, lambda raw: _usable(entry, raw))
         return result

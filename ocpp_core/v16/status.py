@@ -12,7 +12,11 @@ flags and the transaction/reservation views (MicroOcpp §4.7):
   occupies it (no plug, no occupancy, no session being prepared) > Finishing after a transaction
   (or while the transaction view says so) > Preparing.
 
-Errors come from the connector's error inputs: the first faulted one wins, else the first warning.
+Inputs are sampled through ``ConnectorIO.read``/``sample``: a boolean input counts by its truth
+value, one that raises counts as not fitted (logged once) until it works again. Errors come from
+the connector's error inputs: the first faulted one wins, else the first warning; an error input
+that raises or returns something other than a str, an ErrorRecord or None is logged once and
+reports no error until it works again.
 A warning (ErrorRecord.faulted False, or EVCommunicationError, which §7.6 says "should go to the
 SuspendedEVSE state" rather than Faulted) is reported in errorCode while the status stays; a
 charging connector with EVCommunicationError is SuspendedEVSE, and the code is reported only
@@ -33,15 +37,13 @@ from typing import TYPE_CHECKING
 from ocpp_core.block import Block, trigger
 from ocpp_core.clock import format_datetime
 from ocpp_core.config import KeyDeclarer, R
-from ocpp_core.connector import ERROR_CODES, ErrorRecord
+from ocpp_core.connector import ERROR_CODES, ErrorRecord, UnusableValue
 from ocpp_core.events import StatusChanged
 from ocpp_core.outbox import PRIORITY_STATUS, Request, RequestSource
 from ocpp_core.sessions import NO_RESERVATIONS, NO_SESSIONS
 from ocpp_core.v16.availability import AvailabilityBlock
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from ocpp_core.connector import ConnectorIO
     from ocpp_core.sessions import ReservationView, SessionView
 
@@ -111,6 +113,9 @@ class StatusBlock(Block, RequestSource):
     def __init__(self, engine: object) -> None:
         super().__init__(engine)
         self._availability: AvailabilityBlock = self.engine.block(AvailabilityBlock)
+        for number, io in enumerate(self.engine.connectors):
+            if io.number is None:
+                io.number = number  # named in the log lines of its failing inputs
         self._states = tuple(_Reporting() for _ in self.engine.connectors)
         # False once a scan found nothing to report: the idle poll then skips the scan.
         self._maybe_pending = True
@@ -131,7 +136,7 @@ class StatusBlock(Block, RequestSource):
         reservations = None if engine.reservations is NO_RESERVATIONS else engine.reservations
         for connector, state in enumerate(self._states):
             io = connectors[connector]
-            error = _read_errors(io.errors) if io.errors else None
+            error = _read_errors(io) if io.errors else None
             if error is not None and error.faulted:
                 status = FAULTED
             elif connector == 0:
@@ -165,7 +170,7 @@ class StatusBlock(Block, RequestSource):
             return False
         if not ignore_session and engine.sessions.current(connector) is not None:
             return False
-        error = _read_errors(io.errors) if io.errors else None
+        error = _read_errors(io) if io.errors else None
         return error is None or not error.faulted
 
     def _charge_point_status(self, operative: bool, sessions: SessionView | None) -> str:
@@ -278,35 +283,33 @@ def _connector_status(
     running = sessions is not None and sessions.transaction_running(connector)
     if not running and not operative:
         return UNAVAILABLE
-    plugged = io.plugged is not None and io.plugged()
+    # None: not fitted (or failing), never a reason to suspend. The attribute tests spare the
+    # idle poll a call for an input that is not fitted.
+    plugged = None if io.plugged is None else io.read("plugged")
     if running:
-        if io.plugged is not None and not plugged:
+        if plugged is False:
             return SUSPENDED_EV
-        if not sessions.permits_charge(connector) or _says_no(io.evse_ready):
+        if not sessions.permits_charge(connector) or io.read("evse_ready") is False:
             return SUSPENDED_EVSE
-        if _says_no(io.ev_ready):
+        if io.read("ev_ready") is False:
             return SUSPENDED_EV
         return CHARGING
     preparing = sessions is not None and sessions.preparing(connector)
     if not preparing and reservations is not None and reservations.reserved(connector):
         return RESERVED
-    if not (plugged or (io.occupied is not None and io.occupied()) or preparing):
+    if not (plugged or (io.occupied is not None and io.read("occupied")) or preparing):
         return AVAILABLE
     if previous in _AFTER_TRANSACTION or (sessions is not None and sessions.finishing(connector)):
         return FINISHING
     return PREPARING
 
 
-def _says_no(source: Callable[[], bool] | None) -> bool:
-    """An input that is fitted and currently false (an absent input never blocks)."""
-    return source is not None and not source()
-
-
-def _read_errors(sources: tuple[Callable[[], object], ...]) -> ErrorRecord | None:
+def _read_errors(io: ConnectorIO) -> ErrorRecord | None:
     """The error to report: the first faulted one, else the first warning, else None."""
     warning = None
-    for source in sources:
-        record = _as_record(source())
+    sample = io.sample
+    for source in io.errors:
+        record = sample(source, source, _as_record)
         if record is None:
             continue
         if record.faulted:
@@ -317,23 +320,39 @@ def _read_errors(sources: tuple[Callable[[], object], ...]) -> ErrorRecord | Non
 
 
 def _as_record(value: object) -> ErrorRecord | None:
-    """Normalise what an error input returned; unknown codes become OtherError."""
-    if value is None or value == "" or value == NO_ERROR:
+    """Normalise what an error input returned; unknown codes become OtherError.
+
+    Raises UnusableValue for anything else than None, a str or a well-formed ErrorRecord.
+    """
+    if value is None:
         return None
     if isinstance(value, str):
+        if not value or value == NO_ERROR:
+            return None
         record = _CODE_RECORDS.get(value)
         return (
             record
             if record is not None
             else ErrorRecord("OtherError", vendor_error_code=value[:50])
         )
-    if isinstance(value, ErrorRecord):
-        if value.code == NO_ERROR:
-            return None
-        if value.code not in ERROR_CODES:
-            vendor_code = value.vendor_error_code or value.code[:50]
-            return ErrorRecord(
-                "OtherError", value.info, value.vendor_id, vendor_code, value.faulted
-            )
-        return value
-    raise TypeError(f"error input returned {type(value).__name__}, expected str or ErrorRecord")
+    if not isinstance(value, ErrorRecord):
+        raise UnusableValue(f"{type(value).__name__}, expected str, ErrorRecord or None")
+    code, info, vendor_id, vendor_error_code, faulted = value
+    if not isinstance(code, str):
+        raise UnusableValue(f"ErrorRecord code of type {type(code).__name__}")
+    for name, text in (
+        ("info", info),
+        ("vendor_id", vendor_id),
+        ("vendor_error_code", vendor_error_code),
+    ):
+        if text is not None and not isinstance(text, str):
+            raise UnusableValue(f"ErrorRecord {name} of type {type(text).__name__}")
+    if faulted is not True and faulted is not False:
+        faulted = bool(faulted)
+        value = ErrorRecord(code, info, vendor_id, vendor_error_code, faulted)
+    if not code or code == NO_ERROR:
+        return None
+    if code not in ERROR_CODES:
+        vendor_code = vendor_error_code or code[:50]
+        return ErrorRecord("OtherError", info, vendor_id, vendor_code, faulted)
+    return value

@@ -43,6 +43,7 @@ transaction.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from ocpp_core.block import Block
@@ -293,9 +294,9 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
     def free_connector(self, id_tag: str, now: float) -> int | None:
         """A connector for a session the CSMS leaves to us: a plugged one first."""
         usable = [c for c in range(1, len(self._sessions)) if self.can_begin(c, now, id_tag)]
+        connectors = self.engine.connectors
         for connector in usable:
-            plugged = self.engine.connectors[connector].plugged
-            if plugged is not None and plugged():
+            if connectors[connector].read("plugged"):
                 return connector
         return usable[0] if usable else None
 
@@ -418,8 +419,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         if any(finished):
             for connector, flag in enumerate(finished):
                 if flag:
-                    plugged = self.engine.connectors[connector].plugged
-                    finished[connector] = plugged is not None and plugged()
+                    finished[connector] = self.engine.connectors[connector].read("plugged") is True
                     active = active or finished[connector]
         self._watching = active
 
@@ -436,8 +436,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
     def _advance(self, session: _Session, now: float) -> None:
         """Follow the inputs and timers of one session."""
         connector = session.connector
-        io = self.engine.connectors[connector]
-        plugged = None if io.plugged is None else io.plugged()
+        plugged = self.engine.connectors[connector].read("plugged")  # None: not fitted/failing
         config = self.engine.config
         if session.state is RUNNING:
             if plugged is False and config.get("StopTransactionOnEVSideDisconnect"):
@@ -480,8 +479,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
 
     def _try_start(self, session: _Session, now: float) -> None:
         connector = session.connector
-        plugged = self.engine.connectors[connector].plugged
-        if plugged is not None and not plugged():
+        if self.engine.connectors[connector].read("plugged") is False:
             return
         if self.engine.block(StatusBlock).status_of(connector, now) == FAULTED:
             return
@@ -619,6 +617,16 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             logger().exception("metering failed to read connector %d", connector)
             return None
         if value is None:
+            return None
+        if (
+            not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            # The metering block never gives one (it logs a bad input once): this guards the
+            # frames against another MeteringView. meterStart/meterStop: the last value known.
+            logger().debug("metering gave %r for connector %d; ignored", value, connector)
             return None
         value = round(value)
         self._last_meter[connector] = value
