@@ -196,9 +196,9 @@ class ConnectorIO:
 
         None means "nothing now" for every kind of input (no reading, no error), so it is
         returned as is. ``key`` identifies the input for the log-once bookkeeping: its name, the
-        MeterInput, or the error input itself (none needs to be hashable). ``convert`` raises UnusableValue for
-        a value that cannot be used; any other exception from either is logged with its
-        traceback.
+        MeterInput, or the error input itself (none needs to be hashable). ``convert`` raises
+        UnusableValue for a value that cannot be used; any other exception from either is logged
+        with its traceback.
         """
         try:
             value = source()
