@@ -246,6 +246,11 @@ class BrowserStorage:
         directory = self.mount_point / "stations" / station_directory_name(charge_box_id)
         return BrowserStore(directory, self.scheduler)
 
+    @property
+    def settled(self) -> bool:
+        """Every write so far is in IndexedDB (none waits, no sync runs)."""
+        return self.scheduler.idle
+
     async def flush(self) -> None:
         await self.scheduler.flush()
 

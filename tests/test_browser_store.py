@@ -149,17 +149,19 @@ def test_flush_waits_for_the_sync_that_carries_the_last_write(fs: FakeIdbfs, tmp
     async def scenario() -> None:
         storage = await drive(fs, open_browser_storage(str(tmp_path / "memory"), fs=fs))
         store = storage.station_store("A")
+        assert storage.settled
         store.save("one", 1)
+        assert not storage.settled  # the sync is only scheduled
         await settle()  # sync 1 running
         store.save("two", 2)  # needs sync 2
         waiter = asyncio.ensure_future(store.flush())
         await settle()
         fs.finish()  # sync 1 done: not enough
         await settle()
-        assert not waiter.done()
+        assert not waiter.done() and not storage.settled
         fs.finish()  # sync 2 done
         await settle()
-        assert waiter.done()
+        assert waiter.done() and storage.settled
         await storage.flush()  # idle: returns at once
 
     run_async(scenario())

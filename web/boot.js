@@ -47,6 +47,7 @@
     messages: () => JSON.parse(call("messages_json")),
     exportJsonl: () => call("export_jsonl"),
     flushStore: () => call("flush_store"),
+    storeSettled: () => call("store_settled"),
     version: null,
   };
   window.ocppSim = api;

@@ -101,6 +101,7 @@ class _MemoryStorage:
     """Fallback when IndexedDB cannot be used by this tab: nothing survives a reload."""
 
     persistent = False
+    settled = True  # nothing is ever waiting to be written
 
     def __init__(self, problem: str) -> None:
         self.problem = problem
@@ -680,6 +681,7 @@ class ControlCenter(ConnectorActions):
             "messages_json": lambda: json.dumps(self.log.records(), ensure_ascii=False),
             "export_jsonl": self.export_jsonl,
             "flush_store": lambda: asyncio.ensure_future(self.storage.flush()),
+            "store_settled": lambda: bool(self.storage.settled),
         }
         for name, function in functions.items():
             setattr(impl, name, _proxy(function))
