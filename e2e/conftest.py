@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from backends import InProcessCsms, LoopThread
+from backends import FileServer, InProcessCsms, LoopThread
 from pagekit import AUTH_PASSWORD, ConsoleRecord
 from playwright.sync_api import ConsoleMessage, Page, expect
 
@@ -136,6 +136,14 @@ def csms(loop_thread: LoopThread) -> Iterator[InProcessCsms]:
 def auth_csms(loop_thread: LoopThread) -> Iterator[InProcessCsms]:
     """Page + demo CSMS that challenges with 401 + WWW-Authenticate: Basic."""
     server = InProcessCsms(loop_thread, DIST, CsmsOptions(password=AUTH_PASSWORD))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def file_server() -> Iterator[FileServer]:
+    """Firmware images and diagnostics uploads over real HTTP, on their own port (CORS)."""
+    server = FileServer()
     yield server
     server.close()
 

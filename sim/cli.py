@@ -31,6 +31,7 @@ from sim.station import (
     KNOWN_VERSIONS,
     SUPPORTED_VERSIONS,
     ConnectionChanged,
+    FirmwareImage,
     Station,
     StationRebooted,
     StationSettings,
@@ -447,7 +448,11 @@ def describe(event: object) -> str | None:
         return f"connector {event.connector}: session of {event.id_tag} cancelled ({event.reason})"
     if name in ("FirmwareProgress", "DiagnosticsProgress"):
         what = "firmware" if name == "FirmwareProgress" else "diagnostics"
-        return f"{what} {event.status}: {event.detail}"
+        line = f"{what} {event.status}: {event.detail}"
+        sha256 = getattr(event, "sha256", None)
+        if sha256 is not None:
+            line += f" ({FirmwareImage(event.size, sha256).describe()})"
+        return line
     if name == "ReservationChanged":
         reservation = event.reservation
         where = (

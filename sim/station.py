@@ -63,6 +63,7 @@ __all__ = [
     "ConnectionChanged",
     "ConnectorSnapshot",
     "FaultInfo",
+    "FirmwareImage",
     "LastAuth",
     "ReservationShown",
     "SnapshotChanged",
@@ -389,6 +390,17 @@ class SnapshotChanged(NamedTuple):
     connector: int
 
 
+class FirmwareImage(NamedTuple):
+    """The last firmware image really downloaded (http(s) location): what the user can check."""
+
+    size: int | None
+    sha256: str
+
+    def describe(self) -> str:
+        size = "size unknown" if self.size is None else f"{self.size:,} bytes"
+        return f"image {size}, SHA-256 {self.sha256}"
+
+
 class TransferFailures(NamedTuple):
     """Failure injection for the simulated firmware update and diagnostics upload."""
 
@@ -542,6 +554,7 @@ class Station:
         self._unsubscribe_engine: Callable[[], None] | None = None
         self._engine_setups: tuple[Callable[[ChargePoint], None], ...] = ()
         self._firmware: FirmwareProgress | None = None
+        self._firmware_image: FirmwareImage | None = None
         # The recent frames (wall time, direction, text): the log of a diagnostics file.
         self._recent: deque[tuple[float, str, str]] = deque(maxlen=DIAGNOSTICS_LOG_FRAMES)
         self._echo = EchoDetector()
@@ -699,6 +712,11 @@ class Station:
     def firmware_progress(self) -> FirmwareProgress | None:
         """The latest step of the firmware update the CSMS asked for (None: none yet)."""
         return self._firmware
+
+    @property
+    def firmware_image(self) -> FirmwareImage | None:
+        """Size and SHA-256 of the image the current (or last) update really downloaded."""
+        return self._firmware_image
 
     @property
     def diagnostics_progress(self) -> DiagnosticsProgress | None:
@@ -1041,6 +1059,12 @@ class Station:
         elif kind is SessionStopped:
             self._save_meters_soon = True
         elif kind is FirmwareProgress:
+            if event.sha256 is not None:
+                self._firmware_image = FirmwareImage(event.size, event.sha256)
+            elif event.status == "Downloading" and (
+                self._firmware is None or self._firmware.status != "Downloading"
+            ):
+                self._firmware_image = None  # a new download: the old image is gone
             self._firmware = event
         elif kind is DiagnosticsProgress:
             self._diagnostics = event

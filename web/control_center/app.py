@@ -553,6 +553,8 @@ class ControlCenter(ConnectorActions):
                 bar.value = 100 if tone == "ok" else 0
             else:
                 bar.removeAttribute("value")  # indeterminate: waiting, no figure to show
+        image = station and station.firmware_image
+        self.binder.text(by_id("firmware-image"), image.describe() if image else "")
 
     # ------------------------------------------------------------------ rendering
 

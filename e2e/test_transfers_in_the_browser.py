@@ -1,0 +1,76 @@
+"""Firmware Management over real HTTP from the page (issue 7): the browser's ``fetch`` downloads
+the image from a file server on another origin and uploads the diagnostics file to it, with
+CORS as a real CSMS file server would need it."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from backends import FIRMWARE_IMAGE
+from ocpp.v16 import call
+from pagekit import open_app, screenshot
+from playwright.sync_api import Page, expect
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _statuses(csms, cb_id: str, action: str) -> list[str]:
+    return [
+        frame[3]["status"]
+        for direction, frame in csms.frames(cb_id)
+        if direction == "recv" and frame[0] == 2 and frame[2] == action
+    ]
+
+
+def _received(csms, cb_id: str, text: str) -> bool:
+    """Whether the CSMS received a frame containing ``text`` (runs inside the CSMS loop)."""
+    state = csms.server.csms.registry.get(cb_id)
+    return state is not None and any(d == "recv" and text in t for d, t in state.frames)
+
+
+def test_a_firmware_image_is_downloaded_and_its_sha256_shown(
+    page: Page, csms, file_server, console
+) -> None:
+    cb_id = "E2E-FW-HTTP"
+    open_app(page, csms.page, url=csms.csms, id=cb_id, autoconnect="1")
+    expect(page.get_by_test_id("connector-1-status")).to_have_text("Available")
+    expect(page.get_by_test_id("firmware-image")).to_have_text("")
+    location = f"{file_server.base}/fw-2.1.0.bin"
+    csms.call(cb_id, call.UpdateFirmware(location=location, retrieve_date=_now(), retries=0))
+    digest = hashlib.sha256(FIRMWARE_IMAGE).hexdigest()
+    expect(page.get_by_test_id("firmware-image")).to_have_text(
+        f"image {len(FIRMWARE_IMAGE):,} bytes, SHA-256 {digest}", timeout=30_000
+    )
+    expect(page.get_by_test_id("firmware-status")).to_have_text("Installed", timeout=60_000)
+    screenshot(page, "10-firmware-installed")
+    csms.wait_for(lambda: _received(csms, cb_id, '"status":"Installed"'))
+    assert _statuses(csms, cb_id, "FirmwareStatusNotification") == [
+        "Downloading", "Downloaded", "Installing", "Installed"
+    ]  # fmt: skip
+    boots = [
+        frame[3]
+        for direction, frame in csms.frames(cb_id)
+        if direction == "recv" and frame[0] == 2 and frame[2] == "BootNotification"
+    ]
+    assert boots[-1]["firmwareVersion"] == "2.1.0"  # rebooted into the new image
+    assert console.errors == []
+
+
+def test_a_diagnostics_file_is_uploaded_to_the_file_server(
+    page: Page, csms, file_server, console
+) -> None:
+    cb_id = "E2E-DIAG-HTTP"
+    open_app(page, csms.page, url=csms.csms, id=cb_id, autoconnect="1")
+    expect(page.get_by_test_id("connector-1-status")).to_have_text("Available")
+    result = csms.call(cb_id, call.GetDiagnostics(location=f"{file_server.base}/uploads/"))
+    assert result.file_name
+    expect(page.get_by_test_id("diagnostics-status")).to_have_text("Uploaded", timeout=30_000)
+    files = file_server.files()
+    assert list(files) == [result.file_name]
+    content = files[result.file_name].decode("utf-8")
+    assert "BootNotification" in content  # the station's recent frames
+    assert _statuses(csms, cb_id, "DiagnosticsStatusNotification") == ["Uploading", "Uploaded"]
+    assert console.errors == []
