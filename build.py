@@ -121,6 +121,14 @@ def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
+def environment_identity() -> str:
+    """Which environment this is: its path and when it was made (a re-created .venv is new and
+    empty, so a stamp written for the old one must not match it)."""
+    config = Path(sys.prefix) / "pyvenv.cfg"
+    made = config.stat().st_mtime_ns if config.is_file() else 0
+    return f"{sys.prefix}:{made}"
+
+
 def ensure_python_environment() -> None:
     """Make sure the project and its dev extras are installed; re-run inside .venv when needed.
 
@@ -133,7 +141,7 @@ def ensure_python_environment() -> None:
             log(f"creating virtual environment {VENV}")
             run([sys.executable, "-m", "venv", VENV])
         os.execv(str(venv_python()), [str(venv_python()), str(ROOT / "build.py"), *sys.argv[1:]])
-    wanted = fingerprint([ROOT / "pyproject.toml"], extra=sys.prefix)
+    wanted = fingerprint([ROOT / "pyproject.toml"], extra=environment_identity())
     if not stamp_matches("python-env", wanted):
         run([sys.executable, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"])
         write_stamp("python-env", wanted)
@@ -375,6 +383,17 @@ def test(pytest_args: Sequence[str]) -> int:
 # --------------------------------------------------------------------------- command line
 
 
+def port_number(text: str) -> int:
+    """A TCP port for argparse: 0 (any free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0..65535, got {port}")
+    return port
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="build.py",
@@ -386,7 +405,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "serve", help="build, then serve dist/ with the demo CSMS and an echo endpoint"
     )
     serve_parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    serve_parser.add_argument("--port", type=int, default=8000, help="port (8000; 0 = any free)")
+    serve_parser.add_argument(
+        "--port", type=port_number, default=8000, help="port (8000; 0 = any free)"
+    )
     test_parser = commands.add_parser(
         "test", help="build, then run the unit tests and the end-to-end tests in Chromium"
     )

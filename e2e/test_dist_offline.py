@@ -8,6 +8,7 @@ the local server. What we write ourselves must not name an outside host at all.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from html.parser import HTMLParser
@@ -58,3 +59,7 @@ def test_pyscript_config_points_into_dist() -> None:
     lock = json.loads((DIST / "pyodide" / "pyodide-lock.json").read_text(encoding="utf-8"))
     for name, entry in lock["packages"].items():
         assert not URL.search(entry["file_name"]), f"{name} would be fetched from elsewhere"
+    # Pyodide checks this hash before it installs micropip: it must be the wheel we ship.
+    micropip = lock["packages"]["micropip"]
+    shipped = (DIST / "pyodide" / micropip["file_name"]).read_bytes()
+    assert micropip["sha256"] == hashlib.sha256(shipped).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -84,6 +85,88 @@ def test_download_with_wrong_hash_is_refused(
     with pytest.raises(build.BuildError, match="sha256 mismatch"):
         build.ensure_micropip()
     assert not (tmp_path / build.MICROPIP_WHEEL).exists()
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "http"])
+def test_serve_with_an_impossible_port_is_a_usage_error(port: str) -> None:
+    result = run_build_py("serve", "--port", port)
+    assert result.returncode == 2
+    assert "--port" in result.stderr and (
+        "0..65535" in result.stderr or "not a port" in result.stderr
+    )
+
+
+def test_a_recreated_venv_is_installed_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The install stamp names the environment and when it was made: deleting .venv and
+    creating it anew (while .cache stays) must not skip the install into the empty one."""
+    build = buildscript.load()
+    monkeypatch.setattr(build, "CACHE", tmp_path / "cache")
+    prefix = tmp_path / "venv"
+    prefix.mkdir()
+    (prefix / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    monkeypatch.setattr(build.sys, "prefix", str(prefix))
+    monkeypatch.setattr(build, "in_virtualenv", lambda: True)
+    installs: list[list[str]] = []
+    monkeypatch.setattr(build, "run", lambda command: installs.append(command))
+    build.ensure_python_environment()
+    build.ensure_python_environment()
+    assert len(installs) == 1  # up to date: no second install
+    (prefix / "pyvenv.cfg").unlink()
+    (prefix / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    stat = (prefix / "pyvenv.cfg").stat()
+    os.utime(prefix / "pyvenv.cfg", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    build.ensure_python_environment()
+    assert len(installs) == 2 and installs[-1][1:4] == ["-m", "pip", "install"]
+
+
+def test_no_chromium_says_how_to_get_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build = buildscript.load()
+    monkeypatch.setattr(build, "build", lambda: None)
+    monkeypatch.setattr(build, "find_chromium", lambda: None)
+    monkeypatch.setattr(
+        build.subprocess, "run", lambda *a, **k: pytest.fail("pytest ran without a browser")
+    )
+    assert build.test([]) == 1
+    err = capsys.readouterr().err
+    assert "apt-get install chromium" in err and "playwright install chromium" in err
+
+
+def test_a_chromium_variable_naming_nothing_finds_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    build = buildscript.load()
+    monkeypatch.setenv("CHROMIUM", str(tmp_path / "no-such-chromium"))
+    assert build.find_chromium() is None
+    fake = tmp_path / "chromium"
+    fake.write_text("")
+    monkeypatch.setenv("CHROMIUM", str(fake))
+    assert build.find_chromium() == fake
+
+
+@pytest.mark.parametrize(("pytest_code", "expected"), [(0, 0), (1, 1), (5, 1)])
+def test_the_test_command_fails_when_no_test_ran(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    pytest_code: int,
+    expected: int,
+) -> None:
+    build = buildscript.load()
+    monkeypatch.setattr(build, "build", lambda: None)
+    monkeypatch.setattr(build, "find_chromium", lambda: Path("/usr/bin/chromium"))
+    commands: list[list[str]] = []
+
+    def fake_run(command, **_kwargs):
+        commands.append(command)
+        return subprocess.CompletedProcess(command, pytest_code)
+
+    monkeypatch.setattr(build.subprocess, "run", fake_run)
+    assert build.test(["-k", "x"]) == expected
+    assert commands[0][1:] == ["-m", "pytest", "tests", "e2e", "-k", "x"]
+    assert ("no test ran" in capsys.readouterr().err) == (pytest_code == 5)
 
 
 def test_serve_on_a_busy_port_says_so_and_fails() -> None:
