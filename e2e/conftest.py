@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -138,6 +139,62 @@ def auth_csms(loop_thread: LoopThread) -> Iterator[InProcessCsms]:
     server = InProcessCsms(loop_thread, DIST, CsmsOptions(password=AUTH_PASSWORD))
     yield server
     server.close()
+
+
+def _load_frame_checker() -> type:
+    """The suite's independent OCPP frame checker (tests/ocpp_schema_check.py: jsonschema and
+    the `ocpp` package's schemas), loaded by path so e2e runs on its own too."""
+    spec = importlib.util.spec_from_file_location(
+        "ocpp_sim_frame_check", ROOT / "tests" / "ocpp_schema_check.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FrameChecker
+
+
+FrameChecker = _load_frame_checker()
+
+
+def invalid_frames_sent(server: InProcessCsms) -> list[str]:
+    """Every frame a station sent to this CSMS that breaks the official schemas.
+
+    The page's engine runs in Chromium, out of reach of the unit tests' FrameGuard: here its
+    frames are replayed, as the CSMS recorded them, through the same independent checker. A
+    CALLRESULT whose CALL fell out of the bounded history is passed over.
+    """
+
+    def read() -> list[tuple[str, str, list[tuple[str, str]]]]:
+        return [
+            (state.charge_box_id, state.protocol or "ocpp1.6", list(state.frames))
+            for state in server.server.csms.registry
+        ]
+
+    problems: list[str] = []
+    for charge_box_id, protocol, frames in server.loop.call(read):
+        checker = FrameChecker("2.0.1" if protocol == "ocpp2.0.1" else "1.6")
+        for direction, text in frames:
+            if direction != "recv":
+                checker.incoming(text)
+                continue
+            frame = json.loads(text)
+            if frame[0] == 3 and frame[1] not in checker.received_calls:
+                continue
+            try:
+                checker.outgoing(text)
+            except AssertionError as error:
+                problems.append(f"{charge_box_id}: {error}")
+    return problems
+
+
+@pytest.fixture(autouse=True)
+def _frames_the_page_sent_are_valid(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test that used an in-process CSMS: every frame the page sent it was valid."""
+    yield
+    for name in ("csms", "auth_csms"):
+        if name in request.fixturenames:
+            problems = invalid_frames_sent(request.getfixturevalue(name))
+            assert not problems, "\n".join(problems)
 
 
 @pytest.fixture
