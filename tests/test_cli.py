@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import types
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -25,7 +26,9 @@ from urllib.parse import unquote
 import pytest
 from ocpp.v16 import call as v16_call
 from tls_certs import make_pki, server_tls
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection, basic_auth, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
 
 from devtools.demo_csms import CsmsOptions, DemoCsms, choose_subprotocol
 from devtools.server import DevServer
@@ -50,13 +53,14 @@ def run_with_server(
 async def cli(
     argv: list[str], until: Callable[[], bool] | None = None, server: DevServer | None = None
 ) -> tuple[int, str, str]:
-    """Run the CLI in this loop; with ``until``, end it (like Ctrl-C) once the CSMS sees that."""
+    """Run the CLI in this loop; with ``until``, end it (like Ctrl-C) once the CSMS sees that
+    (``server``'s CSMS, or without one a server that is polled)."""
     out, err = io.StringIO(), io.StringIO()
     stop = asyncio.Event()
     task = asyncio.ensure_future(run(argv, out=out, err=err, stop=stop))
     if until is not None:
-        assert server is not None
-        waiting = asyncio.ensure_future(server.csms.wait_for(until, timeout=20))
+        seen = server.csms.wait_for(until, timeout=20) if server is not None else poll(until)
+        waiting = asyncio.ensure_future(seen)
         await asyncio.wait({task, waiting}, return_when=asyncio.FIRST_COMPLETED)
         if waiting.done():
             waiting.result()  # a timeout fails the test here
@@ -64,6 +68,13 @@ async def cli(
         stop.set()
     code = await task
     return code, out.getvalue(), err.getvalue()
+
+
+async def poll(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Wait until ``predicate()`` holds, for servers that do not signal changes."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.02)
 
 
 def reported(server: DevServer, station_id: str, statuses: int = 3) -> Callable[[], bool]:
@@ -237,6 +248,104 @@ def test_basic_auth_right_key_connects_and_wrong_key_is_refused(tmp_path: Path) 
     assert none[0] == 1 and "HTTP 401" in none[2]
     for _, out, err in (good, bad, none):
         assert "pw-right-123" not in out + err and "pw-wrong-456" not in out + err
+
+
+@asynccontextmanager
+async def bare_csms(**serve_options: Any) -> AsyncIterator[types.SimpleNamespace]:
+    """A minimal OCPP 1.6 server built on the websockets library alone (not the demo CSMS), so
+    the CLI meets that library's own handshake checks. It records each opened connection (the
+    authenticated user, the subprotocol) and the CALLs received, and accepts the boot."""
+    seen = types.SimpleNamespace(url="", opened=[], calls=[])
+
+    async def handle(connection: ServerConnection) -> None:
+        seen.opened.append((getattr(connection, "username", None), connection.subprotocol))
+        async for message in connection:
+            frame = json.loads(message)
+            if frame[0] != 2:
+                continue
+            seen.calls.append(frame)
+            now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            payload: dict[str, Any] = {}
+            if frame[2] == "BootNotification":
+                payload = {"status": "Accepted", "currentTime": now, "interval": 300}
+            elif frame[2] == "Heartbeat":
+                payload = {"currentTime": now}
+            await connection.send(json.dumps([3, frame[1], payload]))
+
+    serve_options.setdefault("subprotocols", ["ocpp1.6"])
+    async with serve(handle, "127.0.0.1", 0, **serve_options) as server:
+        seen.url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
+        yield seen
+
+
+def test_basic_auth_against_the_websockets_library_check() -> None:
+    """Another CSMS's Basic auth check, not only the demo CSMS's own: websockets' basic_auth
+    wants the charge box id as the user and --auth-key as the password."""
+    station_id, key = "SEC-WS", "pw-right-123"
+
+    def booted(seen: types.SimpleNamespace) -> Callable[[], bool]:
+        return lambda: any(call[2] == "BootNotification" for call in seen.calls)
+
+    async def scenario() -> tuple[Any, ...]:
+        check = basic_auth(credentials=(station_id, key))
+        async with bare_csms(process_request=check) as seen:
+            common = ["--url", seen.url, "--id", station_id]
+            good = await cli([*common, "--auth-key", key], booted(seen))
+            opened = list(seen.opened)
+            bad = await cli([*common, "--auth-key", "pw-wrong-456"])
+            none = await cli(common)
+            return good, bad, none, opened, list(seen.opened), list(seen.calls)
+
+    good, bad, none, opened, opened_in_all, calls = asyncio.run(scenario())
+    assert good[0] == 0, good[2]
+    assert opened == [(station_id, "ocpp1.6")]  # the library authenticated the charge box id
+    boot = calls[0]
+    assert boot[2] == "BootNotification" and boot[3]["chargeBoxSerialNumber"] == station_id
+    assert any("boot accepted" in line for line in good[1].splitlines())
+    expected = (
+        "error: handshake failed: HTTP 401: check the authorization key"
+        " (the Basic auth user is the charge box id)\n"
+    )
+    for code, out, err in (bad, none):
+        assert code == 1 and err == expected
+        assert "reconnecting" not in out  # the run ends instead of retrying
+    assert opened_in_all == opened  # the refused attempts never reached the handler
+    for _, out, err in (good, bad, none):
+        assert key not in out + err and "pw-wrong-456" not in out + err
+
+
+def _not_found(_connection: ServerConnection, _request: Request) -> Response:
+    return Response(404, "Not Found", Headers(), b"no such station\n")
+
+
+@pytest.mark.parametrize(
+    ("serve_options", "message", "opened"),
+    [
+        ({"subprotocols": None},
+         "server did not accept subprotocol ocpp1.6 (it picked none)", [(None, None)]),
+        ({"process_request": _not_found},
+         "handshake failed: HTTP 404: not found: check the URL path and the charge box id", []),
+    ],
+    ids=["no-subprotocol", "http-404"],
+)  # fmt: skip
+def test_a_failed_handshake_exits_1_with_the_reason(
+    serve_options: dict[str, Any], message: str, opened: list[tuple[None, None]]
+) -> None:
+    """A WebSocket the server opens without ocpp1.6 is no OCPP connection: like an HTTP error on
+    the upgrade, the first attempt fails and the run ends with the reason."""
+
+    async def scenario() -> tuple[Any, ...]:
+        async with bare_csms(**serve_options) as seen:
+            result = await cli(["--url", seen.url, "--id", "HS-1"])
+            if opened:  # the server runs its handler a moment after the upgrade
+                await poll(lambda: len(seen.opened) == len(opened), timeout=5)
+            return result, list(seen.opened), list(seen.calls)
+
+    (code, out, err), really_opened, calls = asyncio.run(scenario())
+    assert code == 1
+    assert err == f"error: {message}\n"
+    assert "reconnecting" not in out and "boot accepted" not in out
+    assert really_opened == opened and calls == []  # not one OCPP frame was sent
 
 
 # --- several stations, the store --------------------------------------------------------------

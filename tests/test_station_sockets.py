@@ -91,6 +91,9 @@ async def booted(server: DevServer, station_id: str, connectors: int = 2) -> Non
 
 
 def test_plug_card_charging_meter_values_card_again(tmp_path: Path) -> None:
+    """Step by step through the Station API, because the CLI has no interactive commands (plug,
+    card, unplug); the CLI's own session is test_cli.py::test_a_whole_session_runs_unattended."""
+
     async def scenario(tmp: Path) -> None:
         async with DevServer(tmp, port=0) as server, running(server, "STEP") as (station, _):
             csms = server.csms
@@ -172,6 +175,69 @@ def test_the_csms_goes_away_mid_session_and_queued_messages_arrive_in_order(
         assert delivered[-1][1]["reason"] == "Local"
 
     run(tmp_path, scenario)
+
+
+def test_a_session_started_while_the_csms_is_away_is_delivered_in_order(
+    tmp_path: Path,
+) -> None:
+    """The whole session happens offline: StartTransaction, its MeterValues and StopTransaction
+    wait in the queue, arrive in order once the CSMS is back, and the MeterValues and the Stop
+    carry the transactionId the CSMS assigned only then."""
+    port = free_port()
+
+    async def scenario(tmp: Path) -> tuple[list[tuple[str, dict]], int, Any]:
+        first = DevServer(tmp, port=port)
+        await first.start()
+        async with running(first, "LATE") as (station, _):
+            await booted(first, "LATE")
+            for key, value in (("MeterValueSampleInterval", "10"),
+                               ("AllowOfflineTxForUnknownId", "true")):  # fmt: skip
+                answer = await first.csms.call("LATE", v16_call.ChangeConfiguration(key, value))
+                assert answer.status == "Accepted"
+            await first.close()  # the CSMS goes away before the session
+            await until(lambda: station.connection_state is not ConnectionState.CONNECTED)
+            station.plug(1)
+            station.present_card(1, "LATE-CARD")  # unknown card, offline: allowed by the key
+            await until(lambda: station.snapshot(1).status == "Charging")
+            await until(lambda: station.engine.queue_length() >= 4)  # Start + samples
+            station.present_card(1, "LATE-CARD")
+            await until(lambda: station.snapshot(1).status == "Finishing")
+            queued = station.engine.queue_length()
+            second = DevServer(tmp, port=port)  # the CSMS comes back on the same address
+            await second.start()
+            try:
+                await until(lambda: station.engine.queue_length() == 0)
+                state = second.csms.station("LATE")
+                delivered = [
+                    (frame[2], frame[3])
+                    for direction, text in state.frames
+                    if direction == "recv"
+                    and (frame := json.loads(text))[0] == 2
+                    and frame[2] in ("StartTransaction", "MeterValues", "StopTransaction")
+                ]
+                (transaction,) = state.transactions.values()
+            finally:
+                await second.close()
+        return delivered, queued, transaction
+
+    delivered, queued, transaction = asyncio.run(scenario(tmp_path))
+    actions = [action for action, _ in delivered]
+    assert len(actions) == queued >= 4
+    assert actions[0] == "StartTransaction" and actions[-1] == "StopTransaction"
+    assert set(actions[1:-1]) == {"MeterValues"}
+    start, stop = delivered[0][1], delivered[-1][1]
+    stamps = [start["timestamp"]]
+    stamps += [p["meterValue"][0]["timestamp"] for _, p in delivered[1:-1]]
+    stamps.append(stop["timestamp"])
+    assert stamps == sorted(stamps) and stamps[0] < stamps[-1]
+    assert start["idTag"] == "LATE-CARD" and transaction.id_token == "LATE-CARD"
+    for _, payload in delivered[1:]:
+        assert payload["transactionId"] == transaction.transaction_id
+    registers = [float(p["meterValue"][0]["sampledValue"][0]["value"]) for _, p in delivered[1:-1]]
+    assert start["meterStart"] <= registers[0] and registers == sorted(registers)
+    assert stop["meterStop"] >= math.floor(registers[-1])  # meterStop is in Wh
+    assert stop["reason"] == "Local" and transaction.stop_reason == "Local"
+    assert not transaction.active
 
 
 def test_the_offline_switch_closes_and_reconnects(tmp_path: Path) -> None:
