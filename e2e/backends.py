@@ -126,13 +126,15 @@ class WebSocketBackend:
 
 HOSTILE = "<img src=x onerror=window.__pwned=1>"
 HOSTILE_SCRIPT = "<script>window.__pwned=2</script>"
+HOSTILE_TAG = "<img src=x>"  # fits an IdToken (20 characters)
 
 
 async def hostile_handler(connection: ServerConnection) -> None:
     """A CSMS that answers correctly in shape but puts markup in every string it can.
 
     BootNotification is accepted (so the station goes on); Authorize gets an idTagInfo whose
-    strings are markup; every other CALL gets a CALLERROR with markup in its description and
+    strings are markup; it reserves connector 2 for an idTag that is markup; every other CALL
+    gets a CALLERROR with markup in its description and
     details; once booted it sends a DataTransfer full of markup; after the Authorize answer it
     closes the connection with a markup close reason.
     """
@@ -165,6 +167,22 @@ async def hostile_handler(connection: ServerConnection) -> None:
                             "hostile-dt-1",
                             "DataTransfer",
                             {"vendorId": HOSTILE, "messageId": HOSTILE_SCRIPT, "data": HOSTILE},
+                        ]
+                    )
+                )
+                # Schema-valid markup that the connector card shows: a reservation's idTag.
+                await connection.send(
+                    json.dumps(
+                        [
+                            2,
+                            "hostile-rn-1",
+                            "ReserveNow",
+                            {
+                                "connectorId": 2,
+                                "expiryDate": "2099-01-01T00:00:00.000Z",
+                                "idTag": HOSTILE_TAG,
+                                "reservationId": 7,
+                            },
                         ]
                     )
                 )

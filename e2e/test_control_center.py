@@ -10,7 +10,8 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from backends import HOSTILE, HOSTILE_SCRIPT, WebSocketBackend, hostile_handler
+from backends import HOSTILE, HOSTILE_SCRIPT, HOSTILE_TAG, WebSocketBackend, hostile_handler
+from ocpp.v16 import call
 from pagekit import (
     AUTH_PASSWORD,
     ConsoleRecord,
@@ -261,6 +262,49 @@ def test_messages_queued_offline_are_delivered_after_a_reload(page: Page, csms, 
     assert console.errors == []
 
 
+def test_reset_station_wipes_queued_messages_and_configuration(page: Page, csms, console) -> None:
+    """ "Reset station" forgets everything the store held: a session journaled offline is never
+    delivered, a key the CSMS changed is back to its default, also after a reload."""
+    cb_id = "E2E-WIPE"
+    open_app(page, csms.page, url=csms.csms, id=cb_id, autoconnect="1")
+    expect(page.get_by_test_id("connector-1-status")).to_have_text("Available")
+    changed = csms.call(cb_id, call.ChangeConfiguration(key="MeterValueSampleInterval", value="17"))
+    assert changed.status == "Accepted"
+    # A session online caches the card, so the next one, offline, is journaled.
+    page.get_by_test_id("connector-1-plug").click()
+    page.get_by_test_id("connector-1-present-card").click()
+    expect(page.get_by_test_id("connector-1-status")).to_have_text("Charging")
+    page.get_by_test_id("connector-1-present-card").click()
+    expect(page.get_by_test_id("connector-1-status")).to_have_text("Finishing")
+    page.get_by_test_id("connector-1-plug").click()
+    expect(page.get_by_test_id("queue-length")).to_have_text("0")
+    page.get_by_role("switch", name="Offline").check()
+    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "offline")
+    page.get_by_test_id("connector-1-plug").click()
+    page.get_by_test_id("connector-1-present-card").click()
+    expect(page.get_by_test_id("connector-1-status")).to_have_text("Charging")
+    expect(page.get_by_test_id("queue-length")).not_to_have_text("0")
+    sent_before = len([f for d, f in csms.frames(cb_id) if d == "recv" and f[0] == 2])
+
+    reset = page.get_by_test_id("reset-station")
+    reset.click()
+    reset.click()
+    expect(page.get_by_test_id("notice")).to_contain_text("Station reset")
+    page.get_by_role("switch", name="Offline").uncheck()
+    connected(page)
+    page.wait_for_function("window.ocppSim.storeSettled()")
+    page.reload()
+    wait_ready(page)
+    connected(page)
+    expect(page.get_by_test_id("queue-length")).to_have_text("0")
+    result = csms.call(cb_id, call.GetConfiguration(key=["MeterValueSampleInterval"]))
+    assert result.configuration_key[0]["value"] != "17"
+    calls = [f for d, f in csms.frames(cb_id) if d == "recv" and f[0] == 2][sent_before:]
+    assert "BootNotification" in [f[2] for f in calls]
+    assert not [f for f in calls if f[2] in ("StartTransaction", "StopTransaction")]
+    assert console.errors == []
+
+
 def test_basic_auth_with_the_key_and_a_clear_failure_without_it(
     page: Page, auth_csms, console: ConsoleRecord
 ) -> None:
@@ -318,6 +362,9 @@ def test_hostile_csms_strings_are_shown_as_text(page: Page, servers, loop_thread
         data_transfer = log.locator('details[data-action="DataTransfer"]').first
         expect(data_transfer).to_contain_text(HOSTILE)
         expect(log).to_contain_text(f"GenericError: {HOSTILE}")  # CALLERROR description
+        reservation = page.get_by_test_id("connector-2-reservation")
+        expect(reservation).to_contain_text(f"#7 · {HOSTILE_TAG} until")  # on the card, as text
+        expect(page.get_by_test_id("connector-2-status")).to_have_text("Reserved")
         page.evaluate("window.ocppSim.plug(1)")
         page.evaluate("window.ocppSim.presentCard(1, 'HOSTILE-TAG')")
         expect(log.locator('details[data-action="Authorize"][data-kind="RESULT"]')).to_contain_text(
