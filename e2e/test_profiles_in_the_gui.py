@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -16,10 +17,35 @@ def kilowatts(page: Page, n: int) -> float:
     return float(re.search(r"[\d.]+", text).group())
 
 
+METER_INTERVAL_S = 5
+
+
+def reported_power(csms, cb_id: str, skip: int) -> list[float]:
+    """Power.Active.Import values (W) in the MeterValues the CSMS received after its first
+    ``skip`` frames; runs inside the CSMS loop."""
+    state = csms.server.csms.registry.get(cb_id)
+    frames = [] if state is None else list(state.frames)[skip:]
+    watts = []
+    for direction, text in frames:
+        frame = json.loads(text)
+        if direction == "recv" and frame[0] == 2 and frame[2] == "MeterValues":
+            for meter_value in frame[3]["meterValue"]:
+                for sampled in meter_value["sampledValue"]:
+                    if sampled.get("measurand") == "Power.Active.Import" and "phase" not in sampled:
+                        factor = 1000 if sampled.get("unit") == "kW" else 1
+                        watts.append(float(sampled["value"]) * factor)
+    return watts
+
+
 def test_a_tx_profile_from_the_csms_lowers_the_power_shown(page: Page, csms, console) -> None:
     cb_id = "E2E-PROFILE"
     open_app(page, csms.page, url=csms.csms, id=cb_id, autoconnect="1")
     expect(page.get_by_test_id("connector-1-status")).to_have_text("Available")
+    for key, value in (
+        ("MeterValuesSampledData", "Energy.Active.Import.Register,Power.Active.Import"),
+        ("MeterValueSampleInterval", str(METER_INTERVAL_S)),
+    ):
+        assert csms.call(cb_id, call.ChangeConfiguration(key=key, value=value)).status == "Accepted"
     page.get_by_test_id("connector-1-plug").click()
     page.get_by_test_id("connector-1-present-card").click()
     expect(page.get_by_test_id("connector-1-status")).to_have_text("Charging")
@@ -42,8 +68,15 @@ def test_a_tx_profile_from_the_csms_lowers_the_power_shown(page: Page, csms, con
             "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6}],
         },
     }
+    seen = len(csms.frames(cb_id))
     result = csms.call(cb_id, call.SetChargingProfile(connector_id=1, cs_charging_profiles=profile))
     assert result.status == "Accepted"
+    # The CSMS sees it too: a MeterValues within about one sample interval reports the lower
+    # power (a sample may fall between the profile and the meter's next refresh: 1 s).
+    csms.wait_for(
+        lambda: any(w < 4300 for w in reported_power(csms, cb_id, seen)),
+        timeout=METER_INTERVAL_S * 2 + 2,
+    )
     # 6 A on 3 phases at about 230 V: about 4.1 kW, shown within a meter refresh.
     expect(page.get_by_test_id("connector-1-limit")).to_have_text("6.0 A per phase")
     expect(page.get_by_test_id("connector-1-power")).to_have_text(re.compile(r"^4\.\d\d kW$"))

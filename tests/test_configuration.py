@@ -173,7 +173,11 @@ def test_supported_feature_profiles_lists_only_complete_profiles() -> None:
     implemented = set(assembly.routes).union(*(block.sends for block in assembly.block_types))
     listed = cp.get_configuration("SupportedFeatureProfiles").split(",")
     assert listed == [name for name, messages in PROFILES.items() if messages <= implemented]
-    assert {"FirmwareManagement", "RemoteTrigger"} <= set(listed)
+    # All six OCPP 1.6 profiles, in the spec's names.
+    assert sorted(listed) == [
+        "Core", "FirmwareManagement", "LocalAuthListManagement", "RemoteTrigger", "Reservation",
+        "SmartCharging",
+    ]  # fmt: skip
 
 
 def test_number_of_connectors_follows_the_station() -> None:
