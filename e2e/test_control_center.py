@@ -37,10 +37,11 @@ def test_deep_link_autoconnects_to_the_demo_csms(page: Page, servers, console) -
     page.on("request", lambda request: requests.append(request.url))
     page.on("websocket", lambda socket: requests.append(socket.url))
 
-    open_app(page, servers.page, url=servers.csms, id="E2E-DEEPLINK", autoconnect="1")
+    open_app(page, servers.page, url=servers.csms, id="E2E-DEEPLINK", ocpp="1.6", autoconnect="1")
 
     expect(page.get_by_test_id("ws-url")).to_have_value(servers.csms)
     expect(page.get_by_test_id("charge-box-id")).to_have_value("E2E-DEEPLINK")
+    expect(page.get_by_test_id("ocpp-version")).to_have_value("1.6")
     connected(page)
     expect(page.get_by_test_id("connection-state")).to_have_text("Connected")
     expect(page.get_by_test_id("registration")).to_have_text("Accepted")
@@ -522,4 +523,11 @@ def test_offline_switch_queues_and_faults_show(page: Page, csms, console) -> Non
     screenshot(page, "07-offline-fault")
     card.get_by_role("button", name="Clear fault").click()
     expect(page.get_by_test_id("connector-2-status")).to_have_text("Available")
+    assert console.errors == []
+
+
+def test_a_deep_link_chooses_the_ocpp_version(page: Page, servers, console) -> None:
+    open_app(page, servers.page, url=servers.csms, id="E2E-DEEP-201", ocpp="2.0.1")
+    expect(page.get_by_test_id("ocpp-version")).to_have_value("2.0.1")
+    expect(page.get_by_test_id("charge-box-id")).to_have_value("E2E-DEEP-201")
     assert console.errors == []
