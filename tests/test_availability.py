@@ -7,6 +7,7 @@ import logging
 import pytest
 from fake_csms import IDENTITY, FakeCsms, booted
 from test_status import Hardware, with_sessions
+from tx_rig import Rig
 
 from ocpp_core import ChargePoint
 from ocpp_core.store import MemoryStore
@@ -123,3 +124,22 @@ def test_corrupt_stored_availability_means_operative(caplog) -> None:
         cp = ChargePoint(identity=IDENTITY, store=store)
     assert cp.status(1, 0.0) == "Available"
     assert "stored availability is invalid" in caplog.text
+
+
+def test_a_scheduled_change_survives_a_restart_and_applies_when_the_transaction_ends() -> None:
+    """Scheduled while charging, then a power cut: the transaction ends with PowerLoss on the
+    new engine and the connector is Unavailable at once, as the CSMS asked before the cut."""
+    rig = Rig()
+    rig.plug(1)
+    rig.card("TAG")
+    rig.advance(1)
+    assert rig.statuses(1)[-1] == "Charging"
+    assert change(rig.csms, 1, "Inoperative") == "Scheduled"
+    rig.advance(1)
+    rig.clear()
+    rig.restart()
+    rig.advance(1)
+    assert [p["reason"] for p in rig.payloads("StopTransaction")] == ["PowerLoss"]
+    assert rig.statuses(1)[-1] == "Unavailable"
+    assert rig.cp.status(1, rig.now) == "Unavailable"
+    assert rig.cp.status(2, rig.now) == "Available"

@@ -12,7 +12,7 @@ from fake_csms import IDENTITY, booted, station
 from ocpp_core import ChargePoint, ConfigurationChanged, FrameLogged
 from ocpp_core.assembly import for_version
 from ocpp_core.config import MAX_INTEGER, RW, Configuration, KeyDeclarer, KeyTable, R, W
-from ocpp_core.store import MemoryStore
+from ocpp_core.store import FileStore, MemoryStore
 from ocpp_core.v16 import PROFILES
 
 AUTH_KEY = "0123456789abcdef0123456789ABCDEF"  # 16 bytes as hex
@@ -198,6 +198,22 @@ def test_change_accepted_applies_and_persists() -> None:
     assert ConfigurationChanged("MinimumStatusDuration", "5", False) in events
     rebooted = ChargePoint(identity=IDENTITY, store=store)
     assert rebooted.get_configuration("MinimumStatusDuration") == "5"
+
+
+def test_configuration_persists_in_files_and_a_broken_file_means_defaults(tmp_path, caplog) -> None:
+    """MicroOcpp's "Persistency on filesystem": a change survives a restart on the atomic file
+    store; a file broken by hand is moved aside and the defaults apply, with a warning."""
+    _cp, csms = booted(store=FileStore(tmp_path))
+    assert change(csms, "MinimumStatusDuration", "5") == "Accepted"
+    rebooted = ChargePoint(identity=IDENTITY, store=FileStore(tmp_path))
+    assert rebooted.get_configuration("MinimumStatusDuration") == "5"
+    [document] = [p for p in tmp_path.iterdir() if "config" in p.name]
+    document.write_text('{"MinimumStatusDuration": ', encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="ocpp_core"):
+        fresh = ChargePoint(identity=IDENTITY, store=FileStore(tmp_path))
+    assert fresh.get_configuration("MinimumStatusDuration") == "0"
+    assert "corrupt" in caplog.text.lower() or "invalid" in caplog.text.lower()
+    assert any(".corrupt" in p.name for p in tmp_path.iterdir())
 
 
 def test_unknown_key_is_not_supported() -> None:
