@@ -1,4 +1,20 @@
-"""BootNotification (OCPP 1.6 §4.2, errata 3.11/3.22; MicroOcpp tests/Boot.cpp)."""
+"""BootNotification (OCPP 1.6 §4.2, errata 3.11/3.22; MicroOcpp tests/Boot.cpp).
+
+Boot.cpp scenarios that have no counterpart here, and why:
+
+* Auto recovery (boot statistics; after more than 3 short boots MicroOcpp wipes its state):
+  a guard against firmware crash loops caused by a bad state file. Our store cannot cause
+  one: writes are atomic and every document is checked when it is loaded; a corrupt or
+  invalid one is logged, moved aside and replaced by defaults (tests/test_store.py,
+  test_configuration.py, test_availability.py, the journal tests).
+* Migration (a new MicroOcpp version deletes the operation store and transactions): the same
+  load-time checks decide document by document, so an update never throws away a
+  transaction that the new version can still read.
+* Clean unused configs: a stored key no module declares is ignored, not deleted
+  (test_configuration.py::test_stored_keys_nobody_declares_are_ignored), so switching to a
+  build without a profile and back keeps its settings.
+* Boot with v201: OCPP 2.0.1 is not implemented yet; the station refuses to start with it.
+"""
 
 from __future__ import annotations
 
