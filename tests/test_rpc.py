@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from fake_csms import SILENT, Error, Raw, booted, station
@@ -11,13 +12,22 @@ from ocpp_core import CallFailure, DataTransferResult, FrameLogged, rpc
 
 BIG = 65536
 
-# (name, received text, expected reply): None = no reply at all; (id, code) = one CALLERROR.
-HOSTILE_FRAMES: list[tuple[str, str, tuple[str, str] | None]] = [
+# (name, received text, expected reply): None = no reply at all (logged, never silent);
+# (id, code, description) = exactly one CALLERROR, with empty details unless said otherwise.
+HOSTILE_FRAMES: list[tuple[str, str, tuple[str, str, str] | None]] = [
     ("not JSON at all", "hello", None),
     ("empty text", "", None),
     ("whitespace only", "   \n", None),
-    ("truncated CALL", '[2,"t1","Heartbeat",{', ("t1", "FormationViolation")),
-    ("trailing garbage", '[2,"t2","Reset",{"type":"Soft"}]x', ("t2", "FormationViolation")),
+    (
+        "truncated CALL",
+        '[2,"t1","Heartbeat",{',
+        ("t1", "FormationViolation", "Message is not valid JSON"),
+    ),
+    (
+        "trailing garbage",
+        '[2,"t2","Reset",{"type":"Soft"}]x',
+        ("t2", "FormationViolation", "Message is not valid JSON"),
+    ),
     ("JSON object", '{"a":1}', None),
     ("JSON string", '"[2,\\"x\\",\\"Reset\\",{}]"', None),
     ("JSON number", "42", None),
@@ -30,92 +40,169 @@ HOSTILE_FRAMES: list[tuple[str, str, tuple[str, str] | None]] = [
     ("message type as boolean", '[true,"t6","Reset",{"type":"Soft"}]', None),
     ("id is a number", '[2,123,"Reset",{"type":"Soft"}]', None),
     ("id is null", '[2,null,"Reset",{"type":"Soft"}]', None),
-    ("id of 37 characters", f'[2,"{"i" * 37}","Heartbeat",{{}}]', ("i" * 37, "FormationViolation")),
+    (
+        "id of 37 characters",
+        f'[2,"{"i" * 37}","Heartbeat",{{}}]',
+        ("i" * 37, "FormationViolation", "Message id longer than 36 characters"),
+    ),
     # OCPP-J §4.1.4/§4.2.1: the id serves to identify the request; "" identifies nothing.
-    ("empty id", '[2,"","Reset",{"type":"Soft"}]', ("", "FormationViolation")),
-    ("empty id, unknown action", '[2,"","FooBar",{}]', ("", "FormationViolation")),
+    (
+        "empty id",
+        '[2,"","Reset",{"type":"Soft"}]',
+        ("", "FormationViolation", "Message id is empty"),
+    ),
+    (
+        "empty id, unknown action",
+        '[2,"","FooBar",{}]',
+        ("", "FormationViolation", "Message id is empty"),
+    ),
     ("CALLRESULT with an empty id", '[3,"",{}]', None),
     ("CALLERROR with an empty id", '[4,"","GenericError","",{}]', None),
-    ("CALL with 3 elements", '[2,"t7","Reset"]', ("t7", "FormationViolation")),
-    ("CALL with 5 elements", '[2,"t8","Reset",{"type":"Soft"},{}]', ("t8", "FormationViolation")),
-    ("action is a number", '[2,"t9",7,{}]', ("t9", "FormationViolation")),
-    ("action is null", '[2,"t10",null,{}]', ("t10", "FormationViolation")),
-    ("payload is an array", '[2,"t11","Reset",[]]', ("t11", "FormationViolation")),
-    ("payload is a string", '[2,"t12","Reset","Soft"]', ("t12", "FormationViolation")),
-    ("payload null means {}", '[2,"t13","Reset",null]', ("t13", "OccurenceConstraintViolation")),
-    ("unknown action", '[2,"t14","FooBar",{}]', ("t14", "NotImplemented")),
-    ("empty action", '[2,"t15","",{}]', ("t15", "NotImplemented")),
-    ("action in the wrong case", '[2,"t16","reset",{"type":"Soft"}]', ("t16", "NotImplemented")),
-    ("2.0.1-only action", '[2,"t17","TransactionEvent",{}]', ("t17", "NotImplemented")),
+    (
+        "CALL with 3 elements",
+        '[2,"t7","Reset"]',
+        ("t7", "FormationViolation", "CALL must have 4 elements"),
+    ),
+    (
+        "CALL with 5 elements",
+        '[2,"t8","Reset",{"type":"Soft"},{}]',
+        ("t8", "FormationViolation", "CALL must have 4 elements"),
+    ),
+    ("action is a number", '[2,"t9",7,{}]', ("t9", "FormationViolation", "Action is not a string")),
+    (
+        "action is null",
+        '[2,"t10",null,{}]',
+        ("t10", "FormationViolation", "Action is not a string"),
+    ),
+    (
+        "payload is an array",
+        '[2,"t11","Reset",[]]',
+        ("t11", "FormationViolation", "Payload is not a JSON object"),
+    ),
+    (
+        "payload is a string",
+        '[2,"t12","Reset","Soft"]',
+        ("t12", "FormationViolation", "Payload is not a JSON object"),
+    ),
+    (
+        "payload null means {}",
+        '[2,"t13","Reset",null]',
+        ("t13", "OccurenceConstraintViolation", "/type: required property 'type' is missing"),
+    ),
+    ("unknown action", '[2,"t14","FooBar",{}]', ("t14", "NotImplemented", "Unknown action")),
+    ("empty action", '[2,"t15","",{}]', ("t15", "NotImplemented", "Unknown action")),
+    (
+        "action in the wrong case",
+        '[2,"t16","reset",{"type":"Soft"}]',
+        ("t16", "NotImplemented", "Unknown action"),
+    ),
+    (
+        "2.0.1-only action",
+        '[2,"t17","TransactionEvent",{}]',
+        ("t17", "NotImplemented", "Unknown action"),
+    ),
     (
         "known action not handled",
         '[2,"t18","ExtendedTriggerMessage",{"requestedMessage":"Heartbeat"}]',
-        ("t18", "NotSupported"),
+        ("t18", "NotSupported", "ExtendedTriggerMessage is not supported"),
     ),
-    ("CP-initiated action sent to the CP", '[2,"t19","Heartbeat",{}]', ("t19", "NotSupported")),
-    ("required field missing", '[2,"t20","Reset",{}]', ("t20", "OccurenceConstraintViolation")),
-    ("field of the wrong type", '[2,"t21","Reset",{"type":1}]', ("t21", "TypeConstraintViolation")),
+    (
+        "CP-initiated action sent to the CP",
+        '[2,"t19","Heartbeat",{}]',
+        ("t19", "NotSupported", "Heartbeat is not supported"),
+    ),
+    (
+        "required field missing",
+        '[2,"t20","Reset",{}]',
+        ("t20", "OccurenceConstraintViolation", "/type: required property 'type' is missing"),
+    ),
+    (
+        "field of the wrong type",
+        '[2,"t21","Reset",{"type":1}]',
+        ("t21", "TypeConstraintViolation", "/type: expected string, got integer 1"),
+    ),
     (
         "value not in enum",
         '[2,"t22","Reset",{"type":"Medium"}]',
-        ("t22", "PropertyConstraintViolation"),
+        ("t22", "PropertyConstraintViolation", "/type: 'Medium' is not one of 'Hard', 'Soft'"),
     ),
     (
         "unknown field",
         '[2,"t23","Reset",{"type":"Soft","now":true}]',
-        ("t23", "FormationViolation"),
+        ("t23", "FormationViolation", "/now: property 'now' is not allowed"),
     ),
     (
         "string over maxLength",
         f'[2,"t24","DataTransfer",{{"vendorId":"{"v" * 300}"}}]',
-        ("t24", "PropertyConstraintViolation"),
+        (
+            "t24",
+            "PropertyConstraintViolation",
+            "/vendorId: string longer than 255 characters (300)",
+        ),
     ),
     (
         "integer given as 1.0",
         '[2,"t25","ChangeAvailability",{"connectorId":1.0,"type":"Operative"}]',
-        ("t25", "TypeConstraintViolation"),
+        ("t25", "TypeConstraintViolation", "/connectorId: expected integer, got number 1.0"),
     ),
     (
         "boolean for an integer",
         '[2,"t26","ChangeAvailability",{"connectorId":true,"type":"Operative"}]',
-        ("t26", "TypeConstraintViolation"),
+        ("t26", "TypeConstraintViolation", "/connectorId: expected integer, got boolean true"),
     ),
     (
         "number overflowing a float",
         '[2,"t27","ChangeAvailability",{"connectorId":1e999,"type":"Operative"}]',
-        ("t27", "FormationViolation"),
+        ("t27", "FormationViolation", "Message is not valid JSON"),
     ),
-    ("NaN literal", '[2,"t28","Reset",{"type":NaN}]', ("t28", "FormationViolation")),
-    ("Infinity literal", '[2,"t29","Reset",{"type":-Infinity}]', ("t29", "FormationViolation")),
+    (
+        "NaN literal",
+        '[2,"t28","Reset",{"type":NaN}]',
+        ("t28", "FormationViolation", "Message is not valid JSON"),
+    ),
+    (
+        "Infinity literal",
+        '[2,"t29","Reset",{"type":-Infinity}]',
+        ("t29", "FormationViolation", "Message is not valid JSON"),
+    ),
     (
         "integer of 5000 digits",
         f'[2,"t30","ChangeAvailability",{{"connectorId":{"9" * 5000},"type":"Operative"}}]',
-        ("t30", "FormationViolation"),
+        ("t30", "FormationViolation", "Message is not valid JSON"),
     ),
-    ("raw NUL in a string", '[2,"t31","Reset",{"type":"So\x00ft"}]', ("t31", "FormationViolation")),
+    (
+        "raw NUL in a string",
+        '[2,"t31","Reset",{"type":"So\x00ft"}]',
+        ("t31", "FormationViolation", "Message is not valid JSON"),
+    ),
     (
         "escaped NUL in a string",
         '[2,"t32","Reset",{"type":"So\\u0000ft"}]',
-        ("t32", "PropertyConstraintViolation"),
+        ("t32", "PropertyConstraintViolation", "/type: 'So\\x00ft' is not one of 'Hard', 'Soft'"),
     ),
-    ("lone surrogate as the id", '[2,"\\ud800","FooBar",{}]', ("\ud800", "NotImplemented")),
+    (
+        "lone surrogate as the id",
+        '[2,"\\ud800","FooBar",{}]',
+        ("\ud800", "NotImplemented", "Unknown action"),
+    ),
     (
         "frame over the size limit",
         f'[2,"t33","DataTransfer",{{"vendorId":"v","data":"{"a" * BIG}"}}]',
-        ("t33", "GenericError"),
+        ("t33", "GenericError", "Message exceeds 65536 bytes"),
     ),
     ("oversize garbage", "x" * (BIG + 1), None),
     (
         "oversize by UTF-8 bytes only",
         f'[2,"t34","DataTransfer",{{"vendorId":"v","data":"{"é" * (BIG // 2)}"}}]',
-        ("t34", "GenericError"),
+        ("t34", "GenericError", "Message exceeds 65536 bytes"),
     ),
     (
         "30,000 nested arrays in a payload",
         '[2,"t35","DataTransfer",{"vendorId":"v","data":' + "[" * 30000 + "]" * 30000 + "}]",
-        ("t35", "FormationViolation"),
+        ("t35", "FormationViolation", "Message is nested too deeply"),
     ),
     ("30,000 nested arrays alone", "[" * 30000 + "]" * 30000, None),
+    # RFC 8259 §8.1: a sender must not add a BOM; the frame is not JSON and no id can be read.
     ("byte order mark", '\ufeff[2,"t36","Reset",{"type":"Soft"}]', None),
     ("CALLERROR with 2 elements", '[4,"t37"]', None),
     ("CALLRESULT for no request", '[3,"t38",{}]', None),
@@ -128,22 +215,21 @@ HOSTILE_FRAMES: list[tuple[str, str, tuple[str, str] | None]] = [
     [pytest.param(text, expected, id=name) for name, text, expected in HOSTILE_FRAMES],
 )
 def test_hostile_frame_gets_exactly_the_expected_reply(
-    text: str, expected: tuple[str, str] | None
+    text: str, expected: tuple[str, str, str] | None, caplog: pytest.LogCaptureFixture
 ) -> None:
     cp, csms = booted()
-    cp.receive(text, csms.now)
-    frames = cp.poll(csms.now)
+    with caplog.at_level(logging.WARNING, logger="ocpp_core"):
+        cp.receive(text, csms.now)
+        frames = cp.poll(csms.now)
     if expected is None:
         assert frames == []
+        assert any(word in caplog.text for word in ("ignored", "dropped")), caplog.text
         return
     assert len(frames) == 1
     frames[0].encode("utf-8")  # always sendable as UTF-8, even when echoing a lone surrogate
-    reply = json.loads(frames[0])
-    assert reply[0] == rpc.CALLERROR
-    assert (reply[1], reply[2]) == expected
-    assert isinstance(reply[3], str)
-    assert len(reply[3]) < 120
-    assert isinstance(reply[4], dict)
+    message_id, code, description = expected
+    details = {"limit": BIG} if code == "GenericError" else {}
+    assert json.loads(frames[0]) == [rpc.CALLERROR, message_id, code, description, details]
 
 
 def test_empty_message_id_is_malformed_but_keeps_the_id_to_answer() -> None:
