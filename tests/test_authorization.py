@@ -116,6 +116,8 @@ def test_allow_offline_tx_for_unknown_id_false_rejects_offline() -> None:
     rig.card("TAG1")
     assert rig.cp.transaction(1) is None
     assert results(rig) == [("TAG1", "Unknown", "offline")]
+    rig.online()
+    assert "StartTransaction" not in rig.actions()
 
 
 def test_before_the_boot_is_accepted_the_offline_rules_apply() -> None:

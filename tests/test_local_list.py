@@ -39,6 +39,11 @@ def results(rig: Rig) -> list[tuple[str, str, str]]:
     return [(e.id_tag, e.status, e.source) for e in rig.events_of(AuthorizationResult)]
 
 
+def started(rig: Rig) -> list[str]:
+    """The idTags of the StartTransactions the CSMS received."""
+    return [p["idTag"] for p in rig.payloads("StartTransaction")]
+
+
 def conflicts(rig: Rig) -> list[dict]:
     return [p for p in rig.payloads("StatusNotification") if p["errorCode"] == "LocalListConflict"]
 
@@ -64,6 +69,9 @@ def test_basic_local_auth_local_authorize_offline() -> None:
     rig.card("LISTED")
     assert results(rig) == [("LISTED", "Accepted", "local-list")]
     assert rig.cp.transaction(1).state == "running"
+    rig.online()
+    assert started(rig) == ["LISTED"]
+    assert rig.cp.transaction(1).transaction_id == 1001
 
 
 def test_basic_local_auth_allow_offline_tx_for_unknown_id() -> None:
@@ -73,6 +81,9 @@ def test_basic_local_auth_allow_offline_tx_for_unknown_id() -> None:
     rig.plug()
     rig.card("STRANGER")
     assert results(rig) == [("STRANGER", "Accepted", "offline")]
+    rig.online()
+    assert started(rig) == ["STRANGER"]
+    assert rig.cp.transaction(1).transaction_id == 1001
 
 
 def test_local_auth_checks_the_online_status() -> None:
@@ -88,9 +99,12 @@ def test_local_auth_unauthorized_entry_is_rejected_offline(status: str) -> None:
     rig = Rig(config={"AllowOfflineTxForUnknownId": "true"})
     status_of(send(rig, 1, "Full", entry("LISTED", status)))
     rig.offline()
+    rig.plug()
     rig.card("LISTED")
     assert results(rig) == [("LISTED", status, "local-list")]  # §3.5.4 MUST be rejected
     assert rig.cp.transaction(1) is None
+    rig.online()
+    assert started(rig) == []
 
 
 def test_local_auth_entry_expired_by_date_is_rejected_offline() -> None:
@@ -102,9 +116,12 @@ def test_local_auth_entry_expired_by_date_is_rejected_offline() -> None:
     rig.card("LISTED")
     rig.csms.advance(100)
     rig.offline()
+    rig.plug()
     rig.card("LISTED")
     assert results(rig)[-1] == ("LISTED", "Expired", "local-list")
     assert rig.cp.transaction(1) is None
+    rig.online()
+    assert started(rig) == []
 
 
 def test_mix_local_authorization_modes() -> None:

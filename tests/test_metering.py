@@ -4,8 +4,12 @@ the scenarios of tests/Metering.cpp).
 The transaction block is replaced by ``Transactions``, a stand-in behind the SessionView seam whose
 "journal" is the engine's FIFO queue, so its StartTransaction, journaled MeterValues and
 StopTransaction come out as frames the CSMS sees (and the suite checks against the schemas).
-Metering.cpp's "Drop MeterValues for silent tx" and "TxMsg retry behavior" are the journal's
-behaviour, tested with the transaction block.
+Metering.cpp's "TxMsg retry behavior" is the journal's behaviour, tested with the transaction
+block in test_transaction_safety.py (test_tx_meter_values_retry_behavior), where "Preserve order
+of tx-related msgs" also runs on the real journal. "Drop MeterValues for silent tx" does not
+apply: MicroOcpp makes a transaction silent (charges without reporting it) when its fixed-size
+transaction journal is full; this journal has no size limit, so every transaction is journaled
+and reported and none is silent.
 """
 
 from __future__ import annotations

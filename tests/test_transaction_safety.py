@@ -10,14 +10,26 @@ import pytest
 from fake_csms import SILENT, WALL_START, Error, Raw
 from tx_rig import Rig, start_session
 
-from ocpp_core import FileStore, FrameLogged, MessageDiscarded, QueueLengthChanged, SessionStarted
-from ocpp_core.clock import format_datetime
+from ocpp_core import (
+    FileStore,
+    FrameLogged,
+    MessageDiscarded,
+    QueueLengthChanged,
+    SessionStarted,
+    SessionStopped,
+)
+from ocpp_core.clock import DEFAULT_EPOCH, format_datetime
 from ocpp_core.store import MemoryStore
 from ocpp_core.v16.tx_journal import DISCARD_LOG, DISCARDS
 
 
 def stamp(now: float) -> str:
     return format_datetime(WALL_START + now)
+
+
+def unset_stamp(now: float) -> str:
+    """The time an engine whose clock the CSMS has not set gives at ``now`` (no host clock)."""
+    return format_datetime(DEFAULT_EPOCH + now)
 
 
 def tx_actions(rig: Rig) -> list[str]:
@@ -477,7 +489,66 @@ def test_an_invalid_answer_counts_as_a_failed_attempt() -> None:
     assert discarded.reason.startswith("invalid response")
 
 
+def test_tx_meter_values_retry_behavior() -> None:
+    """Metering.cpp "TxMsg retry behavior": a transaction MeterValues the CSMS cannot process
+    is retried like the other transaction messages, then discarded; the Stop still goes out."""
+    rig = Rig(config={"MeterValueSampleInterval": "10"})
+    start_session(rig)
+    refuse(rig, "MeterValues")
+    rig.advance(15, charging_w=3600)  # the sample at 10 s is refused
+    rig.card("TAG1")  # the StopTransaction waits behind it
+    rig.csms.advance(400)
+    # Defaults: 3 attempts, TransactionMessageRetryInterval (60 s) times the attempts made.
+    assert times_of(rig, "MeterValues") == [10, 70, 190]
+    assert rig.events_of(MessageDiscarded) == [
+        MessageDiscarded("MeterValues", 1, ATTEMPTS, "CALLERROR InternalError: cannot process")
+    ]
+    assert tx_actions(rig) == ["StartTransaction"] + ["MeterValues"] * 3 + ["StopTransaction"]
+    assert times_of(rig, "StopTransaction") == [190]
+    assert rig.payloads("StopTransaction") == [
+        {
+            "meterStop": 1015,
+            "timestamp": stamp(15),
+            "reason": "Local",
+            "idTag": "TAG1",
+            "transactionId": 1001,
+        }
+    ]
+    assert rig.cp.queue_length() == 0
+    assert not rig.store.names("tx/") and not rig.store.names("txmsg/")
+
+
 # ---------------------------------------------------------------------- ordering and ids
+
+
+def test_preserve_order_of_tx_related_msgs_in_the_journal() -> None:
+    """Metering.cpp "Preserve order of tx-related msgs" on the real journal (test_metering.py
+    runs it on a stand-in FIFO)."""
+    rig = Rig(config={"MeterValueSampleInterval": "10", **OFFLINE_OK})
+    rig.offline()
+    rig.plug()
+    rig.card("TAG1")
+    rig.advance(35, charging_w=3600)
+    rig.card("TAG1")
+    rig.advance(5, charging_w=3600)
+    # Offline, every sample went to the journal, in time order, between start and stop.
+    journaled = [rig.store.load(name) for name in rig.store.names("txmsg/")]
+    assert [(d["action"], d["payload"].get("timestamp")) for d in journaled] == [
+        ("StartTransaction", stamp(0)),
+        ("MeterValues", None),
+        ("MeterValues", None),
+        ("MeterValues", None),
+        ("StopTransaction", stamp(35)),
+    ]
+    samples = [d["payload"]["meterValue"][0]["timestamp"] for d in journaled[1:4]]
+    assert samples == [stamp(10), stamp(20), stamp(30)]
+    rig.online()
+    assert tx_actions(rig) == ["StartTransaction"] + ["MeterValues"] * 3 + ["StopTransaction"]
+    sent = [
+        (p["transactionId"], p["meterValue"][0]["timestamp"]) for p in rig.payloads("MeterValues")
+    ]
+    assert sent == [(1001, stamp(10)), (1001, stamp(20)), (1001, stamp(30))]
+    assert rig.payloads("StopTransaction")[0]["transactionId"] == 1001
 
 
 def test_messages_arrive_in_chronological_order_across_connectors() -> None:
@@ -543,6 +614,78 @@ def test_readings_taken_before_the_clock_was_set_are_corrected_everywhere() -> N
     assert stop["timestamp"] == stamp(125)
     data = [mv["timestamp"] for mv in stop["transactionData"]]
     assert data == [stamp(100), stamp(110), stamp(120), stamp(125)]
+
+
+def test_the_power_loss_stop_at_load_is_reported_with_the_time_the_csms_gets() -> None:
+    rig = Rig()
+    start_session(rig)
+    rig.advance(60)
+    rig.csms.now += 1000  # the station was off for 1000 s
+    rig.clear()
+    rig.restart(connect=False)
+    rig.pump()  # the PowerLoss stop is journaled, stamped by a clock not set yet (2020)
+    assert rig.events_of(SessionStopped) == []  # its time is not the one the CSMS will get
+    rig.online()  # the BootNotification sets the clock
+    stop = {"meterStop": 1000, "timestamp": stamp(1060), "reason": "PowerLoss"}
+    assert rig.tx_messages() == [("StopTransaction", {**stop, "transactionId": 1001})]
+    assert rig.events_of(SessionStopped) == [SessionStopped(1, 1, "PowerLoss", 1000, stamp(1060))]
+
+
+def test_a_power_loss_stop_sent_without_the_clock_set_is_reported_as_sent() -> None:
+    rig = Rig()
+    start_session(rig)
+    rig.csms.now += 1000
+    rig.clear()
+    rig.csms.handlers["BootNotification"] = lambda payload: {
+        "status": "Accepted",
+        "currentTime": "1990-01-01T00:00:00Z",  # refused: the clock stays unset
+        "interval": 300,
+    }
+    rig.restart()
+    stop = {"meterStop": 1000, "timestamp": unset_stamp(1000), "reason": "PowerLoss"}
+    assert rig.tx_messages() == [("StopTransaction", {**stop, "transactionId": 1001})]
+    assert rig.events_of(SessionStopped) == [
+        SessionStopped(1, 1, "PowerLoss", 1000, unset_stamp(1000))
+    ]
+
+
+def test_preboot_transactions_lose_start_tx_timestamp() -> None:
+    """ChargingSessions.cpp: a transaction started before the clock was set, and a restart
+    before it ever was. MicroOcpp drops such a transaction; we send it with its timestamps as
+    taken (no correction is known any more, see tx_journal): only the PowerLoss stop, journaled
+    in the new run before the sync, is corrected."""
+    rig = Rig(boot=False, config=OFFLINE_OK)
+    rig.csms.now = 100.0
+    rig.plug()
+    rig.card("TAG1")  # never connected: the clock says 2020
+    rig.csms.now = 400.0
+    rig.restart()
+    start = {"connectorId": 1, "idTag": "TAG1", "meterStart": 1000, "timestamp": unset_stamp(100)}
+    stop = {"meterStop": 1000, "timestamp": stamp(400), "reason": "PowerLoss"}
+    assert rig.tx_messages() == [
+        ("StartTransaction", start),
+        ("StopTransaction", {**stop, "transactionId": 1001}),
+    ]
+
+
+def test_preboot_transactions_lose_stop_tx_timestamp() -> None:
+    """ChargingSessions.cpp: a transaction started with the clock set, resumed after a restart
+    and stopped before the clock was set again, then a restart before it was. MicroOcpp sends
+    the start time plus 1 s; we send the timestamp as taken (see tx_journal), here years before
+    the start."""
+    rig = Rig(resume_transactions_after_restart=True)
+    start_session(rig)
+    rig.csms.now = 100.0
+    rig.restart(connect=False)  # the transaction resumes; the clock is not set
+    rig.card("TAG1")
+    rig.csms.now = 200.0
+    rig.restart()
+    start = {"connectorId": 1, "idTag": "TAG1", "meterStart": 1000, "timestamp": stamp(0)}
+    stop = {"meterStop": 1000, "timestamp": unset_stamp(100), "reason": "Local", "idTag": "TAG1"}
+    assert rig.tx_messages() == [
+        ("StartTransaction", start),
+        ("StopTransaction", {**stop, "transactionId": 1001}),
+    ]
 
 
 # ---------------------------------------------------------------------- robustness

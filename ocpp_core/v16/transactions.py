@@ -20,7 +20,8 @@ RemoteStopTransaction -> Remote; Reset -> SoftReset/HardReset; UnlockConnector -
 a StartTransaction.conf that is not Accepted -> DeAuthorized when StopTransactionOnInvalidId
 (errata 3.17), else the energy offer stops (SuspendedEVSE); a restart -> PowerLoss (or the
 transaction resumes, ``resume_after_restart``: one whose StartTransaction.conf was not Accepted
-stays invalid, the journal keeps that in its record); the station may give any other 1.6
+stays invalid, the journal keeps that in its record; the SessionStopped of that PowerLoss stop
+waits for the timestamp the CSMS gets, see tx_journal); the station may give any other 1.6
 reason. meterStop is the meter now, else the highest reading known of the transaction (also
 one journaled before a restart and since delivered), never below meterStart.
 
@@ -402,6 +403,19 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         if id_tag is not None and info is not None:
             self._auth.learn(id_tag, info, now)
 
+    def stop_final(self, transaction: Transaction, payload: dict) -> None:
+        engine = self.engine
+        if engine.watched:
+            engine.emit(
+                SessionStopped(
+                    transaction.connector,
+                    transaction.local_id,
+                    payload["reason"],
+                    payload["meterStop"],
+                    payload["timestamp"],
+                )
+            )
+
     # ------------------------------------------------------------------ timing
 
     def tick(self, now: float) -> None:
@@ -536,8 +550,11 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         else:
             self._lock(connector, False)
 
-    def _finish(self, tx: Transaction, reason: str, id_tag: str | None, now: float) -> None:
-        """Journal the StopTransaction of ``tx``."""
+    def _finish(
+        self, tx: Transaction, reason: str, id_tag: str | None, now: float, *, at_load: bool = False
+    ) -> None:
+        """Journal the StopTransaction of ``tx``; SessionStopped at once, or (``at_load``, the
+        clock not set yet) once its timestamp is final (``stop_final``, see tx_journal)."""
         engine = self.engine
         connector = tx.connector
         # meterStop: the meter now, else the last reading known (journaled, also before a
@@ -553,8 +570,8 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             self._smart_charging("transaction_stopped", connector, now)
             self._stopping[connector] = tx
         timestamp = engine.clock.timestamp(now)
-        self._journal.end(tx, meter, timestamp, reason, id_tag, data)
-        if engine.watched:
+        self._journal.end(tx, meter, timestamp, reason, id_tag, data, tell=at_load)
+        if engine.watched and not at_load:
             engine.emit(SessionStopped(connector, tx.local_id, reason, meter, timestamp))
 
     def _cancel(self, session: _Session, reason: str, now: float) -> None:
@@ -581,7 +598,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
                 previous = sessions[connector]
                 if previous is not None:  # two open on one connector: only the latest runs on
                     sessions[connector] = None
-                    self._finish(previous.tx, "PowerLoss", None, now)
+                    self._finish(previous.tx, "PowerLoss", None, now, at_load=True)
                 session = _Session(connector, tx.id_tag, RUNNING)
                 session.parent_id_tag, session.tx = tx.parent_id_tag, tx
                 sessions[connector] = session
@@ -589,7 +606,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
                 self._lock(connector, True)
                 self._smart_charging("transaction_started", connector, tx.transaction_id, now)
             else:
-                self._finish(tx, "PowerLoss", None, now)
+                self._finish(tx, "PowerLoss", None, now, at_load=True)
                 if 0 < connector < len(sessions):
                     self._lock(connector, False)
                     self._finished[connector] = self._watching = True

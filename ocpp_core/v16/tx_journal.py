@@ -49,6 +49,14 @@ every poll, every start). If the CSMS sets the clock *back* by d seconds, a read
 d seconds after the sync is in that range too and is moved as well. Without a correction in the
 same run timestamps go as they were taken.
 
+The PowerLoss stop of a transaction cut by a restart is journaled at load, always before the
+sync (a new engine's clock is unset). Its SessionStopped therefore waits until the timestamp is
+final (``end`` with ``tell``), so that a GUI shows the time the CSMS gets: at the first poll after
+the CSMS set the clock (the StopTransaction is corrected then, before it is sent), or when it is
+sent with the clock still unset. A restart before either loses the event, never the message.
+The events of a session run before the sync are not held: they tell what happens as it happens,
+with the time the clock gave then.
+
 At load, a transaction is *open* (was running when the station went down) if its
 StartTransaction or record exists and no StopTransaction is journaled; the transaction block
 then stops it with reason PowerLoss and meterStop the last reading known (never below
@@ -236,6 +244,9 @@ class TransactionListener:
     ) -> None:
         """A StopTransaction was answered (``info``: its idTagInfo, if any) or discarded."""
 
+    def stop_final(self, transaction: Transaction, payload: dict) -> None:
+        """A StopTransaction journaled with ``tell`` has its final timestamp (``payload``)."""
+
 
 class TransactionJournal(JournalOwner):
     """The journal of one engine's 1.6 transaction messages and its transaction records."""
@@ -246,6 +257,7 @@ class TransactionJournal(JournalOwner):
         "_presync",
         "_unreadable",
         "_unsynced",
+        "_untold",
         "journal",
         "transactions",
     )
@@ -264,6 +276,8 @@ class TransactionJournal(JournalOwner):
         self._unreadable: list[str] = []  # reported once the engine runs (there is a `now`)
         self._unsynced: set[int] = set()  # seqs of the entries journaled before the sync
         self._presync: _Presync | None = None  # None: the clock was synced all this run
+        # StopTransactions whose listener is told once their timestamp is final, by seq.
+        self._untold: dict[int, tuple[Transaction, Entry]] = {}
         self._load()
 
     # ------------------------------------------------------------------ restart
@@ -392,8 +406,11 @@ class TransactionJournal(JournalOwner):
         reason: str,
         id_tag: str | None,
         data: list[dict],
+        *,
+        tell: bool = False,
     ) -> None:
-        """Journal the StopTransaction."""
+        """Journal the StopTransaction; with ``tell``, tell the listener (``stop_final``) once
+        its timestamp is the one the CSMS gets (see module)."""
         payload: dict = {"meterStop": meter_stop, "timestamp": timestamp, "reason": reason}
         if id_tag is not None:
             payload["idTag"] = id_tag
@@ -402,7 +419,9 @@ class TransactionJournal(JournalOwner):
         if tx.transaction_id is not None:
             payload["transactionId"] = tx.transaction_id
         tx.stopped = True
-        tx.stop_entry = self._append(STOP, payload, tx.local_id, None)
+        tx.stop_entry = entry = self._append(STOP, payload, tx.local_id, None)
+        if tell:
+            self._untold[entry.seq] = (tx, entry)
 
     def _append(self, action: str, payload: dict, tx: int | None, data: dict | None) -> Entry:
         entry = self.journal.append(action, payload, tx, data)
@@ -414,10 +433,18 @@ class TransactionJournal(JournalOwner):
     # ------------------------------------------------------------------ clock corrections
 
     def saw_time(self, now: float) -> None:
-        """Readings may be taken at ``now``: before the sync, note it in the unsynced range."""
+        """Readings may be taken at ``now``: before the sync, note it in the unsynced range;
+        after it, correct and tell the stops waiting for their final timestamp."""
         clock = self._engine.clock
         if not clock.is_synced:
             self._presync_of().saw(clock.wall(now))
+            return
+        if self._untold:
+            untold, self._untold = self._untold, {}
+            for tx, entry in untold.values():
+                if entry.seq in self._unsynced:
+                    self._correct_time(entry)
+                self._listener.stop_final(tx, entry.payload)
 
     def _presync_of(self) -> _Presync:
         presync = self._presync
@@ -455,6 +482,9 @@ class TransactionJournal(JournalOwner):
     def prepare(self, entry: Entry) -> dict:
         if entry.seq in self._unsynced and self._engine.clock.is_synced:
             self._correct_time(entry)
+        untold = self._untold.pop(entry.seq, None)
+        if untold is not None:  # sent with the clock still unset: final as it is
+            self._listener.stop_final(untold[0], entry.payload)
         payload = entry.payload
         if entry.action == START or "transactionId" in payload:
             return payload
