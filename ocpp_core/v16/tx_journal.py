@@ -47,7 +47,8 @@ readings in the transactionData of a StopTransaction journaled after it that wer
 it: those are told by value, being within the unsynced wall times this run saw (``saw_time``:
 every poll, every start). If the CSMS sets the clock *back* by d seconds, a reading taken within
 d seconds after the sync is in that range too and is moved as well. Without a correction in the
-same run timestamps go as they were taken.
+same run timestamps go as they were taken, except a StopTransaction's: one that would lie before
+its StartTransaction is sent with the start time + 1 s (MicroOcpp's rule).
 
 The PowerLoss stop of a transaction cut by a restart is journaled at load, always before the
 sync (a new engine's clock is unset). Its SessionStopped therefore waits until the timestamp is
@@ -175,6 +176,17 @@ def _transaction(local_id: int, fields: dict, parent: object) -> Transaction | N
 
 def _shifted(timestamp: str, delta: float) -> str:
     return format_datetime(parse_datetime(timestamp) + delta)
+
+
+def _not_before_start(stop: dict, start: str) -> dict:
+    """A StopTransaction whose timestamp could not be corrected and lies before its start gets
+    the start time + 1 s, as MicroOcpp sends it: a stop before its start is no use to a CSMS."""
+    try:
+        if parse_datetime(stop["timestamp"]) >= parse_datetime(start):
+            return stop
+    except (KeyError, TypeError, ValueError):
+        return stop
+    return {**stop, "timestamp": _shifted(start, 1.0)}
 
 
 def _shifted_all(meter_values: list[dict], delta: float) -> list[dict]:
@@ -482,13 +494,15 @@ class TransactionJournal(JournalOwner):
     def prepare(self, entry: Entry) -> dict:
         if entry.seq in self._unsynced and self._engine.clock.is_synced:
             self._correct_time(entry)
+        payload = entry.payload
+        tx = self.transactions.get(entry.tx)
+        if entry.action == STOP and tx is not None:
+            payload = _not_before_start(payload, tx.start)
         untold = self._untold.pop(entry.seq, None)
         if untold is not None:  # sent with the clock still unset: final as it is
-            self._listener.stop_final(untold[0], entry.payload)
-        payload = entry.payload
+            self._listener.stop_final(untold[0], payload)
         if entry.action == START or "transactionId" in payload:
             return payload
-        tx = self.transactions.get(entry.tx)
         transaction_id = None if tx is None else tx.transaction_id
         if transaction_id is None:
             logger().error("%s %s: transactionId unknown; sending -1", entry.action, entry.seq)
