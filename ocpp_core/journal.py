@@ -25,8 +25,9 @@ through):
   that is never sent again: ``resume`` hands it to ``discarded`` once more (the owner keeps one
   record per sequence number) and deletes it;
 * a timeout proves nothing (the CSMS may have processed the message and lost the answer), so it
-  uses no attempt: the message is re-sent after ``interval`` seconds, and may then arrive twice —
-  the only case where the CSMS sees a duplicate;
+  uses no attempt: the message is re-sent after ``interval`` seconds, and may then arrive twice.
+  So may a message whose connection was lost, or whose station restarted, before the answer
+  came: these are the only cases where the CSMS sees a duplicate;
 * a delivered message is deleted only after the owner's ``delivered`` callback has stored what
   the answer taught it (e.g. the transactionId), so a restart in between re-sends nothing the
   owner cannot recognise as done.
