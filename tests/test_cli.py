@@ -302,11 +302,15 @@ def test_basic_auth_against_the_websockets_library_check() -> None:
     boot = calls[0]
     assert boot[2] == "BootNotification" and boot[3]["chargeBoxSerialNumber"] == station_id
     assert any("boot accepted" in line for line in good[1].splitlines())
-    expected = (
+    wrong = (
         "error: handshake failed: HTTP 401: check the authorization key"
         " (the Basic auth user is the charge box id)\n"
     )
-    for code, out, err in (bad, none):
+    missing = (
+        "error: handshake failed: HTTP 401: the CSMS asks for credentials:"
+        " give the authorization key (--auth-key)\n"
+    )
+    for (code, out, err), expected in ((bad, wrong), (none, missing)):
         assert code == 1 and err == expected
         assert "reconnecting" not in out  # the run ends instead of retrying
     assert opened_in_all == opened  # the refused attempts never reached the handler

@@ -284,6 +284,8 @@ def _describe(exc: BaseException, config: TransportConfig) -> str:
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
         hint = _STATUS_HINTS.get(status) or exc.response.reason_phrase
+        if status == 401 and not config.auth_key:
+            hint = "the CSMS asks for credentials: give the authorization key (--auth-key)"
         return f"handshake failed: HTTP {status}: {hint}"
     if isinstance(exc, NegotiationError) and "subprotocol" in str(exc):
         return f"server did not accept subprotocol {config.subprotocol} ({exc})"
