@@ -63,3 +63,28 @@ def test_pyscript_config_points_into_dist() -> None:
     micropip = lock["packages"]["micropip"]
     shipped = (DIST / "pyodide" / micropip["file_name"]).read_bytes()
     assert micropip["sha256"] == hashlib.sha256(shipped).hexdigest()
+
+
+# The upstream defaults the vendored Pyodide and PyScript bundles carry as strings. None is used:
+# the page names its interpreter and packages in dist/, and the deep-link e2e test records that
+# no request leaves the local server. This list makes an upgrade that adds one visible.
+KNOWN_VENDOR_DEFAULTS = {
+    "https://cdn.jsdelivr.net/npm/@micropython/micropython-webassembly-pyscript@${e}/micropython.mjs",
+    "https://cdn.jsdelivr.net/pyodide/v${U}/full/",
+    "https://cdn.jsdelivr.net/pyodide/v${e}/full/pyodide.mjs",
+    "https://packages.pyscript.net/?q=${r}",
+}
+CDN = re.compile(
+    r"https?://(?:cdn\.jsdelivr\.net|unpkg\.com|cdnjs\.[a-z.]+|esm\.sh|[a-z.]*pyscript\.net)[^\"'`\s)]*"
+)
+
+
+def test_vendored_files_name_only_their_known_cdn_defaults() -> None:
+    found: set[str] = set()
+    for folder in ("pyodide", "pyscript"):
+        for path in sorted((DIST / folder).iterdir()):
+            if path.suffix in (".js", ".mjs", ".css", ".json", ".html"):
+                text = path.read_text(encoding="utf-8", errors="replace")
+                found.update(CDN.findall(text))
+    found.discard("https://docs.pyscript.net/latest/faq/#sharedarraybuffer")  # a help link
+    assert found == KNOWN_VENDOR_DEFAULTS
