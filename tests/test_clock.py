@@ -264,3 +264,28 @@ def test_core_never_reads_the_wall_clock() -> None:
             if isinstance(node, ast.ImportFrom) and node.module == "time":
                 names = {alias.name for alias in node.names}
                 assert not names & {"time", "time_ns"}, f"{source}:{node.lineno}"
+
+
+def test_core_opens_no_sockets_starts_no_threads_and_never_sleeps() -> None:
+    """The sans-IO contract beyond the clock: no network, event loop, process or timer module,
+    and the one threading use is a lock (schemas compile lazily, maybe from several threads)."""
+    banned_modules = {
+        "socket", "ssl", "asyncio", "select", "selectors", "subprocess", "time", "sched",
+        "urllib", "http", "signal", "multiprocessing", "concurrent",
+    }  # fmt: skip
+    core = Path(__file__).resolve().parent.parent / "ocpp_core"
+    for source in core.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    top = alias.name.split(".")[0]
+                    assert top not in banned_modules, f"{source}:{node.lineno} imports {top}"
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                top = node.module.split(".")[0]
+                assert top not in banned_modules, f"{source}:{node.lineno} imports {top}"
+            elif (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "threading"
+            ):
+                assert node.attr == "Lock", f"{source}:{node.lineno} threading.{node.attr}"
