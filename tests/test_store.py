@@ -236,6 +236,31 @@ def test_crash_during_replace_keeps_old_content(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json"]
 
 
+def test_save_and_delete_are_durable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data reaches the disk before the rename, and the rename (or unlink) is made durable
+    by an fsync of the directory: what a power cut right after save() returns must not undo."""
+    store = FileStore(tmp_path)
+    steps: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        kind = "directory" if os.path.isdir(f"/proc/self/fd/{fd}") else "file"
+        steps.append(f"fsync {kind}")
+        real_fsync(fd)
+
+    def replace(src: object, dst: object) -> None:
+        steps.append("replace")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    store.save("config", {"version": 1})
+    assert steps == ["fsync file", "replace", "fsync directory"]
+    steps.clear()
+    store.delete("config")
+    assert steps == ["fsync directory"]
+
+
 def test_orphaned_temp_files_ignored_then_cleaned(tmp_path: Path) -> None:
     store = FileStore(tmp_path)
     store.save("tx/1/000001", {"ok": True})
