@@ -45,6 +45,7 @@ def test_a_firmware_image_is_downloaded_and_its_sha256_shown(
         f"image {len(FIRMWARE_IMAGE):,} bytes, SHA-256 {digest}", timeout=30_000
     )
     expect(page.get_by_test_id("firmware-status")).to_have_text("Installed", timeout=60_000)
+    expect(page.get_by_test_id("firmware-image")).to_contain_text(digest)  # kept after the reboot
     screenshot(page, "10-firmware-installed")
     csms.wait_for(lambda: _received(csms, cb_id, '"status":"Installed"'))
     assert _statuses(csms, cb_id, "FirmwareStatusNotification") == [
