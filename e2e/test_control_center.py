@@ -217,13 +217,9 @@ def test_reload_during_a_transaction_is_a_power_loss(page: Page, csms, console) 
     assert console.errors == []
 
 
-def test_messages_queued_offline_are_delivered_after_a_reload(page: Page, csms, console) -> None:
-    """Offline, a session is journaled; the page is reloaded (a power cut) and connects again:
-    the queued StartTransaction goes first, then the PowerLoss stop, in order."""
-    cb_id = "E2E-QUEUE"
-    open_app(page, csms.page, url=csms.csms, id=cb_id, autoconnect="1")
-    expect(page.get_by_test_id("connector-1-status")).to_have_text("Available")
-    # A first session online puts the card in the authorization cache ...
+def charge_offline_with_a_cached_card(page: Page) -> None:
+    """A first session online puts the card in the authorization cache, so a second one,
+    offline, authorizes locally (LocalAuthorizeOffline), charges and is journaled."""
     page.get_by_test_id("connector-1-plug").click()
     page.get_by_test_id("connector-1-present-card").click()
     expect(page.get_by_test_id("connector-1-status")).to_have_text("Charging")
@@ -231,13 +227,21 @@ def test_messages_queued_offline_are_delivered_after_a_reload(page: Page, csms, 
     expect(page.get_by_test_id("connector-1-status")).to_have_text("Finishing")
     page.get_by_test_id("connector-1-plug").click()
     expect(page.get_by_test_id("queue-length")).to_have_text("0")
-    # ... so offline it authorizes locally (LocalAuthorizeOffline) and charges.
     page.get_by_role("switch", name="Offline").check()
     expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "offline")
     page.get_by_test_id("connector-1-plug").click()
     page.get_by_test_id("connector-1-present-card").click()
     expect(page.get_by_test_id("connector-1-status")).to_have_text("Charging")
     expect(page.get_by_test_id("queue-length")).not_to_have_text("0")
+
+
+def test_messages_queued_offline_are_delivered_after_a_reload(page: Page, csms, console) -> None:
+    """Offline, a session is journaled; the page is reloaded (a power cut) and connects again:
+    the queued StartTransaction goes first, then the PowerLoss stop, in order."""
+    cb_id = "E2E-QUEUE"
+    open_app(page, csms.page, url=csms.csms, id=cb_id, autoconnect="1")
+    expect(page.get_by_test_id("connector-1-status")).to_have_text("Available")
+    charge_offline_with_a_cached_card(page)
     queued = int(page.get_by_test_id("queue-length").text_content() or "0")
 
     page.reload()
@@ -271,20 +275,7 @@ def test_reset_station_wipes_queued_messages_and_configuration(page: Page, csms,
     expect(page.get_by_test_id("connector-1-status")).to_have_text("Available")
     changed = csms.call(cb_id, call.ChangeConfiguration(key="MeterValueSampleInterval", value="17"))
     assert changed.status == "Accepted"
-    # A session online caches the card, so the next one, offline, is journaled.
-    page.get_by_test_id("connector-1-plug").click()
-    page.get_by_test_id("connector-1-present-card").click()
-    expect(page.get_by_test_id("connector-1-status")).to_have_text("Charging")
-    page.get_by_test_id("connector-1-present-card").click()
-    expect(page.get_by_test_id("connector-1-status")).to_have_text("Finishing")
-    page.get_by_test_id("connector-1-plug").click()
-    expect(page.get_by_test_id("queue-length")).to_have_text("0")
-    page.get_by_role("switch", name="Offline").check()
-    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "offline")
-    page.get_by_test_id("connector-1-plug").click()
-    page.get_by_test_id("connector-1-present-card").click()
-    expect(page.get_by_test_id("connector-1-status")).to_have_text("Charging")
-    expect(page.get_by_test_id("queue-length")).not_to_have_text("0")
+    charge_offline_with_a_cached_card(page)
     sent_before = len([f for d, f in csms.frames(cb_id) if d == "recv" and f[0] == 2])
 
     reset = page.get_by_test_id("reset-station")
