@@ -143,7 +143,7 @@ class ConnectorIO:
         "plugged",
     )
 
-    def __init__(self, number: int | None = None) -> None:
+    def __init__(self, number: int) -> None:
         self.number = number  # the connector id, for log lines
         self.plugged: Callable[[], bool] | None = None
         self.ev_ready: Callable[[], bool] | None = None
@@ -175,6 +175,7 @@ class ConnectorIO:
         source = getattr(self, name)
         if source is None:
             return None
+        # ``sample`` inlined: this runs several times per connector on every poll.
         try:
             value = source()
             if value is not True and value is not False:
@@ -192,17 +193,16 @@ class ConnectorIO:
         source: Callable[[], object],
         convert: Callable[[object], object] | None = None,
     ) -> object:
-        """Call any input and ``convert`` what it returned unless None; None when either fails.
+        """Call any input and ``convert`` what it returned; None when either fails.
 
-        None means "nothing now" for every kind of input (no reading, no error), so it is
-        returned as is. ``key`` identifies the input for the log-once bookkeeping: its name, the
-        MeterInput, or the error input itself (none needs to be hashable). ``convert`` raises
-        UnusableValue for a value that cannot be used; any other exception from either is logged
-        with its traceback.
+        ``convert`` also gets None (an input's "nothing now"). ``key`` identifies the input for
+        the log-once bookkeeping: its name, the MeterInput, or the error input itself (none needs
+        to be hashable). ``convert`` raises UnusableValue for a value that cannot be used; any
+        other exception from either is logged with its traceback.
         """
         try:
             value = source()
-            if value is not None and convert is not None:
+            if convert is not None:
                 value = convert(value)
         except UnusableValue as exc:
             self._failed(key, str(exc))
@@ -252,7 +252,7 @@ class ConnectorIO:
             what = f"meter ({key.measurand}{phase}, {key.location})"
         else:
             what = "error"
-        return what if self.number is None else f"connector {self.number} {what}"
+        return f"connector {self.number} {what}"
 
     # ------------------------------------------------------------------ registration
 

@@ -120,7 +120,7 @@ class Engine:
         self.clock = clock
         self.max_frame_bytes = max_frame_bytes
         self.reset_handler = reset_handler
-        self.connectors = tuple(ConnectorIO() for _ in range(connectors + 1))
+        self.connectors = tuple(ConnectorIO(number) for number in range(connectors + 1))
         self.sessions: SessionView = NO_SESSIONS
         self.reservations: ReservationView = NO_RESERVATIONS
         self.metering: MeteringView = NO_METERING

@@ -18,6 +18,7 @@ SignedReading is passed through unchanged with format SignedData. An input witho
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import TYPE_CHECKING
 
 from ocpp_core.connector import ENERGY_REGISTER, SignedReading, UnusableValue
@@ -158,7 +159,7 @@ def energy_register(io: ConnectorIO) -> int | None:
         factor = _WH_PER_UNIT.get(entry.unit)
         if factor is None:
             continue
-        reading = io.sample(entry, entry.read, lambda raw, entry=entry: _usable(entry, raw))
+        reading = _sample(io, entry)
         if reading is None or reading[2] is None:
             return None
         wh = reading[2] * factor  # an int stays exact
@@ -169,6 +170,11 @@ def energy_register(io: ConnectorIO) -> int | None:
 
 
 Reading = tuple[str, bool, int | float | None]  # (value text, signed, plain number)
+
+
+def _sample(io: ConnectorIO, entry: MeterInput) -> Reading | None:
+    """Read one meter input through the connector (a failing input is logged once)."""
+    return io.sample(entry, entry.read, partial(_usable, entry))  # type: ignore[return-value]
 
 
 def _usable(entry: MeterInput, raw: object) -> Reading | None:
@@ -246,5 +252,5 @@ class Sampler:
         key = id(entry)
         if key in readings:
             return readings[key]
-        result = readings[key] = io.sample(entry, entry.read, lambda raw: _usable(entry, raw))
+        result = readings[key] = _sample(io, entry)
         return result

@@ -113,9 +113,6 @@ class StatusBlock(Block, RequestSource):
     def __init__(self, engine: object) -> None:
         super().__init__(engine)
         self._availability: AvailabilityBlock = self.engine.block(AvailabilityBlock)
-        for number, io in enumerate(self.engine.connectors):
-            if io.number is None:
-                io.number = number  # named in the log lines of its failing inputs
         self._states = tuple(_Reporting() for _ in self.engine.connectors)
         # False once a scan found nothing to report: the idle poll then skips the scan.
         self._maybe_pending = True

@@ -44,7 +44,6 @@ transaction.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from ocpp_core.block import Block
@@ -404,17 +403,13 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             self._auth.learn(id_tag, info, now)
 
     def stop_final(self, transaction: Transaction, payload: dict) -> None:
-        engine = self.engine
-        if engine.watched:
-            engine.emit(
-                SessionStopped(
-                    transaction.connector,
-                    transaction.local_id,
-                    payload["reason"],
-                    payload["meterStop"],
-                    payload["timestamp"],
-                )
-            )
+        self._tell_stopped(
+            transaction, payload["reason"], payload["meterStop"], payload["timestamp"]
+        )
+
+    def _tell_stopped(self, tx: Transaction, reason: str, meter: int, timestamp: str) -> None:
+        if self.engine.watched:
+            self.engine.emit(SessionStopped(tx.connector, tx.local_id, reason, meter, timestamp))
 
     # ------------------------------------------------------------------ timing
 
@@ -571,8 +566,8 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             self._stopping[connector] = tx
         timestamp = engine.clock.timestamp(now)
         self._journal.end(tx, meter, timestamp, reason, id_tag, data, tell=at_load)
-        if engine.watched and not at_load:
-            engine.emit(SessionStopped(connector, tx.local_id, reason, meter, timestamp))
+        if not at_load:
+            self._tell_stopped(tx, reason, meter, timestamp)
 
     def _cancel(self, session: _Session, reason: str, now: float) -> None:
         connector = session.connector
@@ -634,16 +629,6 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             logger().exception("metering failed to read connector %d", connector)
             return None
         if value is None:
-            return None
-        if (
-            not isinstance(value, (int, float))
-            or isinstance(value, bool)
-            or not math.isfinite(value)
-            or value < 0
-        ):
-            # The metering block never gives one (it logs a bad input once): this guards the
-            # frames against another MeteringView. meterStart/meterStop: the last value known.
-            logger().debug("metering gave %r for connector %d; ignored", value, connector)
             return None
         value = round(value)
         self._last_meter[connector] = value

@@ -454,9 +454,7 @@ class TransactionJournal(JournalOwner):
         if self._untold:
             untold, self._untold = self._untold, {}
             for tx, entry in untold.values():
-                if entry.seq in self._unsynced:
-                    self._correct_time(entry)
-                self._listener.stop_final(tx, entry.payload)
+                self._listener.stop_final(tx, self._outgoing(entry))
 
     def _presync_of(self) -> _Presync:
         presync = self._presync
@@ -491,18 +489,24 @@ class TransactionJournal(JournalOwner):
 
     # ------------------------------------------------------------------ JournalOwner
 
-    def prepare(self, entry: Entry) -> dict:
+    def _outgoing(self, entry: Entry) -> dict:
+        """The entry's timestamps as the CSMS gets them: corrected once the clock is set (the
+        entry is journaled again), and a StopTransaction never before its start."""
         if entry.seq in self._unsynced and self._engine.clock.is_synced:
             self._correct_time(entry)
-        payload = entry.payload
         tx = self.transactions.get(entry.tx)
         if entry.action == STOP and tx is not None:
-            payload = _not_before_start(payload, tx.start)
+            return _not_before_start(entry.payload, tx.start)
+        return entry.payload
+
+    def prepare(self, entry: Entry) -> dict:
+        payload = self._outgoing(entry)
         untold = self._untold.pop(entry.seq, None)
         if untold is not None:  # sent with the clock still unset: final as it is
             self._listener.stop_final(untold[0], payload)
         if entry.action == START or "transactionId" in payload:
             return payload
+        tx = self.transactions.get(entry.tx)
         transaction_id = None if tx is None else tx.transaction_id
         if transaction_id is None:
             logger().error("%s %s: transactionId unknown; sending -1", entry.action, entry.seq)
