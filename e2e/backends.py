@@ -13,9 +13,6 @@ import json
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future
-from email.parser import BytesParser
-from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -84,14 +81,20 @@ class InProcessCsms:
         """Send a CSMS-initiated request (an ``ocpp.v16.call`` dataclass); its result."""
         return self.loop.run(self.server.csms.call(charge_box_id, request))
 
-    def frames(self, charge_box_id: str) -> list[tuple[str, list[Any]]]:
-        """(direction, parsed frame) of everything the CSMS saw for this station."""
+    def calls(self, charge_box_id: str, *actions: str) -> list[tuple[str, dict]]:
+        """(action, payload) of every CALL the station sent, in order; only ``actions`` if named."""
+        return self.loop.call(lambda: self.calls_now(charge_box_id, *actions))
 
-        def read() -> list[tuple[str, str]]:
-            state = self.server.csms.registry.get(charge_box_id)
-            return [] if state is None else list(state.frames)
-
-        return [(direction, json.loads(text)) for direction, text in self.loop.call(read)]
+    def calls_now(self, charge_box_id: str, *actions: str) -> list[tuple[str, dict]]:
+        """``calls``, read inside the CSMS loop: for ``wait_for`` predicates."""
+        state = self.server.csms.registry.get(charge_box_id)
+        found = []
+        for direction, text in [] if state is None else state.frames:
+            if direction == "recv":
+                frame = json.loads(text)
+                if frame[0] == 2 and (not actions or frame[2] in actions):
+                    found.append((frame[2], frame[3]))
+        return found
 
     def close(self) -> None:
         self.loop.run(self.server.close())
@@ -203,77 +206,3 @@ async def hostile_handler(connection: ServerConnection) -> None:
             await connection.send(
                 json.dumps([4, message_id, "GenericError", HOSTILE, {"note": HOSTILE_SCRIPT}])
             )
-
-
-FIRMWARE_IMAGE = bytes(range(256)) * 800  # 204,800 bytes: several fetch chunks
-
-
-class FileServer:
-    """A plain HTTP server for firmware images and diagnostics uploads, on another port than the
-    page, so the browser's real cross-origin rules apply: it answers with CORS headers and the
-    PUT preflight as a CSMS's file server must. ``GET /fw-*.bin`` serves FIRMWARE_IMAGE;
-    ``PUT /uploads/<name>`` and a multipart ``POST /uploads/`` store what they receive."""
-
-    def __init__(self) -> None:
-        self.stored: dict[str, bytes] = {}
-        self.lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_args: Any) -> None:  # keep the test output readable
-                return
-
-            def _cors(self) -> None:
-                self.send_header("Access-Control-Allow-Origin", "*")
-                self.send_header("Access-Control-Allow-Methods", "GET, PUT, POST")
-                self.send_header("Access-Control-Allow-Headers", "Content-Type, Authorization")
-
-            def _reply(self, code: int, body: bytes = b"") -> None:
-                self.send_response(code)
-                self._cors()
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_OPTIONS(self) -> None:
-                self._reply(204)
-
-            def do_GET(self) -> None:
-                if self.path.startswith("/fw-") and self.path.endswith(".bin"):
-                    self._reply(200, FIRMWARE_IMAGE)
-                else:
-                    self._reply(404)
-
-            def do_PUT(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if not self.path.startswith("/uploads/"):
-                    self._reply(404)
-                    return
-                with server.lock:
-                    server.stored[self.path.removeprefix("/uploads/")] = body
-                self._reply(201)
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode()
-                message = BytesParser(policy=default_policy).parsebytes(head + body)
-                for part in message.iter_parts():
-                    name = part.get_filename()
-                    if name:
-                        with server.lock:
-                            server.stored[name] = part.get_payload(decode=True)
-                self._reply(200)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self._thread.start()
-
-    def files(self) -> dict[str, bytes]:
-        with self.lock:
-            return dict(self.stored)
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self._thread.join(timeout=10)

@@ -14,9 +14,11 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
-from backends import FileServer, InProcessCsms, LoopThread
+from backends import InProcessCsms, LoopThread
 from pagekit import AUTH_PASSWORD, ConsoleRecord
 from playwright.sync_api import ConsoleMessage, Page, expect
 
@@ -141,19 +143,21 @@ def auth_csms(loop_thread: LoopThread) -> Iterator[InProcessCsms]:
     server.close()
 
 
-def _load_frame_checker() -> type:
-    """The suite's independent OCPP frame checker (tests/ocpp_schema_check.py: jsonschema and
-    the `ocpp` package's schemas), loaded by path so e2e runs on its own too."""
-    spec = importlib.util.spec_from_file_location(
-        "ocpp_sim_frame_check", ROOT / "tests" / "ocpp_schema_check.py"
-    )
+def _tests_module(name: str) -> ModuleType:
+    """A helper module of the unit tests (tests/<name>.py), loaded by path so that e2e also
+    runs on its own."""
+    spec = importlib.util.spec_from_file_location(f"ocpp_sim_{name}", ROOT / "tests" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.FrameChecker
+    return module
 
 
-FrameChecker = _load_frame_checker()
+# The suite's independent OCPP frame checker (jsonschema and the `ocpp` package's schemas), and
+# its HTTP file server (CORS included) for real firmware downloads and diagnostics uploads.
+FrameChecker = _tests_module("ocpp_schema_check").FrameChecker
+_files = _tests_module("file_server")
+FIRMWARE_IMAGE: bytes = _files.IMAGE
 
 
 def invalid_frames_sent(server: InProcessCsms) -> list[str]:
@@ -198,11 +202,10 @@ def _frames_the_page_sent_are_valid(request: pytest.FixtureRequest) -> Iterator[
 
 
 @pytest.fixture
-def file_server() -> Iterator[FileServer]:
+def file_server() -> Iterator[Any]:
     """Firmware images and diagnostics uploads over real HTTP, on their own port (CORS)."""
-    server = FileServer()
-    yield server
-    server.close()
+    with _files.serving() as server:
+        yield server
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from backends import FIRMWARE_IMAGE
+from conftest import FIRMWARE_IMAGE
 from ocpp.v16 import call
 from pagekit import open_app, screenshot
 from playwright.sync_api import Page, expect
@@ -17,18 +17,8 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _statuses(csms, cb_id: str, action: str) -> list[str]:
-    return [
-        frame[3]["status"]
-        for direction, frame in csms.frames(cb_id)
-        if direction == "recv" and frame[0] == 2 and frame[2] == action
-    ]
-
-
-def _received(csms, cb_id: str, text: str) -> bool:
-    """Whether the CSMS received a frame containing ``text`` (runs inside the CSMS loop)."""
-    state = csms.server.csms.registry.get(cb_id)
-    return state is not None and any(d == "recv" and text in t for d, t in state.frames)
+def _statuses(calls: list[tuple[str, dict]]) -> list[str]:
+    return [payload["status"] for _action, payload in calls]
 
 
 def test_a_firmware_image_is_downloaded_and_its_sha256_shown(
@@ -47,16 +37,13 @@ def test_a_firmware_image_is_downloaded_and_its_sha256_shown(
     expect(page.get_by_test_id("firmware-status")).to_have_text("Installed", timeout=60_000)
     expect(page.get_by_test_id("firmware-image")).to_contain_text(digest)  # kept after the reboot
     screenshot(page, "10-firmware-installed")
-    csms.wait_for(lambda: _received(csms, cb_id, '"status":"Installed"'))
-    assert _statuses(csms, cb_id, "FirmwareStatusNotification") == [
+    firmware = "FirmwareStatusNotification"
+    csms.wait_for(lambda: "Installed" in _statuses(csms.calls_now(cb_id, firmware)))
+    assert _statuses(csms.calls(cb_id, firmware)) == [
         "Downloading", "Downloaded", "Installing", "Installed"
     ]  # fmt: skip
-    boots = [
-        frame[3]
-        for direction, frame in csms.frames(cb_id)
-        if direction == "recv" and frame[0] == 2 and frame[2] == "BootNotification"
-    ]
-    assert boots[-1]["firmwareVersion"] == "2.1.0"  # rebooted into the new image
+    _boot, last_boot = csms.calls(cb_id, "BootNotification")[-1]
+    assert last_boot["firmwareVersion"] == "2.1.0"  # rebooted into the new image
     assert console.errors == []
 
 
@@ -69,9 +56,10 @@ def test_a_diagnostics_file_is_uploaded_to_the_file_server(
     result = csms.call(cb_id, call.GetDiagnostics(location=f"{file_server.base}/uploads/"))
     assert result.file_name
     expect(page.get_by_test_id("diagnostics-status")).to_have_text("Uploaded", timeout=30_000)
-    files = file_server.files()
-    assert list(files) == [result.file_name]
-    content = files[result.file_name].decode("utf-8")
+    assert list(file_server.stored) == [f"/uploads/{result.file_name}"]
+    content = file_server.stored[f"/uploads/{result.file_name}"].decode("utf-8")
     assert "BootNotification" in content  # the station's recent frames
-    assert _statuses(csms, cb_id, "DiagnosticsStatusNotification") == ["Uploading", "Uploaded"]
+    assert _statuses(csms.calls(cb_id, "DiagnosticsStatusNotification")) == [
+        "Uploading", "Uploaded"
+    ]  # fmt: skip
     assert console.errors == []

@@ -8,6 +8,7 @@ a subprocess.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import json
 import os
@@ -24,6 +25,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+from file_server import IMAGE, serving
 from ocpp.v16 import call as v16_call
 from tls_certs import make_pki, server_tls
 from websockets.asyncio.server import ServerConnection, basic_auth, serve
@@ -756,6 +758,31 @@ def _firmware_statuses(server: DevServer, station_id: str) -> list[str]:
     return statuses
 
 
+def run_firmware_update(
+    tmp_path: Path, station_id: str, location: str, flags: list[str], final: str
+) -> tuple[int, str, list[str]]:
+    """The CLI against the demo CSMS, which asks it to UpdateFirmware from ``location``: its exit
+    code, its output and the FirmwareStatusNotification statuses, once ``final`` arrived."""
+
+    async def scenario(server: DevServer) -> tuple[int, str, list[str]]:
+        out, err = io.StringIO(), io.StringIO()
+        stop = asyncio.Event()
+        argv = ["--url", server.csms_url, "--id", station_id, "--speed", "50", *flags]
+        task = asyncio.ensure_future(run(argv, out=out, err=err, stop=stop))
+        await server.csms.wait_for(reported(server, station_id), timeout=20)
+        update = v16_call.UpdateFirmware(
+            location=location, retrieve_date="2020-01-01T00:00:00Z", retries=0
+        )
+        assert await server.csms.call(station_id, update) is not None
+        await server.csms.wait_for(
+            lambda: final in _firmware_statuses(server, station_id), timeout=20
+        )
+        stop.set()
+        return await task, out.getvalue() + err.getvalue(), _firmware_statuses(server, station_id)
+
+    return run_with_server(tmp_path, scenario)
+
+
 @pytest.mark.parametrize(
     ("flag", "expected"),
     [
@@ -771,33 +798,25 @@ def test_firmware_update_with_failure_injection(
     tmp_path: Path, flag: str | None, expected: list[str]
 ) -> None:
     """UpdateFirmware from the CSMS runs the simulated update; the flags make it fail."""
-    station_id = "FW-" + (flag or "ok").strip("-")
-
-    async def scenario(server: DevServer) -> tuple[int, str, list[str]]:
-        out, err = io.StringIO(), io.StringIO()
-        stop = asyncio.Event()
-        argv = ["--url", server.csms_url, "--id", station_id, "--speed", "50"]
-        task = asyncio.ensure_future(
-            run([*argv, *([flag] if flag else [])], out=out, err=err, stop=stop)
-        )
-        await server.csms.wait_for(reported(server, station_id), timeout=20)
-        result = await server.csms.call(
-            station_id,
-            v16_call.UpdateFirmware(
-                location="ftp://fw.example/fw-2.0.0.bin",
-                retrieve_date="2020-01-01T00:00:00Z",
-                retries=0,
-            ),
-        )
-        assert result is not None
-        final = expected[-1]
-        await server.csms.wait_for(
-            lambda: final in _firmware_statuses(server, station_id), timeout=20
-        )
-        stop.set()
-        return await task, out.getvalue() + err.getvalue(), _firmware_statuses(server, station_id)
-
-    code, output, statuses = run_with_server(tmp_path, scenario)
+    code, output, statuses = run_firmware_update(
+        tmp_path,
+        "FW-" + (flag or "ok").strip("-"),
+        "ftp://fw.example/fw-2.0.0.bin",
+        [flag] if flag else [],
+        expected[-1],
+    )
     assert code == 0, output
     assert statuses == expected
     assert f"firmware {expected[-1]}" in output
+
+
+def test_a_real_firmware_download_prints_the_image_size_and_sha256(tmp_path: Path) -> None:
+    """An http(s) location is really fetched; the CLI says what it got, for the user to check."""
+    with serving() as files:
+        code, output, statuses = run_firmware_update(
+            tmp_path, "FW-HTTP", f"{files.base}/fw-2.0.0.bin", [], "Installed"
+        )
+    assert code == 0, output
+    assert statuses == ["Downloading", "Downloaded", "Installing", "Installed"]
+    digest = hashlib.sha256(IMAGE).hexdigest()
+    assert f"(image {len(IMAGE):,} bytes, SHA-256 {digest})" in output

@@ -889,3 +889,39 @@ def test_echo_detector() -> None:
     assert echo.observe("in", boot)
     echo.reset()
     assert not echo.observe("in", boot)
+
+
+def test_the_firmware_image_is_kept_after_the_reboot_and_forgotten_by_the_next_download() -> None:
+    """What the GUI and the CLI show as ``firmware_image``: the size and SHA-256 the host
+    reported for the image, through the reboot into it, until another download starts."""
+    from sim.station import FirmwareImage
+
+    rig = Rig().boot()
+    locations: list[str] = []
+
+    class RecordingHost:
+        def start_download(self, location: str, now: float) -> None:
+            locations.append(location)
+
+        def start_upload(self, location: str, file_name: str, content: bytes, now: float) -> None:
+            raise AssertionError("no upload expected")
+
+    rig.station.add_engine_setup(lambda engine: engine.set_transfer_host(RecordingHost()))
+    update = {
+        "location": "http://fw.test/fw-2.0.bin", "retrieveDate": "2020-01-01T00:00:00Z",
+        "retries": 0,
+    }  # fmt: skip
+    rig.backend.call("UpdateFirmware", update)
+    rig.run(1.0)
+    assert locations == ["http://fw.test/fw-2.0.bin"] and rig.station.firmware_image is None
+    digest = "ab" * 32
+    rig.station.engine.firmware_download_finished(True, "downloaded", 4096, digest, now=rig.clock())
+    rig.runtime.wake(rig.station)  # as a real host does when its transfer ends
+    rig.run(30.0)
+    assert rig.of_type("StationRebooted")
+    assert rig.station.firmware_progress.status == "Installed"
+    assert rig.station.firmware_image == FirmwareImage(4096, digest)
+    rig.backend.call("UpdateFirmware", update)
+    rig.run(1.0)
+    assert rig.station.firmware_progress.status == "Downloading"
+    assert rig.station.firmware_image is None

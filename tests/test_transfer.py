@@ -7,99 +7,24 @@ import asyncio
 import base64
 import hashlib
 import sys
-import threading
 import types
 from collections.abc import Callable, Iterator
-from email.parser import BytesParser
-from email.policy import default
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from fake_csms import WALL_START, FakeCsms, booted
+from file_server import IMAGE, PASSWORD, USER, Server, serving
 
 from ocpp_core import ChargePoint, DiagnosticsProgress, FirmwareProgress, FirmwareSimulation
 from ocpp_core.clock import format_datetime
 from sim.transfer import BrowserTransferHost, CPythonTransferHost, prepare, upload_url
 
-IMAGE = bytes(range(256)) * 1200  # 307,200 bytes: several chunks
-USER, PASSWORD = "station", "s3cret-pw"
 INSTANT = FirmwareSimulation(download_s=0, install_s=0)
-
-
-class Server:
-    """A local HTTP server: serves the image, stores PUT uploads, refuses what it should."""
-
-    def __init__(self) -> None:
-        self.stored: dict[str, bytes] = {}
-        self.headers: dict[str, dict[str, str]] = {}
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path == "/private/fw-3.0.bin" and not server.authorized(self):
-                    self.send_error(401)
-                elif self.path in ("/fw-2.0.0.bin", "/private/fw-3.0.bin"):
-                    self.send_response(200)
-                    self.send_header("Content-Length", str(len(IMAGE)))
-                    self.end_headers()
-                    self.wfile.write(IMAGE)
-                else:
-                    self.send_error(404)
-
-            def do_PUT(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if self.path.startswith("/forbidden/"):
-                    self.send_error(403)
-                    return
-                if self.path.startswith("/post-only/"):
-                    self.send_error(405)
-                    return
-                server.stored[self.path] = body
-                server.headers[self.path] = dict(self.headers)
-                self.send_response(201)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def do_POST(self) -> None:
-                """A form upload endpoint: multipart/form-data with the file in "file"."""
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                message = BytesParser(policy=default).parsebytes(
-                    f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode() + body
-                )
-                [part] = [
-                    p
-                    for p in message.iter_parts()
-                    if p.get_param("name", header="content-disposition") == "file"
-                ]
-                server.stored[f"POST {self.path} {part.get_filename()}"] = part.get_payload(
-                    decode=True
-                )
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet."""
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    @staticmethod
-    def authorized(handler: BaseHTTPRequestHandler) -> bool:
-        token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-        return handler.headers.get("Authorization") == f"Basic {token}"
 
 
 @pytest.fixture
 def server() -> Iterator[Server]:
-    server = Server()
-    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
-    thread.join()
+    with serving() as running:
+        yield running
 
 
 def update(csms: FakeCsms, location: str) -> None:
