@@ -137,7 +137,7 @@ def test_a_full_session_by_clicking(page: Page, csms, console) -> None:
     delivered = tx.meter_stop - tx.meter_start
     assert 0 < delivered < 10_000, (tx.meter_start, tx.meter_stop)  # a few seconds at <= 22 kW
     assert tx.stop_reason == "Local"
-    actions = [frame[2] for direction, frame in csms.frames(cb_id) if frame[0] == 2]
+    actions = [action for action, _ in csms.calls(cb_id)]
     assert "StartTransaction" in actions and "StopTransaction" in actions
     shown = {r["action"] for r in log_records(page) if r["direction"] == "out"}
     assert {"StartTransaction", "StopTransaction"} <= shown
@@ -255,12 +255,10 @@ def test_messages_queued_offline_are_delivered_after_a_reload(page: Page, csms, 
         )
 
     csms.wait_for(delivered)
-    calls = [frame for direction, frame in csms.frames(cb_id) if direction == "recv"]
-    tx_calls = [f for f in calls if f[0] == 2 and f[2] in ("StartTransaction", "StopTransaction")]
-    actions = [f[2] for f in tx_calls]
-    assert actions == ["StartTransaction", "StopTransaction"] * 2, queued
-    assert tx_calls[1][3]["reason"] == "Local"
-    start, stop = tx_calls[2][3], tx_calls[3][3]
+    tx_calls = csms.calls(cb_id, "StartTransaction", "StopTransaction")
+    assert [action for action, _ in tx_calls] == ["StartTransaction", "StopTransaction"] * 2, queued
+    assert tx_calls[1][1]["reason"] == "Local"
+    (_, start), (_, stop) = tx_calls[2:]
     assert stop["reason"] == "PowerLoss" and stop["meterStop"] >= start["meterStart"]
     assert stop["timestamp"] >= start["timestamp"]
     expect(page.get_by_test_id("queue-length")).to_have_text("0")
@@ -276,7 +274,7 @@ def test_reset_station_wipes_queued_messages_and_configuration(page: Page, csms,
     changed = csms.call(cb_id, call.ChangeConfiguration(key="MeterValueSampleInterval", value="17"))
     assert changed.status == "Accepted"
     charge_offline_with_a_cached_card(page)
-    sent_before = len([f for d, f in csms.frames(cb_id) if d == "recv" and f[0] == 2])
+    sent_before = len(csms.calls(cb_id))
 
     reset = page.get_by_test_id("reset-station")
     reset.click()
@@ -291,9 +289,9 @@ def test_reset_station_wipes_queued_messages_and_configuration(page: Page, csms,
     expect(page.get_by_test_id("queue-length")).to_have_text("0")
     result = csms.call(cb_id, call.GetConfiguration(key=["MeterValueSampleInterval"]))
     assert result.configuration_key[0]["value"] != "17"
-    calls = [f for d, f in csms.frames(cb_id) if d == "recv" and f[0] == 2][sent_before:]
-    assert "BootNotification" in [f[2] for f in calls]
-    assert not [f for f in calls if f[2] in ("StartTransaction", "StopTransaction")]
+    actions = [action for action, _ in csms.calls(cb_id)[sent_before:]]
+    assert "BootNotification" in actions
+    assert "StartTransaction" not in actions and "StopTransaction" not in actions
     assert console.errors == []
 
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -20,20 +19,15 @@ def kilowatts(page: Page, n: int) -> float:
 METER_INTERVAL_S = 5
 
 
-def reported_power(csms, cb_id: str, skip: int) -> list[float]:
-    """Power.Active.Import values (W) in the MeterValues the CSMS received after its first
-    ``skip`` frames; runs inside the CSMS loop."""
-    state = csms.server.csms.registry.get(cb_id)
-    frames = [] if state is None else list(state.frames)[skip:]
+def reported_power(calls: list[tuple[str, dict]]) -> list[float]:
+    """Power.Active.Import values (W) in these MeterValues."""
     watts = []
-    for direction, text in frames:
-        frame = json.loads(text)
-        if direction == "recv" and frame[0] == 2 and frame[2] == "MeterValues":
-            for meter_value in frame[3]["meterValue"]:
-                for sampled in meter_value["sampledValue"]:
-                    if sampled.get("measurand") == "Power.Active.Import" and "phase" not in sampled:
-                        factor = 1000 if sampled.get("unit") == "kW" else 1
-                        watts.append(float(sampled["value"]) * factor)
+    for _action, payload in calls:
+        for meter_value in payload["meterValue"]:
+            for sampled in meter_value["sampledValue"]:
+                if sampled.get("measurand") == "Power.Active.Import" and "phase" not in sampled:
+                    factor = 1000 if sampled.get("unit") == "kW" else 1
+                    watts.append(float(sampled["value"]) * factor)
     return watts
 
 
@@ -68,13 +62,13 @@ def test_a_tx_profile_from_the_csms_lowers_the_power_shown(page: Page, csms, con
             "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6}],
         },
     }
-    seen = len(csms.frames(cb_id))
+    seen = len(csms.calls(cb_id, "MeterValues"))
     result = csms.call(cb_id, call.SetChargingProfile(connector_id=1, cs_charging_profiles=profile))
     assert result.status == "Accepted"
     # The CSMS sees it too: a MeterValues within about one sample interval reports the lower
     # power (a sample may fall between the profile and the meter's next refresh: 1 s).
     csms.wait_for(
-        lambda: any(w < 4300 for w in reported_power(csms, cb_id, seen)),
+        lambda: any(w < 4300 for w in reported_power(csms.calls_now(cb_id, "MeterValues")[seen:])),
         timeout=METER_INTERVAL_S * 2 + 2,
     )
     # 6 A on 3 phases at about 230 V: about 4.1 kW, shown within a meter refresh.
@@ -132,10 +126,6 @@ def test_a_reservation_and_a_failing_firmware_update_are_shown(page: Page, csms,
     screenshot(page, "09-firmware-downloading")
     expect(page.get_by_test_id("firmware-status")).to_have_text("DownloadFailed", timeout=30_000)
     expect(page.get_by_test_id("firmware-detail")).not_to_be_empty()
-    statuses = [
-        frame[3]["status"]
-        for direction, frame in csms.frames(cb_id)
-        if direction == "recv" and frame[0] == 2 and frame[2] == "FirmwareStatusNotification"
-    ]
+    statuses = [p["status"] for _, p in csms.calls(cb_id, "FirmwareStatusNotification")]
     assert statuses == ["Downloading", "DownloadFailed"]
     assert console.errors == []

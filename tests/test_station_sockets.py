@@ -127,6 +127,26 @@ def test_plug_card_charging_meter_values_card_again(tmp_path: Path) -> None:
     run(tmp_path, scenario)
 
 
+async def delivered_once_back(
+    tmp: Path, port: int, station: Any, cb_id: str, actions: tuple[str, ...]
+) -> tuple[list[tuple[str, dict]], Any]:
+    """The CSMS comes back on the same address: once the station's queue is empty, the CALLs
+    of ``actions`` it received, in order, as (action, payload), and its record of the station."""
+    second = DevServer(tmp, port=port)
+    await second.start()
+    try:
+        await until(lambda: station.engine.queue_length() == 0)
+        state = second.csms.station(cb_id)
+        delivered = [
+            (frame[2], frame[3])
+            for direction, text in state.frames
+            if direction == "recv" and (frame := json.loads(text))[0] == 2 and frame[2] in actions
+        ]
+    finally:
+        await second.close()
+    return delivered, state
+
+
 def test_the_csms_goes_away_mid_session_and_queued_messages_arrive_in_order(
     tmp_path: Path,
 ) -> None:
@@ -151,19 +171,9 @@ def test_the_csms_goes_away_mid_session_and_queued_messages_arrive_in_order(
             station.present_card(1, "AWAY-CARD")  # and the session ends while offline
             await until(lambda: station.snapshot(1).status == "Finishing")
             queued = station.engine.queue_length()
-            second = DevServer(tmp, port=port)  # the CSMS comes back on the same address
-            await second.start()
-            try:
-                await until(lambda: station.engine.queue_length() == 0)
-                delivered = [
-                    (frame[2], frame[3])
-                    for direction, text in second.csms.station("AWAY").frames
-                    if direction == "recv"
-                    and (frame := json.loads(text))[0] == 2
-                    and frame[2] in ("MeterValues", "StopTransaction")
-                ]
-            finally:
-                await second.close()
+            delivered, _ = await delivered_once_back(
+                tmp, port, station, "AWAY", ("MeterValues", "StopTransaction")
+            )
         actions = [action for action, _ in delivered]
         assert len(actions) == queued
         assert actions[-1] == "StopTransaction" and set(actions[:-1]) == {"MeterValues"}
@@ -203,21 +213,10 @@ def test_a_session_started_while_the_csms_is_away_is_delivered_in_order(
             station.present_card(1, "LATE-CARD")
             await until(lambda: station.snapshot(1).status == "Finishing")
             queued = station.engine.queue_length()
-            second = DevServer(tmp, port=port)  # the CSMS comes back on the same address
-            await second.start()
-            try:
-                await until(lambda: station.engine.queue_length() == 0)
-                state = second.csms.station("LATE")
-                delivered = [
-                    (frame[2], frame[3])
-                    for direction, text in state.frames
-                    if direction == "recv"
-                    and (frame := json.loads(text))[0] == 2
-                    and frame[2] in ("StartTransaction", "MeterValues", "StopTransaction")
-                ]
-                (transaction,) = state.transactions.values()
-            finally:
-                await second.close()
+            delivered, state = await delivered_once_back(
+                tmp, port, station, "LATE", ("StartTransaction", "MeterValues", "StopTransaction")
+            )
+            (transaction,) = state.transactions.values()
         return delivered, queued, transaction
 
     delivered, queued, transaction = asyncio.run(scenario(tmp_path))
