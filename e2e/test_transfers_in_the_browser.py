@@ -59,7 +59,8 @@ def test_a_diagnostics_file_is_uploaded_to_the_file_server(
     assert list(file_server.stored) == [f"/uploads/{result.file_name}"]
     content = file_server.stored[f"/uploads/{result.file_name}"].decode("utf-8")
     assert "BootNotification" in content  # the station's recent frames
-    assert _statuses(csms.calls(cb_id, "DiagnosticsStatusNotification")) == [
-        "Uploading", "Uploaded"
-    ]  # fmt: skip
+    diagnostics = "DiagnosticsStatusNotification"
+    # The page shows Uploaded as the notification is queued: wait for the CSMS to have it.
+    csms.wait_for(lambda: "Uploaded" in _statuses(csms.calls_now(cb_id, diagnostics)))
+    assert _statuses(csms.calls(cb_id, diagnostics)) == ["Uploading", "Uploaded"]
     assert console.errors == []
