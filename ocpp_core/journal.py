@@ -13,8 +13,15 @@ through):
   restart may skip numbers but never reuses one, and a number names one message for good;
 * only the oldest message is ever offered to the outbox: a newer one waits until the older is
   delivered or discarded, which keeps the chronological order across connectors and restarts;
+* each message has one OCPP-J message id for good (``tx-<seq>-<token>``, saved in its document
+  when it is journaled, so it costs no write): every send of it — the first, after a timeout,
+  after a lost connection, after a restart — carries that id. The sequence number makes it unique
+  over the Store's life; ``token``, random per engine, keeps a later Store (a wiped station) from
+  repeating it; the ``tx-`` prefix keeps it apart from the engine's other CALL ids (UUIDs);
+* the delivery guarantee is therefore *at least once, under the same message id*: a CSMS that
+  remembers the ids it answered can recognise every repeat and answer it as before;
 * while the connection is down the outbox asks nobody, so waiting offline uses no attempts; a
-  request lost with the connection is re-sent first after reconnecting, with the same message id;
+  request lost with the connection is re-sent first after reconnecting;
 * a CALLERROR or an unusable response is a failure to process (OCPP-J errata 3.2): the attempt is
   counted and persisted at once, and the message waits ``interval`` seconds times the attempts
   made. The wait itself is not persisted: after a restart it starts again in full from the
@@ -25,12 +32,22 @@ through):
   that is never sent again: ``resume`` hands it to ``discarded`` once more (the owner keeps one
   record per sequence number) and deletes it;
 * a timeout proves nothing (the CSMS may have processed the message and lost the answer), so it
-  uses no attempt: the message is re-sent after ``interval`` seconds, and may then arrive twice.
-  So may a message whose connection was lost, or whose station restarted, before the answer
-  came: these are the only cases where the CSMS sees a duplicate;
+  uses no attempt: the same request (same id, same payload) is re-sent after ``interval``
+  seconds, and may then arrive twice. So may a message whose connection was lost, or whose
+  station restarted, before the answer came: these are the only cases where the CSMS sees a
+  repeat. An answer that comes after the timeout, while the message waits to be re-sent,
+  completes it (``held``); a second answer to a message already completed is dropped (the
+  outbox logs it);
+* the journal is bounded (``limit`` entries): when it is full, the owner's ``droppable`` entries
+  (OCPP 1.6: periodic and clock-aligned MeterValues, never StartTransaction, StopTransaction or
+  their Begin/End values) are thinned from the oldest on, every other one per pass, so a long
+  time offline keeps an evenly coarser history; each drop is reported (``discarded``);
 * a delivered message is deleted only after the owner's ``delivered`` callback has stored what
   the answer taught it (e.g. the transactionId), so a restart in between re-sends nothing the
-  owner cannot recognise as done.
+  owner cannot recognise as done;
+* an entry that cannot be read, or that its owner rejects at load (``check``), is discarded
+  with a record and never blocks the ones behind it; a field the journal can do without (the
+  attempts, the id, the owner's extras) is repaired and the repair reported (``repaired``).
 
 What a message means, how its payload is completed at send time (``prepare``) and what an answer
 changes is the owner's business: the journal is the same for every protocol version.
@@ -38,6 +55,7 @@ changes is the owner's business: the journal is the same for every protocol vers
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -50,12 +68,23 @@ if TYPE_CHECKING:
     from ocpp_core.outbox import CallFailure
     from ocpp_core.store import Store
 
-__all__ = ["COUNTER", "PREFIX", "RESERVE", "Entry", "Journal", "JournalOwner", "sequence_of"]
+__all__ = [
+    "COUNTER",
+    "ID_PREFIX",
+    "PREFIX",
+    "RESERVE",
+    "Entry",
+    "Journal",
+    "JournalOwner",
+    "sequence_of",
+]
 
 PREFIX = "txmsg/"
 COUNTER = "txseq"  # the first sequence number not reserved yet
 RESERVE = 100
 _DIGITS = 10
+ID_PREFIX = "tx-"  # journaled messages' ids: never a UUID, the engine's other CALL ids
+_MAX_ID = 36  # OCPP-J §4.1.4 (CiString36)
 
 
 def sequence_of(name: str, prefix: str) -> int | None:
@@ -66,13 +95,15 @@ def sequence_of(name: str, prefix: str) -> int | None:
 
 class Entry:
     """One journaled message. ``tx`` is the owner's transaction number (by default the entry's
-    own sequence number); ``data`` is the owner's extras, stored with it."""
+    own sequence number); ``data`` is the owner's extras, stored with it; ``message_id`` the
+    OCPP-J id every send of it carries."""
 
     __slots__ = (
         "action",
         "attempts",
         "data",
         "due",
+        "message_id",
         "name",
         "payload",
         "request",
@@ -81,20 +112,28 @@ class Entry:
         "verdict",
     )
 
-    def __init__(self, seq: int, action: str, payload: dict, tx: int, data: dict | None) -> None:
+    def __init__(
+        self, seq: int, action: str, payload: dict, tx: int, data: dict | None, message_id: str
+    ) -> None:
         self.seq = seq
         self.name = f"{PREFIX}{seq:0{_DIGITS}d}"  # its Store document
         self.action = action
         self.payload = payload
         self.tx = tx
         self.data = data
+        self.message_id = message_id
         self.attempts = 0  # failures to process so far
         self.due = float("-inf")  # monotonic time before which it is not sent
-        self.request: Request | None = None  # kept across a lost connection (same message id)
+        self.request: Request | None = None  # kept until answered or refused (same id, payload)
         self.verdict: str | None = None  # why it is discarded, once its last attempt failed
 
     def document(self) -> dict:
-        document: dict = {"action": self.action, "payload": self.payload, "tx": self.tx}
+        document: dict = {
+            "action": self.action,
+            "payload": self.payload,
+            "tx": self.tx,
+            "id": self.message_id,
+        }
         if self.data:
             document["data"] = self.data
         if self.attempts:
@@ -109,6 +148,11 @@ class JournalOwner:
 
     __slots__ = ()
 
+    def check(self, entry: Entry) -> str | None:
+        """At load: None if the entry can be sent (the owner may repair it in place), else why
+        it cannot; it is then discarded (``discarded``) before anything is sent."""
+        return None
+
     def prepare(self, entry: Entry) -> dict:
         """The payload to send now (e.g. with the transactionId learnt meanwhile)."""
         return entry.payload
@@ -117,8 +161,16 @@ class JournalOwner:
         """The CSMS answered; persist what the answer teaches before the entry is deleted."""
 
     def discarded(self, entry: Entry, reason: str, now: float) -> None:
-        """The entry is given up after its last attempt: record and report it, once per
-        ``entry.seq`` (after a power cut this is called again for the same entry)."""
+        """The entry is given up (after its last attempt, unusable, or dropped to keep the
+        journal within its limit): record and report it, once per ``entry.seq`` (after a power
+        cut this is called again for the same entry)."""
+
+    def droppable(self, entry: Entry) -> bool:
+        """Whether the entry may be dropped to keep the journal within its limit."""
+        return False
+
+    def repaired(self, name: str, problem: str) -> None:
+        """A stored entry had a bad field the journal repaired (reported by the owner)."""
 
     def length_changed(self, length: int) -> None:
         """The number of entries changed."""
@@ -127,7 +179,18 @@ class JournalOwner:
 class Journal(RequestSource):
     """The ordered, persistent request source of transaction-related messages."""
 
-    __slots__ = ("_attempts", "_entries", "_interval", "_next_seq", "_owner", "_reserved", "_store")
+    __slots__ = (
+        "_attempts",
+        "_entries",
+        "_interval",
+        "_limit",
+        "_next_seq",
+        "_owner",
+        "_reserved",
+        "_store",
+        "_thinned",
+        "_token",
+    )
 
     priority = PRIORITY_TRANSACTIONS
 
@@ -137,14 +200,18 @@ class Journal(RequestSource):
         owner: JournalOwner,
         attempts: Callable[[], int],
         interval: Callable[[], int],
+        limit: Callable[[], int],
     ) -> None:
         self._store = store
         self._owner = owner
         self._attempts = attempts  # how many failures to process discard a message
         self._interval = interval  # seconds per attempt made before the next try
+        self._limit = limit  # the most entries kept while droppable ones remain
         self._entries: deque[Entry] = deque()
         self._next_seq = 1
         self._reserved = 1  # sequence numbers below this one are reserved in the Store
+        self._token = os.urandom(4).hex()  # tells this engine's message ids from a wiped Store's
+        self._thinned = 0  # the sequence number the last thinning pass dropped
 
     # ------------------------------------------------------------------ contents
 
@@ -152,6 +219,8 @@ class Journal(RequestSource):
         """Read the stored entries in order; returns the names of unreadable ones (kept).
 
         Sequence numbers continue above ``floor``, every stored name and the stored counter.
+        An entry the owner's ``check`` rejects is discarded at ``resume``; one with a bad
+        field the journal can do without is repaired and saved again.
         """
         counter = self._store.load(COUNTER)
         highest = max(floor, counter - 1 if type(counter) is int else 0)
@@ -162,12 +231,24 @@ class Journal(RequestSource):
                 logger().warning("journal document %s has no sequence number; ignored", name)
                 continue
             highest = max(highest, seq)
-            entry = _entry_from(seq, self._store.load(name))
+            entry, problems = _entry_from(seq, self._store.load(name))
             if entry is None:
                 unreadable.append(name)
-            else:
-                self._entries.append(entry)
+                continue
+            for problem in problems:
+                logger().error("journal entry %s: %s", name, problem)
+                self._owner.repaired(name, problem)
+            if problems or not entry.message_id:
+                entry.message_id = entry.message_id or self._new_message_id(seq)
+                self._save(entry)  # before it is sent under that id
+            self._entries.append(entry)
         self._next_seq = self._reserved = highest + 1
+        for entry in list(self._entries):
+            problem = entry.verdict is None and self._owner.check(entry)
+            if problem:
+                logger().error("journal entry %s: %s; discarded", entry.name, problem)
+                entry.verdict = f"unusable entry: {problem}"
+                self._save(entry)  # first: a power cut from here on never sends it
         return unreadable
 
     @property
@@ -176,8 +257,8 @@ class Journal(RequestSource):
         return any(entry.attempts or entry.verdict is not None for entry in self._entries)
 
     def resume(self, now: float) -> None:
-        """After a restart: finish the discards a power cut interrupted, and let each message
-        that failed before wait its full retry wait again from ``now``."""
+        """After a restart: finish the discards a power cut interrupted (or ``load`` decided),
+        and let each message that failed before wait its full retry wait again from ``now``."""
         interval = self._interval()
         for entry in list(self._entries):
             if entry.verdict is not None:
@@ -191,14 +272,24 @@ class Journal(RequestSource):
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._entries)
 
-    def append(self, action: str, payload: dict, tx: int | None, data: dict | None) -> Entry:
-        """Journal a message (persisted before this returns; ``tx`` None: its own number)."""
+    def append(
+        self, action: str, payload: dict, tx: int | None, data: dict | None, now: float
+    ) -> Entry:
+        """Journal a message (persisted before this returns; ``tx`` None: its own number).
+        A full journal is thinned first (see module)."""
+        if len(self._entries) >= self._limit():
+            self._thin(now)
         seq = self._allocate()
-        entry = Entry(seq, action, payload, seq if tx is None else tx, data)
+        entry = Entry(
+            seq, action, payload, seq if tx is None else tx, data, self._new_message_id(seq)
+        )
         self._save(entry)
         self._entries.append(entry)
         self._owner.length_changed(len(self._entries))
         return entry
+
+    def _new_message_id(self, seq: int) -> str:
+        return f"{ID_PREFIX}{seq}-{self._token}"
 
     def _allocate(self) -> int:
         """The next sequence number, reserved in the Store before it is used."""
@@ -211,6 +302,36 @@ class Journal(RequestSource):
             except Exception:
                 logger().exception("journal counter could not be stored")
         return seq
+
+    def _thin(self, now: float) -> None:
+        """Drop droppable entries until one more fits: every other one from the oldest on,
+        continuing where the last pass stopped (a new pass halves what the last one kept)."""
+        limit = max(1, self._limit())
+        for _ in range(len(self._entries) - limit + 1):
+            victim = self._next_victim()
+            if victim is None:
+                self._thinned = 0
+                victim = self._next_victim()
+            if victim is None:
+                logger().warning(
+                    "transaction journal over its limit of %d with nothing it may drop", limit
+                )
+                return
+            self._thinned = victim.seq
+            victim.verdict = f"journal full (limit {limit} messages): thinned out"
+            self._save(victim)  # first: a power cut from here on never sends it
+            self._discard(victim, now)
+
+    def _next_victim(self) -> Entry | None:
+        """The second droppable entry after the last one dropped (the first is kept)."""
+        owner, after, kept = self._owner, self._thinned, False
+        for entry in self._entries:
+            if entry.seq <= after or entry.request is not None or not owner.droppable(entry):
+                continue
+            if kept:
+                return entry
+            kept = True
+        return None
 
     def rewrite(self, entry: Entry) -> None:
         """Persist an entry whose payload or data the owner changed."""
@@ -239,24 +360,47 @@ class Journal(RequestSource):
 
     def take(self, now: float) -> Request | None:
         entries = self._entries
-        if not entries:
-            return None
-        entry = entries[0]
-        if now < entry.due:
-            return None
-        request = entry.request
-        if request is None:
+        while entries:
+            entry = entries[0]
+            if now < entry.due:
+                return None
+            request = entry.request
+            if request is not None:
+                return request
+            request = self._request(entry, now)
+            if request is not None:
+                return request
+        return None
+
+    def _request(self, entry: Entry, now: float) -> Request | None:
+        """The entry's request, under its own message id; None if the owner cannot make its
+        payload (the entry is discarded then, so it never blocks the ones behind it)."""
+        try:
             payload = self._owner.prepare(entry)
-            request = entry.request = Request(
-                entry.action,
-                payload,
-                lambda response, at: self._delivered(entry, response, at),
-                lambda failure, at: self._failed(entry, failure, at),
-            )
+        except Exception as problem:
+            logger().exception("%s %s cannot be sent; discarded", entry.action, entry.seq)
+            entry.verdict = f"unusable entry: {type(problem).__name__}"
+            self._save(entry)
+            self._discard(entry, now)
+            return None
+        request = entry.request = Request(
+            entry.action,
+            payload,
+            lambda response, at: self._delivered(entry, response, at),
+            lambda failure, at: self._failed(entry, failure, at),
+        )
+        request.message_id = entry.message_id
         return request
 
     def give_back(self, request: Request, now: float) -> None:
         """Lost with the connection: first again after reconnecting, no attempt used."""
+
+    def held(self, message_id: str) -> Request | None:
+        """The front entry's request if ``message_id`` is its id: an answer that came after
+        the timeout, while the message waits to be re-sent, completes it instead of being lost."""
+        entries = self._entries
+        request = entries[0].request if entries else None
+        return request if request is not None and request.message_id == message_id else None
 
     def wakeup(self, now: float) -> float | None:
         entries = self._entries
@@ -264,18 +408,22 @@ class Journal(RequestSource):
 
     def _delivered(self, entry: Entry, response: dict, now: float) -> None:
         entry.request = None
-        self._owner.delivered(entry, response, now)
+        try:
+            self._owner.delivered(entry, response, now)
+        except Exception:
+            # Answered all the same: keeping it would send it, and block the queue, forever.
+            logger().exception("%s %s: its answer could not be applied", entry.action, entry.seq)
         self._finish(entry)
 
     def _failed(self, entry: Entry, failure: CallFailure, now: float) -> None:
-        entry.request = None
         interval = self._interval()
         if failure.kind not in (ERROR, INVALID):
             logger().warning(
                 "%s %s unanswered (%s); retrying", entry.action, entry.seq, failure.kind
             )
-            entry.due = now + interval
+            entry.due = now + interval  # the same request again: a late answer completes it
             return
+        entry.request = None
         entry.attempts += 1
         if entry.attempts >= max(1, self._attempts()):
             reason = f"CALLERROR {failure.code}" if failure.kind == ERROR else "invalid response"
@@ -291,16 +439,20 @@ class Journal(RequestSource):
     def _discard(self, entry: Entry, now: float) -> None:
         """Give up an entry with a verdict: the owner records it, then it is deleted."""
         logger().error(
-            "%s %s discarded after %d attempts (%s)",
+            "%s %s discarded (%s; %d attempts made)",
             entry.action,
             entry.seq,
-            entry.attempts,
             entry.verdict,
+            entry.attempts,
         )
-        self._owner.discarded(entry, entry.verdict, now)
+        try:
+            self._owner.discarded(entry, entry.verdict or "discarded", now)
+        except Exception:
+            logger().exception("%s %s: its discard could not be recorded", entry.action, entry.seq)
         self._finish(entry)
 
     def _finish(self, entry: Entry) -> None:
+        entry.request = None
         self._delete(entry.name)
         if self._entries and self._entries[0] is entry:
             self._entries.popleft()
@@ -309,23 +461,37 @@ class Journal(RequestSource):
         self._owner.length_changed(len(self._entries))
 
 
-def _entry_from(seq: int, document: object) -> Entry | None:
-    """An Entry from its stored document, or None if the document is not one."""
+def _entry_from(seq: int, document: object) -> tuple[Entry | None, list[str]]:
+    """An Entry from its stored document (None if it is not one), and the problems repaired:
+    the fields the journal can do without get their defaults (an owner's field that is wrong,
+    ``tx`` included, is the owner's ``check``)."""
     if not isinstance(document, dict):
-        return None
+        return None, []
     action, payload = document.get("action"), document.get("payload")
-    tx, data = document.get("tx"), document.get("data")
-    attempts, verdict = document.get("attempts", 0), document.get("discarded")
-    if not (
-        isinstance(action, str)
-        and isinstance(payload, dict)
-        and type(tx) is int
-        and (data is None or isinstance(data, dict))
-        and type(attempts) is int
-        and attempts >= 0
-        and (verdict is None or isinstance(verdict, str))
-    ):
-        return None
-    entry = Entry(seq, action, payload, tx, data)
+    if not (isinstance(action, str) and action and isinstance(payload, dict)):
+        return None, []
+    problems = []
+    tx = document.get("tx")
+    if type(tx) is not int:
+        problems.append(f"tx {tx!r} is not a number; taken as its own")
+        tx = seq
+    data = document.get("data")
+    if not (data is None or isinstance(data, dict)):
+        problems.append(f"data {data!r} is not an object; dropped")
+        data = None
+    attempts = document.get("attempts", 0)
+    if not (type(attempts) is int and attempts >= 0):
+        problems.append(f"attempts {attempts!r} is not a count; taken as 0")
+        attempts = 0
+    verdict = document.get("discarded")
+    if not (verdict is None or isinstance(verdict, str)):
+        problems.append(f"discarded {verdict!r} is not a reason; still discarded")
+        verdict = "discarded (unreadable verdict)"
+    message_id = document.get("id")
+    if not (isinstance(message_id, str) and 0 < len(message_id) <= _MAX_ID):
+        if message_id is not None:  # None: journaled by an older version, given one quietly
+            problems.append(f"id {message_id!r} is not a message id; a new one given")
+        message_id = ""
+    entry = Entry(seq, action, payload, tx, data, message_id)
     entry.attempts, entry.verdict = attempts, verdict
-    return entry
+    return entry, problems

@@ -18,7 +18,9 @@ Rules the outbox enforces:
 * ``gate`` follows the registration (OCPP 1.6 §4.2): while Rejected only the BootNotification
   source is asked, until Accepted also the sources of triggered messages (SEND_PRE_BOOT), after
   Accepted every source;
-* a CALLRESULT or CALLERROR completes the outstanding request only if the id matches;
+* a CALLRESULT or CALLERROR completes the outstanding request if the id matches, else a request
+  a source still holds after its timeout (``held``: the transaction journal re-sends under the
+  same id, so a late answer is as good as a timely one); anything else is dropped;
 * nothing is sent while disconnected, so no timeout runs down offline. When the connection drops,
   the outstanding request goes back to its source (``give_back``), which decides: the FIFO queue
   re-sends it first after reconnecting (same message id: a new connection may reuse it, and it
@@ -150,6 +152,11 @@ class RequestSource:
         """The earliest time ``take`` may return a request (``now`` if it has one already)."""
         return None
 
+    def held(self, message_id: str) -> Request | None:
+        """A request this source sent, that timed out and that it will re-send under the same
+        ``message_id``: an answer to it arriving now still completes it (None: none such)."""
+        return None
+
 
 class RequestQueue(RequestSource):
     """FIFO of one-off requests; when full, the oldest is dropped (its failure callback runs)."""
@@ -188,6 +195,7 @@ class Outbox:
         "_default_timeout",
         "_gate",
         "_gated",
+        "_holders",
         "_new_id",
         "_replies",
         "_sources",
@@ -210,6 +218,8 @@ class Outbox:
         )
         self._gate = SEND_PRE_BOOT
         self._sources = self._gated[SEND_PRE_BOOT]
+        # Sources that may hold a timed-out request (asked only for an unmatched answer).
+        self._holders = tuple(s for s in sources if type(s).held is not RequestSource.held)
         self._new_id = new_id
         self._default_timeout = default_timeout
         self._replies: list[tuple[str, str | None, str]] = []  # (message id, action, frame)
@@ -282,11 +292,17 @@ class Outbox:
         return text
 
     def match(self, message_id: str) -> Request | None:
-        """Take the outstanding request if ``message_id`` is its id (else leave it alone)."""
+        """The request ``message_id`` answers: the outstanding one (taken), else one a source
+        holds after its timeout (see ``RequestSource.held``); None if none."""
         request = self.outstanding
         if request is not None and request.message_id == message_id:
             self.outstanding = None
             return request
+        for source in self._holders:
+            request = source.held(message_id)
+            if request is not None:
+                logger().info("%s %s answered after its timeout", request.action, message_id)
+                return request
         return None
 
     def connection_lost(self, now: float) -> None:

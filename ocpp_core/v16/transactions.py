@@ -367,7 +367,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         if session is None or session.state is not RUNNING:
             logger().warning("meter values for connector %d without a transaction", connector)
             return
-        self._journal.meter_values(session.tx, meter_values)
+        self._journal.meter_values(session.tx, meter_values, now)
 
     # ------------------------------------------------------------------ RequestSource
 
@@ -379,6 +379,9 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
 
     def wakeup(self, now: float) -> float | None:
         return self._journal.journal.wakeup(now)
+
+    def held(self, message_id: str) -> Request | None:
+        return self._journal.journal.held(message_id)
 
     # ------------------------------------------------------------------ TransactionListener
 
@@ -435,10 +438,12 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
     def timer(self, now: float) -> float | None:
         if not self._recovered:
             return now
+        # A passed ConnectionTimeOut needs no more polls of its own: what is still waiting (the
+        # cable, an Authorize answer, a fault to clear) arrives as input, which the caller polls.
         deadlines = [
             s.deadline
             for s in self._sessions
-            if s is not None and s.state is not RUNNING and s.deadline is not None
+            if s is not None and s.state is not RUNNING and s.deadline is not None and s.deadline > now
         ]
         return min(deadlines) if deadlines else None
 
@@ -503,7 +508,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         timestamp = engine.clock.timestamp(now)
         self._journal.saw_time(now)  # the Begin reading of the transactionData
         tx = self._journal.begin(
-            connector, session.id_tag, session.parent_id_tag, meter, timestamp, reservation
+            connector, session.id_tag, session.parent_id_tag, meter, timestamp, reservation, now
         )
         session.tx, session.state, session.deadline = tx, RUNNING, None
         self._stopping[connector] = None
@@ -565,7 +570,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             self._smart_charging("transaction_stopped", connector, now)
             self._stopping[connector] = tx
         timestamp = engine.clock.timestamp(now)
-        self._journal.end(tx, meter, timestamp, reason, id_tag, data, tell=at_load)
+        self._journal.end(tx, meter, timestamp, reason, id_tag, data, now, tell=at_load)
         if not at_load:
             self._tell_stopped(tx, reason, meter, timestamp)
 
@@ -589,7 +594,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         sessions = self._sessions
         for tx in self._journal.open_transactions():
             connector = tx.connector
-            if self.resume_after_restart and 0 < connector < len(sessions):
+            if self.resume_after_restart and not tx.closed and 0 < connector < len(sessions):
                 previous = sessions[connector]
                 if previous is not None:  # two open on one connector: only the latest runs on
                     sessions[connector] = None

@@ -5,6 +5,16 @@ behaviour. AuthorizationCacheEnabled and MaxEnergyOnInvalidId are optional keys 
 announces a feature (§9): the Authorization Cache and charging a minimum amount after an idTag
 was found invalid. TransactionMessageAttempts and TransactionMessageRetryInterval drive the
 journal (§3.7.1).
+
+TransactionMessageQueueLimit (a vendor key, like StopTransactionMaxMeterValues) bounds the
+journal: the most transaction messages kept while the CSMS cannot be reached. §3.7 asks for
+transaction-related messages to be queued and delivered, §4.7 lets periodic MeterValues be
+sampled at any interval the station can afford; so once the limit is reached the periodic and
+clock-aligned MeterValues are thinned out (every other one, oldest first, each drop reported as
+a MessageDiscarded), while StartTransaction, StopTransaction and the Transaction.Begin/End
+values in its transactionData are always kept — even beyond the limit. The default, 1000,
+holds about 8 hours of two connectors sampling every minute at full resolution (about 1.5 MB
+of journal) and any longer time offline at a resolution that halves as it grows.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ _keys.integer("MaxEnergyOnInvalidId", 0)
 _keys.boolean("StopTransactionOnEVSideDisconnect", True)
 _keys.boolean("StopTransactionOnInvalidId", True)
 _keys.integer("TransactionMessageAttempts", 3)
+_keys.integer("TransactionMessageQueueLimit", 1000, minimum=10)
 _keys.integer("TransactionMessageRetryInterval", 60)
 _keys.boolean("UnlockConnectorOnEVSideDisconnect", True)
 

@@ -71,9 +71,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ocpp_core.clock import format_datetime, parse_datetime
-from ocpp_core.events import MessageDiscarded, QueueLengthChanged
+from ocpp_core.events import MessageDiscarded, QueueLengthChanged, RecordRepaired
 from ocpp_core.journal import Journal, JournalOwner, sequence_of
 from ocpp_core.log import logger
+from ocpp_core.v16.tx_repair import EPOCH, RecordHints, repair_payload, repair_record
 
 if TYPE_CHECKING:
     from ocpp_core.engine import Engine
@@ -93,6 +94,7 @@ RECORDS = "tx/"
 DISCARDS = "txdiscarded"
 DISCARD_LOG = 50
 START, STOP, METER_VALUES = "StartTransaction", "StopTransaction", "MeterValues"
+_ACTIONS = frozenset({START, STOP, METER_VALUES})
 _ENERGY = "Energy.Active.Import.Register"
 _MS = 0.001  # timestamps are rounded to the millisecond
 
@@ -101,6 +103,7 @@ class Transaction:
     """A transaction from its StartTransaction until its StopTransaction is settled."""
 
     __slots__ = (
+        "closed",
         "connector",
         "id_tag",
         "invalid",
@@ -137,6 +140,7 @@ class Transaction:
         self.last_meter = meter_start  # the highest energy register journaled (Wh)
         self.stopped = False
         self.stop_entry: Entry | None = None
+        self.closed = False  # its stored data was damaged: stopped at load, never resumed
 
     def record(self) -> dict:
         record: dict = {
@@ -218,6 +222,21 @@ class _Presync:
         ]
 
 
+def _hints(journal: Journal, local_id: int) -> RecordHints:
+    """What the journaled messages of a transaction tell of its id and connector."""
+    transaction_id = connector = None
+    for entry in journal:
+        if entry.tx == local_id and entry.verdict is None:
+            payload = entry.payload
+            found = payload.get("transactionId")
+            if type(found) is int and transaction_id is None:
+                transaction_id = found
+            found = payload.get("connectorId")
+            if type(found) is int and connector is None:
+                connector = found
+    return RecordHints(transaction_id, connector)
+
+
 def energy_of(meter_values: object) -> int | None:
     """The highest Energy.Active.Import.Register reading (Wh) in a meterValue list, if any."""
     best = None
@@ -264,9 +283,11 @@ class TransactionJournal(JournalOwner):
     """The journal of one engine's 1.6 transaction messages and its transaction records."""
 
     __slots__ = (
+        "_closing",
         "_engine",
         "_listener",
         "_presync",
+        "_repairs",
         "_unreadable",
         "_unsynced",
         "_untold",
@@ -283,9 +304,12 @@ class TransactionJournal(JournalOwner):
             self,
             lambda: config.get("TransactionMessageAttempts"),
             lambda: config.get("TransactionMessageRetryInterval"),
+            lambda: config.get("TransactionMessageQueueLimit"),
         )
         self.transactions: dict[int, Transaction] = {}  # by local id
         self._unreadable: list[str] = []  # reported once the engine runs (there is a `now`)
+        self._repairs: list[RecordRepaired] = []  # likewise
+        self._closing: set[int] = set()  # local ids whose StartTransaction needed stand-ins
         self._unsynced: set[int] = set()  # seqs of the entries journaled before the sync
         self._presync: _Presync | None = None  # None: the clock was synced all this run
         # StopTransactions whose listener is told once their timestamp is final, by seq.
@@ -296,27 +320,20 @@ class TransactionJournal(JournalOwner):
 
     def _load(self) -> None:
         store = self._engine.store
-        floor = 0
-        for name in store.names(RECORDS):
-            local_id = sequence_of(name, RECORDS)
-            if local_id is None:
-                continue
-            floor = max(floor, local_id)
-            stored = store.load(name)
-            tx = None
-            if isinstance(stored, dict) and type(stored.get("transactionId")) is int:
-                tx = _transaction(local_id, stored, stored.get("parentIdTag"))
-            if tx is None:
-                self._unreadable.append(name)
-                continue
-            tx.transaction_id = stored["transactionId"]
-            tx.invalid = stored.get("invalid") is True
-            last = stored.get("lastMeter")
-            if type(last) is int and last > tx.last_meter:
-                tx.last_meter = last
-            self.transactions[local_id] = tx
-        self._unreadable.extend(self.journal.load(floor))
+        records = [
+            (name, local_id)
+            for name in store.names(RECORDS)
+            if (local_id := sequence_of(name, RECORDS)) is not None
+        ]
+        self._unreadable.extend(self.journal.load(max((i for _, i in records), default=0)))
+        for name, local_id in records:
+            self._load_record(name, local_id)
+        by_id = {tx.transaction_id: tx.local_id for tx in self.transactions.values()}
         for entry in list(self.journal):
+            if entry.verdict is not None and entry.action not in _ACTIONS:
+                continue  # discarded at recover, with its record
+            if entry.tx not in self.transactions and entry.action != START:
+                entry.tx = by_id.get(entry.payload.get("transactionId"), entry.tx)
             tx = self.transactions.get(entry.tx)
             if entry.action == START:
                 if tx is not None:
@@ -328,21 +345,93 @@ class TransactionJournal(JournalOwner):
                     self._unreadable.append(entry.name)
                     self.journal.remove(entry)
                     continue
+                tx.closed = entry.tx in self._closing
                 self.transactions[entry.tx] = tx
-            elif tx is not None and entry.action == STOP:
-                tx.stopped, tx.stop_entry = True, entry
-                self._fill_stop(tx)
+            elif entry.action == STOP:
+                self._complete_stop(entry, tx)
+                if tx is not None:
+                    tx.stopped, tx.stop_entry = True, entry
+                    self._fill_stop(tx)
             elif tx is not None and entry.action == METER_VALUES:
                 self._raise_meter(tx, entry.payload.get("meterValue"))
 
+    def _load_record(self, name: str, local_id: int) -> None:
+        """A transaction record, checked field by field (ocpp_core.v16.tx_repair)."""
+        hints = _hints(self.journal, local_id)
+        connectors = len(self._engine.connectors) - 1
+        fields, problems, closed = repair_record(self._engine.store.load(name), hints, connectors)
+        tx = None if fields is None else _transaction(local_id, fields, fields.get("parentIdTag"))
+        if fields is None or tx is None:
+            for problem in problems:
+                logger().error("%s: %s", name, problem)
+            self._unreadable.append(name)
+            return
+        tx.transaction_id = fields["transactionId"]
+        tx.invalid = fields["invalid"]
+        tx.closed = closed
+        last = fields.get("lastMeter")
+        if last is not None and last > tx.last_meter:
+            tx.last_meter = last
+        self.transactions[local_id] = tx
+        if problems:
+            for problem in problems:
+                self._note_repair(name, problem, closed)
+            self._save_record(tx)
+
+    def _complete_stop(self, entry: Entry, tx: Transaction | None) -> None:
+        """A StopTransaction whose meterStop or timestamp was unusable gets them from its
+        transaction (the last reading known, the start time), and is journaled again."""
+        payload = entry.payload
+        if "meterStop" in payload and "timestamp" in payload:
+            return
+        fill = {
+            "meterStop": 0 if tx is None else max(tx.last_meter, tx.meter_start),
+            "timestamp": EPOCH if tx is None else tx.start,
+        }
+        entry.payload = {**fill, **payload}
+        self.journal.rewrite(entry)
+
+    def _note_repair(self, document: str, problem: str, closed: bool) -> None:
+        logger().error(
+            "%s: %s%s", document, problem, "; its transaction is closed" if closed else ""
+        )
+        self._repairs.append(RecordRepaired(document, problem, closed))
+
+    # ------------------------------------------------------------------ JournalOwner at load
+
+    def check(self, entry: Entry) -> str | None:
+        payload, problems, closed = repair_payload(entry.action, entry.payload)
+        if payload is None:
+            return "; ".join(problems)
+        if problems:
+            for problem in problems:
+                self._note_repair(entry.name, problem, closed)
+            entry.payload = payload
+            self.journal.rewrite(entry)
+        if closed:
+            self._closing.add(entry.tx)
+        return None
+
+    def repaired(self, name: str, problem: str) -> None:
+        self._repairs.append(RecordRepaired(name, problem, False))
+
+    def droppable(self, entry: Entry) -> bool:
+        return entry.action == METER_VALUES
+
     @property
     def needs_recovery(self) -> bool:
-        """Whether ``recover`` has work (unreadable documents, the journal's resume)."""
-        return bool(self._unreadable) or self.journal.needs_resume
+        """Whether ``recover`` has work (repairs and unreadable documents to report, the
+        journal's resume)."""
+        return bool(self._unreadable or self._repairs) or self.journal.needs_resume
 
     def recover(self, now: float) -> None:
-        """At the first use after a restart: report what could not be read, finish the
-        interrupted discards and restart the retry waits (see ocpp_core.journal)."""
+        """At the first use after a restart: report what was repaired and what could not be
+        read, finish the interrupted discards and restart the retry waits (ocpp_core.journal)."""
+        engine = self._engine
+        if self._repairs and engine.watched:
+            for event in self._repairs:
+                engine.emit(event)
+        self._repairs = []
         self._report_unreadable(now)
         self.journal.resume(now)
 
@@ -374,6 +463,7 @@ class TransactionJournal(JournalOwner):
         meter_start: int,
         timestamp: str,
         reservation_id: int | None,
+        now: float,
     ) -> Transaction:
         """Journal a StartTransaction; the new transaction's local id is its sequence number."""
         payload: dict = {
@@ -385,20 +475,20 @@ class TransactionJournal(JournalOwner):
         if reservation_id is not None:
             payload["reservationId"] = reservation_id
         data = None if parent_id_tag is None else {"parentIdTag": parent_id_tag}
-        entry = self._append(START, payload, None, data)
+        entry = self._append(START, payload, None, data, now)
         tx = Transaction(
             entry.seq, connector, id_tag, parent_id_tag, meter_start, timestamp, reservation_id
         )
         self.transactions[tx.local_id] = tx
         return tx
 
-    def meter_values(self, tx: Transaction, meter_values: list[dict]) -> None:
+    def meter_values(self, tx: Transaction, meter_values: list[dict], now: float) -> None:
         """Journal a MeterValues of the transaction; a higher reading goes into its record too,
         so that a PowerLoss stop after a restart knows it once the MeterValues is delivered."""
         payload: dict = {"connectorId": tx.connector, "meterValue": meter_values}
         if tx.transaction_id is not None:
             payload["transactionId"] = tx.transaction_id
-        self._append(METER_VALUES, payload, tx.local_id, None)
+        self._append(METER_VALUES, payload, tx.local_id, None, now)
         if self._raise_meter(tx, meter_values) and tx.transaction_id is not None:
             self._save_record(tx)
 
@@ -418,6 +508,7 @@ class TransactionJournal(JournalOwner):
         reason: str,
         id_tag: str | None,
         data: list[dict],
+        now: float,
         *,
         tell: bool = False,
     ) -> None:
@@ -431,12 +522,14 @@ class TransactionJournal(JournalOwner):
         if tx.transaction_id is not None:
             payload["transactionId"] = tx.transaction_id
         tx.stopped = True
-        tx.stop_entry = entry = self._append(STOP, payload, tx.local_id, None)
+        tx.stop_entry = entry = self._append(STOP, payload, tx.local_id, None, now)
         if tell:
             self._untold[entry.seq] = (tx, entry)
 
-    def _append(self, action: str, payload: dict, tx: int | None, data: dict | None) -> Entry:
-        entry = self.journal.append(action, payload, tx, data)
+    def _append(
+        self, action: str, payload: dict, tx: int | None, data: dict | None, now: float
+    ) -> Entry:
+        entry = self.journal.append(action, payload, tx, data, now)
         if not self._engine.clock.is_synced:
             self._presync_of()
             self._unsynced.add(entry.seq)
