@@ -21,6 +21,7 @@ __all__ = [
     "FrameLogged",
     "MessageDiscarded",
     "QueueLengthChanged",
+    "RecordRepaired",
     "ReservationChanged",
     "ResetRequested",
     "SessionCancelled",
@@ -130,6 +131,16 @@ class MessageDiscarded(NamedTuple):
     local_id: int | None
     attempts: int
     reason: str
+
+
+class RecordRepaired(NamedTuple):
+    """A stored transaction record or journaled message had a bad field at load (``problem``
+    says which and what was done); ``closed``: the transaction could not be trusted to run on
+    and is stopped, so that its StopTransaction still goes out."""
+
+    document: str
+    problem: str
+    closed: bool
 
 
 class QueueLengthChanged(NamedTuple):
