@@ -1,44 +1,70 @@
-"""The station's Store in a browser tab: files on Pyodide's IDBFS, flushed to IndexedDB.
+"""The station's Store in a browser tab: a write-ahead log in localStorage, files on IDBFS.
 
 Pyodide's file system lives in memory; IDBFS mirrors a mounted directory to IndexedDB, but only
-when asked (``FS.syncfs``). So the browser store is a ``FileStore`` (atomic writes, corruption
-handling) on an IDBFS mount whose every write requests a flush:
+when asked (``FS.syncfs``), and that flush completes asynchronously, milliseconds after the write.
+A reload inside that window used to lose the write although the frame that depended on it had
+already left (a confirmed StartTransaction, its transactionId). So every write is made durable
+*synchronously* first, then mirrored in the background:
 
-* at start-up ``open_browser_storage()`` mounts the directory and loads it back from IndexedDB
-  (``syncfs(populate=True)``) *before* any Station reads it;
-* each save or delete calls ``FlushScheduler.request()``: the flush starts on the next turn of the
-  event loop, so a burst of writes in one tick costs one ``syncfs``; a write that happens while a
-  flush runs schedules exactly one more; two ``syncfs`` never overlap (Emscripten refuses that);
-* ``BrowserStore.wipe()`` deletes this station's documents and flushes ("Reset station").
+* ``save``/``delete`` update the ``FileStore`` (atomic writes, corruption handling) on the IDBFS
+  mount and write the document's JSON text (``ensure_ascii``: any string, lone surrogates too,
+  round-trips) to ``window.localStorage`` under ``ocpp-sim:wal:v1:<station dir>:<name>`` (a
+  delete writes ``null``) before they return. ``setItem`` is synchronous and the browser process
+  keeps what it got, so a reload or a crashed renderer cannot lose a write that returned;
+* each write also requests a flush (``FlushScheduler``): the flush starts on the next turn of the
+  event loop, so a burst of writes costs one ``syncfs``; two never overlap (Emscripten refuses);
+* once a flush that started after a write has completed, that write's log entry is removed: the
+  log holds only what IndexedDB may not have yet, a few small documents;
+* at start-up ``open_browser_storage()`` mounts the directory, loads it from IndexedDB
+  (``syncfs(populate=True)``) and replays the log on top (its entries are newer), *before* any
+  Station reads it;
+* a write that fails (localStorage full, an IndexedDB error) is loud: ``on_problem`` gets a text
+  for the page's notice and a warning is logged; the data stays in memory, a refused log entry is
+  written again with the next write, a failed flush is retried with backoff (1 s doubling to
+  30 s), and ``on_problem(None)`` says when everything is saved again;
+* ``BrowserStore.wipe()`` deletes this station's documents and log entries and flushes.
 
 Each charge box id gets its own sub-directory, so changing the id in the GUI does not replay
 another station's transaction journal. Without IndexedDB (private windows of some browsers,
 storage blocked) the mount falls back to plain memory and says so in ``persistent``/``problem``.
 
-Everything but ``PyodideFS`` is plain Python and tested on CPython with a fake file system;
-``pyodide`` and ``js`` are imported only inside ``PyodideFS``.
+Everything but ``PyodideFS`` is plain Python and tested on CPython with a fake file system and a
+fake ``localStorage``; ``pyodide`` and ``js`` are imported only inside ``PyodideFS``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from ocpp_core.store import FileStore
+from ocpp_core.store import FileStore, validate_name
+from sim.browser_wal import (
+    TOMBSTONE,
+    WAL_PREFIX,
+    KeyValueStorage,
+    WriteAheadLog,
+    error_text,
+    wal_text,
+)
 
 __all__ = [
     "DEFAULT_MOUNT",
+    "WAL_PREFIX",
     "BrowserStorage",
     "BrowserStore",
     "FlushScheduler",
+    "KeyValueStorage",
     "PyodideFS",
     "SyncFS",
+    "WriteAheadLog",
     "open_browser_storage",
     "station_directory_name",
 ]
@@ -46,9 +72,14 @@ __all__ = [
 logger = logging.getLogger("sim.browser_store")
 
 DEFAULT_MOUNT = "/ocpp-sim-store"
+_STATION_DIRECTORY = re.compile(r"[A-Za-z0-9_%-]+", re.ASCII)  # station_directory_name's output
+RETRY_FIRST_S = 1.0
+RETRY_MAX_S = 30.0
 
 Done = Callable[[str | None], None]
 """Completion callback of a sync: None on success, else the error text."""
+Later = Callable[[float, Callable[[], None]], object]
+"""Run a callback after a delay in seconds (``loop.call_later`` by default)."""
 
 
 class SyncFS(Protocol):
@@ -67,11 +98,18 @@ def _default_defer(callback: Callable[[], None]) -> None:
     asyncio.get_running_loop().call_soon(callback)
 
 
+def _default_later(delay: float, callback: Callable[[], None]) -> object:
+    return asyncio.get_running_loop().call_later(delay, callback)
+
+
 class FlushScheduler:
     """Serialized, coalescing ``syncfs(populate=False)`` after writes.
 
     ``request()`` is cheap and never blocks; ``flush()`` waits until every write requested before
-    it is in IndexedDB (or the sync that carried it failed: see ``last_error``).
+    it is in IndexedDB (or the sync that carried it failed: see ``last_error``). A failed sync is
+    tried again after ``RETRY_FIRST_S``, doubling up to ``RETRY_MAX_S``. Syncs are numbered from
+    1; ``next_sync`` is the number of the first one that starts after now, so it carries every
+    write made now; ``on_synced(n)`` reports that sync ``n`` (and so every earlier one) is done.
     """
 
     def __init__(
@@ -79,25 +117,36 @@ class FlushScheduler:
         fs: SyncFS,
         *,
         defer: Callable[[Callable[[], None]], None] = _default_defer,
+        later: Later = _default_later,
         on_error: Callable[[str], None] | None = None,
+        on_synced: Callable[[int], None] | None = None,
     ) -> None:
         self._fs = fs
         self._defer = defer
-        self._on_error = on_error
+        self._later = later
+        self.on_error = on_error
+        self.on_synced = on_synced
         self._scheduled = False  # a start is deferred to the next turn of the loop
         self._running = False  # a syncfs is in progress
         self._dirty = False  # a write arrived after the running sync started
         self._started = 0  # number of syncs started
         self._completed = 0  # number of syncs finished
+        self._retry_s = RETRY_FIRST_S
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self.last_error: str | None = None
         self.syncs = 0  # how many syncfs calls were made (for tests and diagnostics)
         self.retried = 0  # syncs repeated because a write raced them
+        self.failures = 0  # syncs that failed (reported)
 
     @property
     def idle(self) -> bool:
         """Nothing is waiting to be written and no sync is running."""
         return not (self._scheduled or self._running or self._dirty)
+
+    @property
+    def next_sync(self) -> int:
+        """The number of the first sync that starts after this moment."""
+        return self._started + 1
 
     def request(self) -> None:
         """A document changed in memory: make sure a sync will carry it."""
@@ -128,7 +177,7 @@ class FlushScheduler:
         try:
             self._fs.syncfs(False, self._done)
         except Exception as exc:  # a synchronous failure is reported like an asynchronous one
-            self._done(str(exc) or type(exc).__name__)
+            self._done(error_text(exc))
 
     def _done(self, error: str | None) -> None:
         self._running = False
@@ -144,12 +193,12 @@ class FlushScheduler:
             return
         self._completed = self._started
         if error is not None:
-            self.last_error = error
-            logger.warning("could not save the station state in IndexedDB: %s", error)
-            if self._on_error is not None:
-                self._on_error(error)
+            self._failed(error)
         else:
             self.last_error = None
+            self._retry_s = RETRY_FIRST_S
+            if self.on_synced is not None:
+                self.on_synced(self._completed)
         remaining = []
         for target, future in self._waiters:
             if target <= self._completed:
@@ -162,6 +211,24 @@ class FlushScheduler:
             self._dirty = False
             self._scheduled = True
             self._defer(self._start)
+
+    def _failed(self, error: str) -> None:
+        """Report the failure and try again later: the data is still in memory."""
+        self.last_error = error
+        self.failures += 1
+        logger.warning(
+            "could not save the station state in IndexedDB: %s; retrying in %.0f s",
+            error,
+            self._retry_s,
+        )
+        self._later(self._retry_s, self._retry)
+        self._retry_s = min(self._retry_s * 2, RETRY_MAX_S)
+        if self.on_error is not None:
+            self.on_error(error)
+
+    def _retry(self) -> None:
+        if self.last_error is not None:
+            self.request()
 
 
 def station_directory_name(charge_box_id: str) -> str:
@@ -177,17 +244,25 @@ def station_directory_name(charge_box_id: str) -> str:
         if char.isascii() and (char.isalnum() or char in "-_"):
             out.append(char)
         else:
-            out.extend(f"%{byte:02X}" for byte in char.encode("utf-8"))
+            out.extend(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))
     return "".join(out)
 
 
 class BrowserStore:
-    """A ``Store`` (load / save / delete / names) that is flushed to IndexedDB after each write."""
+    """A ``Store`` (load / save / delete / names): durable in the log when a write returns,
+    flushed to IndexedDB after it."""
 
-    def __init__(self, directory: str | os.PathLike[str], scheduler: FlushScheduler) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        scheduler: FlushScheduler,
+        wal: WriteAheadLog | None = None,
+    ) -> None:
         self._directory = Path(directory)
         self._scheduler = scheduler
-        self._files = FileStore(self._directory, on_write=scheduler.request)
+        self._wal = wal
+        self._touched = False
+        self._files = FileStore(self._directory, on_write=self._written)
 
     @property
     def directory(self) -> Path:
@@ -197,10 +272,17 @@ class BrowserStore:
         return self._files.load(name)
 
     def save(self, name: str, value: Any) -> None:
-        self._files.save(name, value)
+        sync = self._scheduler.next_sync
+        self._files.save(name, value)  # raises before anything changed if it cannot be stored
+        if self._wal is not None:
+            self._wal.record(self._key(name), wal_text(value), sync)
 
     def delete(self, name: str) -> None:
+        sync = self._scheduler.next_sync
+        self._touched = False
         self._files.delete(name)
+        if self._touched and self._wal is not None:
+            self._wal.record(self._key(name), TOMBSTONE, sync)
 
     def names(self, prefix: str = "") -> list[str]:
         return self._files.names(prefix)
@@ -210,10 +292,14 @@ class BrowserStore:
         await self._scheduler.flush()
 
     async def wipe(self) -> None:
-        """Delete every document of this station (corrupt and temporary files too) and flush.
+        """Delete every document of this station (corrupt and temporary files and log entries
+        too) and flush.
 
         The Station that used this store must be discarded first; a new one starts from scratch.
         """
+        if self._wal is not None:
+            for key, _, _ in self._wal.entries(self._directory.name):
+                self._wal.forget(key)
         if self._directory.is_dir():
             for child in list(self._directory.iterdir()):
                 if child.is_dir() and not child.is_symlink():
@@ -221,13 +307,21 @@ class BrowserStore:
                 else:
                     with contextlib.suppress(FileNotFoundError):
                         child.unlink()
-        self._files = FileStore(self._directory, on_write=self._scheduler.request)
+        self._files = FileStore(self._directory, on_write=self._written)
         self._scheduler.request()
         await self._scheduler.flush()
 
+    def _key(self, name: str) -> str:
+        return WriteAheadLog.key(self._directory.name, name)
+
+    def _written(self) -> None:
+        self._touched = True
+        self._scheduler.request()
+
 
 class BrowserStorage:
-    """The mounted directory: one ``BrowserStore`` per charge box id, one shared scheduler."""
+    """The mounted directory: one ``BrowserStore`` per charge box id, one shared scheduler and
+    log. ``on_problem`` hears a text when a write fails and None once all is saved again."""
 
     def __init__(
         self,
@@ -236,49 +330,137 @@ class BrowserStorage:
         *,
         persistent: bool,
         problem: str | None = None,
+        wal: WriteAheadLog | None = None,
+        on_problem: Callable[[str | None], None] | None = None,
     ) -> None:
         self.mount_point = Path(mount_point)
         self.scheduler = scheduler
         self.persistent = persistent
         self.problem = problem
+        self.wal = wal
+        self.on_problem = on_problem
+        self.write_problem: str | None = None
+        scheduler.on_error = lambda _error: self._health_changed()
+        scheduler.on_synced = self._synced
+        if wal is not None:
+            wal.on_change = self._health_changed
 
     def station_store(self, charge_box_id: str) -> BrowserStore:
         directory = self.mount_point / "stations" / station_directory_name(charge_box_id)
-        return BrowserStore(directory, self.scheduler)
+        return BrowserStore(directory, self.scheduler, self.wal)
 
     @property
     def settled(self) -> bool:
-        """Every write so far is in IndexedDB (none waits, no sync runs)."""
-        return self.scheduler.idle
+        """Every write so far is in IndexedDB (none waits, no sync runs, none failed)."""
+        return self.scheduler.idle and self.scheduler.last_error is None
 
     async def flush(self) -> None:
         await self.scheduler.flush()
+
+    def stats(self) -> dict[str, Any]:
+        """Counters and latencies for diagnostics and ``bench/bench_browser_durability.py``."""
+        figures = {} if self.wal is None else self.wal.stats()
+        return {
+            **figures,
+            "syncs": self.scheduler.syncs,
+            "syncFailures": self.scheduler.failures,
+            "settled": self.settled,
+            "problem": self.write_problem,
+        }
+
+    def replay(self) -> int:
+        """Apply the log on top of what IndexedDB gave back; the entries stay until a sync
+        carried them. Returns how many were applied."""
+        wal = self.wal
+        if wal is None:
+            return 0
+        sync = self.scheduler.next_sync
+        applied = 0
+        for key, directory, name in wal.entries():
+            text = wal.read(key)
+            try:
+                validate_name(name)
+                if not _STATION_DIRECTORY.fullmatch(directory):
+                    raise ValueError(f"bad station directory {directory!r}")
+                files = FileStore(self.mount_point / "stations" / directory)
+                if text is None or text == TOMBSTONE:
+                    files.delete(name)
+                else:
+                    files.save(name, json.loads(text))
+            except Exception as exc:  # an entry that cannot be applied must not block the rest
+                logger.warning("write-ahead log entry %s not applied: %s", key, error_text(exc))
+                wal.forget(key)
+                continue
+            wal.pending(key, sync)
+            applied += 1
+        wal.replayed = applied
+        if applied:
+            logger.info("replayed %d write(s) IndexedDB did not have yet", applied)
+            self.scheduler.request()
+        return applied
+
+    def _synced(self, completed: int) -> None:
+        if self.wal is not None:
+            self.wal.synced(completed)
+        self._health_changed()
+
+    def _health_changed(self) -> None:
+        problem = self.wal.problem if self.wal is not None else None
+        error = self.scheduler.last_error
+        if problem is None and error is not None:
+            problem = (
+                f"could not save the station state in IndexedDB ({error});"
+                " it is kept in memory and retried"
+            )
+            if self.wal is not None:
+                problem += ", and localStorage holds it meanwhile"
+        if problem == self.write_problem:
+            return
+        self.write_problem = problem
+        if self.on_problem is not None:
+            self.on_problem(problem)
 
 
 async def open_browser_storage(
     mount_point: str = DEFAULT_MOUNT,
     *,
     fs: SyncFS | None = None,
+    wal_storage: KeyValueStorage | None = None,
     defer: Callable[[Callable[[], None]], None] = _default_defer,
-    on_error: Callable[[str], None] | None = None,
+    later: Later = _default_later,
+    on_problem: Callable[[str | None], None] | None = None,
 ) -> BrowserStorage:
-    """Mount ``mount_point`` on IndexedDB and load what the last session left there.
+    """Mount ``mount_point`` on IndexedDB, load what the last session left there and replay the
+    write-ahead log kept in ``wal_storage`` (``window.localStorage``) on top.
 
     Call it once, before creating a Station on one of its stores. Failures never raise: the
     storage then lives in memory for this tab and ``problem`` says why.
     """
     fs = PyodideFS() if fs is None else fs
-    scheduler = FlushScheduler(fs, defer=defer, on_error=on_error)
+    scheduler = FlushScheduler(fs, defer=defer, later=later)
+
+    def storage(persistent: bool, problem: str | None = None) -> BrowserStorage:
+        wal = WriteAheadLog(wal_storage) if persistent and wal_storage is not None else None
+        return BrowserStorage(
+            mount_point,
+            scheduler,
+            persistent=persistent,
+            problem=problem,
+            wal=wal,
+            on_problem=on_problem,
+        )
+
     try:
         persistent = fs.mount(mount_point)
     except Exception as exc:
         Path(mount_point).mkdir(parents=True, exist_ok=True)
         problem = f"IndexedDB is not available ({exc}); the station state is kept in memory only"
         logger.warning("%s", problem)
-        return BrowserStorage(mount_point, scheduler, persistent=False, problem=problem)
+        return storage(False, problem)
     if not persistent:
-        problem = "IndexedDB is not available; the station state is kept in memory only"
-        return BrowserStorage(mount_point, scheduler, persistent=False, problem=problem)
+        return storage(
+            False, "IndexedDB is not available; the station state is kept in memory only"
+        )
     future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
 
     def loaded(error: str | None) -> None:
@@ -288,13 +470,15 @@ async def open_browser_storage(
     try:
         fs.syncfs(True, loaded)
     except Exception as exc:
-        loaded(str(exc) or type(exc).__name__)
+        loaded(error_text(exc))
     error = await future
+    problem = None
     if error is not None:
         problem = f"could not load the saved station state from IndexedDB: {error}"
         logger.warning("%s", problem)
-        return BrowserStorage(mount_point, scheduler, persistent=True, problem=problem)
-    return BrowserStorage(mount_point, scheduler, persistent=True)
+    opened = storage(True, problem)
+    opened.replay()
+    return opened
 
 
 class PyodideFS:
@@ -330,12 +514,12 @@ class PyodideFS:
 
         def finished(error: Any = None) -> None:
             failed = error is not None and error is not jsnull
-            done(_js_error_text(error) if failed else None)
+            done(_jserror_text(error) if failed else None)
 
         self._fs.syncfs(populate, create_once_callable(finished))
 
 
-def _js_error_text(error: Any) -> str:
+def _jserror_text(error: Any) -> str:
     for attribute in ("message", "name", "code"):
         value = getattr(error, attribute, None)
         if value:

@@ -2,26 +2,39 @@
 
 The fake keeps a second directory as "IndexedDB"; ``syncfs`` copies one tree over the other when
 the test lets it finish, so overlapping, coalesced and failed syncs can be driven step by step.
-The real IDBFS is proven by the reload end-to-end test (e2e/test_control_center.py).
+A fake ``localStorage`` plays the write-ahead log's side (synchronous, kept across reloads, with a
+quota). The real IDBFS and localStorage are proven by the reload end-to-end tests
+(e2e/test_control_center.py, e2e/test_reload_storm.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
+import sys
+import types
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ocpp_core.store import Store
 from sim.browser_store import (
+    WAL_PREFIX,
     BrowserStore,
     FlushScheduler,
     open_browser_storage,
     station_directory_name,
 )
+from sim.runtime import Runtime, VirtualClock
+from sim.station import Station, StationSettings
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+sys.path.insert(0, str(WEB))
+from control_center.ticking import PromptRuntime  # noqa: E402
 
 
 class FakeIdbfs:
@@ -168,11 +181,11 @@ def test_flush_waits_for_the_sync_that_carries_the_last_write(fs: FakeIdbfs, tmp
 
 
 def test_a_failed_sync_is_reported_and_the_next_write_retries(fs: FakeIdbfs, tmp_path) -> None:
-    errors: list[str] = []
+    errors: list[str | None] = []
 
     async def scenario() -> None:
         storage = await drive(
-            fs, open_browser_storage(str(tmp_path / "memory"), fs=fs, on_error=errors.append)
+            fs, open_browser_storage(str(tmp_path / "memory"), fs=fs, on_problem=errors.append)
         )
         store = storage.station_store("A")
         fs.fail_next = "QuotaExceededError"
@@ -184,7 +197,8 @@ def test_a_failed_sync_is_reported_and_the_next_write_retries(fs: FakeIdbfs, tmp
         assert storage.scheduler.last_error is None
 
     run_async(scenario())
-    assert errors == ["QuotaExceededError"]
+    assert len(errors) == 2 and errors[1] is None
+    assert errors[0] is not None and "IndexedDB (QuotaExceededError)" in errors[0]
     assert (fs.database / "stations" / "A" / "two.json").is_file()
 
 
@@ -202,7 +216,7 @@ def test_a_sync_that_raises_is_a_failed_sync(tmp_path: Path) -> None:
         store = storage.station_store("A")
         store.save("one", 1)
         await store.flush()
-        assert storage.scheduler.last_error == "boom"
+        assert storage.scheduler.last_error == "RuntimeError: boom"
         assert storage.scheduler.idle
 
     run_async(scenario())
@@ -299,11 +313,11 @@ def test_browser_store_is_a_store(tmp_path: Path) -> None:
 
 
 def test_a_sync_failed_by_a_racing_write_is_repeated_quietly(fs: FakeIdbfs, tmp_path) -> None:
-    errors: list[str] = []
+    errors: list[str | None] = []
 
     async def scenario() -> None:
         storage = await drive(
-            fs, open_browser_storage(str(tmp_path / "memory"), fs=fs, on_error=errors.append)
+            fs, open_browser_storage(str(tmp_path / "memory"), fs=fs, on_problem=errors.append)
         )
         store = storage.station_store("A")
         store.save("tx/1/000001", {"a": 1})
@@ -322,3 +336,439 @@ def test_a_sync_failed_by_a_racing_write_is_repeated_quietly(fs: FakeIdbfs, tmp_
     run_async(scenario())
     assert errors == []
     assert not (fs.database / "stations" / "A" / "tx" / "1" / "000001.json").exists()
+
+
+# ------------------------------------------------------------------ the write-ahead log
+
+
+class FakeLocalStorage:
+    """``window.localStorage``: synchronous, kept by "the browser" across reloads, with a quota
+    (counted in characters, as Chromium does) that makes ``setItem`` raise."""
+
+    def __init__(self, quota: int = 1_000_000) -> None:
+        self.items: dict[str, str] = {}
+        self.quota = quota
+        self.sets = 0
+
+    @property
+    def length(self) -> int:
+        return len(self.items)
+
+    def key(self, index: int) -> str | None:
+        keys = list(self.items)
+        return keys[index] if 0 <= index < len(keys) else None
+
+    def getItem(self, key: str) -> str | None:
+        return self.items.get(key)
+
+    def setItem(self, key: str, value: str) -> None:
+        assert value.isascii(), "the log hands JS only ASCII text"
+        used = sum(len(k) + len(v) for k, v in self.items.items() if k != key)
+        if used + len(key) + len(value) > self.quota:
+            raise QuotaExceededError("The quota has been exceeded.")
+        self.items[key] = value
+        self.sets += 1
+
+    def removeItem(self, key: str) -> None:
+        self.items.pop(key, None)
+
+    def log(self) -> dict[str, str]:
+        return {k: v for k, v in self.items.items() if k.startswith(WAL_PREFIX)}
+
+
+class QuotaExceededError(Exception):
+    """What Pyodide raises for the DOMException of a full localStorage (a JsException)."""
+
+
+def reload_tab(fs: FakeIdbfs) -> None:
+    """The tab goes away at once: unfinished syncs never complete, memory is lost; IndexedDB
+    and localStorage stay."""
+    fs.pending.clear()
+    shutil.rmtree(fs.memory_root)
+
+
+def open_with_log(fs: FakeIdbfs, local: FakeLocalStorage, **kwargs):
+    return open_browser_storage(str(fs.memory_root), fs=fs, wal_storage=local, **kwargs)
+
+
+def test_a_write_is_in_the_log_when_save_returns_and_leaves_it_once_synced(fs, tmp_path) -> None:
+    local = FakeLocalStorage()
+
+    async def scenario() -> None:
+        storage = await drive(fs, open_with_log(fs, local))
+        store = storage.station_store("CP.1")
+        store.save("tx/5", {"transactionId": 77})
+        key = f"{WAL_PREFIX}CP%2E1:tx/5"
+        assert local.log() == {key: '{"transactionId":77}'}  # before any sync ran
+        await settle()
+        assert len(fs.pending) == 1
+        store.save("tx/6", {"transactionId": 78})  # during the sync: needs the next one
+        fs.finish()
+        await settle()
+        assert list(local.log()) == [f"{WAL_PREFIX}CP%2E1:tx/6"]
+        fs.finish()
+        await settle()
+        assert local.log() == {}
+        stats = storage.stats()
+        assert stats["writes"] == 2 and stats["walEntries"] == 0 and stats["settled"]
+        assert stats["indexedDbMs"]["count"] == 2 and stats["walWriteMs"]["count"] == 2
+
+    run_async(scenario())
+
+
+def test_a_reload_before_the_sync_completes_loses_nothing(fs: FakeIdbfs) -> None:
+    """The defect of issue 11: the confirmed transaction was written, its sync had not completed
+    when the tab went away. The log replays it, deletes included, on top of IndexedDB."""
+    local = FakeLocalStorage()
+
+    async def first_session() -> None:
+        storage = await drive(fs, open_with_log(fs, local))
+        store = storage.station_store("SIM-0001")
+        store.save("txmsg/0000000001", {"action": "StartTransaction"})
+        store.save("config", {"HeartbeatInterval": "60"})
+        await drive(fs, store.flush())  # both in IndexedDB
+        store.save("tx/1", {"transactionId": 42})  # the answer ...
+        store.delete("txmsg/0000000001")  # ... and the delivered message
+        store.save("authcache", {"tag": "\ud800A"})  # a lone surrogate from a CSMS
+        await settle()  # the sync started, and the tab goes away before it completes
+
+    run_async(first_session())
+    reload_tab(fs)
+
+    async def second_session() -> tuple[list[str], object, object, dict]:
+        storage = await drive(fs, open_with_log(fs, local))
+        store = storage.station_store("SIM-0001")
+        found = (store.names(), store.load("tx/1"), store.load("authcache"))
+        assert storage.wal is not None and storage.wal.replayed == 3
+        await drive(fs, storage.flush())  # the replayed writes reach IndexedDB ...
+        return (*found, local.log())  # ... and leave the log
+
+    names, tx, cache, log = run_async(second_session())
+    assert names == ["authcache", "config", "tx/1"]
+    assert tx == {"transactionId": 42} and cache == {"tag": "\ud800A"}
+    assert log == {}
+    assert not (fs.database / "stations" / "SIM-0001" / "txmsg").exists() or not list(
+        (fs.database / "stations" / "SIM-0001" / "txmsg").iterdir()
+    )
+
+
+def test_a_failed_sync_keeps_the_log_until_a_sync_succeeds(fs: FakeIdbfs) -> None:
+    local = FakeLocalStorage()
+    later: list[tuple[float, Callable[[], None]]] = []
+    problems: list[str | None] = []
+
+    async def scenario() -> None:
+        storage = await drive(
+            fs,
+            open_with_log(
+                fs,
+                local,
+                later=lambda delay, callback: later.append((delay, callback)),
+                on_problem=problems.append,
+            ),
+        )
+        store = storage.station_store("A")
+        fs.fail_next = "UnknownError"
+        store.save("tx/1", {"transactionId": 1})
+        await drive(fs, store.flush())
+        assert list(local.log()) == [f"{WAL_PREFIX}A:tx/1"]  # still needed
+        assert not storage.settled
+        assert problems and problems[-1] is not None and "UnknownError" in problems[-1]
+        assert "localStorage holds it" in problems[-1]
+        # retried by itself with backoff: no further write needed
+        (delay, retry), *_ = later
+        assert delay == 1.0
+        fs.fail_next = "UnknownError"
+        retry()
+        await drive(fs, storage.flush())
+        assert later[1][0] == 2.0
+        later[1][1]()
+        await drive(fs, storage.flush())
+        assert local.log() == {} and storage.settled and problems[-1] is None
+        assert storage.stats()["syncFailures"] == 2
+
+    run_async(scenario())
+    assert (fs.database / "stations" / "A" / "tx" / "1.json").is_file()
+
+
+def test_a_full_local_storage_is_loud_keeps_the_data_and_retries(fs: FakeIdbfs, caplog) -> None:
+    local = FakeLocalStorage(quota=400)
+    problems: list[str | None] = []
+
+    async def scenario() -> None:
+        storage = await drive(fs, open_with_log(fs, local, on_problem=problems.append))
+        store = storage.station_store("A")
+        local.items["other-app"] = "x" * 300  # somebody else filled the origin's quota
+        store.save("localauth", {"list": ["T" * 20] * 10})
+        assert problems[-1] is not None and "QuotaExceededError" in problems[-1]
+        assert "kept in memory" in problems[-1]
+        assert store.load("localauth") == {"list": ["T" * 20] * 10}  # kept in memory
+        assert storage.stats()["walRefused"] == 1
+        del local.items["other-app"]  # room again: the next write writes the refused one too
+        store.save("config", {"a": "1"})
+        assert set(local.log()) == {f"{WAL_PREFIX}A:localauth", f"{WAL_PREFIX}A:config"}
+        assert problems[-1] is None
+        # refused again, then carried by a sync: the problem ends without localStorage
+        local.items["other-app"] = "x" * 350
+        store.save("config", {"a": "2" * 40})
+        assert problems[-1] is not None
+        await drive(fs, storage.flush())
+        assert problems[-1] is None and storage.stats()["walRefused"] == 0
+
+    with caplog.at_level("WARNING", logger="sim.browser_store"):
+        run_async(scenario())
+    assert any("QuotaExceededError" in record.getMessage() for record in caplog.records)
+    assert (
+        fs.database / "stations" / "A" / "config.json"
+    ).read_text() == '{"a":"' + "2" * 40 + '"}'
+
+
+def test_wipe_forgets_the_log_of_that_station_only(fs: FakeIdbfs) -> None:
+    local = FakeLocalStorage()
+
+    async def scenario() -> None:
+        storage = await drive(fs, open_with_log(fs, local))
+        one, two = storage.station_store("ONE"), storage.station_store("TWO")
+        one.save("tx/1", {"a": 1})
+        two.save("tx/1", {"b": 2})
+        wipe = asyncio.ensure_future(one.wipe())
+        await settle()
+        assert list(local.log()) == [f"{WAL_PREFIX}TWO:tx/1"]
+        await drive(fs, wipe)
+
+    run_async(scenario())
+    reload_tab(fs)
+
+    async def again() -> list[str]:
+        storage = await drive(fs, open_with_log(fs, local))
+        return storage.station_store("ONE").names()
+
+    assert run_async(again()) == []
+
+
+def test_unusable_log_entries_are_reported_and_dropped(fs: FakeIdbfs, caplog) -> None:
+    local = FakeLocalStorage()
+    local.items[f"{WAL_PREFIX}A:config"] = "{not json"
+    local.items[f"{WAL_PREFIX}A:../escape"] = "1"
+    local.items[f"{WAL_PREFIX}..:config"] = "1"
+    local.items[f"{WAL_PREFIX}A:good"] = "[1,2]"
+    local.items["ocpp-sim:prefs:v1"] = "{}"  # not the log's
+
+    async def scenario() -> object:
+        storage = await drive(fs, open_with_log(fs, local))
+        return storage.station_store("A").load("good")
+
+    with caplog.at_level("WARNING", logger="sim.browser_store"):
+        assert run_async(scenario()) == [1, 2]
+    assert sum("not applied" in r.getMessage() for r in caplog.records) == 3
+    assert set(local.items) == {"ocpp-sim:prefs:v1"}  # "good" left once a sync carried it
+
+
+def test_without_indexeddb_nothing_goes_to_the_log(tmp_path: Path) -> None:
+    fs = FakeIdbfs(tmp_path, available=False)
+    local = FakeLocalStorage()
+
+    async def scenario() -> None:
+        storage = await open_with_log(fs, local)
+        assert storage.wal is None
+        storage.station_store("A").save("config", {"a": 1})
+
+    run_async(scenario())
+    assert local.items == {}
+
+
+# ------------------------------------------------------------------ a reply stored in its own task
+
+NOW = "2025-06-01T12:00:00.000Z"
+REPLIES: dict[str, dict[str, Any]] = {
+    "BootNotification": {"status": "Accepted", "currentTime": NOW, "interval": 300},
+    "StatusNotification": {},
+    "Authorize": {"idTagInfo": {"status": "Accepted"}},
+    "MeterValues": {},
+    "Heartbeat": {"currentTime": NOW},
+    "StopTransaction": {},
+}
+
+
+class FakeWebSocket:
+    """The page's WebSocket: the test plays the CSMS and calls the handlers as the browser's
+    event loop would, one event per JS task."""
+
+    def __init__(self, url: str, protocols: list[str]) -> None:
+        self.protocol = ""
+        self.onopen: Any = None
+        self.onmessage: Any = None
+        self.onclose: Any = None
+        self.sent: list[list[Any]] = []
+        self.answered: set[str] = set()
+
+    def send(self, text: str) -> None:
+        self.sent.append(json.loads(text))
+
+    def close(self, *args: Any) -> None:
+        pass
+
+    def accept(self) -> None:
+        self.protocol = "ocpp1.6"
+        self.onopen(types.SimpleNamespace(type="open"))
+
+    def unanswered(self) -> list[Any] | None:
+        return next((f for f in self.sent if f[0] == 2 and f[1] not in self.answered), None)
+
+    def answer(self, payload: dict[str, Any]) -> None:
+        """Deliver the CALLRESULT of the oldest unanswered CALL (one message event)."""
+        call = self.unanswered()
+        assert call is not None
+        self.answered.add(call[1])
+        self.onmessage(types.SimpleNamespace(data=json.dumps([3, call[1], payload])))
+
+
+class _Proxy:
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+
+    def __call__(self, *args: Any) -> Any:
+        return self.function(*args)
+
+    def destroy(self) -> None:
+        pass
+
+
+@pytest.fixture
+def sockets(monkeypatch: pytest.MonkeyPatch) -> list[FakeWebSocket]:
+    """A fake ``js`` and ``pyodide.ffi`` for the browser transport; the sockets it opens."""
+    opened: list[FakeWebSocket] = []
+
+    def new(url: str, protocols: list[str]) -> FakeWebSocket:
+        opened.append(FakeWebSocket(url, protocols))
+        return opened[-1]
+
+    js = types.ModuleType("js")
+    js.WebSocket = types.SimpleNamespace(new=new)  # type: ignore[attr-defined]
+    js.setTimeout = lambda callback, ms: 1  # type: ignore[attr-defined]
+    js.clearTimeout = lambda timer: None  # type: ignore[attr-defined]
+    ffi = types.ModuleType("pyodide.ffi")
+    ffi.create_proxy = _Proxy  # type: ignore[attr-defined]
+    ffi.to_js = list  # type: ignore[attr-defined]
+    pyodide = types.ModuleType("pyodide")
+    pyodide.ffi = ffi  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "js", js)
+    monkeypatch.setitem(sys.modules, "pyodide", pyodide)
+    monkeypatch.setitem(sys.modules, "pyodide.ffi", ffi)
+    return opened
+
+
+def page_station(store: Store, runtime: Runtime, *, prompt: bool) -> Station:
+    """A station wired as the Control Center wires it (web/control_center/app.py)."""
+    from sim.transport.browser import BrowserTransport
+
+    after = runtime.step_now if isinstance(runtime, PromptRuntime) and prompt else None
+    station = Station(
+        StationSettings(csms_url="ws://csms.test/ocpp", charge_box_id="CP-RELOAD"),
+        store=store,
+        transport_factory=lambda config, listener: BrowserTransport(
+            config, listener, after_event=after
+        ),
+        clock_start_wall=1_750_000_000.0,
+    )
+    runtime.add(station)
+    return station
+
+
+def pump(
+    runtime: Runtime,
+    socket: FakeWebSocket,
+    until: str | None,
+    replies: dict[str, dict[str, Any]] = REPLIES,
+) -> list[Any] | None:
+    """Answer the station's CALLs as the demo CSMS would, until it sends ``until`` (returned,
+    unanswered) or, for None, until it has nothing more to say."""
+    quiet = 0
+    for _ in range(200):
+        runtime.run_for(0.5)
+        call = socket.unanswered()
+        if call is None:
+            quiet += 1
+            if until is None and quiet > 3:
+                return None
+            continue
+        quiet = 0
+        if call[2] == until:
+            return call
+        socket.answer(replies[call[2]])
+    raise AssertionError(f"the station never sent {until}: {socket.sent}")
+
+
+def reload_after_the_start_answer(
+    fs: FakeIdbfs, local: FakeLocalStorage, sockets: list[FakeWebSocket], *, prompt: bool
+) -> tuple[dict[str, str], list[Any]]:
+    """Plug, present a card, answer StartTransaction with 4242, and the tab goes away right
+    after that message event: the log at that moment, and the StartTransaction frame."""
+
+    async def session() -> tuple[dict[str, str], list[Any]]:
+        storage = await drive(fs, open_with_log(fs, local))
+        clock = VirtualClock()
+        runtime = PromptRuntime(clock=clock) if prompt else Runtime(clock=clock)
+        station = page_station(storage.station_store("CP-RELOAD"), runtime, prompt=prompt)
+        station.connect()
+        runtime.run_for(0.1)
+        socket = sockets[-1]
+        socket.accept()
+        pump(runtime, socket, None)  # booted
+        station.plug(1)
+        station.present_card(1, "TAG-1")
+        start = pump(runtime, socket, "StartTransaction")
+        assert start is not None
+        socket.answer({"transactionId": 4242, "idTagInfo": {"status": "Accepted"}})
+        return dict(local.log()), start
+
+    log, start = run_async(session())
+    reload_tab(fs)
+    return log, start
+
+
+def after_the_reload(
+    fs: FakeIdbfs, local: FakeLocalStorage, sockets: list[FakeWebSocket]
+) -> list[list[Any]]:
+    """The page loads again: every CALL the station sends until its StopTransaction."""
+
+    async def session() -> list[list[Any]]:
+        storage = await drive(fs, open_with_log(fs, local))
+        runtime = PromptRuntime(clock=VirtualClock())
+        station = page_station(storage.station_store("CP-RELOAD"), runtime, prompt=True)
+        station.connect()
+        runtime.run_for(0.1)
+        socket = sockets[-1]
+        socket.accept()
+        started = {"transactionId": 5151, "idTagInfo": {"status": "Accepted"}}
+        pump(runtime, socket, None, {**REPLIES, "StartTransaction": started})
+        return [f for f in socket.sent if f[0] == 2]
+
+    return run_async(session())
+
+
+def test_a_start_answer_is_in_the_log_when_its_message_event_returns(fs, sockets) -> None:
+    """Issue 11's acceptance, below the browser: the reply is handled and its transactionId
+    written to localStorage inside the message event, so a reload right after it still ends
+    transaction 4242 (PowerLoss) and sends no second StartTransaction."""
+    local = FakeLocalStorage()
+    log, _start = reload_after_the_start_answer(fs, local, sockets, prompt=True)
+    assert any("4242" in text for text in log.values()), log
+    calls = after_the_reload(fs, local, sockets)
+    stops = [f[3] for f in calls if f[2] == "StopTransaction"]
+    assert [(s["transactionId"], s["reason"]) for s in stops] == [(4242, "PowerLoss")]
+    assert not [f for f in calls if f[2] == "StartTransaction"]
+
+
+def test_without_the_prompt_tick_the_reply_waits_and_the_start_is_sent_again(fs, sockets) -> None:
+    """The window the prompt tick closes: handled on a later task, the answer is not stored when
+    its event returns. A reload then re-sends the StartTransaction under its message id (a CSMS
+    can recognise it) and ends that transaction with PowerLoss: never silence."""
+    local = FakeLocalStorage()
+    log, start = reload_after_the_start_answer(fs, local, sockets, prompt=False)
+    assert not any("4242" in text for text in log.values())
+    calls = after_the_reload(fs, local, sockets)
+    again = [f for f in calls if f[2] == "StartTransaction"]
+    assert [f[1] for f in again] == [start[1]]
+    stops = [f[3] for f in calls if f[2] == "StopTransaction"]
+    assert [(s["transactionId"], s["reason"]) for s in stops] == [(5151, "PowerLoss")]

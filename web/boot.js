@@ -48,6 +48,7 @@
     exportJsonl: () => call("export_jsonl"),
     flushStore: () => call("flush_store"),
     storeSettled: () => call("store_settled"),
+    storeStats: () => JSON.parse(call("store_stats_json")),
     version: null,
   };
   window.ocppSim = api;

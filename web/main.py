@@ -13,7 +13,7 @@ from pathlib import Path
 import js
 from pyodide.http import pyfetch
 
-MODULES = ("__init__", "app", "chart", "dom", "fmt", "messages", "prefs", "views")
+MODULES = ("__init__", "app", "chart", "dom", "fmt", "messages", "prefs", "ticking", "views")
 PACKAGE = "control_center"
 TARGET = Path("/home/pyodide/web-modules")
 

@@ -5,11 +5,16 @@ CPython too (tests inject a fake ``js``). All decisions live in ``Lifecycle``; t
 talks to the browser. Its limits are the browser's: no custom headers (Basic auth goes in the URL
 as ``id:key@``, which Chromium answers a 401 challenge with), no pings, no TLS settings and no HTTP
 status on a failed handshake.
+
+``after_event`` runs at the end of every socket event (open, message, close), in the same JS task:
+the Control Center ticks the station there, so a received frame is handled and what it changes is
+stored before the browser can run anything else — a reload included.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from sim.transport.base import (
@@ -36,8 +41,10 @@ class BrowserTransport:
         listener: TransportListener,
         *,
         rng: random.Random | None = None,
+        after_event: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
+        self._after_event = after_event
         self._life = Lifecycle(config, listener, rng)
         self._url = credentials_url(config)  # carries the key: never shown, logged or raised
         self._socket: Any = None
@@ -98,9 +105,21 @@ class BrowserTransport:
             ("onmessage", self._on_message),
             ("onclose", self._on_close),
         ):
-            proxy = create_proxy(handler)
+            proxy = create_proxy(self._event(handler))
             setattr(socket, name, proxy)
             self._handlers.append(proxy)
+
+    def _event(self, handler: Callable[[Any], None]) -> Callable[[Any], None]:
+        """``handler``, then ``after_event`` (even when the handler failed)."""
+
+        def run(event: Any) -> None:
+            try:
+                handler(event)
+            finally:
+                if self._after_event is not None:
+                    self._after_event()
+
+        return run
 
     def _on_open(self, _event: Any) -> None:
         problem = self._life.subprotocol_problem(self._socket.protocol)

@@ -30,11 +30,11 @@ from control_center.prefs import (
     parse_deep_link,
     station_settings_json,
 )
+from control_center.ticking import PromptRuntime
 from control_center.views import ConnectorActions, ConnectorView, LogView
 from ocpp_core import MemoryStore
 from ocpp_core.connector import ERROR_CODES
 from sim.browser_store import open_browser_storage
-from sim.runtime import Runtime
 from sim.station import Station, StationSettings, TransferFailures
 from sim.transfer import BrowserTransferHost
 from sim.transport.base import validate_url
@@ -102,10 +102,15 @@ class _MemoryStorage:
 
     persistent = False
     settled = True  # nothing is ever waiting to be written
+    wal = None
+    on_problem = None
 
     def __init__(self, problem: str) -> None:
         self.problem = problem
         self._stores: dict[str, MemoryStore] = {}
+
+    def stats(self) -> dict[str, Any]:
+        return {"settled": True, "problem": None}
 
     def station_store(self, charge_box_id: str) -> MemoryStore:
         return self._stores.setdefault(charge_box_id, MemoryStore())
@@ -122,7 +127,7 @@ class ControlCenter(ConnectorActions):
         self.redact = redact
         self.binder = Binder()
         self.log = MessageLog()
-        self.runtime = Runtime()
+        self.runtime = PromptRuntime()
         self.station: Station | None = None
         self._unsubscribe: Any = None
         self.running = False  # the user asked to be connected
@@ -138,6 +143,7 @@ class ControlCenter(ConnectorActions):
         self._reset_armed = False
         self._reset_timer: Any = None
         self._notice_timer: Any = None
+        self._store_problem: str | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
         self.connector_views: dict[int, ConnectorView] = {}
         self.log_view = LogView(self.log, self.request_render, self.binder)
@@ -203,15 +209,18 @@ class ControlCenter(ConnectorActions):
 
     def create_station(self, settings: StationSettings) -> Station:
         store = self.storage.station_store(settings.charge_box_id)
+        runtime = self.runtime
         station = Station(
             settings,
             store=store,
-            transport_factory=BrowserTransport,
+            # A received frame is handled in the JS task of its message event (ticking.py).
+            transport_factory=lambda config, listener: BrowserTransport(
+                config, listener, after_event=runtime.step_now
+            ),
             clock_start_wall=time.time(),
         )
         if self.offline:
             station.set_offline(True)
-        runtime = self.runtime
         station.add_engine_setup(
             lambda engine: engine.set_transfer_host(
                 BrowserTransferHost(engine, clock=runtime.now, wake=lambda: runtime.wake(station))
@@ -272,6 +281,11 @@ class ControlCenter(ConnectorActions):
                 f"{event.action} was given up after {event.attempts} attempts ({event.reason}).",
                 "info",
             )
+        elif kind == "StoreFailed":
+            outcome = "kept in memory and retried" if event.kept else "the change was refused"
+            self.notice(f"Storage: could not save {event.name} ({event.error}); {outcome}.")
+        elif kind == "StoreRecovered":
+            self.notice(f"Storage works again: {event.written} kept writes saved.", "info")
         elif kind == "StationRebooted":
             self.registration = "—"
             self.notice(f"The station rebooted ({event.kind} reset requested by the CSMS).", "info")
@@ -468,6 +482,16 @@ class ControlCenter(ConnectorActions):
                 logger.warning("could not save the meters: %s", exc)
 
     # ------------------------------------------------------------------ notices
+
+    def store_problem(self, problem: str | None) -> None:
+        """A store write failed (``problem``) or everything is saved again (None)."""
+        if problem is not None:
+            logger.error("browser storage: %s", problem)
+            self.notice(f"Browser storage problem: {problem}.", "error")
+        elif self._store_problem is not None:
+            logger.warning("browser storage: every change is saved again")
+            self.notice("Browser storage works again: every change is saved.", "info")
+        self._store_problem = problem
 
     def notice(self, text: str, tone: str = "error") -> None:
         node = by_id("notice")
@@ -684,6 +708,7 @@ class ControlCenter(ConnectorActions):
             "export_jsonl": self.export_jsonl,
             "flush_store": lambda: asyncio.ensure_future(self.storage.flush()),
             "store_settled": lambda: bool(self.storage.settled),
+            "store_stats_json": lambda: json.dumps(self.storage.stats()),
         }
         for name, function in functions.items():
             setattr(impl, name, _proxy(function))
@@ -720,7 +745,13 @@ async def _open_storage() -> Any:
             "another tab of the simulator uses the browser storage; this tab keeps its station"
             " state in memory only"
         )
-    return await open_browser_storage()
+    try:
+        wal_storage = js.localStorage
+        int(wal_storage.length)  # raises when storage is blocked: IndexedDB alone
+    except Exception as exc:
+        logger.warning("localStorage is not available for the write-ahead log: %s", exc)
+        wal_storage = None
+    return await open_browser_storage(wal_storage=wal_storage)
 
 
 async def start() -> ControlCenter:
@@ -739,9 +770,17 @@ async def start() -> ControlCenter:
     form = link.apply(prefs.form)
     prefs = Prefs(form, connect_on_load=prefs.connect_on_load)
     app = ControlCenter(storage, prefs, autoconnect=link.autoconnect, redact=redact)
+    storage.on_problem = app.store_problem
     storage_node = by_id("storage-state")
-    if storage.persistent and storage.problem is None:
-        storage_node.textContent = "Browser storage: IndexedDB (survives reloads)"
+    if storage.persistent and storage.problem is None and storage.wal is not None:
+        storage_node.textContent = (
+            "Browser storage: localStorage log + IndexedDB (every change survives a reload)"
+        )
+    elif storage.persistent and storage.problem is None:
+        storage_node.textContent = (
+            "Browser storage: IndexedDB only (localStorage is blocked: a reload within"
+            " milliseconds of a change can lose it)"
+        )
     else:
         storage_node.textContent = f"Browser storage: {storage.problem}"
         app.notice(f"Note: {storage.problem}.", "info")
