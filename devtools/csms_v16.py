@@ -83,9 +83,22 @@ class V16Station(CsmsStation, ChargePoint):
 
     @on(Action.start_transaction)
     def on_start_transaction(
-        self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
+        self,
+        connector_id: int,
+        id_tag: str,
+        meter_start: int,
+        timestamp: str,
+        call_unique_id: str,
+        **_: Any,
     ) -> call_result.StartTransaction:
+        # A station re-sends a StartTransaction whose answer it lost under the same message id
+        # (at-least-once delivery): recognise the repeat and give the same transactionId.
+        known = self.state.start_message_ids.get(call_unique_id)
+        if known is not None:
+            self.state.repeated_starts += 1
+            return call_result.StartTransaction(transaction_id=known, id_tag_info=_accepted())
         transaction_id = next(self.context.transaction_ids)
+        self.state.start_message_ids[call_unique_id] = transaction_id
         self.state.transactions[transaction_id] = TransactionRecord(
             transaction_id=transaction_id,
             evse_id=connector_id,
@@ -104,8 +117,14 @@ class V16Station(CsmsStation, ChargePoint):
 
     @on(Action.stop_transaction)
     def on_stop_transaction(
-        self, transaction_id: int, meter_stop: int, timestamp: str, **payload: Any
+        self,
+        transaction_id: int,
+        meter_stop: int,
+        timestamp: str,
+        call_unique_id: str,
+        **payload: Any,
     ) -> call_result.StopTransaction:
+        self.state.stop_message_ids.setdefault(transaction_id, []).append(call_unique_id)
         record = self.state.transactions.setdefault(
             transaction_id, TransactionRecord(transaction_id=transaction_id, evse_id=0)
         )

@@ -52,6 +52,13 @@ class StationState:
     transactions: dict[int | str, TransactionRecord] = field(default_factory=dict)
     last_meter_values: list[Any] | None = None
     frames: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=FRAME_HISTORY))
+    start_message_ids: dict[str, int | str] = field(default_factory=dict)
+    """The transactionId the CSMS gave each StartTransaction, by the CALL's message id."""
+    repeated_starts: int = 0
+    """StartTransaction CALLs whose message id was seen before (answered with the same id)."""
+    stop_message_ids: dict[int | str, list[str]] = field(default_factory=dict)
+    """Every StopTransaction's message id per transactionId, in arrival order (a re-sent frame
+    appears again under its id)."""
 
     def mark_connected(self, protocol: str) -> None:
         self.protocol = protocol

@@ -425,6 +425,12 @@ def test_ocpp16_answers_every_charge_point_action(dist: Path) -> None:
                     ws, "again", "StartTransaction", V16_REQUESTS["StartTransaction"]
                 )
                 assert second[2]["transactionId"] > transaction_id
+                # a re-sent StartTransaction (same message id) is recognised: same transactionId
+                start_id = f"m{list(V16_REQUESTS).index('StartTransaction')}"
+                repeat = await rpc(
+                    ws, start_id, "StartTransaction", V16_REQUESTS["StartTransaction"]
+                )
+                assert repeat[2]["transactionId"] == transaction_id
 
             station = server.csms.station("CP16")
             assert station is not None
@@ -436,6 +442,9 @@ def test_ocpp16_answers_every_charge_point_action(dist: Path) -> None:
             assert (record.id_token, record.meter_start, record.meter_stop) == (TAG16, 0, 42)
             assert not record.active
             assert station.last_heartbeat_at is not None
+            assert station.repeated_starts == 1
+            stop_id = f"m{list(V16_REQUESTS).index('StopTransaction')}"
+            assert station.stop_message_ids == {transaction_id: [stop_id]}
 
     in_loop(scenario)
 
