@@ -3,6 +3,10 @@ configurable handlers (valid responses by default) and feeds replies back with r
 
 Time is virtual: ``csms.now`` is the monotonic time passed to the station; ``advance`` moves it
 forward in steps, pumping frames at every step, so timers fire at the right virtual time.
+
+With ``dedupe`` the CSMS recognises a CALL whose message id it answered before (the station
+re-sends a transaction message under its original id) and answers it as the first time,
+without handling it again: a repeated StartTransaction gets the same transactionId.
 """
 
 from __future__ import annotations
@@ -59,6 +63,9 @@ class FakeCsms:
         self.calls: list[tuple[str, str, dict, float]] = []  # (id, action, payload, now)
         self.sent: list[str] = []  # every frame the station sent
         self.replies: dict[str, list] = {}  # our CALL id -> the station's reply frame
+        self.dedupe = False
+        self.answered: dict[str, object] = {}  # with dedupe: the station's CALL id -> answer
+        self.repeats: list[tuple[str, str]] = []  # with dedupe: (id, action) answered again
         self._ids = (f"csms-{n}" for n in itertools.count(1))
 
     # ------------------------------------------------------------------ time
@@ -114,10 +121,16 @@ class FakeCsms:
             return
         _, message_id, action, payload = frame
         self.calls.append((message_id, action, payload, self.now))
-        handler = self.handlers.get(action)
-        answer = {} if handler is None else handler(payload)
+        if self.dedupe and message_id in self.answered:
+            self.repeats.append((message_id, action))
+            answer = self.answered[message_id]
+        else:
+            handler = self.handlers.get(action)
+            answer = {} if handler is None else handler(payload)
         if answer is SILENT:
             return
+        if self.dedupe:
+            self.answered[message_id] = answer
         if isinstance(answer, Raw):
             self.cp.receive(answer.text, self.now)
         elif isinstance(answer, Error):

@@ -16,7 +16,13 @@ kept and what the CSMS really saw:
 * StopTransaction and MeterValues carry their transaction's id (-1 if its Start was discarded);
 * transaction messages arrive in chronological order;
 * meterStop >= meterStart;
-* the CSMS processes a message twice only if the station never got the first answer.
+* the CSMS processes a message twice only if the station never got the first answer;
+* every send of a journaled message carries the message id journaled with it (the first, and
+  every re-send after a timeout, a CALLERROR, a lost connection or a restart), and no two
+  journaled messages share an id over the Store's life;
+* with a CSMS that recognises repeats by message id (every other seed), that CSMS opens exactly
+  one transaction per StartTransaction and sees every one of them stopped, except where the
+  StopTransaction was discarded after TransactionMessageAttempts CALLERRORs.
 
 ``TX_FAULT_SEEDS=N`` runs N schedules (default 1000); ``TX_FAULT_SEED=s`` runs only seed s, and a
 failure names its seed.
@@ -121,7 +127,8 @@ def _time_of(action: str, payload: dict) -> float:
 class Reception:
     """One transaction message as the CSMS received it."""
 
-    def __init__(self, action: str, payload: dict, outcome: str) -> None:
+    def __init__(self, message_id: str, action: str, payload: dict, outcome: str) -> None:
+        self.message_id = message_id
         self.action, self.payload, self.outcome = action, payload, outcome
         self.answer_reached_station = False
 
@@ -129,8 +136,10 @@ class Reception:
 class Csms:
     """A CSMS that processes what it gets, with injectable faults."""
 
-    def __init__(self, harness: Harness) -> None:
+    def __init__(self, harness: Harness, *, dedupe: bool) -> None:
         self.harness = harness
+        self.dedupe = dedupe  # answer a repeated message id as the first time, not again
+        self.answers: dict[str, dict] = {}  # message id -> the answer it got (dedupe)
         self.fault: str | None = None
         self.fault_left = 0
         self.next_id = 1
@@ -150,13 +159,17 @@ class Csms:
         if fault == "error":
             answer = [4, message_id, "InternalError", "injected", {}]
             if action in TX_ACTIONS:
-                self.receptions.append(Reception(action, payload, "error"))
+                self.receptions.append(Reception(message_id, action, payload, "error"))
             self.harness.deliver(json.dumps(answer))
             return
-        result = self._process(action, payload)
+        repeat = self.dedupe and message_id in self.answers
+        result = self.answers[message_id] if repeat else self._process(action, payload)
+        if self.dedupe:
+            self.answers[message_id] = result
         reception = None
         if action in TX_ACTIONS:
-            reception = Reception(action, payload, "processed")
+            outcome = "repeat" if repeat else "processed"
+            reception = Reception(message_id, action, payload, outcome)
             self.receptions.append(reception)
         if fault == "lose-response":
             return
@@ -212,7 +225,7 @@ class Harness:
         self.energy = [0.0] * (CONNECTORS + 1)
         self.tags = 0
         self.reset_requested = False
-        self.csms = Csms(self)
+        self.csms = Csms(self, dedupe=seed % 2 == 1)
         self.log: list[str] = []
         self.cp = self._new_engine()
 
@@ -482,6 +495,7 @@ def test_transaction_messages_survive_random_faults(capsys, caplog) -> None:
         totals["restarts"] += sum(" restart (" in line for line in harness.log)
         totals["power cuts"] += sum("(power cut)" in line for line in harness.log)
         totals["cuts in a discard"] += harness.store.cuts_in_discard
+        totals["repeats recognised"] += sum(r.outcome == "repeat" for r in harness.csms.receptions)
         processed = [r for r in harness.csms.receptions if r.outcome == "processed"]
         totals["duplicates"] += len(processed) - len(
             {(_key(r.action, r.payload), r.payload.get("transactionId")) for r in processed}

@@ -83,6 +83,8 @@ class Rig:
         self.cp, self.csms = self._build(previous.now)
         self.csms.handlers = previous.handlers
         self.csms.calls, self.csms.sent = previous.calls, previous.sent  # one history
+        self.csms.dedupe, self.csms.answered = previous.dedupe, previous.answered  # one CSMS
+        self.csms.repeats = previous.repeats
         if connect:
             self.csms.connect()
 
