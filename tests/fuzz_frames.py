@@ -1,0 +1,309 @@
+"""Seeded OCPP 1.6 frame generators for the fuzz tests: valid CSMS-initiated CALLs mutated one
+defect at a time, each with the OCPP-J CALLERROR code that defect deserves.
+
+The mutation sites come from the official 1.6 schemas bundled with the package (read here as
+data), so every field of every CSMS-initiated action gets its turn.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+T0 = "2023-11-14T22:13:20Z"
+T1 = "2023-11-15T22:13:20Z"
+SURROGATES = ["\ud800", "\udfff", "\ud800A", "A\udc00", "\udbff\ud800"]  # lone, reversed pairs
+HUGE_TEXT = "1e400"  # valid JSON grammar, overflows a float
+HUGE_INT = 10**400  # a JSON integer of 401 digits
+
+VALID: dict[str, dict[str, Any]] = {
+    "CancelReservation": {"reservationId": 5},
+    "ChangeAvailability": {"connectorId": 2, "type": "Inoperative"},
+    "ChangeConfiguration": {"key": "HeartbeatInterval", "value": "120"},
+    "ClearCache": {},
+    "ClearChargingProfile": {
+        "id": 8,
+        "connectorId": 1,
+        "chargingProfilePurpose": "TxDefaultProfile",
+        "stackLevel": 1,
+    },
+    "DataTransfer": {"vendorId": "com.example", "messageId": "Ping", "data": "hello"},
+    "GetCompositeSchedule": {"connectorId": 1, "duration": 600, "chargingRateUnit": "A"},
+    "GetConfiguration": {"key": ["HeartbeatInterval", "MeterValueSampleInterval"]},
+    "GetDiagnostics": {
+        "location": "ftp://diag.example/up",
+        "retries": 0,
+        "retryInterval": 1,
+        "startTime": T0,
+        "stopTime": T1,
+    },
+    "GetLocalListVersion": {},
+    "RemoteStartTransaction": {
+        "connectorId": 1,
+        "idTag": "REMOTE-1",
+        "chargingProfile": {
+            "chargingProfileId": 11,
+            "stackLevel": 2,
+            "chargingProfilePurpose": "TxProfile",
+            "chargingProfileKind": "Relative",
+            "chargingSchedule": {
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}],
+            },
+        },
+    },
+    "RemoteStopTransaction": {"transactionId": 1001},
+    "ReserveNow": {
+        "connectorId": 2,
+        "expiryDate": T1,
+        "idTag": "RES-1",
+        "parentIdTag": "PARENT-1",
+        "reservationId": 5,
+    },
+    "Reset": {"type": "Soft"},
+    "SendLocalList": {
+        "listVersion": 3,
+        "updateType": "Full",
+        "localAuthorizationList": [
+            {
+                "idTag": "LOCAL-1",
+                "idTagInfo": {"status": "Accepted", "expiryDate": T1, "parentIdTag": "PARENT-1"},
+            },
+            {"idTag": "LOCAL-2"},
+        ],
+    },
+    "SetChargingProfile": {
+        "connectorId": 0,
+        "csChargingProfiles": {
+            "chargingProfileId": 8,
+            "stackLevel": 1,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Absolute",
+            "validFrom": T0,
+            "validTo": T1,
+            "chargingSchedule": {
+                "duration": 86400,
+                "startSchedule": T0,
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [
+                    {"startPeriod": 0, "limit": 16.0, "numberPhases": 3},
+                    {"startPeriod": 600, "limit": 10.0},
+                ],
+                "minChargingRate": 6.0,
+            },
+        },
+    },
+    "TriggerMessage": {"requestedMessage": "StatusNotification", "connectorId": 1},
+    "UnlockConnector": {"connectorId": 1},
+    "UpdateFirmware": {
+        "location": "http://fw.example/fw.bin",
+        "retrieveDate": T0,
+        "retries": 0,
+        "retryInterval": 1,
+    },
+}
+"""A valid request of every CSMS-initiated OCPP 1.6 action the station implements."""
+
+NOT_SUPPORTED = {"ExtendedTriggerMessage": {"requestedMessage": "Heartbeat"}}
+"""Actions of the bundled schemas the station does not implement: NotSupported, whatever the
+payload (the route is decided before the payload is validated)."""
+
+# The codes OCPP-J 1.6 §4.2.3 gives each kind of defect (its published spellings).
+FORMATION = "FormationViolation"
+TYPE = "TypeConstraintViolation"
+PROPERTY = "PropertyConstraintViolation"
+OCCURRENCE = "OccurenceConstraintViolation"
+RESULT = "result"  # a CALLRESULT
+SCHEMA_CODES = {FORMATION, TYPE, PROPERTY, OCCURRENCE}
+
+
+@dataclass(frozen=True)
+class Fuzzed:
+    """One frame to send and what must come back: ``expected`` is a set of codes (RESULT for a
+    CALLRESULT); None means no reply at all (no usable message id)."""
+
+    kind: str
+    message_id: str | None
+    text: str
+    expected: frozenset[str] | None
+
+
+@cache
+def _bundle() -> tuple[dict[str, Any], dict[str, Any]]:
+    doc = json.loads((files("ocpp_core") / "schemas" / "v16.json").read_text(encoding="utf-8"))
+    return doc["definitions"], doc["schemas"]
+
+
+def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        return _bundle()[0][ref.rsplit("/", 1)[-1]]
+    return node
+
+
+def _sites(value: Any, schema: dict[str, Any], path: tuple[Any, ...] = ()) -> list[Any]:
+    """(path, schema, value) of every node of a valid payload."""
+    schema = _resolve(schema)
+    found = [(path, schema, value)]
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        for key, item in value.items():
+            if key in props:
+                found += _sites(item, props[key], (*path, key))
+    elif isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            found += _sites(item, schema["items"], (*path, index))
+    return found
+
+
+def _set(payload: Any, path: tuple[Any, ...], value: Any) -> Any:
+    if not path:
+        return value
+    target = payload
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    return payload
+
+
+def _wrong_type(schema: dict[str, Any], rng: random.Random) -> Any:
+    kind = schema.get("type")
+    choices: list[Any] = ["text", 7, 2.5, True, None, [], {}]
+    allowed = {
+        "string": lambda v: isinstance(v, str),
+        "integer": lambda v: type(v) is int,
+        "number": lambda v: type(v) in (int, float),
+        "boolean": lambda v: type(v) is bool,
+        "object": lambda v: isinstance(v, dict),
+        "array": lambda v: isinstance(v, list),
+    }[kind]
+    return rng.choice([v for v in choices if not allowed(v)])
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "deep"
+    for n in range(depth):
+        value = [value] if n % 2 else {"k": value}
+    return value
+
+
+def mutate(
+    action: str, rng: random.Random, message_id: str
+) -> tuple[str, dict[str, Any] | str, frozenset[str]]:
+    """(kind, payload or raw payload text, expected codes) of one single-defect mutation."""
+    payload = copy.deepcopy(VALID[action])
+    schema = _bundle()[1][action]
+    sites = _sites(payload, schema)
+    kinds = ["type", "surrogate", "deep", "huge-text", "huge-int", "enum", "length", "date"]
+    kinds += ["missing", "unknown", "valid"]
+    rng.shuffle(kinds)
+    for kind in kinds:
+        if kind == "valid":
+            return kind, payload, frozenset({RESULT})
+        if kind == "missing":
+            objects = [s for s in sites if isinstance(s[2], dict) and s[1].get("required")]
+            if objects:
+                path, node, value = rng.choice(objects)
+                del value[rng.choice(node["required"])]
+                return kind, payload, frozenset({OCCURRENCE})
+        elif kind == "unknown":
+            objects = [s for s in sites if isinstance(s[2], dict)]
+            objects = [s for s in objects if s[1].get("additionalProperties") is False]
+            if objects:
+                _, _, value = rng.choice(objects)
+                value["fuzzExtra"] = 1
+                return kind, payload, frozenset({FORMATION})
+        else:
+            leaves = [s for s in sites if s[0] and "type" in s[1]]
+            if kind == "type" and leaves:
+                path, node, _ = rng.choice(leaves)
+                return kind, _set(payload, path, _wrong_type(node, rng)), frozenset({TYPE})
+            if kind == "deep" and leaves:
+                path, node, _ = rng.choice(leaves)
+                depth = rng.choice([3, 20, 40, 100, 3000])
+                # Deeper than the frame limit (64 levels with the frame's own): refused unread.
+                if depth > 64:
+                    marker = "@@DEEP@@"
+                    deep = "[" * depth + "]" * depth
+                    text = json.dumps(_set(payload, path, marker)).replace(f'"{marker}"', deep)
+                    return kind, text, frozenset({FORMATION})
+                if node.get("type") not in ("object", "array"):
+                    return kind, _set(payload, path, _nested(depth)), frozenset({TYPE})
+            strings = [s for s in leaves if isinstance(s[2], str)]
+            free = [s for s in strings if "enum" not in s[1] and "format" not in s[1]]
+            if kind == "surrogate" and free:
+                path, node, value = rng.choice(free)
+                text = rng.choice(SURROGATES)
+                text = (text + value)[: node.get("maxLength", 500)]
+                return kind, _set(payload, path, text), frozenset({RESULT})
+            if kind == "enum":
+                enums = [s for s in strings if "enum" in s[1]]
+                if enums:
+                    path, _, value = rng.choice(enums)
+                    return kind, _set(payload, path, value + "X"), frozenset({PROPERTY})
+            if kind == "length":
+                bounded = [s for s in free if "maxLength" in s[1]]
+                if bounded:
+                    path, node, _ = rng.choice(bounded)
+                    return (
+                        kind,
+                        _set(payload, path, "L" * (node["maxLength"] + 1)),
+                        frozenset({PROPERTY}),
+                    )
+            if kind == "date":
+                dates = [s for s in strings if s[1].get("format") == "date-time"]
+                if dates:
+                    path, _, _ = rng.choice(dates)
+                    bad = rng.choice(["yesterday", "2023-13-01T00:00:00Z", "2023-11-14"])
+                    return kind, _set(payload, path, bad), frozenset({PROPERTY})
+            numbers = [s for s in leaves if s[1].get("type") in ("integer", "number")]
+            if kind == "huge-text" and numbers:
+                path, _, _ = rng.choice(numbers)
+                marker = "@@HUGE@@"
+                text = json.dumps(_set(payload, path, marker)).replace(f'"{marker}"', HUGE_TEXT)
+                return kind, text, frozenset({FORMATION})
+            if kind == "huge-int" and numbers:
+                path, _, _ = rng.choice(numbers)
+                # Valid JSON and schema-valid (no bound in 1.6): a result, or refused as a value
+                # the station cannot hold; never an internal error.
+                return kind, _set(payload, path, HUGE_INT), frozenset({RESULT, PROPERTY})
+    raise AssertionError(f"no mutation for {action}")
+
+
+def fuzzed_call(rng: random.Random, message_id: str) -> Fuzzed:
+    """A CSMS-initiated CALL: mutated, valid, hostile in framing or an unsupported action."""
+    roll = rng.random()
+    if roll < 0.04:
+        action = rng.choice(sorted(NOT_SUPPORTED))
+        text = json.dumps([2, message_id, action, NOT_SUPPORTED[action]])
+        return Fuzzed("not-supported", message_id, text, frozenset({"NotSupported"}))
+    if roll < 0.07:
+        text = json.dumps([2, message_id, "FuzzAction", {}])
+        return Fuzzed("unknown-action", message_id, text, frozenset({"NotImplemented"}))
+    if roll < 0.10:
+        return Fuzzed("garbage", None, rng.choice(["[2,", "{}", "null", "[]", "\ud800"]), None)
+    if roll < 0.13:
+        text = "[" * 5000 + "]" * 5000
+        return Fuzzed("deep-frame", None, text, None)
+    action = rng.choice(sorted(VALID))
+    kind, payload, expected = mutate(action, rng, message_id)
+    if isinstance(payload, str):
+        text = f'[2,{json.dumps(message_id)},"{action}",{payload}]'
+    else:
+        text = json.dumps([2, message_id, action, payload])
+    return Fuzzed(f"{action}:{kind}", message_id, text, expected)
+
+
+def hostile_id_tag_info(rng: random.Random) -> dict[str, Any]:
+    """A valid idTagInfo a buggy CSMS may send: lone surrogates in parentIdTag."""
+    info: dict[str, Any] = {"status": "Accepted"}
+    if rng.random() < 0.5:
+        info["parentIdTag"] = rng.choice(SURROGATES)
+    if rng.random() < 0.3:
+        info["expiryDate"] = T1
+    return info
