@@ -165,6 +165,10 @@ class SmartChargingView:
         """The connector's effective limit now (None: unlimited)."""
         return None
 
+    def offers_energy(self, connector: int, now: float) -> bool:
+        """Whether the limit now lets the connector charge at all (False: SuspendedEVSE)."""
+        return True
+
     def composite_schedule(
         self, connector: int, duration: int, unit: str | None, now: float
     ) -> object | None:

@@ -62,6 +62,7 @@ __all__ = [
     "ProfileSet",
     "Supply",
     "floor_tenth",
+    "json_tenth",
     "parse_v16",
 ]
 
@@ -123,12 +124,12 @@ class Limit(NamedTuple):
     unit: str
 
     def in_unit(self, unit: str, voltage: float) -> float:
-        """The limit in ``unit`` (W = A x voltage x phases), rounded down to 0.1 for OCPP."""
+        """The limit in ``unit`` (W = A x voltage x phases) for a frame (see ``json_tenth``)."""
         if unit == self.unit:
-            return floor_tenth(self.value)
+            return json_tenth(self.value)
         if unit == AMPS:
-            return floor_tenth(self.amps)
-        return floor_tenth(self.amps * voltage * self.phases)
+            return json_tenth(self.amps)
+        return json_tenth(self.amps * voltage * self.phases)
 
 
 class Composite(NamedTuple):
@@ -144,6 +145,25 @@ def floor_tenth(value: float) -> float:
     """Round down to one decimal (the schemas' multipleOf 0.1) without exceeding the limit."""
     tenths = math.floor(value * 10 + 1e-6)
     return tenths // 10 if tenths % 10 == 0 else tenths / 10
+
+
+def json_tenth(value: float) -> float:
+    """``floor_tenth``, lowered to a tenth that also passes a float-based multipleOf 0.1 check.
+
+    A limit goes out as the shortest decimal of a binary float: 17.7 is a multiple of 0.1 in
+    decimal (what a validator reading numbers as decimals checks), but 17.7 / 0.1 is
+    176.99999999999997 in floating point, so validators working with plain floats (jsonschema,
+    ajv) refuse it. About a third of all tenths are such; the next tenth down never is far: the
+    value sent is at most 0.2 below ``floor_tenth`` (whole numbers always pass), never above.
+    """
+    tenths = math.floor(value * 10 + 1e-6)
+    while tenths % 10:
+        number = tenths / 10
+        quotient = number / 0.1
+        if int(quotient) == quotient:
+            return number
+        tenths -= 1
+    return tenths // 10
 
 
 # ---------------------------------------------------------------------- parsing (OCPP 1.6 JSON)
@@ -324,7 +344,7 @@ class ProfileSet:
     def composite(
         self,
         connector: int,
-        start: float,
+        at: float,
         duration: int,
         unit: str | None,
         supply: Supply,
@@ -333,28 +353,34 @@ class ProfileSet:
         share: int = 1,
         ceiling: float | None = None,
     ) -> Composite:
-        """The composite schedule over [start, start + duration] in ``unit``.
+        """The composite schedule from the request moment ``at`` for ``duration`` s in ``unit``.
 
-        ``ceiling`` is the station's maximum current per phase (default: the supply's per
-        connector); it caps every period and fills the gaps where no profile applies, since a
-        1.6 schedule cannot leave a gap (each startPeriod ends the previous period) and "charge
-        as if no profile is installed" (§5.16) means the station's own maximum. Without a
-        transaction, anchored schedules start at ``start``: the schedule a car would get if it
-        started now. ``unit`` None: the unit of the first period's binding limit. After
-        MAX_COMPOSITE_STEPS changes the schedule ends early (``duration`` says where).
+        In whole seconds, as OCPP counts them: the schedule starts at ``at`` rounded down to the
+        second; the limit in force at ``at`` holds from offset 0 (§5.7: "from the moment the
+        request is received"; a profile that took effect earlier in that second included), and a
+        later change shows from the first whole second at or after it (two changes within one
+        second: the later one). ``ceiling`` is the station's maximum current per phase (default:
+        the supply's per connector); it caps every period and fills the gaps where no profile
+        applies, since a 1.6 schedule cannot leave a gap (each startPeriod ends the previous
+        period) and "charge as if no profile is installed" (§5.16) means the station's own
+        maximum. Without a transaction, anchored schedules start with the schedule: the one a
+        car would get if it started then. ``unit`` None: the unit of the first period's binding
+        limit. After MAX_COMPOSITE_STEPS changes the schedule ends early (``duration`` says
+        where).
         """
+        start = float(math.floor(at))
         running = tx_start is not None
         anchor = tx_start if running else start
         cap = supply.max_current if ceiling is None else ceiling
         end = start + duration
         periods: list[Period] = []
-        t = start
+        t = at
         for _ in range(MAX_COMPOSITE_STEPS):
             limit, until = self._evaluate(connector, t, supply, anchor, running, share, cap)
             assert limit is not None  # the ceiling always limits
             if unit is None:
                 unit = limit.unit
-            offset = math.ceil(t - start - 1e-6)
+            offset = math.ceil(t - start - 1e-6) if periods else 0
             period = Period(offset, limit.in_unit(unit, supply.voltage), limit.phases)
             if periods and periods[-1].start == offset:
                 periods.pop()  # two changes within one second: the later one holds

@@ -4,6 +4,10 @@ It shares nothing with ``ocpp_core``: the schemas come from the mobilityhouse ``
 are checked with ``jsonschema``, so a bug in the engine's own framing or validation cannot hide
 itself. ``conftest.py`` installs a FrameGuard in every test, which feeds a FrameChecker every frame
 any ChargePoint emits or receives.
+
+Numbers under a ``multipleOf`` are checked both ways a CSMS may read them: as binary floats, as
+jsonschema and ajv do by default (there 17.7 is not a multiple of 0.1, since 17.7 / 0.1 is
+176.99999999999997), and as decimals, as the ``ocpp`` package does for such actions.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from importlib.resources.abc import Traversable
 from typing import Any, NoReturn
 
@@ -127,15 +132,29 @@ def known_actions(version: str) -> frozenset[str]:
 
 
 @functools.cache
-def schema_validator(version: str, action: str, response: bool) -> Validator:
-    """A compiled validator for one schema, cached for the whole test session."""
+def schema_validator(
+    version: str, action: str, response: bool, *, decimal: bool = False
+) -> Validator:
+    """A compiled validator for one schema, cached for the whole test session; ``decimal``:
+    the schema's numbers read as Decimal, for instances read that way too."""
     if action not in known_actions(version):
         raise KeyError(f"unknown OCPP {version} action {action!r}")
-    text = (_schema_dir(version) / _schema_file(version, action, response)).read_text("utf-8-sig")
-    schema = json.loads(text)
+    schema = json.loads(_schema_text(version, action, response))
     cls = validators.validator_for(schema)
     cls.check_schema(schema)
+    if decimal:
+        schema = json.loads(_schema_text(version, action, response), parse_float=Decimal)
     return cls(schema, format_checker=_FORMATS)
+
+
+@functools.cache
+def _schema_text(version: str, action: str, response: bool) -> str:
+    path = _schema_dir(version) / _schema_file(version, action, response)
+    return path.read_text("utf-8-sig")
+
+
+def _has_multiple_of(version: str, action: str, response: bool) -> bool:
+    return '"multipleOf"' in _schema_text(version, action, response)
 
 
 class FrameChecker:
@@ -225,10 +244,16 @@ class FrameChecker:
             self._fail(text, f"error details {details!r} is not a JSON object")
 
     def _validate(self, text: str, action: str, payload: Any, *, response: bool) -> None:
-        error = best_match(schema_validator(self.version, action, response).iter_errors(payload))
-        if error is not None:
-            schema = _schema_file(self.version, action, response)
-            self._fail(text, f"{schema} at {error.json_path}: {error.message}")
+        checks = [(schema_validator(self.version, action, response), payload, "")]
+        if _has_multiple_of(self.version, action, response):
+            exact = json.loads(text, parse_float=Decimal)[-1]
+            decimal = schema_validator(self.version, action, response, decimal=True)
+            checks.append((decimal, exact, " (numbers read as decimals)"))
+        for validator, instance, how in checks:
+            error = best_match(validator.iter_errors(instance))
+            if error is not None:
+                schema = _schema_file(self.version, action, response)
+                self._fail(text, f"{schema} at {error.json_path}{how}: {error.message}")
 
     def _fail(self, text: str, reason: str) -> NoReturn:
         shown = text if len(text) <= _SHOWN else text[:_SHOWN] + "...(truncated)"

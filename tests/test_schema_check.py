@@ -274,6 +274,36 @@ def test_callresult_validated_against_the_answered_action() -> None:
     rejects(checker, result("c1", {"currentTime": TS}), "GetConfigurationResponse.json")
 
 
+def composite_answer(limit: str) -> str:
+    """A GetCompositeSchedule.conf with one period, its limit written as given."""
+    schedule = '{"chargingRateUnit":"A","chargingSchedulePeriod":[{"startPeriod":0,"limit":%s}]}'
+    return '[3,"c1",{"status":"Accepted","connectorId":1,"chargingSchedule":%s}]' % (
+        schedule % limit
+    )
+
+
+@pytest.mark.parametrize(
+    ("limit", "why"),
+    [
+        ("17.7", "limit: 17.7 is not a multiple of 0.1"),  # 17.7 / 0.1 = 176.99999999999997
+        ("0.7000000000000001", "(numbers read as decimals)"),  # a float multiple, not a decimal
+        ("17.65", "is not a multiple of 0.1"),
+    ],
+)
+def test_multiple_of_is_checked_as_floats_and_as_decimals(limit: str, why: str) -> None:
+    # Issue 18 item 8: CSMSs validate numbers as floats (jsonschema, ajv) or as decimals.
+    checker = FrameChecker("1.6")
+    checker.incoming(call("c1", "GetCompositeSchedule", {"connectorId": 1, "duration": 60}))
+    rejects(checker, composite_answer(limit), why)
+
+
+@pytest.mark.parametrize("limit", ["17.6", "16", "16.0", "0.2", "22080"])
+def test_multiple_of_accepts_numbers_both_readings_accept(limit: str) -> None:
+    checker = FrameChecker("1.6")
+    checker.incoming(call("c1", "GetCompositeSchedule", {"connectorId": 1, "duration": 60}))
+    checker.outgoing(composite_answer(limit))
+
+
 @pytest.mark.parametrize(
     ("version", "code"),
     [

@@ -9,6 +9,7 @@ transaction block does.
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 import pytest
@@ -716,3 +717,30 @@ def test_set_supply_is_validated() -> None:
     for bad in ((0.0, 3, 16.0), (230.0, 4, 16.0), (230.0, 3, -1.0)):
         with pytest.raises(ValueError):
             rig.sc.set_supply(*bad)
+
+
+# ---------------------------------------------------------------------- numbers a CSMS can check
+
+
+def float_multiple_of_tenth(value: float) -> bool:
+    """multipleOf 0.1 as float-based JSON-schema validators compute it (jsonschema, ajv)."""
+    quotient = value / 0.1
+    return int(quotient) == quotient
+
+
+def test_composite_limits_are_multiples_of_a_tenth_for_float_and_decimal_validators() -> None:
+    # Issue 18 item 8: a limit of 17.7 is a multiple of 0.1 in decimal, but 17.7 / 0.1 is
+    # 176.99999999999997 in binary floating point: a CSMS validating with floats refuses it.
+    # Every answer is checked by the frame guard (float) as well; the loop covers the tenths.
+    rig = Rig()
+    shown = []
+    for tenths in range(61, 320, 4):  # below the station maximum, 32 A
+        rig.accept(1, periods=((0, tenths / 10),))
+        for unit in ("A", "W"):
+            for _, limit, _ in rig.periods(1, 60, unit):
+                assert float_multiple_of_tenth(limit), (tenths, unit, limit)
+                assert Decimal(repr(limit)) % Decimal("0.1") == 0  # as the ocpp package checks
+                shown.append((tenths, unit, limit))
+    exact = {tenths: limit for tenths, unit, limit in shown if unit == "A"}
+    assert all(0 <= tenths / 10 - limit <= 0.2 + 1e-9 for tenths, limit in exact.items())
+    assert exact[177] == 17.6  # 17.7 itself fails a float check: the tenth below is sent

@@ -6,6 +6,7 @@ Times are wall-clock epoch seconds. MONDAY is 2024-01-01T00:00:00Z (a Monday); H
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import pytest
 
@@ -17,6 +18,7 @@ from ocpp_core.smart_charging import (
     ProfileSet,
     Supply,
     floor_tenth,
+    json_tenth,
     parse_v16,
 )
 
@@ -475,3 +477,41 @@ def test_composite_stops_after_a_bounded_number_of_changes() -> None:
     composite = ProfileSet([p]).composite(1, MONDAY, 3650 * DAY, "A", SUPPLY)
     assert len(composite.periods) == MAX_COMPOSITE_STEPS
     assert composite.duration == MAX_COMPOSITE_STEPS * 12 * H
+
+
+# ---------------------------------------------------------------------- composites, request moment
+
+
+def test_a_composite_starts_at_the_request_second_with_what_is_in_force_then() -> None:
+    # §5.7 "from the moment the request is received": a TxProfile whose transaction started
+    # 0.120 s into the second is in force at 0.127 s, so it holds from offset 0; its next
+    # period, 60 s after the start, shows from the first whole second at or after it.
+    tx = profile(1, purpose="TxProfile", kind="Relative", periods=((0, 10), (60, 16)))
+    composite = ProfileSet([tx]).composite(
+        1, MONDAY + 0.127, 120, "A", SUPPLY, tx_start=MONDAY + 0.12
+    )
+    assert composite.start == MONDAY
+    assert [tuple(p) for p in composite.periods] == [(0, 10, 3), (61, 16, 3)]
+    # A change later in the request's second shows from the next second.
+    later = profile(2, start=MONDAY + 0.5, periods=((0, 10),))
+    composite = ProfileSet([later]).composite(1, MONDAY + 0.1, 60, "A", SUPPLY)
+    assert [tuple(p) for p in composite.periods] == [(0, 32, 3), (1, 10, 3)]
+
+
+# ---------------------------------------------------------------------- numbers in frames
+
+
+def test_json_tenths_pass_float_and_decimal_multiple_of_checks_and_never_exceed() -> None:
+    for tenths in range(0, 100_001):
+        value = tenths / 10
+        sent = json_tenth(value)
+        quotient = sent / 0.1
+        assert int(quotient) == quotient, value  # float validators (jsonschema, ajv)
+        assert Decimal(repr(sent)) % Decimal("0.1") == 0, value  # decimal validators
+        assert value - 0.2 - 1e-9 <= sent <= value, value
+    assert (json_tenth(17.7), json_tenth(17.75), json_tenth(16.0), json_tenth(0.3)) == (
+        17.6,
+        17.6,
+        16,
+        0.2,
+    )

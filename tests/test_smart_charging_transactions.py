@@ -121,3 +121,31 @@ def test_tx_default_profile_applies_before_and_during_real_transactions() -> Non
     assert rig.limit(1) == 8
     rig.card("TAG1")
     assert rig.limit(1) == 20  # the TxProfile went, the default stays
+
+
+# ---------------------------------------------------------------------- §5.7 at the request moment
+
+
+def test_5_7_composite_schedule_has_a_tx_profile_installed_in_the_current_second() -> None:
+    # Issue 17: StartTransaction at .120 s with a RemoteStart TxProfile of 10 A, then
+    # GetCompositeSchedule at .127 s was answered [{0: 32 A}, {1: 10 A}] with 10 A in force.
+    rig = LimitRig()
+    profile = charging_profile(7, purpose="TxProfile", kind="Relative", periods=((0, 10), (60, 16)))
+    reply = rig.csms.result(
+        "RemoteStartTransaction", {"connectorId": 1, "idTag": "TAG1", "chargingProfile": profile}
+    )
+    assert reply == {"status": "Accepted"}
+    rig.csms.now = 21.120
+    rig.plug(1)
+    [start] = rig.payloads("StartTransaction")
+    assert start["timestamp"].endswith(":41.120Z")  # WALL_START + 21.120 s
+    assert rig.limit() == 10
+    rig.csms.now = 21.127
+    reply = rig.csms.result(
+        "GetCompositeSchedule", {"connectorId": 1, "duration": 120, "chargingRateUnit": "A"}
+    )
+    # scheduleStart is the request's second (rounded down); what is in force at the request
+    # counts from offset 0; the change at 60.120 s after the start shows from the next second.
+    assert reply["scheduleStart"].endswith(":41Z") or reply["scheduleStart"].endswith(":41.000Z")
+    periods = reply["chargingSchedule"]["chargingSchedulePeriod"]
+    assert [(p["startPeriod"], p["limit"]) for p in periods] == [(0, 10), (61, 16)]

@@ -13,10 +13,17 @@ the running transaction. ClearChargingProfile follows errata 3.25/3.26 (id alone
 the given fields; Unknown when nothing matched). GetCompositeSchedule: a negative duration is a
 PropertyConstraintViolation, an unknown connector Rejected (§5.7); see ``ProfileSet.composite``;
 the schedule has no startSchedule (errata 3.57), periods count from ``scheduleStart``, the moment
-the request arrived, in whole seconds.
+the request arrived rounded down to the second; the limit in force at that moment counts from
+offset 0 (a TxProfile installed earlier in the same second included), later changes from the
+next whole second. Limits are multiples of 0.1 that float-based validators accept too
+(``smart_charging.json_tenth``: at most 0.2 below the limit in force, never above).
 
 Profiles persist in the Store document ``charging_profiles`` (errata 3.37), as received, so they
 parse again after a reboot; a corrupt document or entry is logged and left out.
+
+A running transaction whose limit is 0 (§7.7: the EVSE offers no energy "due to a smart
+charging restriction") is SuspendedEVSE: the status block asks ``offers_energy``; a higher limit
+returns it to Charging.
 
 Output: whenever a connector's effective limit changes, ``ConnectorIO.charging_limit`` receives the
 current per phase in A (a W limit converted with the nominal voltage and the phases in use), or
@@ -51,6 +58,7 @@ from ocpp_core.smart_charging import (
     floor_tenth,
     parse_v16,
 )
+from ocpp_core.store import delete_now, save_now
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -238,6 +246,18 @@ class SmartChargingBlock(Block, SmartChargingView):
         limit = self._limit_at(connector, self.engine.clock.wall(now))[0]
         return None if limit is None else (floor_tenth(limit.value), limit.unit)
 
+    def offers_energy(self, connector: int, now: float) -> bool:
+        """False while the connector's limit is 0: a 0 A / 0 W period, or one below the
+        prevailing profile's minChargingRate (see ``smart_charging``). The status block asks
+        while it derives, which may come before this block's tick in the poll: the tick is run
+        here first (it does nothing when nothing is due), so a limit and the SuspendedEVSE it
+        causes come in the same poll."""
+        if not self._active:
+            return True  # no profile and no limit
+        self.tick(now)
+        limit = self._limits[connector]
+        return limit is None or limit.amps > 0
+
     def installed(self) -> list[tuple[int, dict]]:
         """Every installed profile as ``(connectorId, csChargingProfiles)``, as received."""
         return [(p.connector, self._raw[p.id]) for p in self._profiles.profiles]
@@ -245,14 +265,14 @@ class SmartChargingBlock(Block, SmartChargingView):
     def composite_schedule(
         self, connector: int, duration: int, unit: str | None, now: float
     ) -> Composite:
-        start = math.floor(self.engine.clock.wall(now))
+        at = self.engine.clock.wall(now)
         supply = self._supply
         if connector == 0:
             ceiling = supply.max_current * (len(self.engine.connectors) - 1)
-            return self._profiles.composite(0, start, duration, unit, supply, ceiling=ceiling)
+            return self._profiles.composite(0, at, duration, unit, supply, ceiling=ceiling)
         return self._profiles.composite(
             connector,
-            start,
+            at,
             duration,
             unit,
             supply,
@@ -398,12 +418,13 @@ class SmartChargingBlock(Block, SmartChargingView):
         """Persist first, so a failing Store leaves the installed profiles as they were."""
         store = self.engine.store
         if profiles:
-            store.save(
+            save_now(
+                store,
                 DOCUMENT,
                 [{"connectorId": p.connector, "csChargingProfiles": raw[p.id]} for p in profiles],
             )
         else:
-            store.delete(DOCUMENT)
+            delete_now(store, DOCUMENT)
         self._profiles = ProfileSet(profiles)
         self._raw = raw
         self._invalidate()

@@ -7,7 +7,8 @@ flags and the transaction/reservation views (MicroOcpp §4.7):
   transaction running anywhere) > Available;
 * connector n: Faulted > Unavailable (inoperative, unless a transaction runs) > with a running
   transaction: SuspendedEV when unplugged (the transaction continues), SuspendedEVSE when OCPP
-  does not permit charging or the EVSE offers no energy (it takes precedence over SuspendedEV),
+  does not permit charging, the EVSE offers no energy or smart charging limits it to 0 (a 0 A
+  limit or one below minChargingRate, §7.7; it takes precedence over SuspendedEV),
   SuspendedEV when the EV asks for none, else Charging > Reserved > Available when nothing
   occupies it (no plug, no occupancy, no session being prepared) > Finishing after a transaction
   (or while the transaction view says so) > Preparing.
@@ -40,12 +41,12 @@ from ocpp_core.config import KeyDeclarer, R
 from ocpp_core.connector import ERROR_CODES, ErrorRecord, UnusableValue
 from ocpp_core.events import StatusChanged
 from ocpp_core.outbox import PRIORITY_STATUS, Request, RequestSource
-from ocpp_core.sessions import NO_RESERVATIONS, NO_SESSIONS
+from ocpp_core.sessions import NO_RESERVATIONS, NO_SESSIONS, NO_SMART_CHARGING
 from ocpp_core.v16.availability import AvailabilityBlock
 
 if TYPE_CHECKING:
     from ocpp_core.connector import ConnectorIO
-    from ocpp_core.sessions import ReservationView, SessionView
+    from ocpp_core.sessions import ReservationView, SessionView, SmartChargingView
 
 __all__ = [
     "AVAILABLE",
@@ -131,6 +132,7 @@ class StatusBlock(Block, RequestSource):
         # The default views never report anything: skip their calls on the idle path.
         sessions = None if engine.sessions is NO_SESSIONS else engine.sessions
         reservations = None if engine.reservations is NO_RESERVATIONS else engine.reservations
+        smart = None if engine.smart_charging is NO_SMART_CHARGING else engine.smart_charging
         for connector, state in enumerate(self._states):
             io = connectors[connector]
             error = _read_errors(io) if io.errors else None
@@ -140,7 +142,14 @@ class StatusBlock(Block, RequestSource):
                 status = self._charge_point_status(operative[0], sessions)
             else:
                 status = _connector_status(
-                    connector, io, operative[connector], state.status, sessions, reservations
+                    connector,
+                    io,
+                    operative[connector],
+                    state.status,
+                    sessions,
+                    reservations,
+                    smart,
+                    now,
                 )
             if error is not None and error.code == EV_COMMUNICATION_ERROR:
                 if status == CHARGING:
@@ -275,8 +284,11 @@ def _connector_status(
     previous: str | None,
     sessions: SessionView | None,
     reservations: ReservationView | None,
+    smart: SmartChargingView | None,
+    now: float,
 ) -> str:
-    """Status of connector 1..N short of Faulted (None views: no transaction, no reservation)."""
+    """Status of connector 1..N short of Faulted (None views: no transaction, no reservation,
+    no smart charging)."""
     running = sessions is not None and sessions.transaction_running(connector)
     if not running and not operative:
         return UNAVAILABLE
@@ -286,7 +298,11 @@ def _connector_status(
     if running:
         if plugged is False:
             return SUSPENDED_EV
-        if not sessions.permits_charge(connector) or io.read("evse_ready") is False:
+        if (
+            not sessions.permits_charge(connector)
+            or io.read("evse_ready") is False
+            or (smart is not None and not smart.offers_energy(connector, now))
+        ):
             return SUSPENDED_EVSE
         if io.read("ev_ready") is False:
             return SUSPENDED_EV
