@@ -485,8 +485,9 @@ def _entry_from(seq: int, document: object) -> tuple[Entry | None, list[str]]:
         attempts = 0
     verdict = document.get("discarded")
     if not (verdict is None or isinstance(verdict, str)):
-        problems.append(f"discarded {verdict!r} is not a reason; still discarded")
-        verdict = "discarded (unreadable verdict)"
+        # At least once: sending a message that was about to be given up is harmless.
+        problems.append(f"discarded {verdict!r} is not a reason; sent again")
+        verdict = None
     message_id = document.get("id")
     if not (isinstance(message_id, str) and 0 < len(message_id) <= _MAX_ID):
         if message_id is not None:  # None: journaled by an older version, given one quietly

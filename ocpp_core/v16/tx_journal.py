@@ -384,6 +384,9 @@ class TransactionJournal(JournalOwner):
         payload = entry.payload
         if "meterStop" in payload and "timestamp" in payload:
             return
+        for name in ("meterStop", "timestamp"):
+            if name not in payload:
+                self._note_repair(entry.name, f"{name} missing; taken from its transaction", False)
         fill = {
             "meterStop": 0 if tx is None else max(tx.last_meter, tx.meter_start),
             "timestamp": EPOCH if tx is None else tx.start,
