@@ -197,6 +197,22 @@ class Engine:
     def poll(self, now: float) -> list[str]:
         """Run the blocks' timers and inputs, then collect the frames to send."""
         check_now(now)
+        self._tick(now)
+        if not self.connected:
+            return []
+        outbox = self.outbox
+        log = self._log_out if self._subscribers else None
+        expiring = outbox.outstanding is not None and now >= outbox.deadline
+        frames = outbox.poll(now, log)
+        if expiring:
+            # The CALL timed out inside outbox.poll, after the ticks: tick again so what its
+            # failure changed is handled at this instant, not left as a wake-up at ``now``.
+            self._tick(now)
+            if outbox.outstanding is None:
+                frames.extend(outbox.poll(now, log))
+        return frames
+
+    def _tick(self, now: float) -> None:
         for index, tick in enumerate(self._tickers):
             try:
                 tick(now)
@@ -206,9 +222,6 @@ class Engine:
                 if self._failing and index in self._failing:
                     self._failing -= {index}
                     logger().warning("%s works again", _tick_name(tick))
-        if not self.connected:
-            return []
-        return self.outbox.poll(now, self._log_out if self._subscribers else None)
 
     def _tick_failed(self, index: int, tick: Callable[[float], None]) -> None:
         """Log a failing tick: with the traceback when it starts failing, then briefly."""

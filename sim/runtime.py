@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from sim.station import Station
 
-__all__ = ["MAX_IDLE_S", "Runtime", "VirtualClock"]
+__all__ = ["MAX_IDLE_S", "SPIN_LIMIT", "Runtime", "VirtualClock"]
 
 logger = logging.getLogger("sim.runtime")
 
@@ -40,6 +40,10 @@ _EARLY_S = 1e-9
 
 _SETTLE_ROUNDS = 10_000
 """run_for: how many rounds of immediate wake-ups at one instant count as a livelock."""
+
+SPIN_LIMIT = 100
+"""A station asking this many times in a row to be ticked again at once, with nothing new in
+between, has a bug: it is logged and ticked ERROR_RETRY_S later instead (no 100 % CPU)."""
 
 
 class VirtualClock:
@@ -65,11 +69,12 @@ class VirtualClock:
 
 
 class _Entry:
-    __slots__ = ("due", "station")
+    __slots__ = ("due", "spins", "station")
 
     def __init__(self, station: Station) -> None:
         self.station = station
         self.due: float | None = -math.inf  # tick at once when added
+        self.spins = 0  # ticks in a row that asked for another at once, unprompted
 
 
 class Runtime:
@@ -128,6 +133,7 @@ class Runtime:
 
         def wake() -> None:
             entry.due = -math.inf
+            entry.spins = 0
             self._poke()
 
         station.waker = wake
@@ -144,10 +150,12 @@ class Runtime:
         if station is None:
             for entry in self._entries.values():
                 entry.due = -math.inf
+                entry.spins = 0
         else:
             entry = self._entries.get(id(station))
             if entry is not None:
                 entry.due = -math.inf
+                entry.spins = 0
         self._poke()
 
     def _poke(self) -> None:
@@ -178,12 +186,29 @@ class Runtime:
                     wake = now + ERROR_RETRY_S
                 # A wake() during the tick (due = -inf) wins over the time the tick returned.
                 if entry.due is None:
-                    entry.due = wake
+                    entry.due = self._unspun(entry, wake, now)
                 elif wake is not None:
                     entry.due = min(entry.due, wake)
             if entry.due is not None and (earliest is None or entry.due < earliest):
                 earliest = entry.due
         return earliest
+
+    @staticmethod
+    def _unspun(entry: _Entry, wake: float | None, now: float) -> float | None:
+        """``wake``, unless the station keeps asking for an immediate tick with nothing new."""
+        if wake is None or wake > now + _EARLY_S:
+            entry.spins = 0
+            return wake
+        entry.spins += 1
+        if entry.spins < SPIN_LIMIT:
+            return wake
+        if entry.spins == SPIN_LIMIT:
+            logger.warning(
+                "station %r keeps asking to be ticked at once; ticking it every %.0f s",
+                entry.station,
+                ERROR_RETRY_S,
+            )
+        return now + ERROR_RETRY_S
 
     async def run(self, until: float | None = None) -> None:
         """Tick stations as they come due until ``stop`` or until simulated time ``until``."""

@@ -8,7 +8,8 @@ import time
 import pytest
 from station_fakes import Rig
 
-from sim.runtime import Runtime, VirtualClock
+from ocpp_core.v16.reset import SETTLE_LIMIT
+from sim.runtime import SPIN_LIMIT, Runtime, VirtualClock
 
 
 class Ticker:
@@ -184,3 +185,54 @@ def test_a_station_boots_under_the_async_loop() -> None:
     asyncio.run(scenario())
     assert rig.station.engine.registration == "Accepted"
     assert rig.backend.actions()[0] == "BootNotification"
+
+
+def test_a_soft_reset_with_an_unanswered_stop_transaction_does_not_spin() -> None:
+    """Issue 18.1: while a Soft Reset waits (up to SETTLE_LIMIT) for a StopTransaction the CSMS
+    never answers, the station asks to be ticked only when something is due, not at once forever."""
+    rig = Rig().boot()
+    rig.station.plug(1)
+    rig.station.present_card(1, "TAG-1")
+    rig.run(1.0)
+    assert rig.station.snapshot(1).status == "Charging"
+    rig.backend.handlers["StopTransaction"] = lambda payload: None  # never answered
+    ticks: list[float] = []
+    tick = rig.station.tick
+
+    def counted(now: float) -> float | None:
+        ticks.append(now)
+        return tick(now)
+
+    rig.station.tick = counted  # type: ignore[method-assign]
+    rig.backend.call("Reset", {"type": "Soft"})
+    rig.run(SETTLE_LIMIT - 1.0)
+    assert rig.backend.actions().count("StopTransaction") >= 1
+    assert not rig.of_type("StationRebooted")  # still waiting for the StopTransaction's answer
+    # The Reset, its reply, the 30 s message timeout, the retry: a handful of ticks, not a spin.
+    assert len(ticks) < 20, ticks
+    assert max(ticks.count(t) for t in ticks) <= 2  # the Reset's arrival, then its reply
+    rig.run(5.0)
+    assert rig.of_type("StationRebooted")  # the wait ended at SETTLE_LIMIT: rebooted anyway
+
+
+def test_a_station_that_keeps_asking_for_an_immediate_tick_is_slowed_down(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A bug like issue 18.1's costs one tick per ERROR_RETRY_S, not a core, and is logged."""
+
+    class Spinner(Ticker):
+        def tick(self, now: float) -> float | None:
+            self.ticks.append(now)
+            return now
+
+    clock = VirtualClock()
+    spinner, healthy = Spinner(), Ticker(1.0)
+    runtime = Runtime([spinner, healthy], clock=clock)
+    runtime.run_for(5.0)
+    assert len(spinner.ticks) <= SPIN_LIMIT + 6
+    assert spinner.ticks[-1] == pytest.approx(5.0)
+    assert healthy.ticks == pytest.approx([0, 1, 2, 3, 4, 5])
+    assert caplog.text.count("keeps asking to be ticked at once") == 1
+    spinner.waker()  # new input: the count starts again
+    runtime.run_for(0.0)
+    assert spinner.ticks.count(5.0) >= SPIN_LIMIT

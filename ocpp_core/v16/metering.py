@@ -232,7 +232,10 @@ class MeteringBlock(Block):
             if due is None or now < due:
                 continue
             # Keep the schedule's phase; samples missed while the caller did not poll are skipped.
-            self._anchors[connector] = due + interval * ((now - due) // interval)
+            anchor = due + interval * ((now - due) // interval)
+            if anchor + interval <= now:  # the float division rounded a whole period down
+                anchor += interval
+            self._anchors[connector] = anchor
             if connector and not sessions.transaction_running(connector):
                 self._in_transaction[connector] = False  # ended without telling us
                 self._anchors[connector] = None

@@ -246,8 +246,9 @@ class ReservationBlock(Block, ReservationView):
     def timer(self, now: float) -> float | None:
         if not self._reservations:
             return None
-        offset = self.engine.clock.wall(now) - now
-        return max(now, min(r.expiry for r in self._reservations) - offset)
+        # Measured from wall(now) as tick compares: after a tick every expiry lies after it.
+        wall = self.engine.clock.wall(now)
+        return now + max(0.0, min(r.expiry for r in self._reservations) - wall)
 
     def _end(self, ended: Iterable[ReservationInfo], change: str) -> None:
         ended = list(ended)

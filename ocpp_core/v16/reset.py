@@ -71,7 +71,15 @@ class ResetBlock(Block):
         self._execute(now)
 
     def timer(self, now: float) -> float | None:
-        return None if self._kind is None else max(now, self._due)
+        if self._kind is None:
+            return None
+        if now < self._due:
+            return self._due
+        if self._kind == "Soft" and now < self._give_up_waiting:
+            # Waiting for transaction messages: their answers arrive as input (a receive, after
+            # which the caller polls anyway), so the only time of our own is the end of the wait.
+            return self._give_up_waiting
+        return now  # due and not run yet: only before this poll's tick, which runs it
 
     def _execute(self, now: float) -> None:
         engine, kind = self.engine, self._kind

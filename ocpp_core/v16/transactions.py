@@ -443,7 +443,10 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         deadlines = [
             s.deadline
             for s in self._sessions
-            if s is not None and s.state is not RUNNING and s.deadline is not None and s.deadline > now
+            if s is not None
+            and s.state is not RUNNING
+            and s.deadline is not None
+            and s.deadline > now
         ]
         return min(deadlines) if deadlines else None
 
