@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 from ocpp_core.events import ConfigurationChanged
 from ocpp_core.log import logger
+from ocpp_core.store import write
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -404,7 +405,7 @@ class Configuration:
         if key.accept is not None and not key.accept(value, self._context):
             logger().info("ChangeConfiguration of %s rejected: not supported here", key.name)
             return REJECTED
-        self.set(key.name, value)
+        self.set(key.name, value, refusable=True)
         return REBOOT_REQUIRED if key.reboot else ACCEPTED
 
     def clamp(self, name: str, value: int) -> int:
@@ -414,8 +415,10 @@ class Configuration:
             logger().warning("value for %s out of range; using %d", name, clamped)
         return clamped
 
-    def set(self, name: str, value: object) -> None:
-        """Store a typed value and persist it (restored if the Store fails).
+    def set(self, name: str, value: object, *, refusable: bool = False) -> None:
+        """Store a typed value and persist it (restored if the Store fails; a Store that keeps
+        failed writes for later keeps it, unless the change is ``refusable``: asked for and
+        answered, as ChangeConfiguration is).
 
         The value is checked like a change (type, range, length, list members): ValueError,
         naming the key but not the value, and nothing is stored. Internal callers clamp a
@@ -432,7 +435,7 @@ class Configuration:
             self._values[name] = value
         if key.persist:
             try:
-                self._save()
+                self._save(refusable)
             except Exception:
                 if previous is _MISSING:
                     self._values.pop(name, None)
@@ -445,11 +448,8 @@ class Configuration:
             shown = None if key.secret else key.text(value)
             context.emit(ConfigurationChanged(key.name, shown, key.reboot))
 
-    def _save(self) -> None:
+    def _save(self, refusable: bool) -> None:
         persisted = {
             name: value for name, value in self._values.items() if self.table.by_name[name].persist
         }
-        if persisted:
-            self._store.save(DOCUMENT, persisted)
-        else:
-            self._store.delete(DOCUMENT)
+        write(self._store, DOCUMENT, persisted or None, refusable=refusable)

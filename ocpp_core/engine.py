@@ -41,6 +41,7 @@ from ocpp_core.outbox import (
     RequestSource,
 )
 from ocpp_core.sessions import NO_METERING, NO_RESERVATIONS, NO_SESSIONS, NO_SMART_CHARGING
+from ocpp_core.store import RetryingStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -116,7 +117,10 @@ class Engine:
         self.assembly = assembly
         self.version = assembly.version
         self.identity = identity
-        self.store = store
+        # Every write goes through a RetryingStore: a failing disk is reported, not fatal. A
+        # station that reboots passes the same one, so kept writes survive the new engine.
+        self.store = store if isinstance(store, RetryingStore) else RetryingStore(store)
+        self.store.report = self._store_report
         self.clock = clock
         self.max_frame_bytes = max_frame_bytes
         self.reset_handler = reset_handler
@@ -128,7 +132,7 @@ class Engine:
         self.connected = False
         self.accepting_calls = True
         self._subscribers: tuple[Callable[[object], None], ...] = ()
-        self.config = Configuration(assembly.keys, store, self, config_defaults)
+        self.config = Configuration(assembly.keys, self.store, self, config_defaults)
         self.triggered = RequestQueue(PRIORITY_TRIGGERED, clearance=SEND_PRE_BOOT)
         self.queue = RequestQueue(PRIORITY_CALLS)
         self.blocks: tuple[Block, ...] = ()
@@ -172,6 +176,10 @@ class Engine:
 
         return unsubscribe
 
+    def _store_report(self, event: object) -> None:
+        if self._subscribers:
+            self.emit(event)
+
     def _message_timeout(self) -> float:
         return self.config.get(self.assembly.timeout_key)
 
@@ -197,6 +205,7 @@ class Engine:
     def poll(self, now: float) -> list[str]:
         """Run the blocks' timers and inputs, then collect the frames to send."""
         check_now(now)
+        self.store.retry(now)
         self._tick(now)
         if not self.connected:
             return []
@@ -235,6 +244,9 @@ class Engine:
         """The earliest time a poll has something to do, or None (only after external input)."""
         check_now(now)
         earliest = self.outbox.wakeup(now) if self.connected else None
+        retry_at = self.store.next_retry(now)
+        if retry_at is not None and (earliest is None or retry_at < earliest):
+            earliest = retry_at
         for timer in self._timers:
             at = timer(now)
             if at is not None and (earliest is None or at < earliest):

@@ -28,6 +28,8 @@ __all__ = [
     "SessionStarted",
     "SessionStopped",
     "StatusChanged",
+    "StoreFailed",
+    "StoreRecovered",
 ]
 
 
@@ -185,6 +187,27 @@ class DiagnosticsProgress(NamedTuple):
     file_name: str | None = None
 
 
+class StoreFailed(NamedTuple):
+    """Writing the document ``name`` to the Store failed (disk full, quota, permissions).
+
+    ``kept``: the write is kept in memory (what the station reads sees it) and retried, with
+    ``pending`` writes waiting in all; False: it was a change a CSMS asked for, refused instead
+    (its CALL is answered with a failure and nothing changed). Raised when the Store starts
+    failing and for each refused change; StoreRecovered follows once the writes went through.
+    """
+
+    name: str
+    error: str
+    pending: int
+    kept: bool
+
+
+class StoreRecovered(NamedTuple):
+    """The Store takes writes again: the ``written`` writes kept in memory are now stored."""
+
+    written: int
+
+
 Event = (
     FrameLogged
     | StatusChanged
@@ -201,4 +224,6 @@ Event = (
     | ReservationChanged
     | FirmwareProgress
     | DiagnosticsProgress
+    | StoreFailed
+    | StoreRecovered
 )

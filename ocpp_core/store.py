@@ -20,7 +20,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["FileStore", "MemoryStore", "Store", "validate_name"]
+from ocpp_core.events import StoreFailed, StoreRecovered
+
+__all__ = [
+    "FileStore",
+    "MemoryStore",
+    "RetryingStore",
+    "Store",
+    "validate_name",
+    "write",
+]
 
 log = logging.getLogger("ocpp_core.store")
 
@@ -29,6 +38,11 @@ _SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*", re.ASCII)
 _MAX_SEGMENT = 200
 _SUFFIX = ".json"
 _TEMP_SUFFIX = ".tmp"
+
+RETRY_FIRST_S = 1.0
+RETRY_MAX_S = 60.0
+MAX_PENDING = 10_000
+"""Kept writes beyond which RetryingStore keeps only the last write of each document."""
 
 
 @runtime_checkable
@@ -71,7 +85,10 @@ def _serialize(value: Any) -> str:
     if value is None:
         raise TypeError("None cannot be stored: load() uses None to mean 'absent'")
     try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        # ASCII, with JSON's own escapes: every JSON string round-trips, even a lone surrogate
+        # (a CSMS may send the escape \ud800 alone), which UTF-8 cannot encode. Documents
+        # written earlier in UTF-8 still load.
+        return json.dumps(value, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError, RecursionError) as exc:
         # ValueError covers NaN/Infinity and circular references: still "not serializable".
         raise TypeError(f"value is not JSON-serializable: {exc}") from exc
@@ -157,7 +174,7 @@ class FileStore:
 
     def save(self, name: str, value: Any) -> None:
         path = self._path(name)
-        data = _serialize(value).encode("utf-8")  # fails before anything touches the disk
+        data = _serialize(value).encode("ascii")  # fails before anything touches the disk
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TEMP_SUFFIX, dir=path.parent)
         try:
@@ -231,6 +248,197 @@ class FileStore:
     def _notify(self) -> None:
         if self._on_write is not None:
             self._on_write()
+
+
+class RetryingStore:
+    """A Store in front of another that survives its write failures (OSError: disk full,
+    quota exceeded, permissions) without losing what the station must keep.
+
+    While writes work, each goes straight through. Once one fails, it and every later write are
+    kept in memory, in order (loads and names() see them), and replayed in that order by
+    ``retry(now)`` — the engine calls it on each poll; the delay grows from RETRY_FIRST_S to
+    RETRY_MAX_S — so the documents on disk always show a state the station went through. A
+    write that replaces the last kept one replaces it in place; beyond MAX_PENDING kept writes
+    only each document's last is kept (a crash during that replay may then mix documents).
+
+    ``save_now`` / ``delete_now`` (through ``write(..., refusable=True)``) are for changes a CSMS
+    asked for that can be refused instead (a configuration value, the local list, a charging
+    profile): they store now, after the kept writes, or raise the OSError, so the caller answers
+    with a failure and changes nothing.
+
+    ``report(event)`` (set by the engine) receives StoreFailed and StoreRecovered; failures
+    and recoveries are logged too. Other exceptions (TypeError, ValueError) pass through.
+    """
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.report: Callable[[object], None] | None = None
+        self._kept: list[tuple[str, str | None]] = []  # (name, JSON text or None: delete)
+        self._latest: dict[str, str | None] = {}  # the last kept write of each document
+        self._failing = False
+        self._written = 0  # kept writes stored since the failure began
+        self._delay = RETRY_FIRST_S
+        self._retry_at: float | None = None  # set at the first retry() after a failure
+
+    @property
+    def pending(self) -> int:
+        """The number of writes kept in memory, waiting for the inner Store."""
+        return len(self._kept)
+
+    def load(self, name: str) -> Any | None:
+        if name in self._latest:
+            text = self._latest[name]
+            return None if text is None else _deserialize(text)
+        return self.inner.load(name)
+
+    def names(self, prefix: str = "") -> list[str]:
+        found = set(self.inner.names(prefix))
+        for name, text in self._latest.items():
+            if name.startswith(prefix):
+                if text is None:
+                    found.discard(name)
+                else:
+                    found.add(name)
+        return sorted(found)
+
+    def save(self, name: str, value: Any) -> None:
+        if not self._kept:
+            try:
+                self.inner.save(name, value)
+            except OSError as exc:
+                self._keep(name, _serialize(value))
+                self._failed(name, exc, kept=True)
+            else:
+                self._succeeded()
+            return
+        self._keep(validate_name(name), _serialize(value))
+
+    def delete(self, name: str) -> None:
+        if not self._kept:
+            try:
+                self.inner.delete(name)
+            except OSError as exc:
+                self._keep(name, None)
+                self._failed(name, exc, kept=True)
+            else:
+                self._succeeded()
+            return
+        self._keep(validate_name(name), None)
+
+    def save_now(self, name: str, value: Any) -> None:
+        """Store ``value`` now (after the kept writes) or raise OSError, keeping nothing."""
+        self._now(name, lambda: self.inner.save(name, value))
+
+    def delete_now(self, name: str) -> None:
+        """Delete the document now (after the kept writes) or raise OSError, keeping nothing."""
+        self._now(name, lambda: self.inner.delete(name))
+
+    def _now(self, name: str, write: Callable[[], None]) -> None:
+        try:
+            if self._kept:
+                self._replay()
+            write()
+        except OSError as exc:
+            self._failed(name, exc, kept=False)
+            raise
+        self._succeeded()
+
+    def next_retry(self, now: float) -> float | None:
+        """When ``retry`` next has work (None: nothing is kept)."""
+        if not self._kept:
+            return None
+        if self._retry_at is None:
+            self._retry_at = now + self._delay
+        return self._retry_at
+
+    def retry(self, now: float) -> None:
+        """Replay the kept writes if their time has come; cheap when nothing is kept."""
+        if not self._kept:
+            return
+        if self._retry_at is None:
+            self._retry_at = now + self._delay
+        if now < self._retry_at:
+            return
+        try:
+            self._replay()
+        except OSError as exc:
+            self._delay = min(self._delay * 2, RETRY_MAX_S)
+            self._retry_at = now + self._delay
+            log.warning(
+                "store still failing (%s); %d writes kept, next try in %g s",
+                exc,
+                len(self._kept),
+                self._delay,
+            )
+            return
+        self._succeeded()
+
+    def _replay(self) -> None:
+        """Write the kept writes in order; on a failure, keep the rest and raise."""
+        kept = self._kept
+        done = 0
+        try:
+            for name, text in kept:
+                if text is None:
+                    self.inner.delete(name)
+                else:
+                    self.inner.save(name, _deserialize(text))
+                done += 1
+        finally:
+            if done:
+                self._written += done
+                del kept[:done]
+                self._latest = dict(kept)
+
+    def _keep(self, name: str, text: str | None) -> None:
+        kept = self._kept
+        if kept and kept[-1][0] == name:
+            kept[-1] = (name, text)  # the state in between was never on disk: no gap
+        else:
+            kept.append((name, text))
+        self._latest[name] = text
+        if len(kept) > MAX_PENDING:
+            self._kept = list(self._latest.items())  # each document's last write
+            log.warning("over %d store writes kept: only each document's last one", MAX_PENDING)
+
+    def _failed(self, name: str, exc: OSError, *, kept: bool) -> None:
+        self._failing = True  # (a kept write is always the first: later ones wait behind it)
+        if kept:
+            log.error("store write of %s failed (%s): kept in memory, retrying", name, exc)
+        else:
+            log.error("store write of %s failed (%s): the change is refused", name, exc)
+        self._tell(StoreFailed(name, str(exc), len(self._kept), kept))
+
+    def _succeeded(self) -> None:
+        if not self._failing or self._kept:
+            return
+        self._failing = False
+        self._delay = RETRY_FIRST_S
+        self._retry_at = None
+        written, self._written = self._written, 0
+        log.warning("store writable again: %d kept writes stored", written)
+        self._tell(StoreRecovered(written))
+
+    def _tell(self, event: object) -> None:
+        if self.report is not None:
+            try:
+                self.report(event)
+            except Exception:
+                log.exception("store failure report failed")
+
+
+def write(store: Store, name: str, value: Any | None, *, refusable: bool = False) -> None:
+    """Save ``value`` as ``name`` (None: delete it). ``refusable``: a change a CSMS asked for,
+    stored now or refused (OSError raised) rather than kept by a RetryingStore for later."""
+    if refusable and isinstance(store, RetryingStore):
+        if value is None:
+            store.delete_now(name)
+        else:
+            store.save_now(name, value)
+    elif value is None:
+        store.delete(name)
+    else:
+        store.save(name, value)
 
 
 def _free_corrupt_path(path: Path) -> Path:

@@ -21,7 +21,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
@@ -37,6 +37,7 @@ from sim.station import (
     StationSettings,
     TransferFailures,
     frame_json,
+    printable,
 )
 from sim.transport.base import ConnectionState, validate_url
 
@@ -352,13 +353,29 @@ class _Output:
     def error(self, text: str) -> None:
         _write(self.err, f"error: {text}")
 
-    def frame(self, record: dict[str, Any]) -> None:
-        _write(self.json_out, json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+    def frame(self, record: dict[str, Any], text: str) -> None:
+        """One --log line; the frame verbatim (``text``) if its parsed form cannot be written."""
+        try:
+            line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        except (ValueError, RecursionError):
+            record = {**record, "frame": text}
+            line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        _write(self.json_out, line, lambda: json.dumps(record, separators=(",", ":")))
 
 
-def _write(stream: IO[str], text: str) -> None:
-    with contextlib.suppress(BrokenPipeError, ValueError):
-        print(text, file=stream, flush=True)
+def _write(stream: IO[str], text: str, ascii_text: Callable[[], str] | None = None) -> None:
+    """Print a line whatever it holds: lone surrogates as escapes, and on a stream that cannot
+    encode the rest, ``ascii_text()`` (JSON's escapes) or backslash escapes."""
+    text = printable(text)
+    with contextlib.suppress(BrokenPipeError, ValueError):  # also a closed stream
+        try:
+            print(text, file=stream, flush=True)
+        except UnicodeEncodeError:
+            if ascii_text is not None:
+                text = ascii_text()
+            else:
+                text = text.encode("ascii", "backslashreplace").decode("ascii")
+            print(text, file=stream, flush=True)
 
 
 class _Watcher:
@@ -403,7 +420,9 @@ class _Watcher:
             elif not self.connected_once and event.state is not ConnectionState.CONNECTING:
                 return  # the first attempt failed: the run ends with that error instead
         text = describe(event)
-        if text is not None:
+        if name == "StoreFailed":
+            self.cli.output.error(f"{self.station.settings.charge_box_id}: {text}")
+        elif text is not None:
             self.say(text)
 
     def on_frame(self, event: Any) -> None:
@@ -414,7 +433,8 @@ class _Watcher:
                     "station": self.station.settings.charge_box_id,
                     "direction": event.direction,
                     "frame": frame_json(event),
-                }
+                },
+                event.text,
             )
         if event.direction == "out" and event.action == "MeterValues":
             text = describe_meter_values(frame_json(event))
@@ -480,6 +500,15 @@ def describe(event: object) -> str | None:
         value = "(hidden)" if event.value is None else repr(event.value)
         reboot = " (reboot required)" if event.reboot_required else ""
         return f"configuration {event.key} = {value}{reboot}"
+    if name == "StoreFailed":
+        outcome = (
+            f"kept in memory and retried ({event.pending} writes waiting)"
+            if event.kept
+            else "the change was refused"
+        )
+        return f"could not write {event.name} to the store ({event.error}); {outcome}"
+    if name == "StoreRecovered":
+        return f"the store takes writes again: {event.written} kept writes stored"
     if name == "MessageDiscarded":
         details = ", ".join(f"{k}={v}" for k, v in _fields(event).items())
         return f"message discarded: {details}"

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import zlib
 from collections import deque
 from dataclasses import dataclass, fields
@@ -45,6 +46,7 @@ from ocpp_core.events import (
     StatusChanged,
 )
 from ocpp_core.sessions import STOPPING
+from ocpp_core.store import RetryingStore
 from sim.echo import EchoDetector
 from sim.meter import NOMINAL_VOLTAGE_V, EvModel, MeterModel
 from sim.transport.base import ConnectionState, TransportConfig, validate_url
@@ -72,6 +74,7 @@ __all__ = [
     "StationSettings",
     "TransferFailures",
     "frame_json",
+    "printable",
 ]
 
 SUPPORTED_VERSIONS = ("1.6",)
@@ -533,6 +536,8 @@ class Station:
             )
         self.settings = settings
         self.store = store
+        # One for the station's life, so writes a failing disk made it keep survive a reboot.
+        self._store = RetryingStore(store)
         self.waker: Callable[[], None] | None = None
         """Set by the runtime: asks for a tick soon (a control was used, a frame arrived)."""
         self._factory = transport_factory
@@ -560,7 +565,7 @@ class Station:
         self._echo = EchoDetector()
         self._echoes = False  # the backend of the current connection is an echo server
         self._diagnostics: DiagnosticsProgress | None = None
-        stored = store.load(METER_DOCUMENT)
+        stored = self._store.load(METER_DOCUMENT)
         registers = stored if isinstance(stored, dict) else {}
         self._hardware = [
             _Hardware(n, self._new_meter(n, registers.get(str(n))))
@@ -604,7 +609,7 @@ class Station:
         engine = ChargePoint(
             identity=settings.identity(),
             connectors=settings.connectors,
-            store=self.store,
+            store=self._store,
             version=settings.ocpp_version,
             clock=clock,
             reset_handler=self._on_reset,
@@ -819,8 +824,8 @@ class Station:
     def flush(self) -> None:
         """Save what the station keeps across runs (the meter registers) to the Store now."""
         registers = {str(hw.n): round(hw.meter.energy_wh, 3) for hw in self._hardware}
-        if self.store.load(METER_DOCUMENT) != registers:
-            self.store.save(METER_DOCUMENT, registers)
+        if self._store.load(METER_DOCUMENT) != registers:
+            self._store.save(METER_DOCUMENT, registers)
 
     def _start_transport(self) -> None:
         if self._transport is not None:
@@ -1215,11 +1220,24 @@ class Station:
 
 
 def frame_json(event: FrameLogged) -> object:
-    """The frame of a FrameLogged event, parsed when it is JSON (else the text)."""
+    """The frame of a FrameLogged event, parsed when it is JSON (else the text, verbatim: also
+    when it nests too deeply for the parser)."""
     try:
         return json.loads(event.text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return event.text
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with each lone surrogate (valid in a JSON string, e.g. an idTag "\\ud800A" from a
+    CSMS, but not encodable as UTF-8) written as its JSON escape: safe for a terminal, a file or
+    a browser, readable, and JSON text stays JSON that parses back to the same strings."""
+    if text.isascii():
+        return text
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
 
 
 def _log() -> logging.Logger:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from ocpp_core.block import Block, CallRefused, on
 from ocpp_core.config import KeyDeclarer, R
 from ocpp_core.log import logger
+from ocpp_core.store import write
 
 __all__ = ["DOCUMENT", "LocalListBlock"]
 
@@ -122,9 +123,7 @@ class LocalListBlock(Block):
         return {"status": "Accepted"}
 
     def _save(self, version: int, entries: dict[str, tuple[str, dict]]) -> None:
-        store = self.engine.store
-        if not entries:
-            store.delete(DOCUMENT)
-            return
         items = [{"idTag": id_tag, "idTagInfo": info} for id_tag, info in entries.values()]
-        store.save(DOCUMENT, {"listVersion": version, "localAuthorizationList": items})
+        document = {"listVersion": version, "localAuthorizationList": items} if items else None
+        # A list that cannot be stored now is Failed, not kept for later.
+        write(self.engine.store, DOCUMENT, document, refusable=True)

@@ -58,7 +58,7 @@ from ocpp_core.smart_charging import (
     floor_tenth,
     parse_v16,
 )
-from ocpp_core.store import delete_now, save_now
+from ocpp_core.store import write
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -158,7 +158,7 @@ class SmartChargingBlock(Block, SmartChargingView):
                     and (stack_level is None or p.stack_level == stack_level)
                 )
 
-        if not self._remove(matches):
+        if not self._remove(matches, refusable=True):
             return {"status": "Unknown"}
         return {"status": "Accepted"}
 
@@ -386,7 +386,7 @@ class SmartChargingBlock(Block, SmartChargingView):
             return "MaxChargingProfilesInstalled reached"
         raw = {p.id: self._raw[p.id] for p in kept}
         raw[profile.id] = data
-        self._commit([*kept, profile], raw)
+        self._commit([*kept, profile], raw, refusable=True)
         return None
 
     def _bind(self, connector: int, transaction_id: int) -> None:
@@ -406,25 +406,23 @@ class SmartChargingBlock(Block, SmartChargingView):
         if profiles != list(self._profiles.profiles):
             self._commit(profiles, raw)
 
-    def _remove(self, matches: Callable[[Profile], bool]) -> bool:
+    def _remove(self, matches: Callable[[Profile], bool], *, refusable: bool = False) -> bool:
         """Remove the profiles that match; whether there were any."""
         kept = [p for p in self._profiles.profiles if not matches(p)]
         if len(kept) == len(self._profiles):
             return False
-        self._commit(kept, {p.id: self._raw[p.id] for p in kept})
+        self._commit(kept, {p.id: self._raw[p.id] for p in kept}, refusable=refusable)
         return True
 
-    def _commit(self, profiles: list[Profile], raw: dict[int, dict]) -> None:
-        """Persist first, so a failing Store leaves the installed profiles as they were."""
-        store = self.engine.store
-        if profiles:
-            save_now(
-                store,
-                DOCUMENT,
-                [{"connectorId": p.connector, "csChargingProfiles": raw[p.id]} for p in profiles],
-            )
-        else:
-            delete_now(store, DOCUMENT)
+    def _commit(
+        self, profiles: list[Profile], raw: dict[int, dict], *, refusable: bool = False
+    ) -> None:
+        """Persist first, so a failing Store leaves the installed profiles as they were. A
+        ``refusable`` change (a CSMS's CALL) is refused if the Store cannot take it now; the
+        station's own (a transaction began or ended) is kept by the Store for later if need be.
+        """
+        document = [{"connectorId": p.connector, "csChargingProfiles": raw[p.id]} for p in profiles]
+        write(self.engine.store, DOCUMENT, document or None, refusable=refusable)
         self._profiles = ProfileSet(profiles)
         self._raw = raw
         self._invalidate()

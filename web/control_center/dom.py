@@ -1,5 +1,8 @@
 """Small DOM helpers for Pyodide. Text goes in through ``textContent`` only, never as HTML.
 
+Every text and attribute value passes ``printable`` here, the one place Python text reaches the
+page: a lone surrogate a CSMS sent (valid JSON) shows as its escape, not as a replacement mark.
+
 Writes are cached per node: the view calls ``Binder.text`` on every frame and only real
 changes reach the DOM (no layout work, no flicker, cheap FFI). Pass the same node object each
 time (look nodes up once): a fresh proxy of the same element is a different cache entry.
@@ -12,6 +15,8 @@ from typing import Any
 
 import js
 from pyodide.ffi import create_proxy
+
+from sim.station import printable
 
 try:
     from pyodide.ffi import jsnull  # JS null since Pyodide 0.27 (None before)
@@ -54,7 +59,7 @@ def make(tag: str, class_name: str = "", text: str | None = None) -> Any:
     if class_name:
         node.className = class_name
     if text is not None:
-        node.textContent = text
+        node.textContent = printable(text)
     return node
 
 
@@ -75,14 +80,14 @@ class Binder:
 
     def text(self, node: Any, value: str) -> None:
         if self._changed(node, "#text", value):
-            node.textContent = value
+            node.textContent = printable(value)
 
     def attr(self, node: Any, name: str, value: str | None) -> None:
         if self._changed(node, name, value):
             if value is None:
                 node.removeAttribute(name)
             else:
-                node.setAttribute(name, value)
+                node.setAttribute(name, printable(value))
 
     def prop(self, node: Any, name: str, value: object) -> None:
         if self._changed(node, "." + name, value):

@@ -12,6 +12,8 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sim.station import printable
+
 __all__ = [
     "DIRECTIONS",
     "LogEntry",
@@ -202,10 +204,12 @@ class MessageLog:
         return sorted(self._actions)
 
     def export_jsonl(self, entries: Iterable[LogEntry] | None = None) -> str:
-        """One JSON object per line (see ``LogEntry.to_record``), newline-terminated."""
+        """One JSON object per line (see ``LogEntry.to_record``), newline-terminated; lone
+        surrogates as JSON escapes, so the file is valid UTF-8 and parses back the same."""
         chosen = self._entries if entries is None else entries
         return "".join(
-            json.dumps(entry.to_record(), ensure_ascii=False, separators=(",", ":")) + "\n"
+            printable(json.dumps(entry.to_record(), ensure_ascii=False, separators=(",", ":")))
+            + "\n"
             for entry in chosen
         )
 
