@@ -24,6 +24,7 @@ from websockets.exceptions import (
     InvalidURI,
     NegotiationError,
 )
+from websockets.frames import CloseCode
 from websockets.typing import Subprotocol
 
 from sim.transport.base import (
@@ -48,6 +49,11 @@ _STATUS_HINTS = {
 
 _STOPPED = "closed by the station (stopped)"
 _OFFLINE = "network switched off"
+
+MAX_MESSAGE_BYTES = 2**20
+"""The largest message the client reads (websockets' ``max_size``): far above any OCPP frame
+(the engine answers frames over its own 64 KiB limit with a CALLERROR), so a larger one is a
+broken or hostile CSMS: the client closes with 1009 without buffering it, and reconnects."""
 
 
 class WebsocketsTransport:
@@ -182,6 +188,7 @@ class WebsocketsTransport:
                 ssl=self._ssl,
                 open_timeout=config.open_timeout_s,
                 ping_interval=config.ping_interval_s,
+                max_size=MAX_MESSAGE_BYTES,
                 logger=_RedactingLogger(logging.getLogger("websockets.client"), config),
             )
         except asyncio.CancelledError:
@@ -213,7 +220,13 @@ class WebsocketsTransport:
                         self.config.charge_box_id,
                     )
         except ConnectionClosed as closed:
-            return self._closing or _closed_reason(closed)
+            if self._closing is not None:
+                return self._closing
+            reason = _closed_reason(closed)
+            if closed.rcvd is None and closed.sent is not None and closed.sent.code != 1000:
+                # We closed it because of what the CSMS sent: an error worth a log line.
+                logger.warning("[%s] %s", self.config.charge_box_id, reason)
+            return reason
         finally:
             writer.cancel()
             self._ws = None
@@ -234,6 +247,11 @@ async def _write(ws: ClientConnection, outbox: asyncio.Queue[str]) -> None:
 def _closed_reason(closed: ConnectionClosed) -> str:
     if closed.rcvd is not None:
         return describe_close(closed.rcvd.code, closed.rcvd.reason)
+    if closed.sent is not None and closed.sent.code == CloseCode.MESSAGE_TOO_BIG:
+        return (
+            f"closed by the station: the CSMS sent a message over {MAX_MESSAGE_BYTES} bytes"
+            " (code 1009, message too big)"
+        )
     if closed.sent is not None and closed.sent.reason:
         return f"connection lost ({closed.sent.reason})"  # e.g. keepalive ping timeout
     return describe_close(None)
