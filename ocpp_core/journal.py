@@ -38,10 +38,13 @@ through):
   repeat. An answer that comes after the timeout, while the message waits to be re-sent,
   completes it (``held``); a second answer to a message already completed is dropped (the
   outbox logs it);
-* the journal is bounded (``limit`` entries): when it is full, the owner's ``droppable`` entries
-  (OCPP 1.6: periodic and clock-aligned MeterValues, never StartTransaction, StopTransaction or
-  their Begin/End values) are thinned from the oldest on, every other one per pass, so a long
-  time offline keeps an evenly coarser history; each drop is reported (``discarded``);
+* the journal is bounded (``limit`` entries): when it is full, a quarter of the limit is
+  freed among the owner's ``droppable`` entries (OCPP 1.6: periodic and clock-aligned
+  MeterValues; never StartTransaction, StopTransaction or their Begin/End values), where each
+  transaction's lie densest, oldest first: every other entry of the oldest stretch of a
+  regular series. A long time offline so keeps its whole span at an even resolution that
+  coarsens as it grows (``_thin``); each drop is saved, reported (``discarded``) and deleted
+  like a discard;
 * a delivered message is deleted only after the owner's ``delivered`` callback has stored what
   the answer taught it (e.g. the transactionId), so a restart in between re-sends nothing the
   owner cannot recognise as done;
@@ -169,6 +172,12 @@ class JournalOwner:
         """Whether the entry may be dropped to keep the journal within its limit."""
         return False
 
+    def dropped(self, entries: list[Entry], reason: str, now: float) -> None:
+        """Droppable entries are given up to keep the journal within its limit: record and
+        report each (like ``discarded``, which a power cut may make run for them again)."""
+        for entry in entries:
+            self.discarded(entry, reason, now)
+
     def repaired(self, name: str, problem: str) -> None:
         """A stored entry had a bad field the journal repaired (reported by the owner)."""
 
@@ -188,7 +197,6 @@ class Journal(RequestSource):
         "_owner",
         "_reserved",
         "_store",
-        "_thinned",
         "_token",
     )
 
@@ -211,7 +219,6 @@ class Journal(RequestSource):
         self._next_seq = 1
         self._reserved = 1  # sequence numbers below this one are reserved in the Store
         self._token = os.urandom(4).hex()  # tells this engine's message ids from a wiped Store's
-        self._thinned = 0  # the sequence number the last thinning pass dropped
 
     # ------------------------------------------------------------------ contents
 
@@ -304,34 +311,49 @@ class Journal(RequestSource):
         return seq
 
     def _thin(self, now: float) -> None:
-        """Drop droppable entries until one more fits: every other one from the oldest on,
-        continuing where the last pass stopped (a new pass halves what the last one kept)."""
-        limit = max(1, self._limit())
-        for _ in range(len(self._entries) - limit + 1):
-            victim = self._next_victim()
-            if victim is None:
-                self._thinned = 0
-                victim = self._next_victim()
-            if victim is None:
-                logger().warning(
-                    "transaction journal over its limit of %d with nothing it may drop", limit
-                )
-                return
-            self._thinned = victim.seq
-            victim.verdict = f"journal full (limit {limit} messages): thinned out"
-            self._save(victim)  # first: a power cut from here on never sends it
-            self._discard(victim, now)
-
-    def _next_victim(self) -> Entry | None:
-        """The second droppable entry after the last one dropped (the first is kept)."""
-        owner, after, kept = self._owner, self._thinned, False
+        """Make room (a quarter of the limit) where each transaction's droppable entries lie
+        densest: an entry goes if dropping it leaves the smallest gap between its neighbours
+        (in sequence numbers, the journal's clock), the oldest first among equal gaps, never
+        two neighbours in one pass, never a transaction's first or last one. So a regular
+        series loses every other entry of its oldest stretch, and a long time offline keeps
+        its whole span at an even, coarser resolution. With no transaction holding three, the
+        oldest droppable one goes. Each drop is saved with its verdict, reported and deleted,
+        like any discard; an entry in flight is never dropped."""
+        owner, limit = self._owner, self._limit()
+        streams: dict[int, list[Entry]] = {}
         for entry in self._entries:
-            if entry.seq <= after or entry.request is not None or not owner.droppable(entry):
-                continue
-            if kept:
-                return entry
-            kept = True
-        return None
+            if entry.request is None and owner.droppable(entry):
+                streams.setdefault(entry.tx, []).append(entry)
+        inner = sorted(
+            (stream[i + 1].seq - stream[i - 1].seq, stream[i].seq, stream, i)
+            for stream in streams.values()
+            for i in range(1, len(stream) - 1)
+        )
+        victims: list[Entry] = []
+        spared: set[int] = set()  # sequence numbers of the victims' neighbours (this pass)
+        for _, seq, stream, i in inner:
+            if seq not in spared:
+                victims.append(stream[i])
+                spared.update((stream[i - 1].seq, stream[i + 1].seq))
+                if len(victims) >= max(1, limit // 4):
+                    break
+        if not victims and streams:
+            victims = [min((stream[0] for stream in streams.values()), key=lambda e: e.seq)]
+        if not victims:
+            logger().warning("transaction journal over its limit of %d; nothing to drop", limit)
+            return
+        victims.sort(key=lambda e: e.seq)
+        reason = f"journal full (limit {limit} messages): thinned out"
+        for victim in victims:
+            logger().warning("%s %s dropped: %s", victim.action, victim.seq, reason)
+            victim.verdict = reason
+            self._save(victim)  # first: a power cut from here on never sends it
+        try:
+            owner.dropped(victims, reason, now)
+        except Exception:
+            logger().exception("dropped messages could not be recorded")
+        for victim in victims:
+            self._finish(victim)
 
     def rewrite(self, entry: Entry) -> None:
         """Persist an entry whose payload or data the owner changed."""

@@ -10,11 +10,11 @@ TransactionMessageQueueLimit (a vendor key, like StopTransactionMaxMeterValues) 
 journal: the most transaction messages kept while the CSMS cannot be reached. §3.7 asks for
 transaction-related messages to be queued and delivered, §4.7 lets periodic MeterValues be
 sampled at any interval the station can afford; so once the limit is reached the periodic and
-clock-aligned MeterValues are thinned out (every other one, oldest first, each drop reported as
-a MessageDiscarded), while StartTransaction, StopTransaction and the Transaction.Begin/End
-values in its transactionData are always kept — even beyond the limit. The default, 1000,
-holds about 8 hours of two connectors sampling every minute at full resolution (about 1.5 MB
-of journal) and any longer time offline at a resolution that halves as it grows.
+clock-aligned MeterValues are thinned out (every other one of the oldest half, each drop
+logged and reported as a MessageDiscarded), while StartTransaction, StopTransaction and the
+Transaction.Begin/End values in its transactionData are always kept — even beyond the limit.
+The default, 1000, holds about 8 hours of two connectors sampling every minute at full
+resolution and any longer time offline over its whole span, coarser the older it is.
 """
 
 from __future__ import annotations

@@ -633,6 +633,10 @@ class TransactionJournal(JournalOwner):
             self._settle_stop(tx)
             self._listener.stop_settled(tx, None, None, now)
 
+    def dropped(self, entries: list[Entry], reason: str, now: float) -> None:
+        events = [(MessageDiscarded(e.action, e.tx, e.attempts, reason), e.seq) for e in entries]
+        self._record_all(events, now)
+
     def length_changed(self, length: int) -> None:
         engine = self._engine
         if engine.watched:
@@ -675,22 +679,34 @@ class TransactionJournal(JournalOwner):
     def _record(self, event: MessageDiscarded, now: float, seq: int | None = None) -> None:
         """Keep the discard in the Store (the last DISCARD_LOG) and report it — unless the
         message ``seq`` is on record already (recorded just before a power cut)."""
+        self._record_all([(event, seq)], now)
+
+    def _record_all(self, events: list[tuple[MessageDiscarded, int | None]], now: float) -> None:
+        """``_record`` for several discards, in one write of the discard log."""
         engine = self._engine
         store = engine.store
         log = store.load(DISCARDS)
         log = log if isinstance(log, list) else []
-        if seq is not None and any(isinstance(i, dict) and i.get("seq") == seq for i in log):
+        known = {i.get("seq") for i in log if isinstance(i, dict)}
+        timestamp = format_datetime(engine.clock.wall(now))
+        new = []
+        for event, seq in events:
+            if seq is not None and seq in known:
+                continue
+            entry = {**event._asdict(), "timestamp": timestamp}
+            if seq is not None:
+                entry["seq"] = seq
+            new.append((event, entry))
+        if not new:
             return
-        entry = {**event._asdict(), "timestamp": format_datetime(engine.clock.wall(now))}
-        if seq is not None:
-            entry["seq"] = seq
-        log = [*log, entry][-DISCARD_LOG:]
+        log = [*log, *(entry for _, entry in new)][-DISCARD_LOG:]
         try:
             store.save(DISCARDS, log)
         except Exception:
             logger().exception("discard log could not be stored")
         if engine.watched:
-            engine.emit(event)
+            for event, _ in new:
+                engine.emit(event)
 
     def discards(self) -> list[MessageDiscarded]:
         """The recorded discards, oldest first."""
