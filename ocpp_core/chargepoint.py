@@ -186,6 +186,13 @@ class ChargePoint:
         """The connector's session or transaction (running, else one still stopping)."""
         return self._transactions().current(self._outlet(connector))
 
+    def energy_floor(self, connector: int) -> int:
+        """The highest energy register (Wh) the Store's transactions of connector 1..N hold
+        (meterStart, MeterValues, meterStop not yet delivered or still on record): a station
+        whose meter register was saved earlier than its last report starts it no lower
+        (OCPP 1.6 §7.31: register values never decrease). Read before the first poll."""
+        return self._transactions().energy_floor(self._outlet(connector))
+
     def queue_length(self) -> int:
         """Transaction-related messages waiting in the journal."""
         return self._transactions().queue_length()

@@ -17,6 +17,9 @@ Physics kept deliberately simple:
 * Energy integrates the power held since the previous ``advance`` (rectangle rule), so it is exact
   for inputs that change between calls; a battery stops accepting energy the moment it is full
   (no losses between meter and battery, no taper: constant current up to 100 % SoC).
+* The register the meter reports (``register_wh``) counts whole Wh, as a register with a 1 Wh
+  resolution does (and as OCPP's meterStart/meterStop are): the same number in every frame, so
+  a sampled value, meterStart and meterStop of one moment agree and never go down.
 """
 
 from __future__ import annotations
@@ -81,7 +84,8 @@ class MeterModel:
 
     Inputs: ``plugged`` (cable connected), ``evse_ready`` (the EVSE offers energy; the station
     runtime ties it to what the core permits), ``ev`` (the car) and ``set_limit``. Readings:
-    ``energy_wh`` (Energy.Active.Import.Register), ``power_w`` (Power.Active.Import),
+    ``energy_wh`` (the energy counted, Wh; ``register_wh`` is what Energy.Active.Import.Register
+    reports), ``power_w`` (Power.Active.Import),
     ``current_a`` and ``voltage_v`` (one entry per station phase, L1 first) and ``soc_percent``.
     A changed input shows in the readings after the next ``advance``.
     """
@@ -146,6 +150,11 @@ class MeterModel:
     def soc_percent(self) -> float | None:
         """The car's state of charge, or None when it has no battery."""
         return None if self.ev.capacity_kwh is None else self.ev.soc_percent
+
+    @property
+    def register_wh(self) -> int:
+        """The register as the meter reports it: ``energy_wh`` in whole Wh, rounded down."""
+        return math.floor(self.energy_wh)
 
     @property
     def limit(self) -> tuple[float, LimitUnit] | None:

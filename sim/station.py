@@ -18,7 +18,12 @@ meter's EVSE switch to that status, so the meter never charges outside a session
 A Reset from the CSMS reboots the station: after the Reset.conf has left, the engine is discarded
 and a new ChargePoint is built on the same Store (the physical state, i.e. cables, EVs, faults and
 meter registers, stays), and the station connects again. The meter registers are kept in the Store
-document ``sim-meters`` so they survive restarts too.
+document ``sim-meters`` so they survive restarts too, and a power cut (a kill, a page reload) at any
+moment never makes one fall (OCPP 1.6 §7.31): a register is saved before the core reads a higher
+value for a frame (meterStart, MeterValues, meterStop), and while power flows at least every
+METER_SAVE_WH; at load it continues from the highest value the stored transactions hold, if the
+saved one is lower (a save that failed or was lost). A cut loses at most METER_SAVE_WH, plus the
+energy since the last tick (METER_REFRESH_S while power flows), of energy never reported.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ if TYPE_CHECKING:
 __all__ = [
     "METER_DOCUMENT",
     "METER_REFRESH_S",
+    "METER_SAVE_WH",
     "BackendEchoes",
     "ConnectionChanged",
     "ConnectorSnapshot",
@@ -84,6 +90,9 @@ METER_DOCUMENT = "sim-meters"
 METER_REFRESH_S = 1.0
 """While power flows the station wakes at least this often (simulated seconds), so the readings
 the GUI shows move smoothly; energy is exact whatever the tick rate (see sim/meter.py)."""
+METER_SAVE_WH = 100.0
+"""While power flows a connector's register is saved whenever it grew this much (Wh) since the
+last save: the most energy a power cut can lose, besides values reported (saved before)."""
 
 KEY_CHANGE_GRACE_S = 1.0
 """After the CSMS changes AuthorizationKey, the station reconnects with the new key this long
@@ -439,6 +448,7 @@ class _Hardware:
         "meter",
         "n",
         "plugged",
+        "saved_wh",
         "shown",
     )
 
@@ -452,6 +462,7 @@ class _Hardware:
         self.fault_record: ErrorRecord | None = None
         self.last_auth: LastAuth | None = None
         self.meter = meter
+        self.saved_wh: float | None = None  # the register as last saved (None: not saved)
         self.shown: tuple | None = None  # the last snapshot key reported by SnapshotChanged
 
 
@@ -571,7 +582,11 @@ class Station:
             _Hardware(n, self._new_meter(n, registers.get(str(n))))
             for n in range(1, settings.connectors + 1)
         ]
+        for hw in self._hardware:
+            if registers.get(str(hw.n)) == hw.meter.energy_wh:
+                hw.saved_wh = hw.meter.energy_wh
         self._engine = self._build_engine(_AnchoredClock(clock_start_wall))
+        self._raise_registers()
         stored_key = self._engine.get_configuration("AuthorizationKey")
         # The key given in the settings wins; without one, a key the CSMS set earlier (stored).
         self._auth_key: str | None = settings.auth_key or stored_key or None
@@ -635,7 +650,7 @@ class Station:
         io.ev_ready = lambda: hw.plugged and meter.ev.requesting
         io.evse_ready = lambda: hw.evse_ready
         io.add_error_input(lambda: hw.fault_record)
-        io.energy_wh = lambda: meter.energy_wh
+        io.energy_wh = lambda: self._report_register(hw)
         io.power_w = lambda: meter.power_w
         phases = ("L1", "L2", "L3")[: meter.phases]
         for index, phase in enumerate(phases):
@@ -823,9 +838,40 @@ class Station:
 
     def flush(self) -> None:
         """Save what the station keeps across runs (the meter registers) to the Store now."""
+        if any(round(hw.meter.energy_wh, 3) != hw.saved_wh for hw in self._hardware):
+            self._save_registers()
+
+    def _save_registers(self) -> None:
+        """Save every connector's register (one document). A failing Store is logged; the
+        registers are saved again at the next occasion (and at load never fall, see above)."""
         registers = {str(hw.n): round(hw.meter.energy_wh, 3) for hw in self._hardware}
-        if self._store.load(METER_DOCUMENT) != registers:
+        try:
             self._store.save(METER_DOCUMENT, registers)
+        except Exception:
+            _log().exception("[%s] meter registers not saved", self.settings.charge_box_id)
+            return
+        for hw in self._hardware:
+            hw.saved_wh = registers[str(hw.n)]
+
+    def _report_register(self, hw: _Hardware) -> int:
+        """Energy.Active.Import.Register as the core reads it for a frame: saved first when it
+        passed the saved one, so nothing leaves that a restart could fall below."""
+        register = hw.meter.register_wh
+        if hw.saved_wh is None or register > hw.saved_wh:
+            self._save_registers()
+        return register
+
+    def _raise_registers(self) -> None:
+        """A register saved lower than what the Store's transactions hold (a save lost to a
+        failing Store, a corrupt or older document) continues from their highest value."""
+        for hw in self._hardware:
+            floor = self._engine.energy_floor(hw.n)
+            if floor > hw.meter.energy_wh:
+                _log().warning(
+                    "[%s] connector %d: meter register %.3f Wh raised to %d Wh, reported before",
+                    self.settings.charge_box_id, hw.n, hw.meter.energy_wh, floor,
+                )  # fmt: skip
+                hw.meter.energy_wh = float(floor)
 
     def _start_transport(self) -> None:
         if self._transport is not None:
@@ -1110,6 +1156,8 @@ class Station:
             engine.present_card(n, id_tag, now)
         for hw in self._hardware:
             hw.meter.advance(now)  # account the energy of the power held since the last tick
+        if any(hw.meter.energy_wh - (hw.saved_wh or 0.0) >= METER_SAVE_WH for hw in self._hardware):
+            self._save_registers()
         frames = engine.poll(now)
         self._gate_meters(now)
         self._send(frames)

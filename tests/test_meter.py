@@ -222,3 +222,15 @@ def test_the_limit_in_watts_follows_the_phases_the_car_uses() -> None:
     one_phase_car.set_limit(16, "A")
     one_phase_car.advance(0.0)
     assert one_phase_car.limit_w == pytest.approx(16 * 230)
+
+
+def test_the_register_reported_counts_whole_wh_and_never_goes_down() -> None:
+    meter = flat_meter(max_current_a=16, energy_wh=12.4)
+    assert meter.register_wh == 12 and isinstance(meter.register_wh, int)
+    meter.advance(0.0)
+    previous = meter.register_wh
+    for step in range(1, 200):
+        meter.advance(step * 0.37)
+        assert previous <= meter.register_wh <= meter.energy_wh
+        previous = meter.register_wh
+    assert meter.register_wh == math.floor(meter.energy_wh)

@@ -7,6 +7,7 @@ is deterministic and sleeps nowhere.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -477,7 +478,7 @@ def test_a_card_starts_a_session_and_the_same_card_stops_it() -> None:
     rig.run(1.0)
     stop = rig.backend.payloads("StopTransaction")[0]
     assert stop["transactionId"] == 1 and stop["reason"] == "Local" and stop["idTag"] == "TAG-1"
-    assert stop["meterStop"] == round(rig.station.snapshot(1).energy_wh)
+    assert stop["meterStop"] == math.floor(rig.station.snapshot(1).energy_wh)  # whole Wh
     snapshot = rig.station.snapshot(1)
     assert snapshot.status == "Finishing" and snapshot.power_w == 0
     assert snapshot.transaction_id is None and snapshot.id_tag is None and not snapshot.locked

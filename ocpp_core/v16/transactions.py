@@ -308,6 +308,16 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         """The discarded transaction messages on record, oldest first."""
         return self._journal.discards()
 
+    def energy_floor(self, connector: int) -> int:
+        """The highest register (Wh) the connector's stored transactions hold: meterStart,
+        journaled MeterValues, a journaled meterStop (§7.31: a register never falls)."""
+        best = 0
+        for tx in self._journal.transactions.values():
+            if tx.connector == connector:
+                stop = None if tx.stop_entry is None else tx.stop_entry.payload.get("meterStop")
+                best = max(best, tx.last_meter, stop if type(stop) is int else 0)
+        return best
+
     # ------------------------------------------------------------------ SessionView
 
     def transaction_running(self, connector: int) -> bool:
