@@ -343,6 +343,18 @@ class RetryingStore:
             raise
         self._succeeded()
 
+    def flush(self) -> int:
+        """Replay the kept writes now, whatever the backoff (before the process ends); returns
+        how many are still kept."""
+        if self._kept:
+            try:
+                self._replay()
+            except OSError as exc:
+                log.error("store still failing (%s): %d writes not stored", exc, len(self._kept))
+            else:
+                self._succeeded()
+        return len(self._kept)
+
     def next_retry(self, now: float) -> float | None:
         """When ``retry`` next has work (None: nothing is kept)."""
         if not self._kept:

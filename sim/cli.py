@@ -718,6 +718,12 @@ class _Cli:
             for station in self.stations:
                 with contextlib.suppress(OSError):
                     station.flush()
+                unsaved = station.save_kept_writes()
+                if unsaved:
+                    self.output.error(
+                        f"{station.settings.charge_box_id}: {unsaved} store writes could not be"
+                        " made (the store still fails); what they held is lost with this run"
+                    )
             _remove_signals(loop, installed)
 
     async def _first_attempts(self) -> str | None:

@@ -841,6 +841,11 @@ class Station:
         if any(round(hw.meter.energy_wh, 3) != hw.saved_wh for hw in self._hardware):
             self._save_registers()
 
+    def save_kept_writes(self) -> int:
+        """Store now the writes a failing Store made the station keep in memory; returns how
+        many it still cannot store (lost if the process ends)."""
+        return self._store.flush()
+
     def _save_registers(self) -> None:
         """Save every connector's register (one document). A failing Store is logged; the
         registers are saved again at the next occasion (and at load never fall, see above)."""

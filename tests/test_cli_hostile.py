@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from test_cli import ROOT, poll, received_calls, run_with_server
+from test_cli import ROOT, cli, poll, received_calls, run_with_server
 from websockets.asyncio.server import ServerConnection, serve
 
 from devtools.server import DevServer
@@ -257,3 +257,29 @@ def test_a_full_disk_prints_an_error_line_and_the_recovery(
     actions = [a for a, _ in received_calls(state) if a in ("StartTransaction", "StopTransaction")]
     assert actions == ["StartTransaction", "StopTransaction"]
     assert FileStore(store / "FULL-1").load("txseq") is not None
+
+
+def test_a_disk_that_never_recovers_says_what_is_lost_at_the_end(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    def full(self: FileStore, *args: Any) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(FileStore, "save", full)
+    monkeypatch.setattr(FileStore, "delete", full)
+
+    async def scenario(server: DevServer) -> tuple[int, str, str, Any]:
+        code, out, err = await cli(
+            ["--url", server.csms_url, "--id", "FULL-2", "--store", str(tmp_path / "store"),
+             "--plugged", "1", "--idtag", "CARD-G", "--duration", "30", "--speed", "30"]
+        )  # fmt: skip
+        return code, out, err, server.csms.station("FULL-2")
+
+    code, _, err, state = run_with_server(tmp_path, scenario)
+    assert code == 0, err
+    actions = [a for a, _ in received_calls(state) if a in ("StartTransaction", "StopTransaction")]
+    assert actions == ["StartTransaction", "StopTransaction"]  # the session ran all the same
+    lines = err.splitlines()
+    assert sum("could not write" in line for line in lines) == 1, err
+    (lost,) = [line for line in lines if "store writes could not be made" in line]
+    assert lost.startswith("error: FULL-2: ") and "lost with this run" in lost

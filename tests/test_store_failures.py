@@ -148,6 +148,19 @@ def test_repeated_writes_of_one_document_stay_bounded(
     assert FileStore(tmp_path).load("meter") == 99
 
 
+def test_flush_replays_at_once_and_counts_what_is_left(tmp_path: Path) -> None:
+    disk = FailingDisk(tmp_path)
+    store = RetryingStore(disk)
+    events = reported(store)
+    disk.error = errno.ENOSPC
+    store.save("a", 1)
+    store.save("b", 2)
+    assert store.flush() == 2  # still failing: nothing is lost silently, the count says it
+    disk.error = None
+    assert store.flush() == 0  # no backoff wait before a process ends
+    assert FileStore(tmp_path).load("b") == 2 and events[-1] == StoreRecovered(2)
+
+
 def test_other_errors_still_raise() -> None:
     store = RetryingStore(MemoryStore())
     with pytest.raises(TypeError):
