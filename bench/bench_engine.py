@@ -162,7 +162,7 @@ def full_sessions(count: int) -> float:
     Authorize, StartTransaction, 5 periodic MeterValues, card, StopTransaction, unplug, with
     StatusNotifications Preparing, Charging, Finishing, Available (12 CALLs, all journaled ones
     written to and deleted from the MemoryStore)."""
-    cp, ids = booted_station()
+    cp, _ = booted_station()
     cp.change_configuration("MeterValueSampleInterval", "10")
     hardware = {"plugged": False, "energy": 0.0}
     io = cp.connector(1)
@@ -182,8 +182,9 @@ def full_sessions(count: int) -> float:
         while frames:
             for frame in frames:  # '[2,"<id>","<Action>",{...}]': one CALL per poll
                 calls += 1
-                answer = answers.get(frame.split(quote, 4)[3], "{}")
-                receive(f'[3,"{ids.n}",{answer}]', now)
+                parts = frame.split(quote, 4)  # the journal's messages keep their own ids
+                answer = answers.get(parts[3], "{}")
+                receive(f'[3,"{parts[1]}",{answer}]', now)
             frames = poll(now)
 
     now = 10.0
