@@ -12,7 +12,13 @@ runtime's ``now`` from ``clock`` and then ``wake()`` so the runtime polls at onc
   Method Not Allowed, 501 Not Implemented) gets a multipart/form-data POST to ``location``
   instead, the file in the field ``file``: what HTML upload forms and most upload endpoints take.
 * ``user:password@`` in a location becomes a Basic Authorization header (browsers refuse URLs
-  with credentials) and never appears in a detail.
+  with credentials) and never appears in a detail. It is never sent to another origin (scheme,
+  host, port): a redirect elsewhere drops it (CPython); the browser host does not follow
+  redirects for such a location, since a page cannot see where one leads before it is followed.
+* A ``TransferPolicy`` bounds what a CSMS can make the station do: the hosts a transfer may
+  reach (``--transfer-allow``; any by default, a simulator must reach test servers), checked for
+  the location and every redirect, and the bytes a transfer may move (default 64 MiB). A refused
+  transfer fails (DownloadFailed / UploadFailed) with the reason as its detail.
 
 Create one host per ChargePoint (a reboot builds a new ChargePoint, so a new host): a transfer
 still running from before the reboot then reports to the discarded engine, harmlessly.
@@ -37,9 +43,13 @@ if TYPE_CHECKING:
     from ocpp_core import ChargePoint
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
+    "SAME_CSMS",
     "BrowserTransferHost",
     "CPythonTransferHost",
     "Outcome",
+    "TransferPolicy",
+    "TransferRefused",
     "prepare",
     "upload_url",
 ]
@@ -65,6 +75,88 @@ class Target(NamedTuple):
     url: str
     headers: dict[str, str]
     shown: str
+
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+"""The largest firmware image or diagnostics file a transfer moves unless configured."""
+SAME_CSMS = "same-csms"
+"""The allow-list keyword for the CSMS's own host."""
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class TransferRefused(Exception):
+    """A transfer the policy does not allow; the message is the detail the user sees."""
+
+
+class TransferPolicy(NamedTuple):
+    """Where transfers may go and how much they may move.
+
+    ``hosts`` None allows any host; otherwise a URL's host name (lower case, IPv6 without
+    brackets) must be one of them, whatever its port. ``max_bytes`` bounds a download (as
+    announced and as received) and an upload.
+    """
+
+    hosts: frozenset[str] | None = None
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+    @classmethod
+    def parse(
+        cls, allow: str | None, *, csms_url: str = "", max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> TransferPolicy:
+        """From ``--transfer-allow`` text: "HOST[,HOST...]", where "same-csms" stands for the
+        host of ``csms_url``; None or "" allows any host. ValueError with a user message."""
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+            raise ValueError("the transfer size limit must be a whole number of bytes >= 1")
+        if allow is None or not allow.strip():
+            return cls(None, max_bytes)
+        hosts = set()
+        for item in (part.strip() for part in allow.split(",")):
+            if not item:
+                continue
+            if item.lower() == SAME_CSMS:
+                host = urlsplit(csms_url).hostname if csms_url else None
+                if not host:
+                    raise ValueError(f"{SAME_CSMS} needs a CSMS URL with a host")
+                hosts.add(host.lower())
+                continue
+            name = item.lower().removeprefix("[").removesuffix("]")
+            if not name or any(c in name for c in "/@?# ") or not name.isprintable():
+                raise ValueError(f"{item!r} is not a host name (give names or addresses only)")
+            hosts.add(name)
+        if not hosts:
+            raise ValueError("the transfer allow-list names no host")
+        return cls(frozenset(hosts), max_bytes)
+
+    def refusal(self, url: str) -> str | None:
+        """Why a transfer may not reach ``url`` (a user message), or None."""
+        if self.hosts is None:
+            return None
+        try:
+            host = urlsplit(url).hostname
+        except ValueError:
+            host = None
+        if host is not None and host.lower() in self.hosts:
+            return None
+        allowed = ", ".join(sorted(self.hosts))
+        return f"{host or url} is not an allowed transfer destination (allowed: {allowed})"
+
+    def too_large(self, size: int) -> str | None:
+        """Why ``size`` bytes may not be moved, or None."""
+        if size <= self.max_bytes:
+            return None
+        return f"{size} bytes exceed the transfer limit of {self.max_bytes} bytes"
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in: what must match for a
+    credential to be sent along."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(scheme)
 
 
 def prepare(location: str) -> Target:
@@ -113,7 +205,8 @@ class CPythonTransferHost:
 
     ``timeout_s`` bounds every socket operation, ``limit_s`` a whole transfer (both below the
     core's own HOST_TRANSFER_LIMIT). ``loop`` defaults to the loop running when a transfer
-    starts (the runtime's: transfers start inside ``poll``).
+    starts (the runtime's: transfers start inside ``poll``). ``policy`` limits destinations
+    (also of redirects) and sizes.
     """
 
     def __init__(
@@ -125,9 +218,12 @@ class CPythonTransferHost:
         loop: asyncio.AbstractEventLoop | None = None,
         timeout_s: float = 30.0,
         limit_s: float = 900.0,
+        policy: TransferPolicy | None = None,
     ) -> None:
         if not (0 < timeout_s <= limit_s and math.isfinite(limit_s)):
             raise ValueError("need 0 < timeout_s <= limit_s (finite)")
+        self.policy = policy = TransferPolicy() if policy is None else policy
+        self._opener = urllib.request.build_opener(_Redirects(policy))
         self._target = target
         self._clock = clock
         self._wake = wake
@@ -167,19 +263,31 @@ class CPythonTransferHost:
 
     # ---------------------------------------------------------------- in a worker thread
 
+    def _open(self, request: urllib.request.Request) -> Any:
+        """The response to ``request`` (redirects followed as the policy allows)."""
+        refusal = self.policy.refusal(request.full_url)
+        if refusal is not None:
+            raise TransferRefused(refusal)
+        return self._opener.open(request, timeout=self.timeout_s)
+
     def _download(self, location: str, loop: asyncio.AbstractEventLoop) -> Outcome:
         target = prepare(location)
         deadline = time.monotonic() + self.limit_s
         request = urllib.request.Request(target.url, headers=target.headers)
         digest = hashlib.sha256()
         size = 0
+        too_large = self.policy.too_large
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            with self._open(request) as response:
                 total = _content_length(response)
+                if total is not None and (why := too_large(total)) is not None:
+                    raise TransferRefused(f"the image announced is too large: {why}")
                 reported = -1
                 while chunk := response.read(CHUNK_BYTES):
                     digest.update(chunk)
                     size += len(chunk)
+                    if (why := too_large(size)) is not None:
+                        raise TransferRefused(f"the image is too large: {why}")
                     if time.monotonic() > deadline:
                         raise TimeoutError
                     step = size * 10 // total if total else size // (1024 * 1024)
@@ -193,10 +301,13 @@ class CPythonTransferHost:
 
     def _upload(self, location: str, file_name: str, content: bytes) -> Outcome:
         target = prepare(upload_url(location, file_name))
+        why = self.policy.too_large(len(content))
+        if why is not None:
+            return Outcome(False, f"upload refused: the diagnostics file is too large: {why}")
         headers = {**target.headers, "Content-Type": "text/plain; charset=utf-8"}
         request = urllib.request.Request(target.url, data=content, headers=headers, method="PUT")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            with self._open(request) as response:
                 status = response.status
         except urllib.error.HTTPError as exc:
             if exc.code not in PUT_REFUSED:
@@ -212,7 +323,7 @@ class CPythonTransferHost:
         headers = {**target.headers, "Content-Type": content_type}
         request = urllib.request.Request(target.url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            with self._open(request) as response:
                 status = response.status
         except Exception as exc:
             return Outcome(False, self._describe(exc, target.shown, "upload (POST)"))
@@ -221,6 +332,8 @@ class CPythonTransferHost:
 
     def _describe(self, exc: BaseException, shown: str, what: str) -> str:
         """A failure in words a user can act on (never with credentials)."""
+        if isinstance(exc, TransferRefused):
+            return f"{what} refused: {exc}"
         if isinstance(exc, urllib.error.HTTPError):
             return f"{what} failed: HTTP {exc.code} {exc.reason} from {shown}"
         if isinstance(exc, TimeoutError):
@@ -234,6 +347,32 @@ class CPythonTransferHost:
             return f"{what} failed: invalid URL {shown}: {exc}"
         logger.warning("%s of %s failed", what, shown, exc_info=exc)
         return f"{what} failed: {type(exc).__name__}: {exc}"
+
+
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    """urllib's redirects, but only to allowed hosts, and credentials only to their origin."""
+
+    def __init__(self, policy: TransferPolicy) -> None:
+        super().__init__()
+        self._policy = policy
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        refusal = self._policy.refusal(newurl)
+        if refusal is not None:
+            fp.close()
+            raise TransferRefused(f"redirected (HTTP {code}) but {refusal}")
+        request = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if request is not None and origin(newurl) != origin(req.full_url):
+            request.remove_header("Authorization")  # never to another origin
+        return request
 
 
 def _content_length(response: Any) -> int | None:
@@ -262,8 +401,11 @@ class BrowserTransferHost:
 
     The browser decides what is allowed: the server must send CORS headers (for the upload,
     answer the PUT preflight), an https page cannot fetch http:// (mixed content), and it does
-    not say which of these made a request fail. The whole image is read into memory once
-    (``arrayBuffer``) to hash it: fine for simulator-sized images.
+    not say which of these made a request fail. The image is streamed through SHA-256 where the
+    response has a body stream, else read into memory once (``arrayBuffer``).
+
+    With credentials in the location or with an allow-list, redirects are refused (fetch
+    ``redirect: "error"``): a page cannot see where a redirect leads before following it.
     """
 
     def __init__(
@@ -272,7 +414,9 @@ class BrowserTransferHost:
         *,
         clock: Callable[[], float],
         wake: Callable[[], None] | None = None,
+        policy: TransferPolicy | None = None,
     ) -> None:
+        self.policy = TransferPolicy() if policy is None else policy
         self._target = target
         self._clock = clock
         self._wake = wake
@@ -300,41 +444,87 @@ class BrowserTransferHost:
 
     async def _upload(self, location: str, file_name: str, content: bytes) -> None:
         try:
+            why = self.policy.too_large(len(content))
+            if why is not None:
+                raise TransferRefused(f"the diagnostics file is too large: {why}")
             outcome, status = await self._put(prepare(upload_url(location, file_name)), content)
             if status in PUT_REFUSED:
                 outcome = await self._post(prepare(location), file_name, content)
+        except TransferRefused as exc:
+            outcome = Outcome(False, f"upload refused: {exc}")
         except Exception as exc:
             logger.exception("diagnostics upload failed")
             outcome = Outcome(False, f"upload failed: {type(exc).__name__}: {exc}")
         self._target.diagnostics_upload_finished(outcome.ok, outcome.detail, now=self._clock())
         self._poke()
 
+    def _init(self, target: Target, init: dict[str, Any]) -> dict[str, Any]:
+        """fetch's ``init`` for ``target``; refuses a destination the policy does not allow."""
+        refusal = self.policy.refusal(target.url)
+        if refusal is not None:
+            raise TransferRefused(refusal)
+        init = {**init, "headers": {**target.headers, **init.get("headers", {})}}
+        if "Authorization" in target.headers or self.policy.hosts is not None:
+            init["redirect"] = "error"
+        return init
+
     async def _fetch_image(self, target: Target) -> Outcome:
         import js
 
         try:
-            response = await js.fetch(target.url, _options(js, {"headers": target.headers}))
+            init = self._init(target, {})
+        except TransferRefused as exc:
+            return Outcome(False, f"download refused: {exc}")
+        try:
+            response = await js.fetch(target.url, _options(js, init))
         except Exception:
-            return Outcome(False, f"download failed: {_why_fetch_failed(js, target)}")
+            return Outcome(False, f"download failed: {_why_fetch_failed(js, target, init)}")
         if not response.ok:
             status = f"HTTP {response.status} {response.statusText}".rstrip()
             return Outcome(False, f"download failed: {status} from {target.shown}")
-        data = (await response.arrayBuffer()).to_bytes()
-        detail = f"downloaded {len(data)} bytes from {target.shown}"
-        return Outcome(True, detail, len(data), hashlib.sha256(data).hexdigest())
+        too_large = self.policy.too_large
+        total = _announced(response)
+        if total is not None and (why := too_large(total)) is not None:
+            return Outcome(False, f"download refused: the image announced is too large: {why}")
+        digest, size = hashlib.sha256(), 0
+        body = getattr(response, "body", None)
+        if body is None:  # no stream (old engines): the whole body at once
+            data = (await response.arrayBuffer()).to_bytes()
+            digest.update(data)
+            size = len(data)
+            why = too_large(size)
+        else:
+            reader = body.getReader()
+            while True:
+                chunk = await reader.read()
+                if chunk.done:
+                    why = None
+                    break
+                data = chunk.value.to_bytes()
+                digest.update(data)
+                size += len(data)
+                if (why := too_large(size)) is not None:
+                    await reader.cancel()
+                    break
+        if why is not None:
+            return Outcome(False, f"download refused: the image is too large: {why}")
+        detail = f"downloaded {size} bytes from {target.shown}"
+        return Outcome(True, detail, size, digest.hexdigest())
 
     async def _put(self, target: Target, content: bytes) -> tuple[Outcome, int | None]:
         """The PUT's outcome and HTTP status (None: no answer)."""
         import js
 
+        init = self._init(
+            target, {"method": "PUT", "headers": {"Content-Type": "text/plain; charset=utf-8"}}
+        )
         body = js.Uint8Array.new(len(content))
         body.assign(content)
-        headers = {**target.headers, "Content-Type": "text/plain; charset=utf-8"}
-        options = _options(js, {"method": "PUT", "headers": headers, "body": body})
+        init["body"] = body
         try:
-            response = await js.fetch(target.url, options)
+            response = await js.fetch(target.url, _options(js, init))
         except Exception:
-            return Outcome(False, f"upload failed: {_why_fetch_failed(js, target)}"), None
+            return Outcome(False, f"upload failed: {_why_fetch_failed(js, target, init)}"), None
         status = f"HTTP {response.status} {response.statusText}".rstrip()
         if not response.ok:
             failed = Outcome(False, f"upload failed: {status} from {target.shown}")
@@ -346,14 +536,15 @@ class BrowserTransferHost:
         import js
 
         content_type, payload = multipart(file_name, content)
+        init = self._init(target, {"method": "POST", "headers": {"Content-Type": content_type}})
         body = js.Uint8Array.new(len(payload))
         body.assign(payload)
-        headers = {**target.headers, "Content-Type": content_type}
-        options = _options(js, {"method": "POST", "headers": headers, "body": body})
+        init["body"] = body
         try:
-            response = await js.fetch(target.url, options)
+            response = await js.fetch(target.url, _options(js, init))
         except Exception:
-            return Outcome(False, f"upload (POST) failed: {_why_fetch_failed(js, target)}")
+            why = _why_fetch_failed(js, target, init)
+            return Outcome(False, f"upload (POST) failed: {why}")
         status = f"HTTP {response.status} {response.statusText}".rstrip()
         if not response.ok:
             return Outcome(False, f"upload (POST) failed: {status} from {target.shown}")
@@ -371,12 +562,22 @@ def _options(js: Any, options: dict[str, Any]) -> Any:
     return to_js(options, dict_converter=js.Object.fromEntries)
 
 
-def _why_fetch_failed(js: Any, target: Target) -> str:
+def _announced(response: Any) -> int | None:
+    """The Content-Length a fetch response announces, if any."""
+    headers = getattr(response, "headers", None)
+    text = None if headers is None else headers.get("Content-Length")
+    return int(text) if isinstance(text, str) and text.isdigit() else None
+
+
+def _why_fetch_failed(js: Any, target: Target, init: dict[str, Any]) -> str:
     """fetch rejects with a bare TypeError; name the likely causes the browser hides."""
     page = getattr(getattr(js, "location", None), "protocol", "")
     if page == "https:" and target.url.lower().startswith("http:"):
         return f"an https page may not fetch {target.shown} (mixed content: use https)"
+    redirect = ""
+    if init.get("redirect") == "error":
+        redirect = ", it redirected (not followed with credentials or an allow-list)"
     return (
-        f"could not fetch {target.shown}: {_CORS}, or it cannot be reached"
+        f"could not fetch {target.shown}: {_CORS}{redirect}, or it cannot be reached"
         " (the browser does not tell which; its console shows more)"
     )

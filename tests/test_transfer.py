@@ -16,7 +16,13 @@ from file_server import IMAGE, PASSWORD, USER, Server, serving
 
 from ocpp_core import ChargePoint, DiagnosticsProgress, FirmwareProgress, FirmwareSimulation
 from ocpp_core.clock import format_datetime
-from sim.transfer import BrowserTransferHost, CPythonTransferHost, prepare, upload_url
+from sim.transfer import (
+    BrowserTransferHost,
+    CPythonTransferHost,
+    TransferPolicy,
+    prepare,
+    upload_url,
+)
 
 INSTANT = FirmwareSimulation(download_s=0, install_s=0)
 
@@ -46,7 +52,9 @@ def firmware_events(events: list[object]) -> list[FirmwareProgress]:
     return [e for e in events if isinstance(e, FirmwareProgress)]
 
 
-def run_firmware(location: str, host_type: type = CPythonTransferHost) -> tuple[list, list]:
+def run_firmware(
+    location: str, host_type: type = CPythonTransferHost, policy: TransferPolicy | None = None
+) -> tuple[list, list]:
     """Update from ``location`` through a real host; (statuses sent, FirmwareProgress events)."""
     events: list[object] = []
 
@@ -54,7 +62,8 @@ def run_firmware(location: str, host_type: type = CPythonTransferHost) -> tuple[
         cp, csms = booted(firmware_simulation=INSTANT)
         cp.subscribe(events.append)
         woken: list[bool] = []
-        cp.set_transfer_host(host_type(cp, clock=lambda: csms.now, wake=lambda: woken.append(1)))
+        host = host_type(cp, clock=lambda: csms.now, wake=lambda: woken.append(1), policy=policy)
+        cp.set_transfer_host(host)
         update(csms, location)
         await settle(csms, lambda: cp.firmware_status == "Idle")
         assert woken
@@ -64,13 +73,18 @@ def run_firmware(location: str, host_type: type = CPythonTransferHost) -> tuple[
 
 
 def run_diagnostics(
-    location: str, host_type: type = CPythonTransferHost
+    location: str,
+    host_type: type = CPythonTransferHost,
+    policy: TransferPolicy | None = None,
+    events: list[object] | None = None,
 ) -> tuple[ChargePoint, list]:
     """GetDiagnostics to ``location`` through a real host; (the station, statuses sent)."""
 
     async def scenario() -> tuple[ChargePoint, list[str]]:
         cp, csms = booted()
-        cp.set_transfer_host(host_type(cp, clock=lambda: csms.now))
+        if events is not None:
+            cp.subscribe(events.append)
+        cp.set_transfer_host(host_type(cp, clock=lambda: csms.now, policy=policy))
         csms.result("GetDiagnostics", {"location": location, "retries": 0})
         await settle(csms, lambda: cp.diagnostics_status == "Idle")
         return cp, [p["status"] for p in csms.payloads("DiagnosticsStatusNotification")]
