@@ -39,6 +39,7 @@ from sim.station import (
     frame_json,
     printable,
 )
+from sim.transfer_policy import DEFAULT_MAX_BYTES, SAME_CSMS, TransferPolicy
 from sim.transport.base import ConnectionState, validate_url
 
 __all__ = ["build_parser", "main", "run"]
@@ -50,6 +51,9 @@ the last message delivered (a slow CSMS under many stations still gets its messa
 SETTLE_LIMIT_S = 120.0
 """... and at most in all."""
 CLOSE_TIMEOUT_S = 5.0
+AUTH_KEY_ENV = "OCPP_SIM_AUTH_KEY"
+"""The environment variable holding the authorization key (when no option gives one)."""
+MAX_KEY_FILE_CHARS = 4096
 CONFIG_DEFAULTS = {"WebSocketPingInterval": "20"}
 """The websockets client can ping (a browser cannot): a silently dead CSMS is noticed."""
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -82,6 +86,12 @@ output:
   One readable line per state change on stdout. With --log, stdout carries only the frames, one
   JSON object per line: {"time": ISO 8601, "station": id, "direction": "in"|"out",
   "frame": [...]} (AuthorizationKey values are masked), and the readable lines go to stderr.
+
+authorization key (HTTP Basic, security profiles 1 and 2):
+  Give it in a file (--auth-key-file, mode 0600) or in the OCPP_SIM_AUTH_KEY environment
+  variable: a key on the command line (--auth-key) is visible to every user of the machine in
+  ps and /proc/PID/cmdline. The key is never printed; a key the CSMS sets later
+  (ChangeConfiguration AuthorizationKey) is kept in the store, readable by the owner only.
 
 exit status:
   0 after a clean end (also after Ctrl-C); 1 when the first connection attempt fails (refused,
@@ -124,11 +134,20 @@ def build_parser() -> argparse.ArgumentParser:
         choices=KNOWN_VERSIONS,
         help="OCPP version (default: 1.6; 2.0.1 is not supported by the engine yet)",
     )
-    parser.add_argument(
+    key = parser.add_mutually_exclusive_group()
+    key.add_argument(
+        "--auth-key-file",
+        metavar="PATH",
+        help="read the HTTP Basic password (security profile 1/2; the user is the charge box"
+        " id) from PATH (one trailing newline is ignored; keep the file mode 0600). Recommended,"
+        f" like the {AUTH_KEY_ENV} environment variable: the key stays out of the command line",
+    )
+    key.add_argument(
         "--auth-key",
         metavar="KEY",
-        help="HTTP Basic password (security profile 1/2; the user is the charge box id);"
-        " never printed",
+        help="the HTTP Basic password on the command line: visible to other users of this"
+        f" machine (ps, /proc) while the station runs; prefer --auth-key-file or {AUTH_KEY_ENV}."
+        " Never printed",
     )
     parser.add_argument(
         "--store",
@@ -209,6 +228,26 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="unencrypted PEM private key of --client-cert (security profile 3)",
     )
+    transfers = parser.add_argument_group(
+        "transfers (UpdateFirmware and GetDiagnostics with an http(s) location)",
+        "The CSMS chooses where the station downloads from and uploads to. By default any host\n"
+        "is allowed (a simulator must reach test servers): limit it when the CSMS is not\n"
+        "trusted. A refused transfer fails (DownloadFailed / UploadFailed) with the reason.",
+    )
+    transfers.add_argument(
+        "--transfer-allow",
+        metavar="HOST[,HOST...]",
+        help=f"hosts transfers and their redirects may reach (any port); {SAME_CSMS} stands for"
+        " the host of --url (default: any host)",
+    )
+    transfers.add_argument(
+        "--transfer-max-bytes",
+        type=int,
+        default=DEFAULT_MAX_BYTES,
+        metavar="N",
+        help=f"largest firmware image or diagnostics file moved (default: {DEFAULT_MAX_BYTES},"
+        " 64 MiB)",
+    )
     failures = parser.add_argument_group(
         "failure injection (firmware management)",
         "UpdateFirmware and GetDiagnostics are simulated unless their location is http(s).",
@@ -276,10 +315,42 @@ def _check_tls_files(args: argparse.Namespace) -> None:
             raise UsageError(f"{flag}: cannot read {path}: {exc.strerror or exc}") from None
 
 
+def _auth_key(args: argparse.Namespace) -> str | None:
+    """The authorization key: --auth-key, else --auth-key-file, else the environment."""
+    if args.auth_key is not None:
+        return args.auth_key
+    path = args.auth_key_file
+    if path is None:
+        key = os.environ.get(AUTH_KEY_ENV)
+        if key == "":
+            raise UsageError(f"{AUTH_KEY_ENV} is set but empty (unset it for no key)")
+        return key
+    try:
+        with open(path, encoding="utf-8") as file:
+            key = file.read(MAX_KEY_FILE_CHARS + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"--auth-key-file: cannot read {path}: {why}") from None
+    if len(key) > MAX_KEY_FILE_CHARS:
+        raise UsageError(f"--auth-key-file: {path} is too large for a key")
+    key = key.removesuffix("\n").removesuffix("\r")
+    if not key:
+        raise UsageError(f"--auth-key-file: {path} is empty")
+    return key
+
+
 def _settings(args: argparse.Namespace) -> list[StationSettings]:
     problem = validate_url(args.url)
     if problem is not None:
         raise UsageError(f"--url: {problem}")
+    auth_key = _auth_key(args)
+    try:
+        TransferPolicy.parse(
+            args.transfer_allow, csms_url=args.url, max_bytes=args.transfer_max_bytes
+        )
+    except ValueError as exc:
+        flag = "--transfer-allow" if "size limit" not in str(exc) else "--transfer-max-bytes"
+        raise UsageError(f"{flag}: {exc}") from None
     _check_tls_files(args)
     if args.ocpp not in SUPPORTED_VERSIONS:
         raise UsageError(
@@ -301,7 +372,7 @@ def _settings(args: argparse.Namespace) -> list[StationSettings]:
                 StationSettings(
                     args.url,
                     charge_box_id=station_id,
-                    auth_key=args.auth_key,
+                    auth_key=auth_key,
                     ocpp_version=args.ocpp,
                     connectors=args.connectors,
                     vendor=args.vendor,
@@ -312,6 +383,8 @@ def _settings(args: argparse.Namespace) -> list[StationSettings]:
                     ca_file=args.ca_file,
                     client_cert_file=args.client_cert,
                     client_key_file=args.client_key,
+                    transfer_allow=args.transfer_allow,
+                    transfer_max_bytes=args.transfer_max_bytes,
                 )
             )
         except ValueError as exc:
@@ -845,12 +918,17 @@ def _queue_length(station: Station) -> int:
 
 
 def _transfer_host_setup(station: Station, runtime: Any) -> Any:
-    """Firmware downloads and diagnostics uploads with http(s) locations really happen."""
+    """Firmware downloads and diagnostics uploads with http(s) locations really happen, within
+    --transfer-allow and --transfer-max-bytes."""
     from sim.transfer import CPythonTransferHost
+
+    policy = station.settings.transfer_policy()
 
     def setup(engine: Any) -> None:
         engine.set_transfer_host(
-            CPythonTransferHost(engine, clock=runtime.now, wake=lambda: runtime.wake(station))
+            CPythonTransferHost(
+                engine, clock=runtime.now, wake=lambda: runtime.wake(station), policy=policy
+            )
         )
 
     return setup

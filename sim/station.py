@@ -54,6 +54,7 @@ from ocpp_core.sessions import STOPPING
 from ocpp_core.store import RetryingStore
 from sim.echo import EchoDetector
 from sim.meter import NOMINAL_VOLTAGE_V, EvModel, MeterModel
+from sim.transfer_policy import DEFAULT_MAX_BYTES, TransferPolicy
 from sim.transport.base import ConnectionState, TransportConfig, validate_url
 
 if TYPE_CHECKING:
@@ -164,6 +165,10 @@ def _problem_with_settings(settings: StationSettings) -> str | None:
         return "the station maximum current must be within 0..1000 A"
     if not 0 <= settings.ev_max_current_a <= 1000:
         return "the EV maximum current must be within 0..1000 A"
+    try:
+        settings.transfer_policy()
+    except ValueError as exc:
+        return f"transfers: {exc}"
     problem = _problem_with_tls_files(settings)
     if problem is not None:
         return problem
@@ -206,6 +211,10 @@ class StationSettings:
     in the certificate file; a key without a certificate is an error). The browser transport
     ignores all three: a browser checks the server with its own trust store and a page cannot
     present a client certificate (the GUI does not show these fields).
+
+    Firmware and diagnostics transfers over http(s) (``transfer_policy``): ``transfer_allow``
+    lists the hosts they may reach, comma-separated, "same-csms" for the CSMS's host (None: any
+    host); ``transfer_max_bytes`` bounds what one transfer moves.
     """
 
     csms_url: str
@@ -228,6 +237,8 @@ class StationSettings:
     ca_file: str | None = None
     client_cert_file: str | None = None
     client_key_file: str | None = None
+    transfer_allow: str | None = None
+    transfer_max_bytes: int = DEFAULT_MAX_BYTES
 
     def __post_init__(self) -> None:
         problem = _problem_with_settings(self)
@@ -273,6 +284,14 @@ class StationSettings:
                 values[name] = float(value)
         return cls(**values)
 
+    def transfer_policy(self) -> TransferPolicy:
+        """What the transfer hosts of this station may do (ValueError for invalid settings)."""
+        # Checked before a CSMS URL is set too ("same-csms" against a stand-in host then).
+        csms_url = self.csms_url or "ws://csms.invalid/"
+        return TransferPolicy.parse(
+            self.transfer_allow, csms_url=csms_url, max_bytes=self.transfer_max_bytes
+        )
+
     def identity(self) -> StationIdentity:
         """The BootNotification fields."""
         return StationIdentity(
@@ -307,6 +326,8 @@ _FIELD_TYPES = {
     "ca_file": "str?",
     "client_cert_file": "str?",
     "client_key_file": "str?",
+    "transfer_allow": "str?",
+    "transfer_max_bytes": "int",
 }
 _TLS_FIELDS = ("ca_file", "client_cert_file", "client_key_file")
 _FLOAT_FIELDS = tuple(name for name, kind in _FIELD_TYPES.items() if kind.startswith("float"))
