@@ -23,34 +23,35 @@ through):
 * while the connection is down the outbox asks nobody, so waiting offline uses no attempts; a
   request lost with the connection is re-sent first after reconnecting;
 * a CALLERROR or an unusable response is a failure to process (OCPP-J errata 3.2): the attempt is
-  counted and persisted at once, and the message waits ``interval`` seconds times the attempts
-  made. The wait itself is not persisted: after a restart it starts again in full from the
-  first poll (``resume``), so a reboot may lengthen it but never skips it;
+  counted and persisted at once, and the message waits ``retry_interval`` seconds times the attempts
+  made (``attempts`` and ``retry_interval`` are the owner's). The wait itself is not persisted:
+  after a restart it starts again in full from the first poll (``resume``), so a reboot may lengthen
+  it but never skips it;
 * after the last attempt the message is discarded, never silently and never after delivery: the
   entry is first saved with its verdict (``discarded``), then the owner's ``discarded`` callback
   records and reports it, then the entry is deleted. A power cut in between leaves an entry
   that is never sent again: ``resume`` hands it to ``discarded`` once more (the owner keeps one
   record per sequence number) and deletes it;
-* a timeout proves nothing (the CSMS may have processed the message and lost the answer), so it
-  uses no attempt: the same request (same id, same payload) is re-sent after ``interval``
-  seconds, and may then arrive twice. So may a message whose connection was lost, or whose
-  station restarted, before the answer came: these are the only cases where the CSMS sees a
-  repeat. An answer that comes after the timeout, while the message waits to be re-sent,
-  completes it (``held``); a second answer to a message already completed is dropped (the
-  outbox logs it);
-* the journal is bounded (``limit`` entries): when it is full, a quarter of the limit is
-  freed among the owner's ``droppable`` entries (OCPP 1.6: periodic and clock-aligned
+* a timeout proves nothing (the CSMS may have processed the message and lost the answer), so it uses
+  no attempt: the same request (same id, same payload) is re-sent after ``retry_interval`` seconds,
+  and may then arrive twice. So may a message whose connection was lost, or whose station restarted,
+  before the answer came: these are the only cases where the CSMS sees a repeat. An answer that
+  comes after the timeout, while the message waits to be re-sent, completes it (``held``); a second
+  answer to a message already completed is dropped (the outbox logs it);
+* the journal is bounded (the owner's ``limit`` of entries): when it is full, a quarter of the limit
+  is freed among the owner's ``droppable`` entries (OCPP 1.6: periodic and clock-aligned
   MeterValues; never StartTransaction, StopTransaction or their Begin/End values), where each
-  transaction's lie densest, oldest first: every other entry of the oldest stretch of a
-  regular series. A long time offline so keeps its whole span at an even resolution that
-  coarsens as it grows (``_thin``); each drop is saved, reported (``discarded``) and deleted
-  like a discard;
+  transaction's lie densest, oldest first: every other entry of the oldest stretch of a regular
+  series. A long time offline so keeps its whole span at an even resolution that coarsens as it
+  grows (``_thin``); each drop is saved with its verdict, reported (``dropped``) and deleted like a
+  discard;
 * a delivered message is deleted only after the owner's ``delivered`` callback has stored what
   the answer taught it (e.g. the transactionId), so a restart in between re-sends nothing the
   owner cannot recognise as done;
-* an entry that cannot be read, or that its owner rejects at load (``check``), is discarded
-  with a record and never blocks the ones behind it; a field the journal can do without (the
-  attempts, the id, the owner's extras) is repaired and the repair reported (``repaired``).
+* an entry that cannot be read, that its owner rejects at load (``check``) or whose payload the
+  owner cannot prepare, is discarded with a record and never blocks the ones behind it; a
+  field the journal can do without (the attempts, the id, the owner's extras, a verdict that
+  is not one: sent again) is repaired and the repair reported (``repaired``).
 
 What a message means, how its payload is completed at send time (``prepare``) and what an answer
 changes is the owner's business: the journal is the same for every protocol version.
@@ -66,7 +67,7 @@ from ocpp_core.log import logger
 from ocpp_core.outbox import ERROR, INVALID, PRIORITY_TRANSACTIONS, Request, RequestSource
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from ocpp_core.outbox import CallFailure
     from ocpp_core.store import Store
@@ -151,6 +152,18 @@ class JournalOwner:
 
     __slots__ = ()
 
+    def attempts(self) -> int:
+        """How many failures to process discard a message."""
+        return 3
+
+    def retry_interval(self) -> int:
+        """Seconds per attempt made before the next try."""
+        return 60
+
+    def limit(self) -> int:
+        """The most entries kept while droppable ones remain."""
+        return 1000
+
     def check(self, entry: Entry) -> str | None:
         """At load: None if the entry can be sent (the owner may repair it in place), else why
         it cannot; it is then discarded (``discarded``) before anything is sent."""
@@ -188,37 +201,17 @@ class JournalOwner:
 class Journal(RequestSource):
     """The ordered, persistent request source of transaction-related messages."""
 
-    __slots__ = (
-        "_attempts",
-        "_entries",
-        "_interval",
-        "_limit",
-        "_next_seq",
-        "_owner",
-        "_reserved",
-        "_store",
-        "_token",
-    )
+    __slots__ = ("_entries", "_next_seq", "_owner", "_reserved", "_store", "_token")
 
     priority = PRIORITY_TRANSACTIONS
 
-    def __init__(
-        self,
-        store: Store,
-        owner: JournalOwner,
-        attempts: Callable[[], int],
-        interval: Callable[[], int],
-        limit: Callable[[], int],
-    ) -> None:
+    def __init__(self, store: Store, owner: JournalOwner) -> None:
         self._store = store
-        self._owner = owner
-        self._attempts = attempts  # how many failures to process discard a message
-        self._interval = interval  # seconds per attempt made before the next try
-        self._limit = limit  # the most entries kept while droppable ones remain
+        self._owner = owner  # also says how many attempts, how long a wait, how many entries
         self._entries: deque[Entry] = deque()
         self._next_seq = 1
         self._reserved = 1  # sequence numbers below this one are reserved in the Store
-        self._token = os.urandom(4).hex()  # tells this engine's message ids from a wiped Store's
+        self._token = ""  # tells this engine's message ids from a wiped Store's (made at first use)
 
     # ------------------------------------------------------------------ contents
 
@@ -251,10 +244,10 @@ class Journal(RequestSource):
             self._entries.append(entry)
         self._next_seq = self._reserved = highest + 1
         for entry in list(self._entries):
-            problem = entry.verdict is None and self._owner.check(entry)
-            if problem:
-                logger().error("journal entry %s: %s; discarded", entry.name, problem)
-                entry.verdict = f"unusable entry: {problem}"
+            refusal = None if entry.verdict is not None else self._owner.check(entry)
+            if refusal:
+                logger().error("journal entry %s: %s; discarded", entry.name, refusal)
+                entry.verdict = f"unusable entry: {refusal}"
                 self._save(entry)  # first: a power cut from here on never sends it
         return unreadable
 
@@ -266,7 +259,7 @@ class Journal(RequestSource):
     def resume(self, now: float) -> None:
         """After a restart: finish the discards a power cut interrupted (or ``load`` decided),
         and let each message that failed before wait its full retry wait again from ``now``."""
-        interval = self._interval()
+        interval = self._owner.retry_interval()
         for entry in list(self._entries):
             if entry.verdict is not None:
                 self._discard(entry, now)
@@ -284,7 +277,7 @@ class Journal(RequestSource):
     ) -> Entry:
         """Journal a message (persisted before this returns; ``tx`` None: its own number).
         A full journal is thinned first (see module)."""
-        if len(self._entries) >= self._limit():
+        if len(self._entries) >= self._owner.limit():
             self._thin(now)
         seq = self._allocate()
         entry = Entry(
@@ -296,6 +289,8 @@ class Journal(RequestSource):
         return entry
 
     def _new_message_id(self, seq: int) -> str:
+        if not self._token:
+            self._token = os.urandom(4).hex()
         return f"{ID_PREFIX}{seq}-{self._token}"
 
     def _allocate(self) -> int:
@@ -319,15 +314,18 @@ class Journal(RequestSource):
         its whole span at an even, coarser resolution. With no transaction holding three, the
         oldest droppable one goes. Each drop is saved with its verdict, reported and deleted,
         like any discard; an entry in flight is never dropped."""
-        owner, limit = self._owner, self._limit()
+        owner, limit = self._owner, self._owner.limit()
         streams: dict[int, list[Entry]] = {}
         for entry in self._entries:
             if entry.request is None and owner.droppable(entry):
                 streams.setdefault(entry.tx, []).append(entry)
         inner = sorted(
-            (stream[i + 1].seq - stream[i - 1].seq, stream[i].seq, stream, i)
-            for stream in streams.values()
-            for i in range(1, len(stream) - 1)
+            (
+                (stream[i + 1].seq - stream[i - 1].seq, stream[i].seq, stream, i)
+                for stream in streams.values()
+                for i in range(1, len(stream) - 1)
+            ),
+            key=lambda item: (item[0], item[1]),
         )
         victims: list[Entry] = []
         spared: set[int] = set()  # sequence numbers of the victims' neighbours (this pass)
@@ -438,7 +436,7 @@ class Journal(RequestSource):
         self._finish(entry)
 
     def _failed(self, entry: Entry, failure: CallFailure, now: float) -> None:
-        interval = self._interval()
+        interval = self._owner.retry_interval()
         if failure.kind not in (ERROR, INVALID):
             logger().warning(
                 "%s %s unanswered (%s); retrying", entry.action, entry.seq, failure.kind
@@ -447,7 +445,7 @@ class Journal(RequestSource):
             return
         entry.request = None
         entry.attempts += 1
-        if entry.attempts >= max(1, self._attempts()):
+        if entry.attempts >= max(1, self._owner.attempts()):
             reason = f"CALLERROR {failure.code}" if failure.kind == ERROR else "invalid response"
             if failure.description:
                 reason = f"{reason}: {failure.description}"

@@ -61,9 +61,12 @@ with the time the clock gave then.
 At load, a transaction is *open* (was running when the station went down) if its
 StartTransaction or record exists and no StopTransaction is journaled; the transaction block
 then stops it with reason PowerLoss and meterStop the last reading known (never below
-meterStart), or resumes it — still ``invalid`` if its StartTransaction.conf was not Accepted. An
-unreadable document is reported as a MessageDiscarded (reason says so) and deleted; it never
-stops the others from loading.
+meterStart), or resumes it — still ``invalid`` if its StartTransaction.conf was not Accepted. Each
+record and journaled payload is checked field by field first (``tx_repair``): repaired where its
+meaning survives (reported as RecordRepaired), else the transaction is *closed* — stopped, never
+resumed — so its StopTransaction still goes out. An unreadable document, or a record that keeps
+no transactionId anywhere, is reported as a MessageDiscarded (reason says so) and deleted; it
+never stops the others from loading.
 """
 
 from __future__ import annotations
@@ -298,18 +301,11 @@ class TransactionJournal(JournalOwner):
     def __init__(self, engine: Engine, listener: TransactionListener) -> None:
         self._engine = engine
         self._listener = listener
-        config = engine.config
-        self.journal = Journal(
-            engine.store,
-            self,
-            lambda: config.get("TransactionMessageAttempts"),
-            lambda: config.get("TransactionMessageRetryInterval"),
-            lambda: config.get("TransactionMessageQueueLimit"),
-        )
+        self.journal = Journal(engine.store, self)
         self.transactions: dict[int, Transaction] = {}  # by local id
         self._unreadable: list[str] = []  # reported once the engine runs (there is a `now`)
         self._repairs: list[RecordRepaired] = []  # likewise
-        self._closing: set[int] = set()  # local ids whose StartTransaction needed stand-ins
+        self._closing: list[int] = []  # local ids whose StartTransaction needed stand-ins
         self._unsynced: set[int] = set()  # seqs of the entries journaled before the sync
         self._presync: _Presync | None = None  # None: the clock was synced all this run
         # StopTransactions whose listener is told once their timestamp is final, by seq.
@@ -400,6 +396,17 @@ class TransactionJournal(JournalOwner):
         )
         self._repairs.append(RecordRepaired(document, problem, closed))
 
+    # ------------------------------------------------------------------ JournalOwner settings
+
+    def attempts(self) -> int:
+        return self._engine.config.get("TransactionMessageAttempts")  # type: ignore[return-value]
+
+    def retry_interval(self) -> int:
+        return self._engine.config.get("TransactionMessageRetryInterval")  # type: ignore[return-value]
+
+    def limit(self) -> int:
+        return self._engine.config.get("TransactionMessageQueueLimit")  # type: ignore[return-value]
+
     # ------------------------------------------------------------------ JournalOwner at load
 
     def check(self, entry: Entry) -> str | None:
@@ -412,7 +419,7 @@ class TransactionJournal(JournalOwner):
             entry.payload = payload
             self.journal.rewrite(entry)
         if closed:
-            self._closing.add(entry.tx)
+            self._closing.append(entry.tx)
         return None
 
     def repaired(self, name: str, problem: str) -> None:
@@ -634,7 +641,9 @@ class TransactionJournal(JournalOwner):
             self._listener.stop_settled(tx, None, None, now)
 
     def dropped(self, entries: list[Entry], reason: str, now: float) -> None:
-        events = [(MessageDiscarded(e.action, e.tx, e.attempts, reason), e.seq) for e in entries]
+        events: list[tuple[MessageDiscarded, int | None]] = [
+            (MessageDiscarded(e.action, e.tx, e.attempts, reason), e.seq) for e in entries
+        ]
         self._record_all(events, now)
 
     def length_changed(self, length: int) -> None:
