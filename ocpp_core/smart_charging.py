@@ -49,6 +49,8 @@ __all__ = [
     "CHARGE_POINT_MAX",
     "DAILY",
     "MAX_COMPOSITE_STEPS",
+    "MAX_RATE",
+    "MAX_SECONDS",
     "RECURRING",
     "RELATIVE",
     "TX",
@@ -72,6 +74,8 @@ DAILY, WEEKLY = "Daily", "Weekly"
 AMPS, WATTS = "A", "W"
 DEFAULT_PHASES = 3  # §7.12: "if numberPhases ... is absent, 3 SHALL be assumed"
 MAX_COMPOSITE_STEPS = 4096  # limit changes evaluated for one composite: bounds work and reply
+MAX_SECONDS = 2**31 - 1  # startPeriod and duration: a 32-bit integer, as most CSMSs send them
+MAX_RATE = 1e9  # a limit or minChargingRate (A or W) beyond any station, so beyond reason
 
 _CYCLES = {DAILY: 86_400, WEEKLY: 604_800}
 _PURPOSES = frozenset({CHARGE_POINT_MAX, TX_DEFAULT, TX})
@@ -206,7 +210,7 @@ def parse_v16(data: object, connector: int) -> Profile:
         valid_to=valid_to,
         transaction_id=transaction_id,
         start=_time(schedule, "startSchedule"),
-        duration=_integer(schedule, "duration", 0) if "duration" in schedule else None,
+        duration=_seconds(schedule, "duration") if "duration" in schedule else None,
         min_rate=_number(schedule, "minChargingRate") if "minChargingRate" in schedule else None,
     )
 
@@ -218,7 +222,7 @@ def _periods(items: object) -> tuple[Period, ...]:
     for item in items:
         if not isinstance(item, dict):
             raise ValueError("a chargingSchedulePeriod is not an object")
-        start = _integer(item, "startPeriod", 0)
+        start = _seconds(item, "startPeriod")
         if (not periods and start != 0) or (periods and start <= periods[-1].start):
             raise ValueError("startPeriods must begin at 0 and ascend")
         phases = _integer(item, "numberPhases", 1) if "numberPhases" in item else None
@@ -244,10 +248,21 @@ def _integer(data: dict, name: str, minimum: int | None) -> int:
     return value
 
 
+def _seconds(data: dict, name: str) -> int:
+    """A non-negative integer of seconds, at most MAX_SECONDS (a larger one, valid JSON and
+    valid for the schema, would overflow the time arithmetic)."""
+    value = _integer(data, name, 0)
+    if value > MAX_SECONDS:
+        raise ValueError(f"{name} is above {MAX_SECONDS}")
+    return value
+
+
 def _number(data: dict, name: str) -> float:
     value = data.get(name)
-    if type(value) not in (int, float) or not math.isfinite(value) or value < 0:
+    if type(value) not in (int, float):
         raise ValueError(f"{name} is not a non-negative number")
+    if not 0 <= value <= MAX_RATE:  # NaN too; a huge int compares without becoming a float
+        raise ValueError(f"{name} is not a number from 0 to {MAX_RATE:.0e}")
     return value
 
 

@@ -744,3 +744,18 @@ def test_composite_limits_are_multiples_of_a_tenth_for_float_and_decimal_validat
     exact = {tenths: limit for tenths, unit, limit in shown if unit == "A"}
     assert all(0 <= tenths / 10 - limit <= 0.2 + 1e-9 for tenths, limit in exact.items())
     assert exact[177] == 17.6  # 17.7 itself fails a float check: the tenth below is sent
+
+
+def test_numbers_beyond_any_station_are_property_constraint_violations() -> None:
+    # Valid JSON and valid for the schema, but they would overflow the time and rate arithmetic.
+    rig = Rig()
+    huge = 10**400
+    assert rig.refused(periods=((0, huge),)) == "PropertyConstraintViolation"
+    assert rig.refused(periods=((0, 1e10),)) == "PropertyConstraintViolation"
+    assert rig.refused(periods=((0, 16), (2**31, 8))) == "PropertyConstraintViolation"
+    assert rig.refused(periods=((0, 16),), duration=huge) == "PropertyConstraintViolation"
+    assert rig.refused(periods=((0, 16),), minChargingRate=huge) == "PropertyConstraintViolation"
+    reply = rig.csms.call("GetCompositeSchedule", {"connectorId": 1, "duration": huge})
+    assert reply[0] == 4 and reply[2] == "PropertyConstraintViolation"
+    assert rig.set(periods=((0, 1e9),), duration=2**31 - 1) == "Accepted"
+    assert rig.periods(1, 2**31 - 1)[0][1] == 32  # capped by the station's maximum

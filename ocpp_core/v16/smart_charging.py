@@ -10,8 +10,9 @@ transaction on its connector or with another transactionId (§3.13.1), and more 
 MaxChargingProfilesInstalled profiles. A profile with the same id, or the same purpose, stack level
 and connector, is replaced (§3.13.2, §5.16.3). A TxProfile set without transactionId is bound to
 the running transaction. ClearChargingProfile follows errata 3.25/3.26 (id alone, else the AND of
-the given fields; Unknown when nothing matched). GetCompositeSchedule: a negative duration is a
-PropertyConstraintViolation, an unknown connector Rejected (§5.7); see ``ProfileSet.composite``;
+the given fields; Unknown when nothing matched). GetCompositeSchedule: a negative duration (or one
+above MAX_SECONDS) is a PropertyConstraintViolation, an unknown connector Rejected (§5.7); see
+``ProfileSet.composite``;
 the schedule has no startSchedule (errata 3.57), periods count from ``scheduleStart``, the moment
 the request arrived rounded down to the second; the limit in force at that moment counts from
 offset 0 (a TxProfile installed earlier in the same second included), later changes from the
@@ -47,6 +48,7 @@ from ocpp_core.sessions import SmartChargingView
 from ocpp_core.smart_charging import (
     AMPS,
     CHARGE_POINT_MAX,
+    MAX_SECONDS,
     RELATIVE,
     TX,
     WATTS,
@@ -167,6 +169,8 @@ class SmartChargingBlock(Block, SmartChargingView):
         duration = payload["duration"]
         if duration < 0:
             raise CallRefused("duration is negative", kind="property")
+        if duration > MAX_SECONDS:
+            raise CallRefused(f"duration is above {MAX_SECONDS} s", kind="property")
         connector = payload["connectorId"]
         if not 0 <= connector < len(self.engine.connectors):
             return {"status": "Rejected"}  # §5.7: "for instance if the connectorId is unknown"
