@@ -75,6 +75,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COUNTER",
     "ID_PREFIX",
+    "MIN_LIMIT",
     "PREFIX",
     "RESERVE",
     "Entry",
@@ -89,6 +90,7 @@ RESERVE = 100
 _DIGITS = 10
 ID_PREFIX = "tx-"  # journaled messages' ids: never a UUID, the engine's other CALL ids
 _MAX_ID = 36  # OCPP-J §4.1.4 (CiString36)
+MIN_LIMIT = 10  # the smallest bound an owner may set (shorter journals never ask for it)
 
 
 def sequence_of(name: str, prefix: str) -> int | None:
@@ -161,7 +163,7 @@ class JournalOwner:
         return 60
 
     def limit(self) -> int:
-        """The most entries kept while droppable ones remain."""
+        """The most entries kept while droppable ones remain (at least MIN_LIMIT)."""
         return 1000
 
     def check(self, entry: Entry) -> str | None:
@@ -277,7 +279,8 @@ class Journal(RequestSource):
     ) -> Entry:
         """Journal a message (persisted before this returns; ``tx`` None: its own number).
         A full journal is thinned first (see module)."""
-        if len(self._entries) >= self._owner.limit():
+        length = len(self._entries)
+        if length >= MIN_LIMIT and length >= self._owner.limit():
             self._thin(now)
         seq = self._allocate()
         entry = Entry(

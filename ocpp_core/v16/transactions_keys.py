@@ -20,6 +20,7 @@ resolution and any longer time offline over its whole span, coarser the older it
 from __future__ import annotations
 
 from ocpp_core.config import KeyDeclarer
+from ocpp_core.journal import MIN_LIMIT
 
 __all__ = ["KEYS"]
 
@@ -34,7 +35,7 @@ _keys.integer("MaxEnergyOnInvalidId", 0)
 _keys.boolean("StopTransactionOnEVSideDisconnect", True)
 _keys.boolean("StopTransactionOnInvalidId", True)
 _keys.integer("TransactionMessageAttempts", 3)
-_keys.integer("TransactionMessageQueueLimit", 1000, minimum=10)
+_keys.integer("TransactionMessageQueueLimit", 1000, minimum=MIN_LIMIT)
 _keys.integer("TransactionMessageRetryInterval", 60)
 _keys.boolean("UnlockConnectorOnEVSideDisconnect", True)
 
