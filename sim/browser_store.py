@@ -292,14 +292,15 @@ class BrowserStore:
         await self._scheduler.flush()
 
     async def wipe(self) -> None:
-        """Delete every document of this station (corrupt and temporary files and log entries
-        too) and flush.
+        """Delete every document of this station (corrupt and temporary files too) and flush.
+
+        Each deletion is in the log when this returns to the event loop, so a reload during the
+        flush does not bring the documents back.
 
         The Station that used this store must be discarded first; a new one starts from scratch.
         """
-        if self._wal is not None:
-            for key, _, _ in self._wal.entries(self._directory.name):
-                self._wal.forget(key)
+        for name in self.names():  # a tombstone in the log each: durable before the sync
+            self.delete(name)
         if self._directory.is_dir():
             for child in list(self._directory.iterdir()):
                 if child.is_dir() and not child.is_symlink():
