@@ -222,6 +222,38 @@ def test_reload_right_after_the_start_is_confirmed_stops_that_transaction(
     assert console.errors == []
 
 
+def test_a_full_local_storage_is_reported_and_the_session_still_ends(
+    page: Page, csms, console: ConsoleRecord
+) -> None:
+    """Another script fills the origin's localStorage: the store's log write of the
+    StartTransaction fails with QuotaExceededError. The page says so (notice, console), keeps the
+    data, saves it to IndexedDB anyway and says when all is saved again; the session goes on."""
+    cb_id = "E2E-QUOTA"
+    open_app(page, csms.page, url=csms.csms, id=cb_id, autoconnect="1")
+    expect(page.get_by_test_id("connector-1-status")).to_have_text("Available")
+    page.evaluate(
+        """() => {
+            let size = 1 << 20;
+            for (let n = 0; size > 16; n++) {
+                try { localStorage.setItem(`filler-${n}`, "x".repeat(size)); }
+                catch (error) { size >>= 1; }
+            }
+        }"""
+    )
+    page.get_by_test_id("connector-1-plug").click()
+    page.get_by_test_id("connector-1-present-card").click()
+    expect(page.get_by_test_id("connector-1-status")).to_have_text("Charging")
+    expect(page.get_by_test_id("notice")).to_contain_text("Browser storage works again")
+    assert "QuotaExceededError" in console.text
+    assert page.evaluate("window.ocppSim.storeStats().refusals") > 0
+    page.get_by_test_id("connector-1-present-card").click()
+    expect(page.get_by_test_id("connector-1-status")).to_have_text("Finishing")
+    expect(page.get_by_test_id("queue-length")).to_have_text("0")
+    state = csms.station(cb_id)
+    assert state is not None and len(state.stop_message_ids) == 1
+    assert console.errors == []
+
+
 def charge_offline_with_a_cached_card(page: Page) -> None:
     """A first session online puts the card in the authorization cache, so a second one,
     offline, authorizes locally (LocalAuthorizeOffline), charges and is journaled."""
