@@ -55,6 +55,11 @@ MAX_MESSAGE_BYTES = 2**20
 (the engine answers frames over its own 64 KiB limit with a CALLERROR), so a larger one is a
 broken or hostile CSMS: the client closes with 1009 without buffering it, and reconnects."""
 
+OUTBOX_HIGH = 64
+"""Frames waiting to be written at which the transport stops reading until half have left: a
+CSMS that sends CALLs but does not read the answers cannot make the station buffer answers
+without bound (TCP pushes back on the CSMS instead)."""
+
 
 class WebsocketsTransport:
     """A ``Transport`` on the ``websockets`` asyncio client; create and drive it inside a loop."""
@@ -207,13 +212,22 @@ class WebsocketsTransport:
         ws = self._ws
         assert ws is not None
         self._outbox = outbox = asyncio.Queue()
-        writer = asyncio.get_running_loop().create_task(_write(ws, outbox))
+        room = asyncio.Event()
+        room.set()
+        writer = asyncio.get_running_loop().create_task(_write(ws, outbox, room))
         try:
             self._life.opened()  # on_open may send at once: the queue is ready
             while True:
+                if outbox.qsize() >= OUTBOX_HIGH:
+                    room.clear()
+                    await room.wait()  # set by the writer, also when the connection ends
                 message = await ws.recv()
                 if isinstance(message, str):
                     self._life.received(message)
+                    # recv() returns queued messages without yielding: let the runtime take
+                    # this one in before reading the next, so a flood waits in the socket, not
+                    # in the station's inbox.
+                    await asyncio.sleep(0)
                 else:
                     logger.warning(
                         "[%s] ignored a binary frame (OCPP-J uses text frames)",
@@ -234,14 +248,20 @@ class WebsocketsTransport:
             self._closing = None
 
 
-async def _write(ws: ClientConnection, outbox: asyncio.Queue[str]) -> None:
-    """Send queued frames one by one so they leave in the order ``send`` was called."""
-    while True:
-        text = await outbox.get()
-        try:
-            await ws.send(text)
-        except ConnectionClosed:
-            return
+async def _write(ws: ClientConnection, outbox: asyncio.Queue[str], room: asyncio.Event) -> None:
+    """Send queued frames one by one so they leave in the order ``send`` was called; set
+    ``room`` once the queue is down to half of OUTBOX_HIGH, and when the writer ends."""
+    try:
+        while True:
+            text = await outbox.get()
+            try:
+                await ws.send(text)
+            except ConnectionClosed:
+                return
+            if outbox.qsize() <= OUTBOX_HIGH // 2:
+                room.set()
+    finally:
+        room.set()
 
 
 def _closed_reason(closed: ConnectionClosed) -> str:
