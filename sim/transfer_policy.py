@@ -51,7 +51,7 @@ class TransferPolicy(NamedTuple):
             raise ValueError("the transfer size limit must be a whole number of bytes >= 1")
         if allow is None or not allow.strip():
             return cls(None, max_bytes)
-        hosts = set()
+        hosts: set[str] = set()
         for item in (part.strip() for part in allow.split(",")):
             if not item:
                 continue

@@ -48,7 +48,7 @@ def _csms_calls(rng: random.Random, wall: float) -> list[tuple[str, dict[str, An
     }
     target = 0 if profile["chargingProfilePurpose"] == "ChargePointMaxProfile" else connector
     keys = [
-        ("HeartbeatInterval", rng.choice(["1", "7", "300"])),
+        ("HeartbeatInterval", rng.choice(["0", "1", "7", "300"])),
         ("MeterValueSampleInterval", rng.choice(["0", "1", "5", "60"])),
         ("ClockAlignedDataInterval", rng.choice(["0", "1", "15", "900"])),
         ("MinimumStatusDuration", rng.choice(["0", "2", "10"])),
