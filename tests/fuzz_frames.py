@@ -286,7 +286,8 @@ def fuzzed_call(rng: random.Random, message_id: str) -> Fuzzed:
         text = json.dumps([2, message_id, "FuzzAction", {}])
         return Fuzzed("unknown-action", message_id, text, frozenset({"NotImplemented"}))
     if roll < 0.10:
-        return Fuzzed("garbage", None, rng.choice(["[2,", "{}", "null", "[]", "\ud800"]), None)
+        garbage = ["[2,", "{}", "null", "[]", '"\\ud800"', "\ufeff[]"]
+        return Fuzzed("garbage", None, rng.choice(garbage), None)
     if roll < 0.13:
         text = "[" * 5000 + "]" * 5000
         return Fuzzed("deep-frame", None, text, None)
