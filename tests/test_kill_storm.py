@@ -47,6 +47,7 @@ SPEED = "20"
 ID_TAG = "STORM"
 LIFETIME_LIMIT_S = 10.0  # real seconds a lifetime may wait for its kill trigger
 FINAL_LIMIT_S = 90.0
+NEAR_S = 0.5  # a station kill moment counts as around a Start/Stop this close after one
 
 
 @pytest.fixture
@@ -84,10 +85,14 @@ class Lifetime:
     trigger: Trigger | None
     seen: collections.Counter[tuple[str, str]] = field(default_factory=collections.Counter)
     killed: asyncio.Event = field(default_factory=asyncio.Event)
+    last_tx_call: dict[str, float] = field(default_factory=dict)  # station -> its latest Start/Stop
+    near: int = 0  # stations whose latest Start/Stop came within NEAR_S before the kill
 
     def kill(self) -> None:
         if not self.killed.is_set():
             self.killed.set()
+            now = time.monotonic()
+            self.near = sum(now - at <= NEAR_S for at in self.last_tx_call.values())
             with contextlib.suppress(ProcessLookupError):
                 self.process.kill()  # SIGKILL: a power cut; nothing is stopped or closed
 
@@ -175,6 +180,7 @@ class StormCsms:
         trigger = None
         if lifetime is not None and action in ("StartTransaction", "StopTransaction"):
             lifetime.seen[(station, action)] += 1
+            lifetime.last_tx_call[station] = time.monotonic()
             planned = lifetime.trigger
             if (
                 planned is not None
@@ -245,7 +251,7 @@ async def _lane(
 ) -> dict[str, Any]:
     """One store: ``kills`` killed lifetimes, then one that runs to its end."""
     stations = [f"{lane}-{n}" for n in range(1, STATIONS_PER_PROCESS + 1)]
-    counts: dict[str, Any] = {"kills": 0, "fallback": 0, "kinds": collections.Counter()}
+    counts: dict[str, Any] = {"kills": 0, "fallback": 0, "near": 0, "kinds": collections.Counter()}
     logs = store.parent / f"{lane}.log"
     for round_no in range(kills + 1):
         final = round_no == kills
@@ -290,6 +296,7 @@ async def _lane(
         else:
             counts["kinds"][trigger.kind] += 1  # type: ignore[union-attr]
         counts["kills"] += 1
+        counts["near"] += lifetime.near
         await process.wait()
         error = logs.with_suffix(f".{round_no}.err").read_text(errors="replace")
         assert "Traceback" not in error, error
@@ -318,12 +325,14 @@ def test_sigkill_storm_on_a_file_store_loses_no_transaction_and_stops_none_twice
     ledger = csms.ledger
     kills = sum(r["kills"] for r in results)
     fallback = sum(r["fallback"] for r in results)
+    near = sum(r["near"] for r in results)
     kinds: collections.Counter[str] = sum((r["kinds"] for r in results), collections.Counter())
     unstopped = [tid for tid in ledger.transactions if not ledger.stop_ids.get(tid)]
     twice = {tid: ids for tid, ids in ledger.stop_ids.items() if len(ids) > 1}
     report_counts(
         f"kill storm (seed {SEED}): {kills} SIGKILLs of `python -m sim` ({fallback} without"
-        f" their trigger), {kills * STATIONS_PER_PROCESS} station kill moments;"
+        f" their trigger), {kills * STATIONS_PER_PROCESS} station kill moments ({near} within"
+        f" {NEAR_S} s after that station's Start/StopTransaction);"
         f" triggers {dict(sorted(kinds.items()))}; {len(ledger.transactions)} transactions,"
         f" {sum(len(ids) for ids in ledger.stop_ids.values())} stops,"
         f" {ledger.resent_starts} re-sent starts, duplicates {dict(ledger.duplicates)},"
