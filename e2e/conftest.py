@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -219,6 +219,29 @@ def file_server() -> Iterator[Any]:
     """Firmware images and diagnostics uploads over real HTTP, on their own port (CORS)."""
     with _files.serving() as server:
         yield server
+
+
+_COUNTS = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def report_counts(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Print a storm's counts now and again in the summary (as tests/conftest.py does)."""
+    lines = request.config.stash.setdefault(_COUNTS, [])
+
+    def report(line: str) -> None:
+        lines.append(f"{request.node.name}: {line}")
+        print(line)
+
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    lines = terminalreporter.config.stash.get(_COUNTS, [])
+    if lines:
+        terminalreporter.section("storm counts")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ import contextlib
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import pytest
 from pagekit import open_app
 from playwright.sync_api import Browser, Error, Page
 
@@ -108,7 +108,7 @@ class Lane:
 
 
 def test_reload_storm_loses_no_transaction(
-    browser: Browser, page: Page, csms, capsys: pytest.CaptureFixture[str]
+    browser: Browser, page: Page, csms, report_counts: Callable[[str], None]
 ) -> None:
     rounds = plan(SEED, RELOADS)
     second = browser.new_context()
@@ -157,16 +157,15 @@ def test_reload_storm_loses_no_transaction(
             duplicates += sum(len(sent) - len(set(sent)) for sent in stops.values())
             resent += state.repeated_starts
         flush = [lane.page.evaluate("window.ocppSim.storeStats().indexedDbMs") for lane in lanes]
-        with capsys.disabled():
-            print(
-                f"\nreload storm (seed {SEED}): {len(rounds)} reloads"
-                f" ({sum(p == 'start' for p, _ in rounds)} after the first card,"
-                f" {sum(p == 'stop' for p, _ in rounds)} after the second), {transactions}"
-                f" transactions, each stopped exactly once; {duplicates} duplicate StopTransaction"
-                f" frames; {resent} re-sent StartTransaction recognised by the CSMS;"
-                f" {sum(lane.replayed for lane in lanes)} reloads found writes only the"
-                f" localStorage log held; IndexedDB flush after a write (last pages): {flush}"
-            )
+        report_counts(
+            f"reload storm (seed {SEED}): {len(rounds)} reloads"
+            f" ({sum(p == 'start' for p, _ in rounds)} after the first card,"
+            f" {sum(p == 'stop' for p, _ in rounds)} after the second), {transactions}"
+            f" transactions, each stopped exactly once; {duplicates} duplicate StopTransaction"
+            f" frames; {resent} re-sent StartTransaction recognised by the CSMS;"
+            f" {sum(lane.replayed for lane in lanes)} reloads found writes only the"
+            f" localStorage log held; IndexedDB flush after a write (last pages): {flush}"
+        )
         assert transactions > 0
         assert errors == []
     finally:
