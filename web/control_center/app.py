@@ -286,11 +286,6 @@ class ControlCenter(ConnectorActions):
             self.notice(f"Storage: could not save {event.name} ({event.error}); {outcome}.")
         elif kind == "StoreRecovered":
             self.notice(f"Storage works again: {event.written} kept writes saved.", "info")
-        elif kind == "StoreFailed":
-            outcome = "kept in memory and retried" if event.kept else "the change was refused"
-            self.notice(f"Storage: could not save {event.name} ({event.error}); {outcome}.")
-        elif kind == "StoreRecovered":
-            self.notice(f"Storage works again: {event.written} kept writes saved.", "info")
         elif kind == "StationRebooted":
             self.registration = "—"
             self.notice(f"The station rebooted ({event.kind} reset requested by the CSMS).", "info")
