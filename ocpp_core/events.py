@@ -20,10 +20,12 @@ __all__ = [
     "FirmwareProgress",
     "FrameLogged",
     "MessageDiscarded",
+    "MeterSampled",
     "QueueLengthChanged",
     "RecordRepaired",
     "ReservationChanged",
     "ResetRequested",
+    "Sample",
     "SessionCancelled",
     "SessionStarted",
     "SessionStopped",
@@ -187,6 +189,32 @@ class DiagnosticsProgress(NamedTuple):
     file_name: str | None = None
 
 
+class Sample(NamedTuple):
+    """One sampled value: the number a meter input gave, as the frame reports it, next to the
+    frame's text, so nobody has to parse the text back.
+
+    ``value`` is what ``text`` says (an integer as read, another number rounded as the text
+    shows it); None for a signed reading without a plain number (``text`` is its signed data).
+    """
+
+    measurand: str
+    value: int | float | None
+    text: str
+    unit: str | None
+    phase: str | None
+    location: str
+    context: str
+    signed: bool = False
+
+
+class MeterSampled(NamedTuple):
+    """A connector's meter was sampled for a MeterValues message (periodic, clock-aligned or
+    triggered); ``samples`` are the values that message carries, in its order."""
+
+    connector: int
+    samples: tuple[Sample, ...]
+
+
 class StoreFailed(NamedTuple):
     """Writing the document ``name`` to the Store failed (disk full, quota, permissions).
 
@@ -226,4 +254,5 @@ Event = (
     | DiagnosticsProgress
     | StoreFailed
     | StoreRecovered
+    | MeterSampled
 )

@@ -90,9 +90,10 @@ class SessionView:
         return None
 
     def enqueue_transaction_meter_values(
-        self, connector: int, meter_values: list[dict], now: float
+        self, connector: int, meter_values: list[dict], now: float, register_wh: int | None = None
     ) -> None:
-        """Journal a MeterValues of the running transaction (transactionId added when sent)."""
+        """Journal a MeterValues of the running transaction (transactionId added when sent);
+        ``register_wh``: the energy register it reports (Wh), kept as a number."""
 
 
 class ReservationView:

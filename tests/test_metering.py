@@ -51,7 +51,7 @@ class Transactions(SessionView):
         return TransactionInfo(connector, RUNNING, "TAG", transaction_id=self.ids[connector])
 
     def enqueue_transaction_meter_values(
-        self, connector: int, meter_values: list[dict], now: float
+        self, connector: int, meter_values: list[dict], now: float, register_wh: int | None = None
     ) -> None:
         self.journal.append((connector, meter_values))
         payload = {"connectorId": connector, "meterValue": meter_values}

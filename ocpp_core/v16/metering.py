@@ -37,6 +37,10 @@ defaults, factory defaults and stored values stay valid without inputs, and an i
 input simply reports nothing. ConnectorPhaseRotation items are ``<connectorId>.<rotation>``
 (§9.1.7), at most one per connector including 0.
 
+Readings are taken as numbers (sampling's ``Sample``): a transaction's MeterValues is journaled
+with the energy register it reports as a number, and every MeterValues taken is told to the
+application as a MeterSampled event (numbers, not the frame's text).
+
 The transaction block tells this one when a transaction starts and stops (MeteringView); one it
 resumes after a restart is found at the first poll through ``transaction_running``. The idle
 tick costs three comparisons (configuration generation, connector 0's inputs, next due time) and
@@ -50,6 +54,7 @@ from typing import TYPE_CHECKING
 from ocpp_core.block import Block, trigger
 from ocpp_core.config import KeyDeclarer, R
 from ocpp_core.connector import PHASES
+from ocpp_core.events import MeterSampled, Sample
 from ocpp_core.outbox import Request
 from ocpp_core.sessions import RUNNING
 from ocpp_core.v16.sampling import (
@@ -63,6 +68,8 @@ from ocpp_core.v16.sampling import (
     check_input,
     energy_register,
     items_of,
+    meter_value,
+    register_wh,
     selects,
     supported,
 )
@@ -269,13 +276,11 @@ class MeteringBlock(Block):
             return
         config = engine.config
         sampler = Sampler(engine.clock.timestamp(now))
-        sampled = sampler.meter_value(io, items_of(config.get("MeterValuesSampledData")), PERIODIC)
+        samples = sampler.samples(io, items_of(config.get("MeterValuesSampledData")), PERIODIC)
         if connector == 0:
-            if sampled is not None:
-                self._queue(0, sampled, now)
+            self._queue(0, sampler.timestamp, samples, now)
             return
-        if sampled is not None:
-            engine.sessions.enqueue_transaction_meter_values(connector, [sampled], now)
+        self._journal(connector, sampler.timestamp, samples, now)
         kept = sampler.meter_value(io, items_of(config.get("StopTxnSampledData")), PERIODIC)
         if kept is not None:
             self._data.add(connector, kept)
@@ -291,20 +296,42 @@ class MeteringBlock(Block):
             if not io.meter_inputs:
                 continue
             sampler = Sampler(timestamp)
-            sampled = sampler.meter_value(io, items, CLOCK)
+            samples = sampler.samples(io, items, CLOCK)
             if connector and sessions.transaction_running(connector):
-                if sampled is not None:
-                    sessions.enqueue_transaction_meter_values(connector, [sampled], now)
+                self._journal(connector, timestamp, samples, now)
                 kept = sampler.meter_value(io, kept_items, CLOCK)
                 if kept is not None:
                     self._data.add(connector, kept)
-            elif sampled is not None:
-                self._queue(connector, sampled, now)
+            else:
+                self._queue(connector, timestamp, samples, now)
 
-    def _queue(self, connector: int, meter_value: dict, now: float) -> None:
+    def _journal(
+        self, connector: int, timestamp: str, samples: tuple[Sample, ...], now: float
+    ) -> None:
+        """A transaction's MeterValues: journaled with its energy register as a number."""
+        sampled = meter_value(timestamp, samples)
+        if sampled is None:
+            return
+        register = register_wh(samples)
+        self.engine.sessions.enqueue_transaction_meter_values(connector, [sampled], now, register)
+        self._tell(connector, samples)
+
+    def _queue(
+        self, connector: int, timestamp: str, samples: tuple[Sample, ...], now: float
+    ) -> None:
         """A MeterValues that belongs to no transaction: the plain FIFO (not journaled)."""
-        payload = {"connectorId": connector, "meterValue": [meter_value]}
+        sampled = meter_value(timestamp, samples)
+        if sampled is None:
+            return
+        payload = {"connectorId": connector, "meterValue": [sampled]}
         self.engine.queue.push(Request("MeterValues", payload), now)
+        self._tell(connector, samples)
+
+    def _tell(self, connector: int, samples: tuple[Sample, ...]) -> None:
+        """The values of a MeterValues, as numbers, for the application (MeterSampled)."""
+        engine = self.engine
+        if engine.watched:
+            engine.emit(MeterSampled(connector, samples))
 
     def _transaction_sample(self, connector: int, context: str, now: float) -> dict | None:
         """The Begin/End sample: StopTxnSampledData and StopTxnAlignedData measurands."""
@@ -352,7 +379,8 @@ class MeteringBlock(Block):
         timestamp = engine.clock.timestamp(now)
         accepted = "Rejected"
         for connector in targets:
-            sampled = Sampler(timestamp).meter_value(connectors[connector], items, TRIGGER)
+            samples = Sampler(timestamp).samples(connectors[connector], items, TRIGGER)
+            sampled = meter_value(timestamp, samples)
             if sampled is None:
                 continue
             payload: dict = {"connectorId": connector}
@@ -361,5 +389,6 @@ class MeteringBlock(Block):
                 payload["transactionId"] = info.transaction_id
             payload["meterValue"] = [sampled]
             engine.triggered.push(Request("MeterValues", payload), now)
+            self._tell(connector, samples)
             accepted = "Accepted"
         return accepted

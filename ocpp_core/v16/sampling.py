@@ -7,8 +7,11 @@ of that phase. Items are reported in the configured order, each input at most on
 
 Every sampledValue carries its context, measurand and location, and phase and unit when known:
 explicit fields cost a few bytes and spare the CSMS the defaults of §7.43. Numbers become decimal
-strings (integers as they are, other numbers with at most three decimals, never an exponent). A
-SignedReading is passed through unchanged with format SignedData. An input without a reading now
+strings (integers as they are, other numbers with at most three decimals, never an exponent).
+A reading becomes a ``Sample`` (ocpp_core.events) that keeps the number the text shows next to
+the text, so the journal (the energy register, ``register_wh``) and the application
+(MeterSampled) take numbers, never the frame's text. A SignedReading is passed through
+unchanged with format SignedData. An input without a reading now
 (None) is left out of that sample; so is one that raises or gives an unusable value: not a number
 (a str, a bool), not finite, a negative register reading (``...Register`` measurands count up from
 0), a SignedReading without signed data or with such a plain value. Inputs are called through
@@ -22,6 +25,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from ocpp_core.connector import ENERGY_REGISTER, SignedReading, UnusableValue
+from ocpp_core.events import Sample
 
 if TYPE_CHECKING:
     from ocpp_core.connector import ConnectorIO, MeterInput
@@ -38,6 +42,8 @@ __all__ = [
     "check_input",
     "energy_register",
     "items_of",
+    "meter_value",
+    "register_wh",
     "selects",
     "supported",
 ]
@@ -169,7 +175,7 @@ def energy_register(io: ConnectorIO) -> int | None:
     return None
 
 
-Reading = tuple[str, bool, int | float | None]  # (value text, signed, plain number)
+Reading = tuple[str, bool, int | float | None]  # (value text, signed, plain number as read)
 
 
 def _sample(io: ConnectorIO, entry: MeterInput) -> Reading | None:
@@ -212,6 +218,50 @@ def _text(reading: object, register: bool) -> str:
     return "0" if text == "-0" else text
 
 
+def _shown(number: int | float | None) -> int | float | None:
+    """The number a value text shows: an integer as it is, a float rounded to three decimals
+    (CPython rounds exactly as it formats ``.3f``; -0.0 is shown as 0)."""
+    if number is None or isinstance(number, int):
+        return number
+    return round(number, 3) + 0.0
+
+
+def register_wh(samples: tuple[Sample, ...]) -> int | None:
+    """The highest overall Energy.Active.Import.Register of plain (unsigned) samples in Wh, as
+    their texts show it (the journal's register floor), or None."""
+    best: float | None = None
+    for sample in samples:
+        if sample.measurand != ENERGY_REGISTER or sample.phase is not None or sample.signed:
+            continue
+        factor = _WH_PER_UNIT.get(sample.unit)
+        value = sample.value
+        if factor is None or value is None:
+            continue
+        wh = value * factor  # an int stays exact; a kWh float may overflow Wh
+        if (best is None or wh > best) and not (isinstance(wh, float) and math.isinf(wh)):
+            best = wh
+    return None if best is None else round(best)
+
+
+def meter_value(timestamp: str, samples: tuple[Sample, ...]) -> dict | None:
+    """The MeterValue object of a frame for ``samples`` taken at ``timestamp`` (None: none)."""
+    if not samples:
+        return None
+    sampled = []
+    for sample in samples:
+        value: dict = {"value": sample.text, "context": sample.context}
+        if sample.signed:
+            value["format"] = "SignedData"
+        value["measurand"] = sample.measurand
+        if sample.phase is not None:
+            value["phase"] = sample.phase
+        value["location"] = sample.location
+        if sample.unit is not None:
+            value["unit"] = sample.unit
+        sampled.append(value)
+    return {"timestamp": timestamp, "sampledValue": sampled}
+
+
 class Sampler:
     """One sampling moment: each input is read at most once, whatever lists are built from it.
 
@@ -225,26 +275,31 @@ class Sampler:
         # Keyed by the entry's id (an input need not be hashable); the entries outlive this.
         self._readings: dict[int, Reading | None] = {}
 
-    def meter_value(self, io: ConnectorIO, items: tuple[Item, ...], context: str) -> dict | None:
-        """A MeterValue of the connector's selected inputs, or None when none has a reading."""
-        sampled = []
+    def samples(self, io: ConnectorIO, items: tuple[Item, ...], context: str) -> tuple[Sample, ...]:
+        """The connector's selected inputs that have a reading now, as Samples."""
+        found = []
         for entry in _select(io.meter_inputs, items):
             reading = self._reading(io, entry)
             if reading is None:
                 continue
-            value: dict = {"value": reading[0], "context": context}
-            if reading[1]:
-                value["format"] = "SignedData"
-            value["measurand"] = entry.measurand
-            if entry.phase is not None:
-                value["phase"] = entry.phase
-            value["location"] = entry.location
-            if entry.unit is not None:
-                value["unit"] = entry.unit
-            sampled.append(value)
-        if not sampled:
-            return None
-        return {"timestamp": self.timestamp, "sampledValue": sampled}
+            text, signed, number = reading
+            found.append(
+                Sample(
+                    entry.measurand,
+                    _shown(number),
+                    text,
+                    entry.unit,
+                    entry.phase,
+                    entry.location,
+                    context,
+                    signed,
+                )
+            )
+        return tuple(found)
+
+    def meter_value(self, io: ConnectorIO, items: tuple[Item, ...], context: str) -> dict | None:
+        """A MeterValue of the connector's selected inputs, or None when none has a reading."""
+        return meter_value(self.timestamp, self.samples(io, items, context))
 
     def _reading(self, io: ConnectorIO, entry: MeterInput) -> Reading | None:
         """What an input gave, read on first use."""

@@ -371,13 +371,13 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         return session.tx.transaction_id
 
     def enqueue_transaction_meter_values(
-        self, connector: int, meter_values: list[dict], now: float
+        self, connector: int, meter_values: list[dict], now: float, register_wh: int | None = None
     ) -> None:
         session = self._sessions[connector]
         if session is None or session.state is not RUNNING:
             logger().warning("meter values for connector %d without a transaction", connector)
             return
-        self._journal.meter_values(session.tx, meter_values, now)
+        self._journal.meter_values(session.tx, meter_values, now, register_wh)
 
     # ------------------------------------------------------------------ RequestSource
 

@@ -10,7 +10,10 @@ journal and one to delete):
   transactionId (-1 if discarded, errata 3.18), what the transaction started with, whether the
   answer was not Accepted (``invalid``) and the highest energy reading journaled so far
   (``lastMeter``, saved again with each MeterValues that raises it: one write more per
-  MeterValues). Deleted when its StopTransaction is answered or discarded.
+  MeterValues). Deleted when its StopTransaction is answered or discarded. The energy register
+  a MeterValues reports is kept as a number beside its payload (the entry's data
+  ``registerWh``, from sampling's numbers): the register floor is never parsed back from the
+  frame's text. A MeterValues journaled without it (an older version) adds nothing to it.
 * ``txdiscarded`` — the last DISCARD_LOG discarded messages (MessageDiscarded fields, the
   message's sequence number ``seq`` and the time).
 
@@ -90,7 +93,6 @@ __all__ = [
     "Transaction",
     "TransactionJournal",
     "TransactionListener",
-    "energy_of",
 ]
 
 RECORDS = "tx/"
@@ -98,7 +100,7 @@ DISCARDS = "txdiscarded"
 DISCARD_LOG = 50
 START, STOP, METER_VALUES = "StartTransaction", "StopTransaction", "MeterValues"
 _ACTIONS = frozenset({START, STOP, METER_VALUES})
-_ENERGY = "Energy.Active.Import.Register"
+_REGISTER = "registerWh"  # a MeterValues entry's data: the energy register it reports (Wh)
 _MS = 0.001  # timestamps are rounded to the millisecond
 
 
@@ -240,29 +242,11 @@ def _hints(journal: Journal, local_id: int) -> RecordHints:
     return RecordHints(transaction_id, connector)
 
 
-def energy_of(meter_values: object) -> int | None:
-    """The highest Energy.Active.Import.Register reading (Wh) in a meterValue list, if any."""
-    best = None
-    if not isinstance(meter_values, list):
-        return None
-    for meter_value in meter_values:
-        samples = meter_value.get("sampledValue") if isinstance(meter_value, dict) else None
-        for sample in samples if isinstance(samples, list) else ():
-            if (
-                not isinstance(sample, dict)
-                or sample.get("measurand", _ENERGY) != _ENERGY
-                or sample.get("format") == "SignedData"
-                or "phase" in sample
-            ):
-                continue
-            unit = sample.get("unit", "Wh")
-            try:
-                value = float(sample["value"]) * (1000 if unit == "kWh" else 1)
-            except (KeyError, TypeError, ValueError):
-                continue
-            if unit in ("Wh", "kWh") and value == value and (best is None or value > best):
-                best = value
-    return None if best is None else round(best)
+def _register_of(entry: Entry) -> int | None:
+    """The energy register (Wh) a journaled MeterValues reports, if it was kept (checked at
+    load: see ``check``)."""
+    data = entry.data
+    return None if data is None else data.get(_REGISTER)
 
 
 class TransactionListener:
@@ -349,7 +333,7 @@ class TransactionJournal(JournalOwner):
                     tx.stopped, tx.stop_entry = True, entry
                     self._fill_stop(tx)
             elif tx is not None and entry.action == METER_VALUES:
-                self._raise_meter(tx, entry.payload.get("meterValue"))
+                self._raise_meter(tx, _register_of(entry))
 
     def _load_record(self, name: str, local_id: int) -> None:
         """A transaction record, checked field by field (ocpp_core.v16.tx_repair)."""
@@ -413,6 +397,11 @@ class TransactionJournal(JournalOwner):
         payload, problems, closed = repair_payload(entry.action, entry.payload)
         if payload is None:
             return "; ".join(problems)
+        register = (entry.data or {}).get(_REGISTER)
+        if register is not None and not (type(register) is int and register >= 0):
+            self._note_repair(entry.name, f"{_REGISTER} {register!r} unusable; dropped", False)
+            entry.data = {k: v for k, v in (entry.data or {}).items() if k != _REGISTER} or None
+            self.journal.rewrite(entry)
         if problems:
             for problem in problems:
                 self._note_repair(entry.name, problem, closed)
@@ -492,19 +481,22 @@ class TransactionJournal(JournalOwner):
         self.transactions[tx.local_id] = tx
         return tx
 
-    def meter_values(self, tx: Transaction, meter_values: list[dict], now: float) -> None:
-        """Journal a MeterValues of the transaction; a higher reading goes into its record too,
-        so that a PowerLoss stop after a restart knows it once the MeterValues is delivered."""
+    def meter_values(
+        self, tx: Transaction, meter_values: list[dict], now: float, register_wh: int | None
+    ) -> None:
+        """Journal a MeterValues of the transaction with the energy register it reports (Wh,
+        None: none); a higher one goes into its record too, so that a PowerLoss stop after a
+        restart knows it once the MeterValues is delivered."""
         payload: dict = {"connectorId": tx.connector, "meterValue": meter_values}
         if tx.transaction_id is not None:
             payload["transactionId"] = tx.transaction_id
-        self._append(METER_VALUES, payload, tx.local_id, None, now)
-        if self._raise_meter(tx, meter_values) and tx.transaction_id is not None:
+        data = None if register_wh is None else {_REGISTER: register_wh}
+        self._append(METER_VALUES, payload, tx.local_id, data, now)
+        if self._raise_meter(tx, register_wh) and tx.transaction_id is not None:
             self._save_record(tx)
 
-    def _raise_meter(self, tx: Transaction, meter_values: object) -> bool:
+    def _raise_meter(self, tx: Transaction, energy: int | None) -> bool:
         """Take a higher energy reading as the transaction's last; True if it was higher."""
-        energy = energy_of(meter_values)
         if energy is None or energy <= tx.last_meter:
             return False
         tx.last_meter = energy
