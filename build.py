@@ -357,6 +357,26 @@ def find_chromium() -> Path | None:
     return playwright_chromium()
 
 
+def type_check() -> None:
+    """Run mypy as ``[tool.mypy]`` in pyproject.toml says (strict on ``ocpp_core``).
+
+    A type error stops ``test`` before pytest starts: the errors are printed, then a BuildError
+    says that the type check failed.
+    """
+    root = ROOT
+    command = [sys.executable, "-m", "mypy", "--config-file", str(root / "pyproject.toml")]
+    log("type check: $ " + " ".join(command[1:]))
+    try:
+        completed = subprocess.run(command, cwd=root, check=False)
+    except FileNotFoundError as error:
+        raise BuildError(f"command not found: {command[0]} ({error.filename})") from error
+    if completed.returncode != 0:
+        raise BuildError(
+            f"type check failed (mypy exit {completed.returncode}): fix the type errors listed "
+            "above; `.venv/bin/mypy` reproduces them"
+        )
+
+
 def test(pytest_args: Sequence[str]) -> int:
     build()
     chromium = find_chromium()
@@ -370,6 +390,7 @@ def test(pytest_args: Sequence[str]) -> int:
         )
         return 1
     log(f"Chromium: {chromium}")
+    type_check()
     env = {**os.environ, "OCPP_SIM_CHROMIUM": str(chromium), "OCPP_SIM_DIST": str(DIST)}
     command = [sys.executable, "-m", "pytest", "tests", "e2e", *pytest_args]
     log("$ " + " ".join(command))
@@ -409,7 +430,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--port", type=port_number, default=8000, help="port (8000; 0 = any free)"
     )
     test_parser = commands.add_parser(
-        "test", help="build, then run the unit tests and the end-to-end tests in Chromium"
+        "test",
+        help="build, type-check ocpp_core (mypy), then run the unit and end-to-end tests",
     )
     test_parser.add_argument(
         "pytest_args", nargs=argparse.REMAINDER, help="extra arguments passed to pytest"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import buildscript
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
 def run_build_py(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -157,6 +159,7 @@ def test_the_test_command_fails_when_no_test_ran(
     build = buildscript.load()
     monkeypatch.setattr(build, "build", lambda: None)
     monkeypatch.setattr(build, "find_chromium", lambda: Path("/usr/bin/chromium"))
+    monkeypatch.setattr(build, "type_check", lambda: None)
     commands: list[list[str]] = []
 
     def fake_run(command, **_kwargs):
@@ -167,6 +170,34 @@ def test_the_test_command_fails_when_no_test_ran(
     assert build.test(["-k", "x"]) == expected
     assert commands[0][1:] == ["-m", "pytest", "tests", "e2e", "-k", "x"]
     assert ("no test ran" in capsys.readouterr().err) == (pytest_code == 5)
+
+
+def test_a_type_error_fails_the_test_command_before_pytest(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """`build.py test` type-checks ocpp_core first: a copy of the core with one wrong
+    annotation makes the command fail with the type error shown, and pytest never starts."""
+    shutil.copytree(ROOT / "ocpp_core", tmp_path / "ocpp_core", ignore=IGNORED)
+    shutil.copy2(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    broken = tmp_path / "ocpp_core" / "clock.py"
+    lines = broken.read_text(encoding="utf-8").splitlines()
+    lines.append('INJECTED_TYPE_ERROR: int = "not a number"')
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    build = buildscript.load()
+    monkeypatch.setattr(build, "ROOT", tmp_path)
+    monkeypatch.setattr(build, "build", lambda: None)
+    monkeypatch.setattr(build, "find_chromium", lambda: Path("/usr/bin/chromium"))
+    real_run = subprocess.run
+
+    def only_mypy(command, **kwargs):
+        assert command[1:3] == ["-m", "mypy"], f"ran {command} after a failed type check"
+        return real_run(command, **kwargs)
+
+    monkeypatch.setattr(build.subprocess, "run", only_mypy)
+    assert build.main(["test"]) == 1
+    out, err = capfd.readouterr()
+    assert f"ocpp_core/clock.py:{len(lines)}: error: Incompatible types in assignment" in out
+    assert "error: type check failed" in err
 
 
 def test_serve_on_a_busy_port_says_so_and_fails() -> None:
