@@ -27,6 +27,7 @@ from typing import IO, Any
 from urllib.parse import quote
 
 from ocpp_core.clock import format_datetime
+from ocpp_core.events import MeterSampled
 from sim.station import (
     KNOWN_VERSIONS,
     SUPPORTED_VERSIONS,
@@ -509,10 +510,6 @@ class _Watcher:
                 },
                 event.text,
             )
-        if event.direction == "out" and event.action == "MeterValues":
-            text = describe_meter_values(frame_json(event))
-            if text is not None:
-                self.say(text)
 
 
 def describe(event: object) -> str | None:
@@ -533,6 +530,8 @@ def describe(event: object) -> str | None:
         source = get(event, "source", None)
         via = f" ({source})" if source else ""
         return f"connector {event.connector}: card {event.id_tag} {event.status}{via}"
+    if isinstance(event, MeterSampled):
+        return describe_meter_values(event)
     if name == "SessionStarted":
         return _session_line(event, "started")
     if name == "SessionStopped":
@@ -632,30 +631,28 @@ def _session_line(event: object, verb: str) -> str:
     return f"connector {connector}: session {verb}{detail}"
 
 
-def describe_meter_values(frame: object) -> str | None:
-    """``connector N: 1234 Wh, 11040 W`` for a MeterValues CALL frame."""
-    try:
-        payload = frame[3]  # type: ignore[index]
-        connector = payload["connectorId"]
-        values: dict[str, float] = {}
-        for meter_value in payload["meterValue"]:
-            for sampled in meter_value["sampledValue"]:
-                measurand = sampled.get("measurand", "Energy.Active.Import.Register")
-                if "phase" not in sampled and measurand not in values:
-                    values[measurand] = float(sampled["value"])
-    except (KeyError, TypeError, ValueError, IndexError):
-        return None
+_METER_LINE: tuple[tuple[str, str, dict[str | None, int]], ...] = (
+    # measurand, unit shown, factor per unit reported
+    ("Energy.Active.Import.Register", "Wh", {None: 1, "Wh": 1, "kWh": 1000}),
+    ("Power.Active.Import", "W", {None: 1, "W": 1, "kW": 1000}),
+    ("SoC", "%", {None: 1, "Percent": 1}),
+)
+
+
+def describe_meter_values(event: MeterSampled) -> str | None:
+    """``connector N: meter 1234 Wh, 11040 W`` from the numbers of a MeterValues taken (the
+    first overall value of each measurand shown)."""
     parts = []
-    for measurand, unit in (
-        ("Energy.Active.Import.Register", "Wh"),
-        ("Power.Active.Import", "W"),
-        ("SoC", "%"),
-    ):
-        if measurand in values:
-            parts.append(f"{values[measurand]:g} {unit}")
+    for measurand, shown, factors in _METER_LINE:
+        for sample in event.samples:
+            if sample.measurand == measurand and sample.phase is None:
+                factor = factors.get(sample.unit)
+                if sample.value is not None and factor is not None:
+                    parts.append(f"{sample.value * factor:g} {shown}")
+                break
     if not parts:
         return None
-    return f"connector {connector}: meter {', '.join(parts)}"
+    return f"connector {event.connector}: meter {', '.join(parts)}"
 
 
 class _Cli:

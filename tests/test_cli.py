@@ -34,6 +34,7 @@ from websockets.http11 import Request, Response
 
 from devtools.demo_csms import CsmsOptions, DemoCsms, choose_subprotocol
 from devtools.server import DevServer
+from ocpp_core.events import MeterSampled, Sample
 from sim.cli import build_parser, describe_meter_values, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -440,17 +441,17 @@ def test_ctrl_c_stops_cleanly_and_the_temporary_store_is_removed(tmp_path: Path)
     assert list(temp.iterdir()) == []
 
 
+P = "Sample.Periodic"
+
+
 def test_meter_values_line() -> None:
-    frame = [
-        2, "1", "MeterValues",
-        {"connectorId": 1, "meterValue": [{"timestamp": "t", "sampledValue": [
-            {"value": "1234.5"},
-            {"value": "7000", "measurand": "Power.Active.Import", "unit": "W"},
-            {"value": "10", "measurand": "Current.Import", "phase": "L1"},
-        ]}]},
-    ]  # fmt: skip
-    assert describe_meter_values(frame) == "connector 1: meter 1234.5 Wh, 7000 W"
-    assert describe_meter_values([2, "1", "MeterValues", {}]) is None
+    event = MeterSampled(1, (
+        Sample("Energy.Active.Import.Register", 1234.5, "1234.5", None, None, "Outlet", P),
+        Sample("Power.Active.Import", 7000, "7000", "W", None, "Outlet", P),
+        Sample("Current.Import", 10, "10", "A", "L1", "Outlet", P),
+    ))  # fmt: skip
+    assert describe_meter_values(event) == "connector 1: meter 1234.5 Wh, 7000 W"
+    assert describe_meter_values(MeterSampled(1, ())) is None
 
 
 # --- sessions ---------------------------------------------------------------------------------
