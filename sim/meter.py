@@ -2,7 +2,9 @@
 
 The model is driven by the caller's monotonic clock (``advance(now)``), like the sans-IO core, so
 tests run it on a virtual clock and the browser on ``performance.now``. It is cheap enough to be
-advanced on every tick for many stations.
+advanced on every tick for many stations: once per tick, before the core reads it; the gates the
+core decides in that tick are applied with ``gate``, which recomputes the readings for the same
+moment without accounting energy again.
 
 Physics kept deliberately simple:
 
@@ -87,10 +89,12 @@ class MeterModel:
     ``energy_wh`` (the energy counted, Wh; ``register_wh`` is what Energy.Active.Import.Register
     reports), ``power_w`` (Power.Active.Import),
     ``current_a`` and ``voltage_v`` (one entry per station phase, L1 first) and ``soc_percent``.
-    A changed input shows in the readings after the next ``advance``.
+    A changed input shows in the readings after the next ``advance``; new gates set with
+    ``gate`` show at once.
     """
 
     __slots__ = (
+        "_basis",
         "_last",
         "_limit",
         "_seed",
@@ -143,6 +147,7 @@ class MeterModel:
         self._seed = seed
         self._limit: tuple[float, LimitUnit] | None = None
         self._last: float | None = None
+        self._basis: tuple[bool, bool, tuple[float, LimitUnit] | None] | None = None
         # Per phase: (knot index, voltage at that knot, voltage at the next knot).
         self._voltage_knots: list[tuple[int, float, float] | None] = [None] * phases
 
@@ -198,7 +203,17 @@ class MeterModel:
         self._last = now
         self._refresh(now)
 
+    def gate(self, plugged: bool, evse_ready: bool) -> None:
+        """Set the cable and EVSE gates. When they or the limit changed since the readings were
+        last computed, the readings follow at once, for the moment of the last ``advance`` (no
+        energy is accounted: the time did not move)."""
+        self.plugged = plugged
+        self.evse_ready = evse_ready
+        if self._last is not None and self._basis != (plugged, evse_ready, self._limit):
+            self._refresh(self._last)
+
     def _refresh(self, now: float) -> None:
+        self._basis = (self.plugged, self.evse_ready, self._limit)
         voltages = [self._voltage(phase, now) for phase in range(self.phases)]
         used = min(self.phases, self.ev.phases)
         amps = 0.0

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.meter import EvModel, MeterModel
+from sim.meter import EvModel, LimitUnit, MeterModel
 
 
 def flat_meter(phases: int = 3, ev: EvModel | None = None, **kwargs: float) -> MeterModel:
@@ -234,3 +234,72 @@ def test_the_register_reported_counts_whole_wh_and_never_goes_down() -> None:
         assert previous <= meter.register_wh <= meter.energy_wh
         previous = meter.register_wh
     assert meter.register_wh == math.floor(meter.energy_wh)
+
+
+def test_new_gates_show_at_once_without_counting_energy_twice() -> None:
+    meter = flat_meter(max_current_a=16)
+    meter.gate(True, True)  # before the first advance: only remembered
+    assert meter.power_w == 0.0
+    meter.advance(0.0)
+    meter.advance(100.0)
+    energy = meter.energy_wh
+    meter.gate(True, False)  # the core stopped offering energy in this tick
+    assert meter.power_w == 0.0 and meter.current_a == [0.0, 0.0, 0.0]
+    assert meter.energy_wh == energy  # the time did not move
+    meter.advance(200.0)
+    assert meter.energy_wh == energy
+    meter.set_limit(10, "A")
+    meter.gate(True, True)
+    assert meter.current_a == [10.0, 10.0, 10.0]
+    meter.advance(300.0)
+    assert meter.energy_wh == pytest.approx(energy + 3 * 230 * 10 * 100 / 3600)
+
+
+LIMITS: list[tuple[float | None, LimitUnit]] = [
+    (None, "A"),
+    (6.0, "A"),
+    (16.0, "A"),
+    (4000.0, "W"),
+    (0.0, "A"),
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(min_value=0.0, max_value=120.0),  # time to the next tick
+            st.booleans(),  # the cable
+            st.booleans(),  # the EVSE offer the core decided in the tick
+            st.none() | st.sampled_from(LIMITS),  # a limit the core set in the tick, if any
+        ),
+        max_size=30,
+    )
+)
+def test_one_advance_and_a_gate_per_tick_read_as_two_advances_did(
+    ticks: list[tuple[float, bool, bool, tuple[float | None, LimitUnit] | None]],
+) -> None:
+    """A station tick advanced the meter, let the core poll, then gated and advanced it again at
+    the same moment; one advance and a gate give the same energy and readings, bit for bit."""
+    once, twice = (
+        MeterModel(EvModel(capacity_kwh=20.0, soc_percent=95.0), seed=9),
+        MeterModel(EvModel(capacity_kwh=20.0, soc_percent=95.0), seed=9),
+    )
+    now = 0.0
+    for step, plugged, ready, limit in ticks:
+        now += step
+        once.advance(now)
+        twice.advance(now)
+        if limit is not None:
+            once.set_limit(*limit)
+            twice.set_limit(*limit)
+        once.gate(plugged, ready)
+        twice.plugged, twice.evse_ready = plugged, ready
+        twice.advance(now)
+        assert once.energy_wh == twice.energy_wh
+        assert (once.power_w, once.current_a, once.voltage_v) == (
+            twice.power_w,
+            twice.current_a,
+            twice.voltage_v,
+        )
+        assert once.soc_percent == twice.soc_percent
