@@ -28,18 +28,16 @@ from urllib.parse import quote
 
 from ocpp_core.clock import format_datetime
 from ocpp_core.events import MeterSampled
-from sim.station import (
-    KNOWN_VERSIONS,
-    SUPPORTED_VERSIONS,
+from sim.events import (
     ConnectionChanged,
     FirmwareImage,
-    Station,
     StationRebooted,
-    StationSettings,
     TransferFailures,
     frame_json,
     printable,
 )
+from sim.settings import KNOWN_VERSIONS, SUPPORTED_VERSIONS, StationSettings
+from sim.station import Station
 from sim.transfer_policy import DEFAULT_MAX_BYTES, SAME_CSMS, TransferPolicy
 from sim.transport.base import ConnectionState, validate_url
 

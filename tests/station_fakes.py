@@ -16,7 +16,8 @@ from typing import Any
 from ocpp_core import MemoryStore
 from ocpp_core.clock import format_datetime
 from sim.runtime import Runtime, VirtualClock
-from sim.station import Station, StationSettings
+from sim.settings import StationSettings
+from sim.station import Station
 from sim.transport.base import ConnectionState, TransportConfig, TransportListener
 
 WALL = 1_700_000_000.0

@@ -30,7 +30,8 @@ from sim.browser_store import (
     station_directory_name,
 )
 from sim.runtime import Runtime, VirtualClock
-from sim.station import Station, StationSettings
+from sim.settings import StationSettings
+from sim.station import Station
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 sys.path.insert(0, str(WEB))

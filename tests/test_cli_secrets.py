@@ -231,7 +231,7 @@ def test_transfer_max_bytes_limits_a_download(tmp_path: Path) -> None:
 
 
 def test_the_settings_carry_the_transfer_policy() -> None:
-    from sim.station import StationSettings
+    from sim.settings import StationSettings
 
     settings = StationSettings(
         "ws://csms.example:9000/ocpp", transfer_allow="same-csms, fw.example",

@@ -27,8 +27,10 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from ocpp_core import FileStore, FrameLogged
+from sim.events import ConnectionChanged
 from sim.runtime import Runtime
-from sim.station import ConnectionChanged, Station, StationSettings
+from sim.settings import StationSettings
+from sim.station import Station
 from sim.transport.base import ConnectionState
 from sim.transport.cpython import WebsocketsTransport
 

@@ -42,7 +42,8 @@ from ocpp_core import FileStore, FrameLogged
 from ocpp_core.engine import _WITHHELD
 from sim.cli import _Output, _Watcher
 from sim.runtime import Runtime, VirtualClock
-from sim.station import Station, StationSettings
+from sim.settings import StationSettings
+from sim.station import Station
 from sim.transport.base import ConnectionState, TransportConfig, TransportListener
 
 LONG = os.environ.get("OCPP_FUZZ") == "long"

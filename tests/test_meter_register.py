@@ -15,7 +15,8 @@ from typing import Any
 from station_fakes import FakeBackend, Rig
 
 from ocpp_core import MemoryStore
-from sim.station import METER_DOCUMENT, METER_REFRESH_S, METER_SAVE_WH
+from sim.connectors import METER_DOCUMENT, METER_SAVE_WH
+from sim.station import METER_REFRESH_S
 
 SAMPLED = {"MeterValueSampleInterval": "60"}
 

@@ -15,16 +15,16 @@ import pytest
 from station_fakes import URL, WALL, FakeBackend, Rig
 
 from ocpp_core import FileStore, MemoryStore
-from sim.station import (
-    METER_DOCUMENT,
+from sim.connectors import METER_DOCUMENT
+from sim.events import (
     ConnectionChanged,
     ConnectorSnapshot,
     FaultInfo,
     SnapshotChanged,
-    Station,
     StationRebooted,
-    StationSettings,
 )
+from sim.settings import StationSettings
+from sim.station import Station
 from sim.transport.base import ConnectionState, TransportConfig, TransportListener
 
 WSS = "wss://csms.test/ocpp"
@@ -825,7 +825,7 @@ def test_profiles_and_the_composite_schedule_per_connector() -> None:
 
 
 def test_transfer_failures_apply_and_survive_a_reboot() -> None:
-    from sim.station import TransferFailures
+    from sim.events import TransferFailures
 
     rig = Rig().boot()
     assert rig.station.transfer_failures == TransferFailures()
@@ -895,7 +895,7 @@ def test_echo_detector() -> None:
 def test_the_firmware_image_is_kept_after_the_reboot_and_forgotten_by_the_next_download() -> None:
     """What the GUI and the CLI show as ``firmware_image``: the size and SHA-256 the host
     reported for the image, through the reboot into it, until another download starts."""
-    from sim.station import FirmwareImage
+    from sim.events import FirmwareImage
 
     rig = Rig().boot()
     locations: list[str] = []

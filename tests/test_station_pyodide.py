@@ -12,7 +12,8 @@ STATION_IN_PYODIDE = r"""
 import json, sys
 from ocpp_core import MemoryStore
 from sim.runtime import Runtime
-from sim.station import Station, StationSettings
+from sim.settings import StationSettings
+from sim.station import Station
 from sim.transport.base import ConnectionState
 
 

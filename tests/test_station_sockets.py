@@ -18,7 +18,8 @@ from ocpp.v16 import call as v16_call
 from devtools.server import DevServer
 from ocpp_core import MemoryStore
 from sim.runtime import Runtime
-from sim.station import Station, StationSettings
+from sim.settings import StationSettings
+from sim.station import Station
 from sim.transport.base import ConnectionState, TransportConfig, TransportListener
 from sim.transport.cpython import WebsocketsTransport
 

@@ -32,7 +32,7 @@ from control_center.prefs import (  # noqa: E402
     station_settings_json,
 )
 
-from sim.station import StationSettings  # noqa: E402
+from sim.settings import StationSettings  # noqa: E402
 
 BOOT = '[2,"m1","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]'
 BOOT_OK = '[3,"m1",{"status":"Accepted","currentTime":"2025-01-01T00:00:00Z","interval":300}]'

@@ -35,7 +35,9 @@ from control_center.views import ConnectorActions, ConnectorView, LogView
 from ocpp_core import MemoryStore
 from ocpp_core.connector import ERROR_CODES
 from sim.browser_store import open_browser_storage
-from sim.station import Station, StationSettings, TransferFailures
+from sim.events import TransferFailures
+from sim.settings import StationSettings
+from sim.station import Station
 from sim.transfer import BrowserTransferHost
 from sim.transport.base import validate_url
 from sim.transport.browser import BrowserTransport

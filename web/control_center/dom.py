@@ -16,7 +16,7 @@ from typing import Any
 import js
 from pyodide.ffi import create_proxy
 
-from sim.station import printable
+from sim.events import printable
 
 try:
     from pyodide.ffi import jsnull  # JS null since Pyodide 0.27 (None before)

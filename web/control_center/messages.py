@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sim.station import printable
+from sim.events import printable
 
 __all__ = [
     "DIRECTIONS",
