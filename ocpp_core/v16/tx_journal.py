@@ -6,16 +6,15 @@ journal and one to delete):
 * ``txmsg/<seq>`` — a journaled StartTransaction, MeterValues or StopTransaction (ocpp_core
   journal). A transaction's local id is the sequence number of its StartTransaction: never
   reused over the Store's life (``txseq``), so a local id in the discard log is unambiguous.
-* ``tx/<local id>`` — written when the StartTransaction is answered (or discarded): the CSMS's
-  transactionId (-1 if discarded, errata 3.18), what the transaction started with, whether the
-  answer was not Accepted (``invalid``) and the highest energy reading journaled so far
-  (``lastMeter``, saved again with each MeterValues that raises it: one write more per
-  MeterValues). Deleted when its StopTransaction is answered or discarded. The energy register
-  a MeterValues reports is kept as a number beside its payload (the entry's data
-  ``registerWh``, from sampling's numbers): the register floor is never parsed back from the
-  frame's text. A MeterValues journaled without it (an older version) adds nothing to it.
-* ``txdiscarded`` — the last DISCARD_LOG discarded messages (MessageDiscarded fields, the
-  message's sequence number ``seq`` and the time).
+  The energy register a MeterValues reports is kept as a number beside its payload (the
+  entry's data ``registerWh``, from sampling's numbers): the register floor is never parsed
+  back from the frame's text. A MeterValues journaled without it (an older version) adds
+  nothing to it.
+* ``tx/<local id>`` — the transaction's record (ocpp_core.v16.tx_record), written when the
+  StartTransaction is answered (or discarded), saved again with each MeterValues that raises
+  its ``lastMeter`` (one write more per such MeterValues), deleted when its StopTransaction is
+  answered or discarded.
+* ``txdiscarded`` — the discard log (ocpp_core.v16.tx_discards).
 
 Why this order of writes is safe at every point of a crash (a restart is a new engine on the
 same Store):
@@ -42,16 +41,9 @@ and its MeterValues and StopTransaction are still sent, with transactionId -1 (e
 filled in at send time, or written into a StopTransaction journaled before). A StopTransaction
 that is discarded settles its transaction all the same (the record is deleted).
 
-Timestamps taken before the CSMS set the clock (a transaction before the BootNotification, or
-the PowerLoss stop right after a restart) are moved by the clock's correction when they are sent
-after it in the same run, like MicroOcpp's adjustPrebootTimestamp; the corrected message is
-journaled again. That covers every timestamp of a message journaled before the sync, and the
-readings in the transactionData of a StopTransaction journaled after it that were taken before
-it: those are told by value, being within the unsynced wall times this run saw (``saw_time``:
-every poll, every start). If the CSMS sets the clock *back* by d seconds, a reading taken within
-d seconds after the sync is in that range too and is moved as well. Without a correction in the
-same run timestamps go as they were taken, except a StopTransaction's: one that would lie before
-its StartTransaction is sent with the start time + 1 s (MicroOcpp's rule).
+Timestamps taken before the CSMS set the clock are moved by the clock's correction when they
+are sent after it in the same run (ocpp_core.v16.tx_clock; ``saw_time`` notes the unsynced wall
+times at every poll and every start); the corrected message is journaled again.
 
 The PowerLoss stop of a transaction cut by a restart is journaled at load, always before the
 sync (a new engine's clock is unset). Its SessionStopped therefore waits until the timestamp is
@@ -76,10 +68,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ocpp_core.clock import format_datetime, parse_datetime
+from ocpp_core.clock import format_datetime
 from ocpp_core.events import MessageDiscarded, QueueLengthChanged, RecordRepaired
 from ocpp_core.journal import Journal, JournalOwner, sequence_of
 from ocpp_core.log import logger
+from ocpp_core.v16.tx_clock import Presync, not_before_start, shifted, shifted_all
+from ocpp_core.v16.tx_discards import DISCARD_LOG, DISCARDS, DiscardLog
+from ocpp_core.v16.tx_record import RECORDS, Transaction, record_name, transaction_from
 from ocpp_core.v16.tx_repair import EPOCH, RecordHints, repair_payload, repair_record
 
 if TYPE_CHECKING:
@@ -95,136 +90,9 @@ __all__ = [
     "TransactionListener",
 ]
 
-RECORDS = "tx/"
-DISCARDS = "txdiscarded"
-DISCARD_LOG = 50
 START, STOP, METER_VALUES = "StartTransaction", "StopTransaction", "MeterValues"
 _ACTIONS = frozenset({START, STOP, METER_VALUES})
 _REGISTER = "registerWh"  # a MeterValues entry's data: the energy register it reports (Wh)
-_MS = 0.001  # timestamps are rounded to the millisecond
-
-
-class Transaction:
-    """A transaction from its StartTransaction until its StopTransaction is settled."""
-
-    __slots__ = (
-        "closed",
-        "connector",
-        "id_tag",
-        "invalid",
-        "last_meter",
-        "local_id",
-        "meter_start",
-        "parent_id_tag",
-        "reservation_id",
-        "start",
-        "stop_entry",
-        "stopped",
-        "transaction_id",
-    )
-
-    def __init__(
-        self,
-        local_id: int,
-        connector: int,
-        id_tag: str,
-        parent_id_tag: str | None,
-        meter_start: int,
-        start: str,
-        reservation_id: int | None,
-    ) -> None:
-        self.local_id = local_id
-        self.connector = connector
-        self.id_tag = id_tag
-        self.parent_id_tag = parent_id_tag
-        self.meter_start = meter_start
-        self.start = start  # the StartTransaction timestamp
-        self.reservation_id = reservation_id
-        self.transaction_id: int | None = None  # from the CSMS; -1 if the Start was discarded
-        self.invalid = False  # the StartTransaction.conf was not Accepted
-        self.last_meter = meter_start  # the highest energy register journaled (Wh)
-        self.stopped = False
-        self.stop_entry: Entry | None = None
-        self.closed = False  # its stored data was damaged: stopped at load, never resumed
-
-    def record(self) -> dict:
-        record: dict = {
-            "connector": self.connector,
-            "idTag": self.id_tag,
-            "meterStart": self.meter_start,
-            "timestamp": self.start,
-            "transactionId": self.transaction_id,
-        }
-        if self.parent_id_tag is not None:
-            record["parentIdTag"] = self.parent_id_tag
-        if self.reservation_id is not None:
-            record["reservationId"] = self.reservation_id
-        if self.invalid:
-            record["invalid"] = True
-        if self.last_meter > self.meter_start:
-            record["lastMeter"] = self.last_meter
-        return record
-
-
-def _transaction(local_id: int, fields: dict, parent: object) -> Transaction | None:
-    """A Transaction from a record or a StartTransaction payload; None if it is not one."""
-    connector = fields.get("connector", fields.get("connectorId"))
-    id_tag, meter, start = fields.get("idTag"), fields.get("meterStart"), fields.get("timestamp")
-    reservation = fields.get("reservationId")
-    if not (
-        type(connector) is int
-        and isinstance(id_tag, str)
-        and type(meter) is int
-        and isinstance(start, str)
-        and (reservation is None or type(reservation) is int)
-        and (parent is None or isinstance(parent, str))
-    ):
-        return None
-    return Transaction(local_id, connector, id_tag, parent, meter, start, reservation)
-
-
-def _shifted(timestamp: str, delta: float) -> str:
-    return format_datetime(parse_datetime(timestamp) + delta)
-
-
-def _not_before_start(stop: dict, start: str) -> dict:
-    """A StopTransaction whose timestamp could not be corrected and lies before its start gets
-    the start time + 1 s, as MicroOcpp sends it: a stop before its start is no use to a CSMS."""
-    try:
-        if parse_datetime(stop["timestamp"]) >= parse_datetime(start):
-            return stop
-    except (KeyError, TypeError, ValueError):
-        return stop
-    return {**stop, "timestamp": _shifted(start, 1.0)}
-
-
-def _shifted_all(meter_values: list[dict], delta: float) -> list[dict]:
-    return [{**mv, "timestamp": _shifted(mv["timestamp"], delta)} for mv in meter_values]
-
-
-class _Presync:
-    """The wall times this run saw before the CSMS first set the clock (the unsynced frame)."""
-
-    __slots__ = ("earliest", "latest", "offset")
-
-    def __init__(self, offset: float) -> None:
-        self.offset = offset  # clock.wall(0.0) while unsynced
-        self.earliest = float("inf")
-        self.latest = float("-inf")
-
-    def saw(self, wall: float) -> None:
-        self.earliest = min(self.earliest, wall)
-        self.latest = max(self.latest, wall)
-
-    def moved(self, meter_values: list[dict], delta: float) -> list[dict]:
-        """The meter values with those taken before the sync moved by ``delta``."""
-        low, high = self.earliest - _MS, self.latest + _MS
-        return [
-            {**mv, "timestamp": _shifted(mv["timestamp"], delta)}
-            if low <= parse_datetime(mv["timestamp"]) <= high
-            else mv
-            for mv in meter_values
-        ]
 
 
 def _hints(journal: Journal, local_id: int) -> RecordHints:
@@ -271,6 +139,7 @@ class TransactionJournal(JournalOwner):
 
     __slots__ = (
         "_closing",
+        "_discard_log",
         "_engine",
         "_listener",
         "_presync",
@@ -286,12 +155,13 @@ class TransactionJournal(JournalOwner):
         self._engine = engine
         self._listener = listener
         self.journal = Journal(engine.store, self)
+        self._discard_log = DiscardLog(engine.store)
         self.transactions: dict[int, Transaction] = {}  # by local id
         self._unreadable: list[str] = []  # reported once the engine runs (there is a `now`)
         self._repairs: list[RecordRepaired] = []  # likewise
         self._closing: list[int] = []  # local ids whose StartTransaction needed stand-ins
         self._unsynced: set[int] = set()  # seqs of the entries journaled before the sync
-        self._presync: _Presync | None = None  # None: the clock was synced all this run
+        self._presync: Presync | None = None  # None: the clock was synced all this run
         # StopTransactions whose listener is told once their timestamp is final, by seq.
         self._untold: dict[int, tuple[Transaction, Entry]] = {}
         self._load()
@@ -320,7 +190,7 @@ class TransactionJournal(JournalOwner):
                     self.journal.remove(entry)  # answered just before the restart
                     continue
                 parent = (entry.data or {}).get("parentIdTag")
-                tx = _transaction(entry.tx, entry.payload, parent)
+                tx = transaction_from(entry.tx, entry.payload, parent)
                 if tx is None:
                     self._unreadable.append(entry.name)
                     self.journal.remove(entry)
@@ -340,7 +210,8 @@ class TransactionJournal(JournalOwner):
         hints = _hints(self.journal, local_id)
         connectors = len(self._engine.connectors) - 1
         fields, problems, closed = repair_record(self._engine.store.load(name), hints, connectors)
-        tx = None if fields is None else _transaction(local_id, fields, fields.get("parentIdTag"))
+        parent = None if fields is None else fields.get("parentIdTag")
+        tx = None if fields is None else transaction_from(local_id, fields, parent)
         if fields is None or tx is None:
             for problem in problems:
                 logger().error("%s: %s", name, problem)
@@ -551,10 +422,10 @@ class TransactionJournal(JournalOwner):
             for tx, entry in untold.values():
                 self._listener.stop_final(tx, self._outgoing(entry))
 
-    def _presync_of(self) -> _Presync:
+    def _presync_of(self) -> Presync:
         presync = self._presync
         if presync is None:
-            presync = self._presync = _Presync(self._engine.clock.wall(0.0))
+            presync = self._presync = Presync(self._engine.clock.wall(0.0))
         return presync
 
     def _presync_moved(self, meter_values: list[dict]) -> list[dict]:
@@ -572,10 +443,10 @@ class TransactionJournal(JournalOwner):
             return
         payload = dict(entry.payload)
         if "timestamp" in payload:
-            payload["timestamp"] = _shifted(payload["timestamp"], delta)
+            payload["timestamp"] = shifted(payload["timestamp"], delta)
         for key in ("meterValue", "transactionData"):
             if key in payload:
-                payload[key] = _shifted_all(payload[key], delta)
+                payload[key] = shifted_all(payload[key], delta)
         entry.payload = payload
         self.journal.rewrite(entry)
         tx = self.transactions.get(entry.tx)
@@ -591,7 +462,7 @@ class TransactionJournal(JournalOwner):
             self._correct_time(entry)
         tx = self.transactions.get(entry.tx)
         if entry.action == STOP and tx is not None:
-            return _not_before_start(entry.payload, tx.start)
+            return not_before_start(entry.payload, tx.start)
         return entry.payload
 
     def prepare(self, entry: Entry) -> dict:
@@ -654,7 +525,7 @@ class TransactionJournal(JournalOwner):
 
     def _save_record(self, tx: Transaction) -> None:
         try:
-            self._engine.store.save(f"{RECORDS}{tx.local_id:010d}", tx.record())
+            self._engine.store.save(record_name(tx.local_id), tx.record())
         except Exception:
             logger().exception("transaction record %s could not be stored", tx.local_id)
 
@@ -671,7 +542,7 @@ class TransactionJournal(JournalOwner):
             return
         del self.transactions[tx.local_id]
         try:
-            self._engine.store.delete(f"{RECORDS}{tx.local_id:010d}")
+            self._engine.store.delete(record_name(tx.local_id))
         except Exception:
             logger().exception("transaction record %s could not be deleted", tx.local_id)
 
@@ -685,41 +556,11 @@ class TransactionJournal(JournalOwner):
     def _record_all(self, events: list[tuple[MessageDiscarded, int | None]], now: float) -> None:
         """``_record`` for several discards, in one write of the discard log."""
         engine = self._engine
-        store = engine.store
-        log = store.load(DISCARDS)
-        log = log if isinstance(log, list) else []
-        known = {i.get("seq") for i in log if isinstance(i, dict)}
-        timestamp = format_datetime(engine.clock.wall(now))
-        new = []
-        for event, seq in events:
-            if seq is not None and seq in known:
-                continue
-            entry = {**event._asdict(), "timestamp": timestamp}
-            if seq is not None:
-                entry["seq"] = seq
-            new.append((event, entry))
-        if not new:
-            return
-        log = [*log, *(entry for _, entry in new)][-DISCARD_LOG:]
-        try:
-            store.save(DISCARDS, log)
-        except Exception:
-            logger().exception("discard log could not be stored")
+        new = self._discard_log.add(events, format_datetime(engine.clock.wall(now)))
         if engine.watched:
-            for event, _ in new:
+            for event in new:
                 engine.emit(event)
 
     def discards(self) -> list[MessageDiscarded]:
         """The recorded discards, oldest first."""
-        log = self._engine.store.load(DISCARDS)
-        found = []
-        for item in log if isinstance(log, list) else ():
-            try:
-                found.append(
-                    MessageDiscarded(
-                        item["action"], item["local_id"], item["attempts"], item["reason"]
-                    )
-                )
-            except (KeyError, TypeError):
-                continue
-        return found
+        return self._discard_log.read()
