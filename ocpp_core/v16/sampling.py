@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ocpp_core.connector import ENERGY_REGISTER, SignedReading, UnusableValue
 from ocpp_core.events import Sample
@@ -123,7 +123,7 @@ def items_of(value: str) -> tuple[Item, ...]:
     """The items of a measurand list as the configuration stores it (already validated)."""
     if not value:
         return ()
-    items = []
+    items: list[Item] = []
     for item in value.split(","):
         if item in MEASURANDS:
             items.append((item, None))
@@ -196,19 +196,26 @@ def _usable(entry: MeterInput, raw: object) -> Reading | None:
         if not isinstance(data, str) or not data:
             raise UnusableValue("SignedReading without signed_data")
         if number is not None:
-            _text(number, register)
+            number = _number(number, register)
+            _text(number)
         return (data, True, number)
-    return (_text(raw, register), False, raw)
+    number = _number(raw, register)
+    return (_text(number), False, number)
 
 
-def _text(reading: object, register: bool) -> str:
-    """A number as a decimal string without exponent; UnusableValue if it cannot be one."""
+def _number(reading: object, register: bool) -> int | float:
+    """The reading as a number that can be reported; UnusableValue if it is not one."""
     if isinstance(reading, bool) or not isinstance(reading, (int, float)):
         raise UnusableValue(f"{type(reading).__name__}, expected a number")
     if isinstance(reading, float) and not math.isfinite(reading):
         raise UnusableValue(f"{reading!r}")
     if register and reading < 0:
         raise UnusableValue(f"negative register reading {reading!r}")
+    return reading
+
+
+def _text(reading: int | float) -> str:
+    """A number as a decimal string without exponent; UnusableValue if it cannot be one."""
     if isinstance(reading, int):
         try:
             return str(int(reading))
@@ -243,13 +250,13 @@ def register_wh(samples: tuple[Sample, ...]) -> int | None:
     return None if best is None else round(best)
 
 
-def meter_value(timestamp: str, samples: tuple[Sample, ...]) -> dict | None:
+def meter_value(timestamp: str, samples: tuple[Sample, ...]) -> dict[str, Any] | None:
     """The MeterValue object of a frame for ``samples`` taken at ``timestamp`` (None: none)."""
     if not samples:
         return None
     sampled = []
     for sample in samples:
-        value: dict = {"value": sample.text, "context": sample.context}
+        value: dict[str, str] = {"value": sample.text, "context": sample.context}
         if sample.signed:
             value["format"] = "SignedData"
         value["measurand"] = sample.measurand
@@ -297,7 +304,9 @@ class Sampler:
             )
         return tuple(found)
 
-    def meter_value(self, io: ConnectorIO, items: tuple[Item, ...], context: str) -> dict | None:
+    def meter_value(
+        self, io: ConnectorIO, items: tuple[Item, ...], context: str
+    ) -> dict[str, Any] | None:
         """A MeterValue of the connector's selected inputs, or None when none has a reading."""
         return meter_value(self.timestamp, self.samples(io, items, context))
 

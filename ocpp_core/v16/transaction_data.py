@@ -16,7 +16,7 @@ it and deleted when the transaction stops. With StopTxnSampledData and StopTxnAl
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ocpp_core.clock import parse_datetime
 from ocpp_core.log import logger
@@ -36,9 +36,10 @@ class TransactionData:
 
     def __init__(self, store: Store, connectors: int) -> None:
         self._store = store
-        self._buffers: list[list[dict] | None] = [None] * connectors  # None: not loaded yet
+        # None: not loaded yet
+        self._buffers: list[list[dict[str, Any]] | None] = [None] * connectors
 
-    def start(self, connector: int, begin: dict | None) -> None:
+    def start(self, connector: int, begin: dict[str, Any] | None) -> None:
         """A transaction began: drop what a previous one left, keep its Begin sample."""
         buffer = [] if begin is None else [begin]
         self._buffers[connector] = buffer
@@ -47,14 +48,14 @@ class TransactionData:
         else:
             self._store.delete(_name(connector))
 
-    def add(self, connector: int, meter_value: dict) -> None:
+    def add(self, connector: int, meter_value: dict[str, Any]) -> None:
         """One more sample of the running transaction."""
         buffer = self._load(connector)
         buffer.append(meter_value)
         _thin(buffer)
         self._save(connector, buffer)
 
-    def finish(self, connector: int, end: dict | None) -> list[dict]:
+    def finish(self, connector: int, end: dict[str, Any] | None) -> list[dict[str, Any]]:
         """The transaction stopped: its whole transactionData, with the End sample last."""
         buffer = self._load(connector)
         if end is not None:
@@ -64,7 +65,7 @@ class TransactionData:
         self._store.delete(_name(connector))
         return buffer
 
-    def _load(self, connector: int) -> list[dict]:
+    def _load(self, connector: int) -> list[dict[str, Any]]:
         buffer = self._buffers[connector]
         if buffer is None:
             stored = self._store.load(_name(connector))
@@ -79,7 +80,7 @@ class TransactionData:
             self._buffers[connector] = buffer
         return buffer
 
-    def _save(self, connector: int, buffer: list[dict]) -> None:
+    def _save(self, connector: int, buffer: list[dict[str, Any]]) -> None:
         self._store.save(_name(connector), buffer)
 
 
@@ -93,14 +94,15 @@ def _is_meter_value(value: object) -> bool:
     sampled = value.get("sampledValue")
     if not isinstance(sampled, list) or not sampled:
         return False
+    timestamp = value.get("timestamp")
     try:
-        parse_datetime(value.get("timestamp"))
+        parse_datetime(timestamp if isinstance(timestamp, str) else "")
     except ValueError:
         return False
     return True
 
 
-def _thin(buffer: list[dict]) -> None:
+def _thin(buffer: list[dict[str, Any]]) -> None:
     """Drop intermediate values until the cap holds (never the first or the last)."""
     while len(buffer) > MAX_METER_VALUES:
         times = [parse_datetime(value["timestamp"]) for value in buffer]

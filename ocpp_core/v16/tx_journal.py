@@ -66,7 +66,7 @@ never stops the others from loading.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ocpp_core.clock import format_datetime
 from ocpp_core.events import MessageDiscarded, QueueLengthChanged, RecordRepaired
@@ -122,15 +122,21 @@ class TransactionListener:
 
     __slots__ = ()
 
-    def start_answered(self, transaction: Transaction, id_tag_info: dict, now: float) -> None:
+    def start_answered(
+        self, transaction: Transaction, id_tag_info: dict[str, Any], now: float
+    ) -> None:
         """StartTransaction.conf arrived (the transactionId is stored already)."""
 
     def stop_settled(
-        self, transaction: Transaction | None, id_tag: str | None, info: dict | None, now: float
+        self,
+        transaction: Transaction | None,
+        id_tag: str | None,
+        info: dict[str, Any] | None,
+        now: float,
     ) -> None:
         """A StopTransaction was answered (``info``: its idTagInfo, if any) or discarded."""
 
-    def stop_final(self, transaction: Transaction, payload: dict) -> None:
+    def stop_final(self, transaction: Transaction, payload: dict[str, Any]) -> None:
         """A StopTransaction journaled with ``tell`` has its final timestamp (``payload``)."""
 
 
@@ -336,7 +342,7 @@ class TransactionJournal(JournalOwner):
         now: float,
     ) -> Transaction:
         """Journal a StartTransaction; the new transaction's local id is its sequence number."""
-        payload: dict = {
+        payload: dict[str, Any] = {
             "connectorId": connector,
             "idTag": id_tag,
             "meterStart": meter_start,
@@ -353,12 +359,16 @@ class TransactionJournal(JournalOwner):
         return tx
 
     def meter_values(
-        self, tx: Transaction, meter_values: list[dict], now: float, register_wh: int | None
+        self,
+        tx: Transaction,
+        meter_values: list[dict[str, Any]],
+        now: float,
+        register_wh: int | None,
     ) -> None:
         """Journal a MeterValues of the transaction with the energy register it reports (Wh,
         None: none); a higher one goes into its record too, so that a PowerLoss stop after a
         restart knows it once the MeterValues is delivered."""
-        payload: dict = {"connectorId": tx.connector, "meterValue": meter_values}
+        payload: dict[str, Any] = {"connectorId": tx.connector, "meterValue": meter_values}
         if tx.transaction_id is not None:
             payload["transactionId"] = tx.transaction_id
         data = None if register_wh is None else {_REGISTER: register_wh}
@@ -380,14 +390,18 @@ class TransactionJournal(JournalOwner):
         timestamp: str,
         reason: str,
         id_tag: str | None,
-        data: list[dict],
+        data: list[dict[str, Any]],
         now: float,
         *,
         tell: bool = False,
     ) -> None:
         """Journal the StopTransaction; with ``tell``, tell the listener (``stop_final``) once
         its timestamp is the one the CSMS gets (see module)."""
-        payload: dict = {"meterStop": meter_stop, "timestamp": timestamp, "reason": reason}
+        payload: dict[str, Any] = {
+            "meterStop": meter_stop,
+            "timestamp": timestamp,
+            "reason": reason,
+        }
         if id_tag is not None:
             payload["idTag"] = id_tag
         if data:
@@ -400,7 +414,12 @@ class TransactionJournal(JournalOwner):
             self._untold[entry.seq] = (tx, entry)
 
     def _append(
-        self, action: str, payload: dict, tx: int | None, data: dict | None, now: float
+        self,
+        action: str,
+        payload: dict[str, Any],
+        tx: int | None,
+        data: dict[str, Any] | None,
+        now: float,
     ) -> Entry:
         entry = self.journal.append(action, payload, tx, data, now)
         if not self._engine.clock.is_synced:
@@ -428,7 +447,7 @@ class TransactionJournal(JournalOwner):
             presync = self._presync = Presync(self._engine.clock.wall(0.0))
         return presync
 
-    def _presync_moved(self, meter_values: list[dict]) -> list[dict]:
+    def _presync_moved(self, meter_values: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Readings for a message journaled after the sync, those taken before it corrected."""
         presync, clock = self._presync, self._engine.clock
         if presync is None or not clock.is_synced:
@@ -455,7 +474,7 @@ class TransactionJournal(JournalOwner):
 
     # ------------------------------------------------------------------ JournalOwner
 
-    def _outgoing(self, entry: Entry) -> dict:
+    def _outgoing(self, entry: Entry) -> dict[str, Any]:
         """The entry's timestamps as the CSMS gets them: corrected once the clock is set (the
         entry is journaled again), and a StopTransaction never before its start."""
         if entry.seq in self._unsynced and self._engine.clock.is_synced:
@@ -465,7 +484,7 @@ class TransactionJournal(JournalOwner):
             return not_before_start(entry.payload, tx.start)
         return entry.payload
 
-    def prepare(self, entry: Entry) -> dict:
+    def prepare(self, entry: Entry) -> dict[str, Any]:
         payload = self._outgoing(entry)
         untold = self._untold.pop(entry.seq, None)
         if untold is not None:  # sent with the clock still unset: final as it is
@@ -479,7 +498,7 @@ class TransactionJournal(JournalOwner):
             transaction_id = -1
         return {**payload, "transactionId": transaction_id}
 
-    def delivered(self, entry: Entry, response: dict, now: float) -> None:
+    def delivered(self, entry: Entry, response: dict[str, Any], now: float) -> None:
         tx = self.transactions.get(entry.tx)
         if entry.action == START:
             if tx is not None:
