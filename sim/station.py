@@ -499,10 +499,11 @@ class Station:
         for n, id_tag in cards:
             engine.present_card(n, id_tag, now)
         for hw in self._hardware:
-            hw.meter.advance(now)  # account the energy of the power held since the last tick
+            # The one advance per tick: the energy of the power held since the last tick.
+            hw.meter.advance(now)
         self._registers.save_if_grown()
         frames = engine.poll(now)
-        self._gate_meters(now)
+        self._gate_meters()
         self._send(frames)
         if self._reboot is not None:
             kind, self._reboot = self._reboot, None
@@ -531,13 +532,10 @@ class Station:
             elif engine.is_connected:  # "close": the end of a connection or a failed attempt
                 engine.disconnected(now)
 
-    def _gate_meters(self, now: float) -> None:
-        """Energy flows only while the core says Charging; refresh the readings for ``now``."""
+    def _gate_meters(self) -> None:
+        """Energy flows only while the core says Charging (the readings follow at once)."""
         for hw in self._hardware:
-            meter = hw.meter
-            meter.plugged = hw.plugged
-            meter.evse_ready = self._status_of(hw.n)[0] == "Charging"
-            meter.advance(now)
+            hw.meter.gate(hw.plugged, self._status_of(hw.n)[0] == "Charging")
 
     def _send(self, frames: list[str]) -> None:
         for text in frames:
