@@ -35,7 +35,7 @@ with their value and never appear in a ConfigurationChanged event with their val
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ocpp_core.events import ConfigurationChanged
 from ocpp_core.log import logger
@@ -43,8 +43,34 @@ from ocpp_core.store import write
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
+    from typing import Protocol, TypedDict, Unpack
 
+    from ocpp_core.events import Event
     from ocpp_core.store import Store
+
+    class ConfigContext(Protocol):
+        """What a Configuration reports changes to (and hands to ``compute``/``accept``)."""
+
+        @property
+        def watched(self) -> bool: ...
+
+        def emit(self, event: Event) -> None: ...
+
+    class KeyOptions(TypedDict, total=False):
+        """The optional keyword arguments of KeyDef, as KeyDeclarer passes them on."""
+
+        access: str
+        reboot: bool
+        persist: bool
+        minimum: int | None
+        maximum: int | None
+        max_length: int
+        members: frozenset[str] | Callable[[str], bool] | None
+        max_items: int | str | None
+        check: Callable[[Any], bool] | None
+        compute: Callable[[Any], object] | None
+        accept: Callable[[object, Any], bool] | None
+
 
 __all__ = [
     "BOOL",
@@ -86,6 +112,7 @@ class KeyDef:
     restricts CSL items (a set, or a predicate for open-ended families such as measurand.phase);
     ``max_items`` is an int or the name of the ``...MaxLength`` key that bounds the list.
     ``accept(value, engine)`` judges a change against the engine's live state (see the module).
+    ``compute`` and ``accept`` get the context the Configuration was built with.
     An int key without ``minimum``/``maximum`` is still bounded by the 32-bit integer range.
     """
 
@@ -122,9 +149,9 @@ class KeyDef:
         max_length: int = MAX_VALUE_LENGTH,
         members: frozenset[str] | Callable[[str], bool] | None = None,
         max_items: int | str | None = None,
-        check: Callable[[object], bool] | None = None,
-        compute: Callable[[object], object] | None = None,
-        accept: Callable[[object, object], bool] | None = None,
+        check: Callable[[Any], bool] | None = None,
+        compute: Callable[[Any], object] | None = None,
+        accept: Callable[[object, Any], bool] | None = None,
     ) -> None:
         self.name = name
         self.type = type
@@ -212,7 +239,7 @@ class KeyDef:
                 return "list item not allowed"
         limit = self.max_items
         if isinstance(limit, str):
-            limit = config.get(limit)
+            limit = config.integer(limit)
         if limit is not None and len(items) > limit:
             return f"more than {limit} items"
         return None
@@ -245,20 +272,20 @@ class KeyDeclarer:
         self.keys.append(key)
         return key
 
-    def integer(self, name: str, default: int, **options: object) -> KeyDef:
+    def integer(self, name: str, default: int, **options: Unpack[KeyOptions]) -> KeyDef:
         """An int key; ``minimum`` defaults to 0 (OCPP counts and durations are unsigned)."""
         options.setdefault("minimum", 0)
         return self._add(KeyDef(name, INT, default, owner=self.owner, **options))
 
-    def boolean(self, name: str, default: bool, **options: object) -> KeyDef:
+    def boolean(self, name: str, default: bool, **options: Unpack[KeyOptions]) -> KeyDef:
         """A bool key."""
         return self._add(KeyDef(name, BOOL, default, owner=self.owner, **options))
 
-    def string(self, name: str, default: str, **options: object) -> KeyDef:
+    def string(self, name: str, default: str, **options: Unpack[KeyOptions]) -> KeyDef:
         """A string key."""
         return self._add(KeyDef(name, STR, default, owner=self.owner, **options))
 
-    def csl(self, name: str, default: str, **options: object) -> KeyDef:
+    def csl(self, name: str, default: str, **options: Unpack[KeyOptions]) -> KeyDef:
         """A comma-separated list key (stored and shown as the canonical ``a,b`` text)."""
         return self._add(KeyDef(name, CSL, default, owner=self.owner, **options))
 
@@ -306,7 +333,7 @@ class Configuration:
         self,
         table: KeyTable,
         store: Store,
-        context: object,
+        context: ConfigContext,
         defaults: Mapping[str, str] | None = None,
     ) -> None:
         self.table = table
@@ -369,6 +396,27 @@ class Configuration:
         if key.compute is not None:
             return key.compute(self._context)
         return key.default if self._defaults is None else self.default(key)
+
+    def integer(self, name: str) -> int:
+        """The value of int key ``name`` (TypeError if it is not an int key)."""
+        value = self.get(name)
+        if type(value) is not int:
+            raise TypeError(f"configuration key {name} is not an int key")
+        return value
+
+    def boolean(self, name: str) -> bool:
+        """The value of bool key ``name`` (TypeError if it is not a bool key)."""
+        value = self.get(name)
+        if type(value) is not bool:
+            raise TypeError(f"configuration key {name} is not a bool key")
+        return value
+
+    def string(self, name: str) -> str:
+        """The value of string or CSL key ``name`` (TypeError if it holds no string)."""
+        value = self.get(name)
+        if type(value) is not str:
+            raise TypeError(f"configuration key {name} is not a string key")
+        return value
 
     def text(self, key: KeyDef) -> str:
         """A key's value as GetConfiguration shows it."""

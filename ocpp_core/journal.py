@@ -67,9 +67,10 @@ from ocpp_core.log import logger
 from ocpp_core.outbox import ERROR, INVALID, PRIORITY_TRANSACTIONS, Request, RequestSource
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
     from ocpp_core.outbox import CallFailure
+    from ocpp_core.rpc import JsonObject
     from ocpp_core.store import Store
 
 __all__ = [
@@ -119,7 +120,13 @@ class Entry:
     )
 
     def __init__(
-        self, seq: int, action: str, payload: dict, tx: int, data: dict | None, message_id: str
+        self,
+        seq: int,
+        action: str,
+        payload: JsonObject,
+        tx: int,
+        data: JsonObject | None,
+        message_id: str,
     ) -> None:
         self.seq = seq
         self.name = f"{PREFIX}{seq:0{_DIGITS}d}"  # its Store document
@@ -133,8 +140,8 @@ class Entry:
         self.request: Request | None = None  # kept until answered or refused (same id, payload)
         self.verdict: str | None = None  # why it is discarded, once its last attempt failed
 
-    def document(self) -> dict:
-        document: dict = {
+    def document(self) -> JsonObject:
+        document: JsonObject = {
             "action": self.action,
             "payload": self.payload,
             "tx": self.tx,
@@ -171,11 +178,11 @@ class JournalOwner:
         it cannot; it is then discarded (``discarded``) before anything is sent."""
         return None
 
-    def prepare(self, entry: Entry) -> dict:
+    def prepare(self, entry: Entry) -> Mapping[str, object]:
         """The payload to send now (e.g. with the transactionId learnt meanwhile)."""
         return entry.payload
 
-    def delivered(self, entry: Entry, response: dict, now: float) -> None:
+    def delivered(self, entry: Entry, response: JsonObject, now: float) -> None:
         """The CSMS answered; persist what the answer teaches before the entry is deleted."""
 
     def discarded(self, entry: Entry, reason: str, now: float) -> None:
@@ -275,7 +282,7 @@ class Journal(RequestSource):
         return iter(self._entries)
 
     def append(
-        self, action: str, payload: dict, tx: int | None, data: dict | None, now: float
+        self, action: str, payload: JsonObject, tx: int | None, data: JsonObject | None, now: float
     ) -> Entry:
         """Journal a message (persisted before this returns; ``tx`` None: its own number).
         A full journal is thinned first (see module)."""
@@ -429,7 +436,7 @@ class Journal(RequestSource):
         entries = self._entries
         return max(now, entries[0].due) if entries else None
 
-    def _delivered(self, entry: Entry, response: dict, now: float) -> None:
+    def _delivered(self, entry: Entry, response: JsonObject, now: float) -> None:
         entry.request = None
         try:
             self._owner.delivered(entry, response, now)

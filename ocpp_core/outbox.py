@@ -31,13 +31,13 @@ Rules the outbox enforces:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ocpp_core import rpc
 from ocpp_core.log import logger
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 __all__ = [
     "DISCONNECTED",
@@ -93,7 +93,9 @@ class Request:
     """One CALL to send, with what to do with its outcome.
 
     ``timeout`` None means the engine's default (MessageTimeout). ``message_id`` is assigned when
-    the request is first sent and kept if it is re-sent after a reconnect.
+    the request is first sent and kept if it is re-sent after a reconnect. ``on_result`` gets the
+    response once it passed its schema: its payload parameter is typed by the callback (the
+    generated ``XResponse``), which the type checker cannot tie to ``action``.
     """
 
     __slots__ = ("action", "message_id", "on_failure", "on_result", "payload", "source", "timeout")
@@ -101,8 +103,8 @@ class Request:
     def __init__(
         self,
         action: str,
-        payload: dict,
-        on_result: Callable[[dict, float], None] | None = None,
+        payload: Mapping[str, object],
+        on_result: Callable[[Any, float], None] | None = None,
         on_failure: Callable[[CallFailure, float], None] | None = None,
         *,
         timeout: float | None = None,
@@ -115,7 +117,7 @@ class Request:
         self.message_id: str | None = None
         self.source: RequestSource | None = None
 
-    def succeed(self, payload: dict, now: float) -> None:
+    def succeed(self, payload: rpc.JsonObject, now: float) -> None:
         """Run the result callback; a raising callback is logged, never propagated."""
         if self.on_result is not None:
             try:

@@ -31,6 +31,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = [
     "CALL",
@@ -42,6 +44,7 @@ __all__ = [
     "Call",
     "CallError",
     "CallResult",
+    "JsonObject",
     "Malformed",
     "call_text",
     "error_text",
@@ -57,6 +60,10 @@ MAX_MESSAGE_ID_LENGTH = 36
 DEFAULT_MAX_FRAME_BYTES = 65536
 MAX_NESTING = 64  # OCPP payloads nest about 7 levels deep
 
+# A received JSON object. Its values are whatever JSON holds; the schema, not the type system,
+# vouches for their shape, and handlers see them through the generated payload types.
+JsonObject = dict[str, Any]
+
 _ARITY = {CALL: 4, CALLRESULT: 3, CALLERROR: 5}
 _NAMES = {CALL: "CALL", CALLRESULT: "CALLRESULT", CALLERROR: "CALLERROR"}
 
@@ -71,7 +78,7 @@ class Call:
 
     __slots__ = ("action", "message_id", "payload")
 
-    def __init__(self, message_id: str, action: str, payload: dict) -> None:
+    def __init__(self, message_id: str, action: str, payload: JsonObject) -> None:
         self.message_id = message_id
         self.action = action
         self.payload = payload
@@ -82,7 +89,7 @@ class CallResult:
 
     __slots__ = ("message_id", "payload")
 
-    def __init__(self, message_id: str, payload: dict) -> None:
+    def __init__(self, message_id: str, payload: JsonObject) -> None:
         self.message_id = message_id
         self.payload = payload
 
@@ -92,7 +99,7 @@ class CallError:
 
     __slots__ = ("code", "description", "details", "message_id")
 
-    def __init__(self, message_id: str, code: str, description: str, details: dict) -> None:
+    def __init__(self, message_id: str, code: str, description: str, details: JsonObject) -> None:
         self.message_id = message_id
         self.code = code
         self.description = description
@@ -193,14 +200,14 @@ def _call(message_id: str, action: object, payload: object) -> Call | Malformed:
     return Call(message_id, action, checked)
 
 
-def _call_error(message_id: str, frame: list) -> CallError | Malformed:
+def _call_error(message_id: str, frame: list[object]) -> CallError | Malformed:
     code, description, details = frame[2], frame[3], _payload(frame[4])
     if type(code) is not str or type(description) is not str or details is None:
         return Malformed(message_id, CALLERROR, "CALLERROR fields have the wrong types")
     return CallError(message_id, code, description, details)
 
 
-def _payload(value: object) -> dict | None:
+def _payload(value: object) -> JsonObject | None:
     """The payload as an object; ``null`` is the other notation of ``{}``; anything else is None."""
     if type(value) is dict:
         return value
@@ -255,7 +262,7 @@ def _recover_head(text: str) -> tuple[int | None, str | None]:
     return int(match.group(1)), message_id
 
 
-def _dump(frame: list) -> str:
+def _dump(frame: list[object]) -> str:
     """Compact JSON, non-ASCII kept as is (OCPP-J §4.1.2: UTF-8).
 
     A lone surrogate (legal in a JSON ``\\uD800`` escape, and so possibly echoed back from a
@@ -271,18 +278,21 @@ def _dump(frame: list) -> str:
     return text
 
 
-def call_text(message_id: str, action: str, payload: dict) -> str:
+def call_text(message_id: str, action: str, payload: Mapping[str, object]) -> str:
     """``[2, id, action, payload]``."""
     return _dump([CALL, message_id, action, payload])
 
 
-def result_text(message_id: str, payload: dict) -> str:
+def result_text(message_id: str, payload: Mapping[str, object]) -> str:
     """``[3, id, payload]``."""
     return _dump([CALLRESULT, message_id, payload])
 
 
 def error_text(
-    message_id: str, code: str, description: str = "", details: dict | None = None
+    message_id: str,
+    code: str,
+    description: str = "",
+    details: Mapping[str, object] | None = None,
 ) -> str:
     """``[4, id, code, description, details]`` (details ``{}`` when there are none, §4.2.3)."""
     return _dump([CALLERROR, message_id, code, description, {} if details is None else details])

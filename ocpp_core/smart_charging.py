@@ -43,6 +43,8 @@ from ocpp_core.clock import parse_datetime
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from ocpp_core.rpc import JsonObject
+
 __all__ = [
     "ABSOLUTE",
     "AMPS",
@@ -218,7 +220,7 @@ def parse_v16(data: object, connector: int) -> Profile:
 def _periods(items: object) -> tuple[Period, ...]:
     if not isinstance(items, list) or not items:
         raise ValueError("chargingSchedulePeriod is not a non-empty list")
-    periods = []
+    periods: list[Period] = []
     for item in items:
         if not isinstance(item, dict):
             raise ValueError("a chargingSchedulePeriod is not an object")
@@ -232,14 +234,14 @@ def _periods(items: object) -> tuple[Period, ...]:
     return tuple(periods)
 
 
-def _member(data: dict, name: str, allowed: frozenset[str]) -> str:
+def _member(data: JsonObject, name: str, allowed: frozenset[str]) -> str:
     value = data.get(name)
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{name} is missing or not allowed")
     return value
 
 
-def _integer(data: dict, name: str, minimum: int | None) -> int:
+def _integer(data: JsonObject, name: str, minimum: int | None) -> int:
     value = data.get(name)
     if type(value) is not int:
         raise ValueError(f"{name} is not an integer")
@@ -248,7 +250,7 @@ def _integer(data: dict, name: str, minimum: int | None) -> int:
     return value
 
 
-def _seconds(data: dict, name: str) -> int:
+def _seconds(data: JsonObject, name: str) -> int:
     """A non-negative integer of seconds, at most MAX_SECONDS (a larger one, valid JSON and
     valid for the schema, would overflow the time arithmetic)."""
     value = _integer(data, name, 0)
@@ -257,16 +259,16 @@ def _seconds(data: dict, name: str) -> int:
     return value
 
 
-def _number(data: dict, name: str) -> float:
+def _number(data: JsonObject, name: str) -> float:
     value = data.get(name)
-    if type(value) not in (int, float):
+    if type(value) is not int and type(value) is not float:
         raise ValueError(f"{name} is not a non-negative number")
     if not 0 <= value <= MAX_RATE:  # NaN too; a huge int compares without becoming a float
         raise ValueError(f"{name} is not a number from 0 to {MAX_RATE:.0e}")
     return value
 
 
-def _time(data: dict, name: str) -> float | None:
+def _time(data: JsonObject, name: str) -> float | None:
     text = data.get(name)
     return None if text is None else parse_datetime(text)
 
@@ -291,7 +293,7 @@ def _active(profile: Profile, t: float, anchor: float | None) -> tuple[Period | 
         return (profile.periods[0] if end > 0 else None), horizon
     cycle = _INF
     if profile.kind == RECURRING:
-        cycle = _CYCLES[profile.recurrency]
+        cycle = _CYCLES[profile.recurrency or DAILY]  # parse_v16 sets it for RECURRING
         if t >= base:
             base += (t - base) // cycle * cycle
         end = min(end, cycle)
@@ -406,6 +408,7 @@ class ProfileSet:
             t = until
         else:
             duration = math.ceil(t - start - 1e-6)
+        assert unit is not None  # the first step chose it
         return Composite(start, duration, unit, tuple(periods))
 
     def _evaluate(
@@ -438,9 +441,9 @@ class ProfileSet:
                 phases = min(phases, DEFAULT_PHASES if period.phases is None else period.phases)
         per_phase = supply.voltage * phases
         candidates = []  # (amps, value, unit)
-        if tx_period is not None:
+        if tx_profile is not None and tx_period is not None:
             candidates.append(_candidate(tx_period.limit, tx_profile.unit, per_phase, 1))
-        if max_period is not None:
+        if max_profile is not None and max_period is not None:
             candidates.append(_candidate(max_period.limit, max_profile.unit, per_phase, share))
         if ceiling is not None:
             candidates.append((ceiling, ceiling, AMPS))

@@ -164,13 +164,16 @@ class FileStore:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            return self._quarantine(path, f"unreadable: {exc}")
+            self._quarantine(path, f"unreadable: {exc}")
+            return None
         try:
             return _deserialize(data.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            return self._quarantine(path, f"invalid UTF-8: {exc}")
+            self._quarantine(path, f"invalid UTF-8: {exc}")
+            return None
         except (ValueError, RecursionError) as exc:
-            return self._quarantine(path, f"invalid JSON: {exc}")
+            self._quarantine(path, f"invalid JSON: {exc}")
+            return None
 
     def save(self, name: str, value: Any) -> None:
         path = self._path(name)
@@ -233,9 +236,8 @@ class FileStore:
             os.replace(path, target)
         except OSError as exc:
             log.warning("store document %s is %s; could not move it aside: %s", path, reason, exc)
-            return None
+            return
         log.warning("store document %s is %s; moved to %s", path, reason, target.name)
-        return None
 
     def _remove_temp_files(self) -> None:
         for dirpath, dirnames, filenames in os.walk(self._root):

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema.exceptions import ValidationError
 
-from ocpp_core import validation
+from ocpp_core import schema_checks, schema_compiler, validation
 from ocpp_core.validation import (
     Violation,
     actions,
@@ -614,7 +614,7 @@ def test_minimum_and_maximum() -> None:
 
 @pytest.mark.parametrize("text", VALID_DATE_TIMES)
 def test_valid_date_times(text: str) -> None:
-    assert validation._is_date_time(text)
+    assert schema_checks.is_date_time(text)
     assert ref_date_time(text)
 
 
@@ -635,7 +635,7 @@ def test_valid_date_times(text: str) -> None:
     ],
 )
 def test_invalid_date_times(text: str) -> None:
-    assert not validation._is_date_time(text)
+    assert not schema_checks.is_date_time(text)
     assert not ref_date_time(text)
     violation = validate("1.6", "Heartbeat" + "Response", {"currentTime": text})
     assert violation is not None and violation.kind == "property"
@@ -643,9 +643,9 @@ def test_invalid_date_times(text: str) -> None:
 
 
 def test_leap_year_day() -> None:
-    assert validation._is_date_time("2000-02-29T00:00:00Z")
-    assert validation._is_date_time("2024-02-29T00:00:00Z")
-    assert not validation._is_date_time("2100-02-29T00:00:00Z")
+    assert schema_checks.is_date_time("2000-02-29T00:00:00Z")
+    assert schema_checks.is_date_time("2024-02-29T00:00:00Z")
+    assert not schema_checks.is_date_time("2100-02-29T00:00:00Z")
 
 
 @pytest.mark.parametrize("text", VALID_URIS)
@@ -765,7 +765,7 @@ def test_unknown_version_raises_lookup_error() -> None:
 
 
 def compile_standalone(schema: dict[str, Any], lenient: bool = True) -> Any:
-    compiler = validation._Compiler(lenient, schema.get("definitions", {}), {}, {})
+    compiler = schema_compiler.Compiler(lenient, schema.get("definitions", {}), {}, {})
     check = compiler.compile(schema)
     return lambda value: None if (fail := check(value)) is None else fail.violation()
 
@@ -829,7 +829,7 @@ def test_recursive_definitions_compile(monkeypatch: pytest.MonkeyPatch) -> None:
             }
         },
     }
-    compiler = validation._Compiler(True, schema["definitions"], {}, {})
+    compiler = schema_compiler.Compiler(True, schema["definitions"], {}, {})
     check = compiler.compile(schema)
     monkeypatch.setitem(validation._CHECKS, ("2.0.1", "Recursive"), check)
     assert validate("2.0.1", "Recursive", {"node": {"next": {"next": {"v": 1}}}}) is None
