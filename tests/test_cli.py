@@ -35,7 +35,9 @@ from websockets.http11 import Request, Response
 from devtools.demo_csms import CsmsOptions, DemoCsms, choose_subprotocol
 from devtools.server import DevServer
 from ocpp_core.events import MeterSampled, Sample
-from sim.cli import build_parser, describe_meter_values, run
+from sim.cli import run
+from sim.cli_args import build_parser
+from sim.cli_output import describe_meter_values
 
 ROOT = Path(__file__).resolve().parent.parent
 HEX_KEY = "00112233445566778899aabbccddeeff"

@@ -25,7 +25,7 @@ from test_cli import ROOT, bare_csms, cli, run_firmware_update
 from websockets.asyncio.server import basic_auth
 
 from ocpp_core import FileStore
-from sim.cli import AUTH_KEY_ENV, build_parser
+from sim.cli_args import AUTH_KEY_ENV, build_parser
 
 STATION, KEY = "SEC-KEY", "pw-from-a-safe-place-42"
 

@@ -149,7 +149,7 @@ class Harness:
     def sample(self) -> None:
         transport = self.station.transport
         outbox = getattr(transport, "_outbox", None)
-        self.largest_inbox = max(self.largest_inbox, len(self.station._inbox))
+        self.largest_inbox = max(self.largest_inbox, len(self.station._link.inbox))
         if outbox is not None:
             self.largest_outbox = max(self.largest_outbox, outbox.qsize())
 

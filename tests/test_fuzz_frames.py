@@ -40,7 +40,8 @@ from tx_rig import Rig
 
 from ocpp_core import FileStore, FrameLogged
 from ocpp_core.engine import _WITHHELD
-from sim.cli import _Output, _Watcher
+from sim.cli_output import Output as _Output
+from sim.cli_output import Watcher as _Watcher
 from sim.runtime import Runtime, VirtualClock
 from sim.settings import StationSettings
 from sim.station import Station
@@ -393,7 +394,7 @@ class Life:
         def rebooting(kind: str, now: float) -> None:
             # The frames a synchronous fake delivered during the rebooting tick are for the
             # discarded engine (a real transport delivers between ticks only): like a kill.
-            inbox = self.station._inbox
+            inbox = self.station._link.inbox
             self.dropped_at_reboot += [value for kind, value in inbox if kind == "message"]
             reboot(kind, now)
 
@@ -417,7 +418,7 @@ class Life:
     def unprocessed(self) -> list[str]:
         """Frames delivered but never taken in: still waiting (a kill now loses them, rightly
         unlogged) or dropped with the engine a reboot discarded."""
-        waiting = [value for kind, value in self.station._inbox if kind == "message"]
+        waiting = [value for kind, value in self.station._link.inbox if kind == "message"]
         return self.dropped_at_reboot + waiting
 
 
