@@ -172,32 +172,53 @@ def test_the_test_command_fails_when_no_test_ran(
     assert ("no test ran" in capsys.readouterr().err) == (pytest_code == 5)
 
 
+@pytest.fixture(scope="module")
+def core_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of ocpp_core and pyproject.toml (its mypy cache shared by the tests using it)."""
+    root = tmp_path_factory.mktemp("typecheck")
+    shutil.copytree(ROOT / "ocpp_core", root / "ocpp_core", ignore=IGNORED)
+    shutil.copy2(ROOT / "pyproject.toml", root / "pyproject.toml")
+    return root
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["clean", "type-error"])
 def test_a_type_error_fails_the_test_command_before_pytest(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch,
+    core_copy: Path,
+    capfd: pytest.CaptureFixture[str],
+    broken: bool,
 ) -> None:
     """`build.py test` type-checks ocpp_core first: a copy of the core with one wrong
-    annotation makes the command fail with the type error shown, and pytest never starts."""
-    shutil.copytree(ROOT / "ocpp_core", tmp_path / "ocpp_core", ignore=IGNORED)
-    shutil.copy2(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    broken = tmp_path / "ocpp_core" / "clock.py"
-    lines = broken.read_text(encoding="utf-8").splitlines()
-    lines.append('INJECTED_TYPE_ERROR: int = "not a number"')
-    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    annotation makes the command fail with the type error shown, and pytest never starts; the
+    same copy without it goes on to pytest."""
+    module = core_copy / "ocpp_core" / "clock.py"
+    lines = (ROOT / "ocpp_core" / "clock.py").read_text(encoding="utf-8").splitlines()
+    if broken:
+        lines.append('INJECTED_TYPE_ERROR: int = "not a number"')
+    module.write_text("\n".join(lines) + "\n", encoding="utf-8")
     build = buildscript.load()
-    monkeypatch.setattr(build, "ROOT", tmp_path)
+    monkeypatch.setattr(build, "ROOT", core_copy)
     monkeypatch.setattr(build, "build", lambda: None)
     monkeypatch.setattr(build, "find_chromium", lambda: Path("/usr/bin/chromium"))
     real_run = subprocess.run
+    ran: list[str] = []
 
-    def only_mypy(command, **kwargs):
-        assert command[1:3] == ["-m", "mypy"], f"ran {command} after a failed type check"
-        return real_run(command, **kwargs)
+    def mypy_only(command, **kwargs):
+        ran.append(command[2])
+        if command[1:3] == ["-m", "mypy"]:
+            return real_run(command, **kwargs)
+        return subprocess.CompletedProcess(command, 0)  # pytest: not run for real
 
-    monkeypatch.setattr(build.subprocess, "run", only_mypy)
-    assert build.main(["test"]) == 1
+    monkeypatch.setattr(build.subprocess, "run", mypy_only)
+    code = build.main(["test"])
     out, err = capfd.readouterr()
-    assert f"ocpp_core/clock.py:{len(lines)}: error: Incompatible types in assignment" in out
-    assert "error: type check failed" in err
+    if broken:
+        assert code == 1 and ran == ["mypy"]
+        assert f"ocpp_core/clock.py:{len(lines)}: error: Incompatible types in assignment" in out
+        assert "error: type check failed" in err
+    else:
+        assert code == 0 and ran == ["mypy", "pytest"], out + err
+        assert "Success: no issues found" in out
 
 
 def test_serve_on_a_busy_port_says_so_and_fails() -> None:
