@@ -13,7 +13,21 @@ from pathlib import Path
 import js
 from pyodide.http import pyfetch
 
-MODULES = ("__init__", "app", "chart", "dom", "fmt", "messages", "prefs", "ticking", "views")
+MODULES = (
+    "__init__",
+    "app",
+    "chart",
+    "console",
+    "dom",
+    "fmt",
+    "form",
+    "messages",
+    "prefs",
+    "startup",
+    "storage",
+    "ticking",
+    "views",
+)
 PACKAGE = "control_center"
 TARGET = Path("/home/pyodide/web-modules")
 
@@ -31,7 +45,7 @@ async def main() -> None:
         (TARGET / PACKAGE).mkdir(parents=True, exist_ok=True)
         await asyncio.gather(*(fetch_module(name) for name in MODULES))
         sys.path.insert(0, str(TARGET))
-        from control_center.app import start
+        from control_center.startup import start
 
         await start()
     except Exception as exc:

@@ -8,7 +8,6 @@ business. Rendering is batched per animation frame (``ocppSimInternals.frame``).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from typing import Any
@@ -16,109 +15,63 @@ from typing import Any
 import js
 from pyodide.ffi import create_proxy
 
-import ocpp_core
-import sim
 from control_center import fmt
-from control_center.dom import Binder, absent, by_id, listen
+from control_center.dom import Binder, by_id, listen
+from control_center.form import SettingsForm
 from control_center.messages import MessageLog, Redactor
 from control_center.prefs import (
     STORAGE_KEY,
     FormValues,
     Prefs,
     dump_prefs,
-    load_prefs,
-    parse_deep_link,
     station_settings_json,
 )
 from control_center.ticking import PromptRuntime
-from control_center.views import ConnectorActions, ConnectorView, LogView
-from ocpp_core import MemoryStore
+from control_center.views import ConnectorActions, ConnectorView, LogView, OperationsView
 from ocpp_core.connector import ERROR_CODES
-from sim.browser_store import open_browser_storage
-from sim.events import TransferFailures
+from ocpp_core.events import (
+    BootAccepted,
+    BootNotAccepted,
+    DiagnosticsProgress,
+    FirmwareProgress,
+    FrameLogged,
+    MessageDiscarded,
+    QueueLengthChanged,
+    StatusChanged,
+    StoreFailed,
+    StoreRecovered,
+)
+from sim.events import (
+    BackendEchoes,
+    ConnectionChanged,
+    SnapshotChanged,
+    StationRebooted,
+    TransferFailures,
+)
 from sim.settings import StationSettings
 from sim.station import Station
 from sim.transfer import BrowserTransferHost
-from sim.transport.base import validate_url
 from sim.transport.browser import BrowserTransport
 
-__all__ = ["ControlCenter", "start"]
+__all__ = ["ControlCenter", "default_csms_url", "proxy"]
 
 logger = logging.getLogger("control_center")
 
 CHART_SAMPLE_MS = 1000
-TRANSFER_FAILURE_SWITCHES = (
-    "fail-firmware-download",
-    "fail-firmware-install",
-    "fail-diagnostics-upload",
-)
 NOTICE_INFO_MS = 8000
 RESET_CONFIRM_MS = 5000
-STORE_LOCK = "ocpp-sim-store"
-STORE_LOCK_WAIT_MS = 4000
 
 internals = js.ocppSimInternals
 
-FIELD_IDS = {
-    "csms_url": "ws-url",
-    "charge_box_id": "charge-box-id",
-    "auth_key": "auth-key",
-    "ocpp_version": "ocpp-version",
-    "vendor": "vendor",
-    "model": "model",
-    "serial": "serial",
-    "firmware_version": "firmware-version",
-}
 
-
-def _proxy(function: Any) -> Any:
-    proxy = create_proxy(function)
-    _KEEP.append(proxy)
-    return proxy
+def proxy(function: Any) -> Any:
+    """A JS proxy of ``function``, kept alive for the page's life."""
+    made = create_proxy(function)
+    _KEEP.append(made)
+    return made
 
 
 _KEEP: list[Any] = []
-
-
-class _ConsoleHandler(logging.Handler):
-    """Python logging to the browser console, with the authorization key masked."""
-
-    def __init__(self, redact: Redactor) -> None:
-        super().__init__(logging.INFO)
-        self.redact = redact
-        self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            text = self.redact(self.format(record))
-        except Exception:
-            text = f"{record.name}: (unformattable log record)"
-        if record.levelno >= logging.WARNING:
-            js.console.warn(text)
-        else:
-            js.console.info(text)
-
-
-class _MemoryStorage:
-    """Fallback when IndexedDB cannot be used by this tab: nothing survives a reload."""
-
-    persistent = False
-    settled = True  # nothing is ever waiting to be written
-    wal = None
-    on_problem = None
-
-    def __init__(self, problem: str) -> None:
-        self.problem = problem
-        self._stores: dict[str, MemoryStore] = {}
-
-    def stats(self) -> dict[str, Any]:
-        return {"settled": True, "problem": None}
-
-    def station_store(self, charge_box_id: str) -> MemoryStore:
-        return self._stores.setdefault(charge_box_id, MemoryStore())
-
-    async def flush(self) -> None:
-        return None
 
 
 class ControlCenter(ConnectorActions):
@@ -128,6 +81,7 @@ class ControlCenter(ConnectorActions):
         self.autoconnect = autoconnect
         self.redact = redact
         self.binder = Binder()
+        self.form = SettingsForm(self.binder)
         self.log = MessageLog()
         self.runtime = PromptRuntime()
         self.station: Station | None = None
@@ -149,29 +103,30 @@ class ControlCenter(ConnectorActions):
         self._tasks: set[asyncio.Future[Any]] = set()
         self.connector_views: dict[int, ConnectorView] = {}
         self.log_view = LogView(self.log, self.request_render, self.binder)
-        self._frame_proxy = _proxy(self._on_frame)
+        self.operations_view = OperationsView(self.binder, redact)
+        self._frame_proxy = proxy(self._on_frame)
 
     # ------------------------------------------------------------------ start-up
 
     def start(self) -> None:
-        self.write_form(self.prefs.form)
+        self.form.write(self.prefs.form)
         self._bind_form()
         self._bind_topbar()
         self._bind_maintenance()
         self._bind_operations()
-        settings, problem = self.settings_from_form()
+        settings, problem = self.form.settings()
         if settings is None:
             self.create_fallback_station()
         else:
             problem = self.create_station_or_fallback(settings)
         assert self.station is not None
         self._build_cards(self.station.settings.connectors)
-        js.setInterval(_proxy(self._sample_charts), CHART_SAMPLE_MS)
+        js.setInterval(proxy(self._sample_charts), CHART_SAMPLE_MS)
         listen(js.window, "pagehide", lambda _event: self._save_state())
         self._runtime_task = asyncio.ensure_future(self.runtime.run())
         self._runtime_task.add_done_callback(self._runtime_ended)
         if problem is not None:
-            self.show_form_problem(problem)
+            self.form.show_problem(problem)
         if self.autoconnect or self.prefs.connect_on_load:
             self.connect()
         self.request_render()
@@ -188,7 +143,7 @@ class ControlCenter(ConnectorActions):
 
     def create_fallback_station(self) -> None:
         """A station that works offline while the form holds something unusable."""
-        data = {**station_settings_json(self.read_form()), "csms_url": "", "ocpp_version": "1.6"}
+        data = {**station_settings_json(self.form.read()), "csms_url": "", "ocpp_version": "1.6"}
         try:
             settings = StationSettings.from_json(data)
         except ValueError:
@@ -223,12 +178,12 @@ class ControlCenter(ConnectorActions):
         )
         if self.offline:
             station.set_offline(True)
-        station.add_engine_setup(
-            lambda engine: engine.set_transfer_host(
-                BrowserTransferHost(engine, clock=runtime.now, wake=lambda: runtime.wake(station))
+        station.set_transfer_host_factory(
+            lambda target, policy: BrowserTransferHost(
+                target, clock=runtime.now, wake=lambda: runtime.wake(station), policy=policy
             )
         )
-        station.set_transfer_failures(self._transfer_failures())
+        station.set_transfer_failures(self.operations_view.failures())
         self.station = station
         self.redact.secret = settings.auth_key
         self._unsubscribe = station.subscribe(self._on_event)
@@ -250,81 +205,55 @@ class ControlCenter(ConnectorActions):
         self.runtime.remove(station)
 
     def _on_event(self, event: object) -> None:
-        kind = type(event).__name__
-        if kind == "FrameLogged":
-            text = self.redact(event.text)
-            entry = self.log.add(event.direction, text, event.action, time.time())
-            self.log_view.added(entry)
-            return
-        if kind == "BackendEchoes":
-            self.notice(
-                "The backend sends the station's own frames back: it is an echo server, "
-                "not an OCPP CSMS. Check the CSMS URL.",
-                "error",
-            )
-            self._connection_dirty = True
-        elif kind == "ConnectionChanged":
-            self._connection_dirty = True
-        elif kind in ("SnapshotChanged", "StatusChanged"):
-            self._dirty_connectors.add(event.connector)
-        elif kind == "BootAccepted":
-            self.registration = "Accepted"
-            self._connection_dirty = True
-        elif kind == "BootNotAccepted":
-            self.registration = f"{event.status}, retry in {event.retry_in:.0f} s"
-            self._connection_dirty = True
-        elif kind == "QueueLengthChanged":
-            self.queue_length = int(event.length)
-            self._connection_dirty = True
-        elif kind in ("FirmwareProgress", "DiagnosticsProgress"):
-            self._operations_dirty = True
-        elif kind == "MessageDiscarded":
-            self.notice(
-                f"{event.action} was given up after {event.attempts} attempts ({event.reason}).",
-                "info",
-            )
-        elif kind == "StoreFailed":
-            outcome = "kept in memory and retried" if event.kept else "the change was refused"
-            self.notice(f"Storage: could not save {event.name} ({event.error}); {outcome}.")
-        elif kind == "StoreRecovered":
-            self.notice(f"Storage works again: {event.written} kept writes saved.", "info")
-        elif kind == "StationRebooted":
-            self.registration = "—"
-            self.notice(f"The station rebooted ({event.kind} reset requested by the CSMS).", "info")
-            self._dirty_connectors.update(self.connector_views)
-            self._connection_dirty = True
-        elif hasattr(event, "connector"):
-            connector = getattr(event, "connector", None)
-            if connector in self.connector_views:
-                self._dirty_connectors.add(connector)
+        match event:
+            case FrameLogged(direction=direction, text=text, action=action):
+                entry = self.log.add(direction, self.redact(text), action, time.time())
+                self.log_view.added(entry)
+                return
+            case BackendEchoes():
+                self.notice(
+                    "The backend sends the station's own frames back: it is an echo server, "
+                    "not an OCPP CSMS. Check the CSMS URL.",
+                    "error",
+                )
+                self._connection_dirty = True
+            case ConnectionChanged():
+                self._connection_dirty = True
+            case SnapshotChanged(connector=n) | StatusChanged(connector=n):
+                self._dirty_connectors.add(n)
+            case BootAccepted():
+                self.registration = "Accepted"
+                self._connection_dirty = True
+            case BootNotAccepted(status=status, retry_in=retry_in):
+                self.registration = f"{status}, retry in {retry_in:.0f} s"
+                self._connection_dirty = True
+            case QueueLengthChanged(length=length):
+                self.queue_length = int(length)
+                self._connection_dirty = True
+            case FirmwareProgress() | DiagnosticsProgress():
+                self._operations_dirty = True
+            case MessageDiscarded(action=action, attempts=attempts, reason=reason):
+                self.notice(f"{action} was given up after {attempts} attempts ({reason}).", "info")
+            case StoreFailed(name=name, error=error, kept=kept):
+                outcome = "kept in memory and retried" if kept else "the change was refused"
+                self.notice(f"Storage: could not save {name} ({error}); {outcome}.")
+            case StoreRecovered(written=written):
+                self.notice(f"Storage works again: {written} kept writes saved.", "info")
+            case StationRebooted(kind=kind):
+                self.registration = "—"
+                self.notice(f"The station rebooted ({kind} reset requested by the CSMS).", "info")
+                self._dirty_connectors.update(self.connector_views)
+                self._connection_dirty = True
+            case _:
+                connector = getattr(event, "connector", None)
+                if connector in self.connector_views:
+                    self._dirty_connectors.add(connector)
         self.request_render()
 
     # ------------------------------------------------------------------ settings form
 
-    def read_form(self) -> FormValues:
-        values = {name: str(by_id(element_id).value) for name, element_id in FIELD_IDS.items()}
-        return FormValues(**values)
-
-    def write_form(self, form: FormValues) -> None:
-        for name, element_id in FIELD_IDS.items():
-            by_id(element_id).value = getattr(form, name)
-
-    def settings_from_form(self) -> tuple[StationSettings | None, str | None]:
-        form = self.read_form()
-        url_problem = validate_url(form.csms_url.strip())
-        self.binder.attr(by_id("ws-url"), "aria-invalid", "true" if url_problem else None)
-        try:
-            return StationSettings.from_json(station_settings_json(form)), None
-        except ValueError as exc:
-            return None, str(exc)
-
-    def show_form_problem(self, problem: str | None, tone: str = "error") -> None:
-        node = by_id("settings-message")
-        self.binder.text(node, problem or "")
-        self.binder.attr(node, "data-tone", tone if problem else None)
-
     def save_prefs(self) -> None:
-        self.prefs = Prefs(self.read_form(), connect_on_load=self.running)
+        self.prefs = Prefs(self.form.read(), connect_on_load=self.running)
         try:
             js.localStorage.setItem(STORAGE_KEY, dump_prefs(self.prefs))
         except Exception as exc:  # storage blocked: the page still works
@@ -336,13 +265,13 @@ class ControlCenter(ConnectorActions):
         def changed(_event: Any) -> None:
             self.save_prefs()
             self.local_error = None
-            settings, problem = self.settings_from_form()
+            settings, problem = self.form.settings()
             if problem is not None:
-                self.show_form_problem(problem)
+                self.form.show_problem(problem)
             elif self.station is not None and settings != self.station.settings:
-                self.show_form_problem("Changes apply when you connect.", "info")
+                self.form.show_problem("Changes apply when you connect.", "info")
             else:
-                self.show_form_problem(None)
+                self.form.show_problem(None)
             self._connection_dirty = True
             self.request_render()
 
@@ -361,7 +290,7 @@ class ControlCenter(ConnectorActions):
     def connect(self) -> bool:
         """Apply the form and connect (a changed form means a new station: a reboot)."""
         self.save_prefs()
-        settings, problem = self.settings_from_form()
+        settings, problem = self.form.settings()
         if settings is None:
             return self._refuse(problem or "the settings are not valid")
         if self.station is None or settings != self.station.settings:
@@ -378,7 +307,7 @@ class ControlCenter(ConnectorActions):
             return self._refuse(str(exc))
         self.local_error = None
         self.running = True
-        self.show_form_problem(None)
+        self.form.show_problem(None)
         self.save_prefs()
         self._connection_dirty = True
         self.request_render()
@@ -386,7 +315,7 @@ class ControlCenter(ConnectorActions):
 
     def _refuse(self, problem: str) -> bool:
         self.local_error = problem
-        self.show_form_problem(problem)
+        self.form.show_problem(problem)
         self._connection_dirty = True
         self.request_render()
         return False
@@ -417,7 +346,7 @@ class ControlCenter(ConnectorActions):
             button.textContent = "Reset station"
             button.removeAttribute("data-armed")
 
-        disarm_proxy = _proxy(disarm)
+        disarm_proxy = proxy(disarm)
 
         def clicked(_event: Any) -> None:
             if self._reset_timer is not None:
@@ -440,8 +369,8 @@ class ControlCenter(ConnectorActions):
                 js.localStorage.removeItem(STORAGE_KEY)
             except Exception as exc:
                 logger.warning("could not clear the saved settings: %s", exc)
-            self.write_form(FormValues(csms_url=default_csms_url()))
-            self.show_form_problem(
+            self.form.write(FormValues(csms_url=default_csms_url()))
+            self.form.show_problem(
                 "Saved settings forgotten; the defaults apply when you connect.", "info"
             )
             self._connection_dirty = True
@@ -504,7 +433,7 @@ class ControlCenter(ConnectorActions):
             js.clearTimeout(self._notice_timer)
             self._notice_timer = None
         if tone == "info":
-            self._notice_timer = js.setTimeout(_proxy(self._hide_notice), NOTICE_INFO_MS)
+            self._notice_timer = js.setTimeout(proxy(self._hide_notice), NOTICE_INFO_MS)
 
     def _hide_notice(self) -> None:
         self._notice_timer = None
@@ -544,43 +473,12 @@ class ControlCenter(ConnectorActions):
 
     # ------------------------------------------------------------------ firmware & diagnostics
 
-    def _transfer_failures(self) -> TransferFailures:
-        return TransferFailures(
-            *(bool(by_id(switch).checked) for switch in TRANSFER_FAILURE_SWITCHES)
-        )
-
     def _bind_operations(self) -> None:
-        def changed(_event: Any) -> None:
+        def changed(failures: TransferFailures) -> None:
             if self.station is not None:
-                self.station.set_transfer_failures(self._transfer_failures())
+                self.station.set_transfer_failures(failures)
 
-        for switch in TRANSFER_FAILURE_SWITCHES:
-            listen(by_id(switch), "change", changed)
-
-    def _render_operations(self) -> None:
-        station = self.station
-        for name, progress, idle in (
-            ("firmware", station and station.firmware_progress, "No update requested yet."),
-            (
-                "diagnostics",
-                station and station.diagnostics_progress,
-                "No diagnostics requested yet.",
-            ),
-        ):
-            status, percent, detail, tone = fmt.operation(progress, idle)
-            node = by_id(f"{name}-status")
-            self.binder.text(node, status)
-            self.binder.attr(node, "data-tone", tone or None)
-            self.binder.text(by_id(f"{name}-detail"), self.redact(detail))
-            bar = by_id(f"{name}-progress")
-            if percent is not None:
-                bar.value = percent
-            elif tone or status == "Idle":  # finished, failed or never started
-                bar.value = 100 if tone == "ok" else 0
-            else:
-                bar.removeAttribute("value")  # indeterminate: waiting, no figure to show
-        image = station and station.firmware_image
-        self.binder.text(by_id("firmware-image"), image.describe() if image else "")
+        self.operations_view.bind(changed)
 
     # ------------------------------------------------------------------ rendering
 
@@ -626,7 +524,7 @@ class ControlCenter(ConnectorActions):
             self._render_connection()
         if self._operations_dirty:
             self._operations_dirty = False
-            self._render_operations()
+            self.operations_view.render(self.station)
         self.log_view.render()
 
     def _render_connection(self) -> None:
@@ -652,7 +550,7 @@ class ControlCenter(ConnectorActions):
         b.attr(detail_node, "title", self.redact(detail))
         b.text(by_id("registration"), self.registration)
         b.text(by_id("queue-length"), str(self.queue_length))
-        form_settings, _ = self.settings_from_form()
+        form_settings, _ = self.form.settings()
         changed = station is None or form_settings != station.settings
         connect = by_id("connect")
         b.prop(connect, "disabled", self.running and not changed)
@@ -679,118 +577,7 @@ class ControlCenter(ConnectorActions):
             f"ocpp-sim-{safe}-{stamp}.jsonl", self.log.export_jsonl(), "application/x-ndjson"
         )
 
-    def api(self) -> Any:
-        """The implementation behind ``window.ocppSim`` (see web/boot.js)."""
-        impl = js.Object.new()
-
-        def station() -> Station:
-            if self.station is None:
-                raise RuntimeError("no station")
-            return self.station
-
-        def control(method: str):
-            def call(*args: Any) -> None:
-                getattr(station(), method)(*args)
-
-            return call
-
-        functions = {
-            "plug": control("plug"),
-            "unplug": control("unplug"),
-            "set_ev_ready": control("set_ev_ready"),
-            "set_evse_ready": control("set_evse_ready"),
-            "present_card": control("present_card"),
-            "status": lambda n: station().snapshot(int(n)).status,
-            "snapshot_json": lambda n: json.dumps(station().snapshot(int(n)).to_json()),
-            "connection_state": lambda: station().connection_state.value,
-            "connect": lambda: self.connect(),
-            "disconnect": lambda: self.disconnect(),
-            "set_offline": lambda offline: self.set_offline(bool(offline)),
-            "messages_json": lambda: json.dumps(self.log.records(), ensure_ascii=False),
-            "export_jsonl": self.export_jsonl,
-            "flush_store": lambda: asyncio.ensure_future(self.storage.flush()),
-            "store_settled": lambda: bool(self.storage.settled),
-            "store_stats_json": lambda: json.dumps(self.storage.stats()),
-        }
-        for name, function in functions.items():
-            setattr(impl, name, _proxy(function))
-        return impl
-
 
 def default_csms_url() -> str:
     scheme = "wss" if str(js.location.protocol) == "https:" else "ws"
     return f"{scheme}://{js.location.host}/ocpp"
-
-
-def _query() -> dict[str, str]:
-    params = js.URLSearchParams.new(js.location.search)
-    query: dict[str, str] = {}
-    for key in params.keys():  # noqa: SIM118 - a JS iterator, not a dict
-        name = str(key)
-        if name not in query:
-            query[name] = str(params.get(name))
-    return query
-
-
-def _saved_prefs_text() -> str | None:
-    try:
-        value = js.localStorage.getItem(STORAGE_KEY)
-    except Exception:
-        return None
-    return None if absent(value) else str(value)
-
-
-async def _open_storage() -> Any:
-    held = await internals.storeLock(STORE_LOCK, STORE_LOCK_WAIT_MS)
-    if not held:
-        return _MemoryStorage(
-            "another tab of the simulator uses the browser storage; this tab keeps its station"
-            " state in memory only"
-        )
-    try:
-        wal_storage = js.localStorage
-        int(wal_storage.length)  # raises when storage is blocked: IndexedDB alone
-    except Exception as exc:
-        logger.warning("localStorage is not available for the write-ahead log: %s", exc)
-        wal_storage = None
-    return await open_browser_storage(wal_storage=wal_storage)
-
-
-async def start() -> ControlCenter:
-    """Open the storage, restore the settings, build the page and publish ``window.ocppSim``."""
-    redact = Redactor()
-    root = logging.getLogger()
-    root.handlers[:] = [_ConsoleHandler(redact)]
-    root.setLevel(logging.WARNING)
-    logging.getLogger("sim.transport").setLevel(logging.INFO)
-
-    internals.progress(85, "Opening the browser storage…")
-    storage = await _open_storage()
-    internals.progress(95, "Restoring the station…")
-    prefs = load_prefs(_saved_prefs_text(), default_csms_url())
-    link = parse_deep_link(_query())
-    form = link.apply(prefs.form)
-    prefs = Prefs(form, connect_on_load=prefs.connect_on_load)
-    app = ControlCenter(storage, prefs, autoconnect=link.autoconnect, redact=redact)
-    storage.on_problem = app.store_problem
-    storage_node = by_id("storage-state")
-    if storage.persistent and storage.problem is None and storage.wal is not None:
-        storage_node.textContent = (
-            "Browser storage: localStorage log + IndexedDB (every change survives a reload)"
-        )
-    elif storage.persistent and storage.problem is None:
-        storage_node.textContent = (
-            "Browser storage: IndexedDB only (localStorage is blocked: a reload within"
-            " milliseconds of a change can lose it)"
-        )
-    else:
-        storage_node.textContent = f"Browser storage: {storage.problem}"
-        app.notice(f"Note: {storage.problem}.", "info")
-    app.start()
-    if link.problems:
-        app.notice("Link: " + "; ".join(link.problems), "error")
-    listen(by_id("log-export"), "click", lambda _event: app.download_jsonl())
-    app.save_prefs()
-    by_id("versions").textContent = f"· ocpp_core {ocpp_core.__version__} · sim {sim.__version__}"
-    internals.attach(app.api(), sim.__version__)
-    return app

@@ -9,8 +9,11 @@ reload (a simulated power cut) reconnects with it; it is never rendered, logged 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from sim.settings import KNOWN_VERSIONS, SETTINGS, form_to_json
 
 __all__ = [
     "FORM_FIELDS",
@@ -25,28 +28,52 @@ __all__ = [
 ]
 
 STORAGE_KEY = "ocpp-sim:prefs:v1"
-VERSIONS = ("1.6", "2.0.1")
+
+FORM_FIELDS = tuple(item.name for item in SETTINGS if item.form is not None)
+"""The settings the form shows, in the table's order (sim/settings.py)."""
+FIELD_IDS = {item.name: item.form.element_id for item in SETTINGS if item.form is not None}
+"""Setting name -> the id (and data-testid) of its form field."""
+_DEFAULTS = {
+    item.name: "" if not isinstance(item.default, str) else item.default
+    for item in SETTINGS
+    if item.form is not None
+}
+_SECRETS = frozenset(item.name for item in SETTINGS if item.form is not None and item.secret)
 
 
-@dataclass(frozen=True)
 class FormValues:
-    """The settings form, field by field (text as typed)."""
+    """The settings form, field by field (text as typed); fields left out hold the setting's
+    default (an empty field for a setting without a text default). Immutable."""
 
-    csms_url: str = ""
-    charge_box_id: str = "SIM-0001"
-    auth_key: str = ""
-    ocpp_version: str = "1.6"
-    vendor: str = "OpenSim"
-    model: str = "Sim-AC22"
-    serial: str = "SIM-0001"
-    firmware_version: str = "0.1.0"
+    __slots__ = ("_values",)
+
+    def __init__(self, **values: str) -> None:
+        unknown = sorted(set(values) - set(FORM_FIELDS))
+        if unknown:
+            raise TypeError(f"no form field {', '.join(unknown)}")
+        self._values = {**_DEFAULTS, **values}
+
+    def __getattr__(self, name: str) -> str:
+        try:
+            return self._values[name]  # type: ignore[no-any-return]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self._values)
+
+    def replace(self, **changes: str) -> FormValues:
+        return FormValues(**{**self._values, **changes})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FormValues) and other._values == self._values
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._values.items()))
 
     def __repr__(self) -> str:  # the key never shows up in a repr (and so in a traceback)
-        shown = {k: ("***" if k == "auth_key" and v else v) for k, v in asdict(self).items()}
+        shown = {k: ("***" if k in _SECRETS and v else v) for k, v in self._values.items()}
         return f"FormValues({shown})"
-
-
-FORM_FIELDS = tuple(field.name for field in fields(FormValues))
 
 
 @dataclass(frozen=True)
@@ -64,9 +91,9 @@ def _clean_form(data: object, default_url: str) -> FormValues:
         value = data.get(name)
         if isinstance(value, str):
             values[name] = value
-    if values.get("ocpp_version") not in VERSIONS:
+    if values.get("ocpp_version") not in KNOWN_VERSIONS:
         values.pop("ocpp_version", None)
-    return replace(base, **values)
+    return base.replace(**values)
 
 
 def load_prefs(text: str | None, default_url: str) -> Prefs:
@@ -86,7 +113,7 @@ def load_prefs(text: str | None, default_url: str) -> Prefs:
 
 
 def dump_prefs(prefs: Prefs) -> str:
-    return json.dumps({"form": asdict(prefs.form), "connect_on_load": prefs.connect_on_load})
+    return json.dumps({"form": prefs.form.as_dict(), "connect_on_load": prefs.connect_on_load})
 
 
 @dataclass(frozen=True)
@@ -106,14 +133,14 @@ class DeepLink:
         )
 
     def apply(self, form: FormValues) -> FormValues:
-        changes: dict[str, Any] = {}
+        changes: dict[str, str] = {}
         if self.csms_url is not None:
             changes["csms_url"] = self.csms_url
         if self.charge_box_id is not None:
             changes["charge_box_id"] = self.charge_box_id
         if self.ocpp_version is not None:
             changes["ocpp_version"] = self.ocpp_version
-        return replace(form, **changes)
+        return form.replace(**changes)
 
 
 _TRUE = ("1", "true", "yes", "on")
@@ -148,15 +175,8 @@ def parse_deep_link(query: dict[str, str]) -> DeepLink:
     )
 
 
-def station_settings_json(form: FormValues) -> dict[str, Any]:
-    """The form as ``StationSettings.from_json`` input (an empty key means no key)."""
-    return {
-        "csms_url": form.csms_url.strip(),
-        "charge_box_id": form.charge_box_id.strip(),
-        "auth_key": form.auth_key or None,
-        "ocpp_version": form.ocpp_version,
-        "vendor": form.vendor.strip(),
-        "model": form.model.strip(),
-        "serial": form.serial.strip(),
-        "firmware_version": form.firmware_version.strip(),
-    }
+def station_settings_json(form: FormValues | Mapping[str, str]) -> dict[str, Any]:
+    """The form as ``StationSettings.from_json`` input (sim/settings.py ``form_to_json``: text
+    stripped, a password as typed, an empty optional field such as the key unset)."""
+    values = form.as_dict() if isinstance(form, FormValues) else form
+    return form_to_json(values)

@@ -8,16 +8,20 @@ calls the Station API; nothing here knows OCPP beyond labels.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import js
 from pyodide.ffi import create_proxy
 
 from control_center import chart, fmt
 from control_center.dom import Binder, absent, by_id, listen, make
-from control_center.messages import LogEntry, LogFilter, MessageLog, clock_time
+from control_center.messages import LogEntry, LogFilter, MessageLog, Redactor, clock_time
+from sim.events import TransferFailures
 
-__all__ = ["ConnectorView", "LogView"]
+if TYPE_CHECKING:
+    from sim.station import Station
+
+__all__ = ["ConnectorView", "LogView", "OperationsView"]
 
 MAX_ROWS = 2000
 """Rows kept in the DOM; everything stays in the MessageLog (for export) up to its capacity."""
@@ -429,3 +433,52 @@ class LogView:
                 option.value = name
                 options.append(option)
             self.datalist.replaceChildren(*options)
+
+
+TRANSFER_FAILURE_SWITCHES = (
+    "fail-firmware-download",
+    "fail-firmware-install",
+    "fail-diagnostics-upload",
+)
+
+
+class OperationsView:
+    """The firmware and diagnostics panel: progress, the image downloaded, failure switches."""
+
+    def __init__(self, binder: Binder, redact: Redactor) -> None:
+        self.binder = binder
+        self.redact = redact
+
+    def failures(self) -> TransferFailures:
+        """The failure injection the switches ask for."""
+        return TransferFailures(
+            *(bool(by_id(switch).checked) for switch in TRANSFER_FAILURE_SWITCHES)
+        )
+
+    def bind(self, changed: Callable[[TransferFailures], None]) -> None:
+        for switch in TRANSFER_FAILURE_SWITCHES:
+            listen(by_id(switch), "change", lambda _event: changed(self.failures()))
+
+    def render(self, station: Station | None) -> None:
+        for name, progress, idle in (
+            ("firmware", station and station.firmware_progress, "No update requested yet."),
+            (
+                "diagnostics",
+                station and station.diagnostics_progress,
+                "No diagnostics requested yet.",
+            ),
+        ):
+            status, percent, detail, tone = fmt.operation(progress, idle)
+            node = by_id(f"{name}-status")
+            self.binder.text(node, status)
+            self.binder.attr(node, "data-tone", tone or None)
+            self.binder.text(by_id(f"{name}-detail"), self.redact(detail))
+            bar = by_id(f"{name}-progress")
+            if percent is not None:
+                bar.value = percent
+            elif tone or status == "Idle":  # finished, failed or never started
+                bar.value = 100 if tone == "ok" else 0
+            else:
+                bar.removeAttribute("value")  # indeterminate: waiting, no figure to show
+        image = station and station.firmware_image
+        self.binder.text(by_id("firmware-image"), image.describe() if image else "")
