@@ -550,7 +550,7 @@ def test_location_helpers(location: str, scheme: str, name: str, shown_as: str |
 @pytest.mark.parametrize("duration", [3.0, 5.0, 0.7])
 def test_a_countdown_timer_always_advances_when_it_is_due(start: float, duration: float) -> None:
     """A timer set to next_at() must find progress there (rounding once left it due forever)."""
-    from ocpp_core.v16.file_transfer import Countdown
+    from ocpp_core.transfer_machine import Countdown
 
     countdown = Countdown(start, duration)
     reported = []

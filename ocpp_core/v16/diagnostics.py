@@ -3,10 +3,11 @@
 GetDiagnostics is answered with the name of the file that will be uploaded (this station always
 has diagnostics: its own state, see diagnostics_file); the upload starts right after the reply
 and is reported with DiagnosticsStatusNotification: Uploading, then Uploaded or UploadFailed.
-A failed upload is attempted again after ``retryInterval`` while ``retries`` remain (see
-file_transfer), with the same file. To an http(s) location the host uploads the file
-(TransferHost.start_upload, HTTP PUT to ``<location>/<fileName>``); any other location, or no
-host, is simulated (DiagnosticsSimulation), so ftp:// works in the browser only as simulation.
+A failed upload is attempted again after ``retryInterval`` while ``retries`` remain, with the
+same file (the upload and its retries are a TransferMachine's, see transfer_machine). To an
+http(s) location the host uploads the file (TransferHost.start_upload, HTTP PUT to
+``<location>/<fileName>``); any other location, or no host, is simulated
+(DiagnosticsSimulation), so ftp:// works in the browser only as simulation.
 
 A GetDiagnostics while an upload is running gets no fileName (§5.9: no file for this request)
 and changes nothing; one that arrives while a retry waits replaces the pending upload. Requests
@@ -18,18 +19,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from ocpp_core.block import Block, on, trigger
+from ocpp_core.block import on, trigger
 from ocpp_core.events import DiagnosticsProgress
 from ocpp_core.log import logger
-from ocpp_core.transfer import HOST_TRANSFER_LIMIT, TransferHost, is_http, simulated_because
+from ocpp_core.transfer import TransferHost, simulated_because
+from ocpp_core.transfer_machine import TRANSFERRING
 from ocpp_core.v16 import diagnostics_file
-from ocpp_core.v16.file_transfer import (
-    Countdown,
-    NoticeSource,
-    check_duration,
-    retry_policy,
-    wall_time,
-)
+from ocpp_core.v16.file_transfer import TransferBlock, check_duration, retry_policy, wall_time
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,9 +36,6 @@ IDLE = "Idle"
 UPLOADING = "Uploading"
 UPLOADED = "Uploaded"
 UPLOAD_FAILED = "UploadFailed"
-
-_WAITING = "waiting"  # for the next attempt
-_UPLOADING = "uploading"
 
 
 class DiagnosticsSimulation(NamedTuple):
@@ -63,41 +56,24 @@ def check_simulation(simulation: DiagnosticsSimulation) -> DiagnosticsSimulation
     return simulation
 
 
-class DiagnosticsBlock(Block, NoticeSource):
-    """The diagnostics upload in progress and its notices."""
+class DiagnosticsBlock(TransferBlock):
+    """The diagnostics upload in progress and its notices; the upload itself, its retries and
+    its deadline are a TransferMachine's, to which this block is the TransferOwner."""
 
-    __slots__ = (
-        "_countdown",
-        "_deadline",
-        "_detail",
-        "_notices",
-        "_phase",
-        "_request",
-        "_status",
-        "_via_host",
-        "host",
-        "last_file",
-        "log_source",
-        "simulation",
-    )
+    __slots__ = ("_content", "_file_name", "_window", "last_file", "log_source", "simulation")
 
     notice_action = "DiagnosticsStatusNotification"
     sends = ("DiagnosticsStatusNotification",)
 
     def __init__(self, engine: object) -> None:
-        super().__init__(engine)
-        self.host: TransferHost | None = None
+        super().__init__(engine, "upload")
         self.simulation = _DEFAULT_SIMULATION
         self.log_source: Callable[[float | None, float | None], str] | None = None
         self.last_file: tuple[str, bytes] | None = None  # the latest file built, for the GUI
-        self._notices: list = []
-        self._status = IDLE
-        self._phase: str | None = None
-        self._request: dict | None = None  # location, retries, retry_interval, due, window
-        self._countdown: Countdown | None = None
-        self._via_host = False
-        self._deadline = 0.0
-        self._detail = ""
+        # The requested file: its name, log window and content (built at the first attempt).
+        self._file_name: str | None = None
+        self._window: tuple[float | None, float | None] = (None, None)
+        self._content: bytes | None = None
 
     # ------------------------------------------------------------------ OCPP
 
@@ -105,23 +81,17 @@ class DiagnosticsBlock(Block, NoticeSource):
     def get_diagnostics(self, payload: dict, now: float) -> dict:
         retries, interval = retry_policy(payload)
         window = (wall_time(payload, "startTime"), wall_time(payload, "stopTime"))
-        if self._phase == _UPLOADING:
+        machine = self._machine
+        if machine.phase == TRANSFERRING:
             logger().warning("GetDiagnostics while an upload runs: no file for this request")
             return {}
-        wall = self.engine.clock.wall(now)
         file_name = _file_name(self.engine.clock.timestamp(now))
-        self._request = {
-            "location": payload["location"],
-            "retries": retries,
-            "retry_interval": interval,
-            "due": wall,
-            "window": window,
-            "file_name": file_name,
-            "content": None,
-        }
-        self._phase = _WAITING
+        machine.schedule(payload["location"], self.engine.clock.wall(now), retries, interval)
+        self._file_name = file_name
+        self._window = window
+        self._content = None
         self._status = IDLE
-        self._progress(None, f"upload of {file_name} requested")
+        self.progress(None, f"upload of {file_name} requested")
         return {"fileName": file_name}
 
     @trigger("DiagnosticsStatusNotification")
@@ -132,107 +102,56 @@ class DiagnosticsBlock(Block, NoticeSource):
     @property
     def status(self) -> str:
         """The DiagnosticsStatus to report now: Idle unless an upload is in progress."""
-        return IDLE if self._phase is None else self._status
+        return IDLE if self._machine.phase is None else self._status
 
     # ------------------------------------------------------------------ timers
 
     def tick(self, now: float) -> None:
-        phase = self._phase
-        if phase is None:
-            return
-        if phase == _WAITING:
-            if self.engine.clock.wall(now) >= self._request["due"]:
-                self._start_upload(now)
-        elif self._via_host:
-            if now >= self._deadline:
-                limit = f"no result from the transfer host within {HOST_TRANSFER_LIMIT:.0f} s"
-                self._upload_done(False, limit, now)
-        else:
-            countdown = self._countdown
-            if countdown.done(now):
-                failed = self.simulation.fail_upload
-                detail = "upload failed (failure injected)" if failed else self._detail
-                self._upload_done(not failed, detail, now)
-                return
-            percent = countdown.advance(now)
-            if percent is not None:
-                self._progress(percent, self._detail)
+        self._machine.tick(now)
 
     def timer(self, now: float) -> float | None:
-        phase = self._phase
-        if phase is None:
-            return None
-        if phase == _WAITING:
-            return now + max(0.0, self._request["due"] - self.engine.clock.wall(now))
-        if self._via_host:
-            return max(now, self._deadline)
-        return max(now, self._countdown.next_at())
-
-    # ------------------------------------------------------------------ upload
-
-    def _start_upload(self, now: float) -> None:
-        request = self._request
-        location, file_name = request["location"], request["file_name"]
-        content = request["content"]
-        if content is None:
-            content = request["content"] = diagnostics_file.build(
-                self.engine, file_name, request["window"], self.log_source, now
-            )
-            self.last_file = (file_name, content)
-        self._phase = _UPLOADING
-        self._status = UPLOADING
-        self.notice(UPLOADING, now)
-        host = self.host
-        if host is not None and is_http(location):
-            self._via_host = True
-            self._deadline = now + HOST_TRANSFER_LIMIT
-            self._detail = f"uploading {file_name} ({len(content)} bytes)"
-            self._progress(0, self._detail)
-            try:
-                host.start_upload(location, file_name, content, now)
-            except Exception as exc:
-                logger().exception("the transfer host could not start the upload")
-                self._upload_done(False, f"the transfer host failed: {exc}", now)
-            return
-        self._via_host = False
-        self._detail = f"{simulated_because(location)} ({len(content)} bytes)"
-        self._countdown = Countdown(now, self.simulation.upload_s)
-        self._progress(0, self._detail)
+        return self._machine.timer(now)
 
     def upload_finished(self, ok: bool, detail: str, now: float) -> None:
         """The host's result of the running upload (ignored when none awaits one)."""
-        if self._phase != _UPLOADING or not self._via_host:
+        if not self._machine.host_finished(ok, detail, now):
             logger().warning("diagnostics upload result ignored: no upload is running")
-            return
-        self._upload_done(ok, detail, now)
 
-    def _upload_done(self, ok: bool, detail: str, now: float) -> None:
-        self._via_host = False
-        self._countdown = None
-        request = self._request
-        if ok:
-            self._status = UPLOADED
-            self.notice(UPLOADED, now)
-            self._phase = None
-            self._progress(100, detail or "uploaded")
-            return
-        self._status = UPLOAD_FAILED
-        self.notice(UPLOAD_FAILED, now)
-        if request["retries"] > 0:
-            request["retries"] -= 1
-            request["due"] = self.engine.clock.wall(now) + request["retry_interval"]
-            self._phase = _WAITING
-            detail = f"{detail}; next attempt in {request['retry_interval']} s"
-        else:
-            self._phase = None
-            detail = f"{detail}; no attempts left"
-        self._progress(None, detail)
+    # ------------------------------------------------------------------ TransferOwner
 
-    def _progress(self, percent: int | None, detail: str) -> None:
+    def attempt_starts(self, via_host: bool, now: float) -> str:
+        file_name = self._file_name
+        content = self._content
+        if content is None:
+            content = self._content = diagnostics_file.build(
+                self.engine, file_name, self._window, self.log_source, now
+            )
+            self.last_file = (file_name, content)
+        self._report(UPLOADING, now)
+        if via_host:
+            return f"uploading {file_name} ({len(content)} bytes)"
+        return f"{simulated_because(self._machine.location)} ({len(content)} bytes)"
+
+    def start_on_host(self, host: TransferHost, location: str, now: float) -> None:
+        host.start_upload(location, self._file_name, self._content, now)
+
+    def simulated_transfer(self) -> tuple[float, bool]:
+        simulation = self.simulation
+        return simulation.upload_s, simulation.fail_upload
+
+    def transferred(self, detail: str, now: float) -> None:
+        self._report(UPLOADED, now)
+        self._machine.finish()
+        self.progress(100, detail or "uploaded")
+
+    def attempt_failed(self, phase: str, detail: str, now: float) -> None:
+        self._report(UPLOAD_FAILED, now)
+        self.progress(None, detail)
+
+    def progress(self, percent: int | None, detail: str) -> None:
         engine = self.engine
         if engine.watched:
-            file_name = None if self._request is None else self._request["file_name"]
-            engine.emit(DiagnosticsProgress(self._status, percent, detail, file_name))
+            engine.emit(DiagnosticsProgress(self._status, percent, detail, self._file_name))
 
 
 def _file_name(timestamp: str) -> str:

@@ -1,9 +1,9 @@
-"""What firmware updates and diagnostics uploads share: retries, status notices, simulated time.
+"""What OCPP 1.6 firmware updates and diagnostics uploads share: request fields and notices.
 
 Both are long-running jobs that the CSMS starts with one CALL and follows through status
-notifications (§4.4, §4.5). ``NoticeSource`` is the notifications' own FIFO in the outbox, so a
-block can tell whether its notices have left (the firmware reboot waits for that). ``Countdown``
-paces a simulated transfer or installation and reports its progress in tenths.
+notifications (§4.4, §4.5); the transfer itself, with its retries, is a TransferMachine
+(ocpp_core.transfer_machine). ``NoticeSource`` is the notifications' own FIFO in the outbox, so
+a block can tell whether its notices have left (the firmware reboot waits for that).
 
 Retries (§6.25, §6.55, errata 3.50): ``retries`` is the number of *further* attempts after the
 first, as in MicroOcpp, whose defaults (1 retry, 180 s apart) apply when the CSMS leaves them
@@ -14,19 +14,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from ocpp_core.block import CallRefused
+from ocpp_core.block import Block, CallRefused
 from ocpp_core.clock import parse_datetime
 from ocpp_core.log import logger
 from ocpp_core.outbox import PRIORITY_CALLS, Request, RequestSource
+from ocpp_core.transfer_machine import TransferMachine, TransferOwner
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ocpp_core.transfer import TransferHost
+
 __all__ = [
     "DEFAULT_RETRIES",
     "DEFAULT_RETRY_INTERVAL",
-    "Countdown",
     "NoticeSource",
+    "TransferBlock",
     "check_duration",
     "retry_policy",
     "wall_time",
@@ -126,39 +129,22 @@ class NoticeSource(RequestSource):
         return outstanding is not None and outstanding.source is self
 
 
-class Countdown:
-    """A simulated transfer or installation of ``duration`` seconds, from ``start``."""
+class TransferBlock(Block, NoticeSource, TransferOwner):
+    """Base of a block that runs one TransferMachine, as its owner, and reports it with status
+    notices: the subclass implements the TransferOwner methods and maps the machine's phases
+    to its statuses through ``_report``."""
 
-    __slots__ = ("duration", "end", "start", "tenths")
+    __slots__ = ("_machine", "_notices", "_status", "host")
 
-    def __init__(self, start: float, duration: float) -> None:
-        self.start = start
-        self.duration = duration
-        self.end = start + duration
-        self.tenths = 0  # progress reported so far, in tenths
+    def __init__(self, engine: object, what: str) -> None:
+        """``what`` names the transfer in details and logs ("download", "upload")."""
+        super().__init__(engine)
+        self.host: TransferHost | None = None  # set by ChargePoint.set_transfer_host
+        self._notices: list[Request] = []
+        self._status = "Idle"  # the latest status of the job in progress
+        self._machine = TransferMachine(self, what, self.engine.clock)
 
-    def done(self, now: float) -> bool:
-        return now >= self.end
-
-    def advance(self, now: float) -> int | None:
-        """The new percentage when another tenth has passed since the last call, else None."""
-        if self.duration <= 0:
-            return None
-        tenths = self.tenths
-        # The same sum as next_at, so a timer set to next_at() always advances (a division
-        # here could round just below the tenth and leave the timer due forever).
-        while tenths < 9 and now >= self._tenth_at(tenths + 1):
-            tenths += 1
-        if tenths == self.tenths:
-            return None
-        self.tenths = tenths
-        return tenths * 10
-
-    def _tenth_at(self, tenth: int) -> float:
-        return self.start + self.duration * tenth / 10
-
-    def next_at(self) -> float:
-        """When the next tenth (or the end) is reached."""
-        if self.tenths >= 9:
-            return self.end
-        return self._tenth_at(self.tenths + 1)
+    def _report(self, status: str, now: float) -> None:
+        """``status`` is the job's latest: notify the CSMS."""
+        self._status = status
+        self.notice(status, now)

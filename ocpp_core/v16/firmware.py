@@ -7,7 +7,8 @@ before Installing), installs, reboots and, once the new firmware has booted, rep
 (errata 3.47: "good practice to first reboot ... before sending the status: Installed"). Every
 step is a FirmwareStatusNotification: Downloading, Downloaded or DownloadFailed, Installing,
 InstallationFailed, Installed. A failed download or installation is attempted again after
-``retryInterval`` while ``retries`` remain (see file_transfer); each failure is reported.
+``retryInterval`` while ``retries`` remain (a TransferMachine, see transfer_machine, runs the
+download and its retries); each failure is reported.
 
 Transfers: an http(s) image is fetched by the host (TransferHost), which reports its size and
 SHA-256; anything else, or no host, is simulated (FirmwareSimulation: durations and failure
@@ -36,26 +37,14 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from ocpp_core.block import Block, on, trigger
+from ocpp_core.block import on, trigger
 from ocpp_core.clock import format_datetime
 from ocpp_core.events import FirmwareProgress, ResetRequested
 from ocpp_core.identity import StationIdentity
 from ocpp_core.log import logger
-from ocpp_core.transfer import (
-    HOST_TRANSFER_LIMIT,
-    TransferHost,
-    file_name_of,
-    is_http,
-    shown,
-    simulated_because,
-)
-from ocpp_core.v16.file_transfer import (
-    Countdown,
-    NoticeSource,
-    check_duration,
-    retry_policy,
-    wall_time,
-)
+from ocpp_core.transfer import TransferHost, file_name_of, shown, simulated_because
+from ocpp_core.transfer_machine import TRANSFERRED, TRANSFERRING, WAITING, Countdown
+from ocpp_core.v16.file_transfer import TransferBlock, check_duration, retry_policy, wall_time
 
 __all__ = ["DOCUMENT", "REBOOT_WAIT", "FirmwareBlock", "FirmwareSimulation", "check_simulation"]
 
@@ -70,12 +59,14 @@ INSTALLING = "Installing"
 INSTALLED = "Installed"
 INSTALLATION_FAILED = "InstallationFailed"
 
-# Phases of the update in progress (persisted in the document's "update").
+# Steps of the update in progress (persisted in the document's "update"): the transfer
+# machine's phases, then this block's own steps once the image is downloaded.
 _WAITING = "waiting"  # for retrieveDate or the next attempt
 _DOWNLOADING = "downloading"
 _DOWNLOADED = "downloaded"  # until no transaction runs
 _INSTALLING = "installing"
 _REBOOTING = "rebooting"  # installed; the reboot waits for the notices to leave (not persisted)
+_MACHINE_STEPS = {WAITING: _WAITING, TRANSFERRING: _DOWNLOADING}
 # Where a persisted phase resumes after a reboot: an interrupted step starts again.
 _RESUME = {
     _WAITING: _WAITING,
@@ -84,7 +75,6 @@ _RESUME = {
     _INSTALLING: _DOWNLOADED,
 }
 
-_UPDATE_FIELDS = ("location", "retrieve_at", "retries", "retry_interval")
 _WAITING_FOR_SESSIONS = "downloaded; waiting for the charging sessions to end"
 _VERSION = re.compile(r"\d+(?:\.\d+)+(?:[-+][0-9A-Za-z]+)*")
 _MAX_VERSION = 50  # BootNotification.firmwareVersion is CiString50
@@ -121,21 +111,22 @@ def check_simulation(simulation: FirmwareSimulation) -> FirmwareSimulation:
     return simulation
 
 
-class FirmwareBlock(Block, NoticeSource):
-    """The firmware update in progress, its notices and the installed-version record."""
+class FirmwareBlock(TransferBlock):
+    """The firmware update in progress, its notices and the installed-version record.
+
+    The download, its retries and its deadline are a TransferMachine's (this block is its
+    TransferOwner); the installation and the reboot follow on top, and a failed installation
+    counts as a failed attempt of the same machine.
+    """
 
     __slots__ = (
         "_countdown",
         "_deadline",
         "_detail",
+        "_image",
         "_installed",
-        "_notices",
-        "_phase",
+        "_rebooting",
         "_report_due",
-        "_status",
-        "_update",
-        "_via_host",
-        "host",
         "simulation",
     )
 
@@ -143,20 +134,25 @@ class FirmwareBlock(Block, NoticeSource):
     sends = ("FirmwareStatusNotification",)
 
     def __init__(self, engine: object) -> None:
-        super().__init__(engine)
-        self.host: TransferHost | None = None
+        super().__init__(engine, "download")
         self.simulation = _DEFAULT_SIMULATION
-        self._notices: list = []
-        self._status = IDLE  # latest status of the update in progress
-        self._phase: str | None = None
-        self._update: dict | None = None  # location, retrieve_at, retries, retry_interval
+        self._image: tuple[int | None, str | None] = (None, None)  # size, SHA-256 from the host
         self._installed: dict | None = None  # version, replaces
         self._report_due = False  # Installed still to be confirmed by the CSMS
-        self._countdown: Countdown | None = None
-        self._via_host = False
-        self._deadline = 0.0
-        self._detail = ""
+        self._countdown: Countdown | None = None  # the simulated installation
+        self._rebooting = False
+        self._deadline = 0.0  # of the reboot's wait
+        self._detail = ""  # of this block's own steps
         self._restore()
+
+    def _step(self) -> str | None:
+        """Where the update in progress stands (None: no update)."""
+        if self._rebooting:
+            return _REBOOTING
+        phase = self._machine.phase
+        if phase == TRANSFERRED:
+            return _DOWNLOADED if self._countdown is None else _INSTALLING
+        return None if phase is None else _MACHINE_STEPS[phase]
 
     # ------------------------------------------------------------------ persistence
 
@@ -181,15 +177,28 @@ class FirmwareBlock(Block, NoticeSource):
                 logger().info("the station's firmware version changed; installed record dropped")
         update = stored.get("update")
         if _valid_update(update):
-            self._update = {key: update[key] for key in _UPDATE_FIELDS}
-            self._phase = _RESUME[update["phase"]]
+            self._machine.schedule(
+                update["location"],
+                update["retrieve_at"],
+                update["retries"],
+                update["retry_interval"],
+                transferred=_RESUME[update["phase"]] == _DOWNLOADED,
+            )
         self._save()
 
     def _save(self) -> None:
         """Persist the update and the installed record (best effort: a failure is logged)."""
         document: dict = {}
-        if self._update is not None and self._phase in _RESUME:
-            document["update"] = {**self._update, "phase": self._phase}
+        step = self._step()
+        if step in _RESUME:
+            machine = self._machine
+            document["update"] = {
+                "location": machine.location,
+                "retrieve_at": machine.due,
+                "retries": machine.retries,
+                "retry_interval": machine.retry_interval,
+                "phase": step,
+            }
         if self._installed is not None:
             document["installed"] = self._installed
             if self._report_due:
@@ -209,20 +218,15 @@ class FirmwareBlock(Block, NoticeSource):
     def update_firmware(self, payload: dict, now: float) -> dict:
         retries, interval = retry_policy(payload)
         retrieve_at = wall_time(payload, "retrieveDate")
-        if self._phase in (_DOWNLOADING, _INSTALLING, _REBOOTING):
-            logger().warning("UpdateFirmware ignored: an update is %s", self._phase)
+        step = self._step()
+        if step in (_DOWNLOADING, _INSTALLING, _REBOOTING):
+            logger().warning("UpdateFirmware ignored: an update is %s", step)
             return {}
-        self._update = {
-            "location": payload["location"],
-            "retrieve_at": retrieve_at,
-            "retries": retries,
-            "retry_interval": interval,
-        }
-        self._phase = _WAITING
+        self._machine.schedule(payload["location"], retrieve_at, retries, interval)
         self._status = IDLE
         self._save()
         when = format_datetime(retrieve_at)
-        self._progress(None, f"update from {shown(payload['location'])} scheduled for {when}")
+        self.progress(None, f"update from {shown(payload['location'])} scheduled for {when}")
         return {}
 
     @trigger("FirmwareStatusNotification")
@@ -233,111 +237,89 @@ class FirmwareBlock(Block, NoticeSource):
     @property
     def status(self) -> str:
         """The FirmwareStatus to report now: Idle unless an update is in progress."""
-        if self._phase is None and not self._report_due:
+        if self._step() is None and not self._report_due:
             return IDLE
         return self._status
 
     # ------------------------------------------------------------------ timers
 
     def tick(self, now: float) -> None:
-        phase = self._phase
-        if phase is None:
-            return
-        if phase == _WAITING:
-            if self.engine.clock.wall(now) >= self._update["retrieve_at"]:
-                self._start_download(now)
-        elif phase == _DOWNLOADING:
-            if self._via_host:
-                if now >= self._deadline:
-                    limit = f"no result from the transfer host within {HOST_TRANSFER_LIMIT:.0f} s"
-                    self._download_done(False, limit, None, None, now)
+        if self._machine.phase == TRANSFERRED:  # downloaded: the installation follows
+            if self._countdown is None:
+                self._install_when_idle(now)
             elif self._count(now):
-                failed = self.simulation.fail_download
-                detail = "download failed (failure injected)" if failed else self._detail
-                self._download_done(not failed, detail, None, None, now)
-        elif phase == _DOWNLOADED:
-            self._install_when_idle(now)
-        elif phase == _INSTALLING and self._count(now):
-            self._install_done(now)
-        if self._phase == _REBOOTING and (now >= self._deadline or self._settled()):
+                self._install_done(now)
+        else:
+            self._machine.tick(now)
+        if self._rebooting and (now >= self._deadline or self._settled()):
             self._reboot(now)
 
     def timer(self, now: float) -> float | None:
-        phase = self._phase
-        if phase is None or phase == _DOWNLOADED:
-            return None
-        if phase == _WAITING:
-            return now + max(0.0, self._update["retrieve_at"] - self.engine.clock.wall(now))
-        if self._countdown is not None:
-            return max(now, self._countdown.next_at())
-        if phase == _REBOOTING and self._settled():
-            return now
-        return max(now, self._deadline)
+        if self._machine.phase == TRANSFERRED:
+            countdown = self._countdown
+            return None if countdown is None else max(now, countdown.next_at())
+        if self._rebooting:
+            return now if self._settled() else max(now, self._deadline)
+        return self._machine.timer(now)
 
     def _count(self, now: float) -> bool:
-        """Advance the simulated step; True when it is over."""
+        """Advance the simulated installation; True when it is over."""
         countdown = self._countdown
         if countdown.done(now):
             self._countdown = None
             return True
         percent = countdown.advance(now)
         if percent is not None:
-            self._progress(percent, self._detail)
+            self.progress(percent, self._detail)
         return False
 
     # ------------------------------------------------------------------ download
 
-    def _start_download(self, now: float) -> None:
-        location = self._update["location"]
-        host = self.host
-        self._phase = _DOWNLOADING
-        self._save()
-        self._report(DOWNLOADING, now)
-        if host is not None and is_http(location):
-            self._via_host = True
-            self._deadline = now + HOST_TRANSFER_LIMIT
-            self._detail = f"downloading {shown(location)}"
-            self._progress(0, self._detail)
-            try:
-                host.start_download(location, now)
-            except Exception as exc:
-                logger().exception("the transfer host could not start the download")
-                self._download_done(False, f"the transfer host failed: {exc}", None, None, now)
-            return
-        self._via_host = False
-        self._detail = simulated_because(location)
-        self._countdown = Countdown(now, self.simulation.download_s)
-        self._progress(0, self._detail)
-
     def download_progress(self, received: int, total: int | None, now: float) -> None:
         """The host's progress of the running download (for the GUI only)."""
-        if self._phase != _DOWNLOADING or not self._via_host:
+        machine = self._machine
+        if not machine.awaits_host:
             return
         percent = None if not total else min(100, received * 100 // total)
-        self._progress(percent, f"{self._detail}: {received} bytes")
+        self.progress(percent, f"{machine.detail}: {received} bytes")
 
     def download_finished(
         self, ok: bool, detail: str, size: int | None, sha256: str | None, now: float
     ) -> None:
         """The host's result of the running download (ignored when none awaits one)."""
-        if self._phase != _DOWNLOADING or not self._via_host:
+        if not self._machine.awaits_host:
             logger().warning("firmware download result ignored: no download is running")
             return
-        self._download_done(ok, detail, size, sha256, now)
+        self._image = (size, sha256)  # for the Downloaded progress, which the machine calls
+        self._machine.host_finished(ok, detail, now)
+        self._image = (None, None)
 
-    def _download_done(
-        self, ok: bool, detail: str, size: int | None, sha256: str | None, now: float
-    ) -> None:
-        self._via_host = False
-        self._countdown = None
-        if not ok:
-            self._failed(DOWNLOAD_FAILED, detail, now)
-            return
-        self._phase = _DOWNLOADED
+    # ------------------------------------------------------------------ TransferOwner
+
+    def attempt_starts(self, via_host: bool, now: float) -> str:
+        self._save()
+        self._report(DOWNLOADING, now)
+        location = self._machine.location
+        return f"downloading {shown(location)}" if via_host else simulated_because(location)
+
+    def start_on_host(self, host: TransferHost, location: str, now: float) -> None:
+        host.start_download(location, now)
+
+    def simulated_transfer(self) -> tuple[float, bool]:
+        simulation = self.simulation
+        return simulation.download_s, simulation.fail_download
+
+    def transferred(self, detail: str, now: float) -> None:
+        self._detail = ""  # this download's own steps begin: their first detail is shown
         self._save()
         self._report(DOWNLOADED, now)
-        self._progress(100, detail or "downloaded", size, sha256)
+        self.progress(100, detail or "downloaded", *self._image)
         self._install_when_idle(now)
+
+    def attempt_failed(self, phase: str, detail: str, now: float) -> None:
+        self._report(DOWNLOAD_FAILED if phase == TRANSFERRING else INSTALLATION_FAILED, now)
+        self._save()
+        self.progress(None, detail)
 
     # ------------------------------------------------------------------ installation
 
@@ -347,38 +329,38 @@ class FirmwareBlock(Block, NoticeSource):
         if any(sessions.transaction_running(c) for c in connectors) or not sessions.settled():
             if self._detail != _WAITING_FOR_SESSIONS:
                 self._detail = _WAITING_FOR_SESSIONS
-                self._progress(100, _WAITING_FOR_SESSIONS)
+                self.progress(100, _WAITING_FOR_SESSIONS)
             return
-        self._phase = _INSTALLING
+        self._countdown = Countdown(now, self.simulation.install_s)
         self._save()
         self._report(INSTALLING, now)
         self._detail = "installing (simulated)"
-        self._countdown = Countdown(now, self.simulation.install_s)
-        self._progress(0, self._detail)
+        self.progress(0, self._detail)
 
     def _install_done(self, now: float) -> None:
+        machine = self._machine
         if self.simulation.fail_install:
-            self._failed(INSTALLATION_FAILED, "installation failed (failure injected)", now)
+            machine.fail("installation failed (failure injected)", now)
             return
-        version = self.simulation.version or _version_of(self._update["location"])
+        version = self.simulation.version or _version_of(machine.location)
         # "replaces" is the version the station configures, also after earlier updates.
         installed = self._installed
         base = self.engine.identity.firmware_version if installed is None else installed["replaces"]
         self._installed = {"version": version, "replaces": base}
         self._report_due = True
-        self._update = None
-        self._phase = _REBOOTING
+        machine.finish()
+        self._rebooting = True
         self._deadline = now + REBOOT_WAIT
         self._save()
         self.engine.sessions.stop_all("Reboot", now)  # a session begun while installing
-        self._progress(100, f"firmware {version} installed; rebooting")
+        self.progress(100, f"firmware {version} installed; rebooting")
 
     def _settled(self) -> bool:
         """Nothing is left to say before the reboot: notices and transaction messages sent."""
         return not self.notices_pending() and self.engine.sessions.settled()
 
     def _reboot(self, now: float) -> None:
-        self._phase = None
+        self._rebooting = False
         engine = self.engine
         if engine.reset_handler is not None:
             if engine.watched:
@@ -394,36 +376,14 @@ class FirmwareBlock(Block, NoticeSource):
         self._status = INSTALLED
         self.notice(INSTALLED, now, self._installed_confirmed)
         version = self._installed["version"]
-        self._progress(100, f"firmware {version} installed; it runs after the next reboot")
+        self.progress(100, f"firmware {version} installed; it runs after the next reboot")
 
     def _installed_confirmed(self, now: float) -> None:
         self._report_due = False
         self._save()
-        self._progress(None, "the CSMS has the Installed status")
+        self.progress(None, "the CSMS has the Installed status")
 
-    # ------------------------------------------------------------------ outcomes
-
-    def _failed(self, status: str, detail: str, now: float) -> None:
-        """Report a failed attempt; schedule the next one while retries remain."""
-        self._report(status, now)
-        update = self._update
-        if update["retries"] > 0:
-            update["retries"] -= 1
-            update["retrieve_at"] = self.engine.clock.wall(now) + update["retry_interval"]
-            self._phase = _WAITING
-            detail = f"{detail}; next attempt in {update['retry_interval']} s"
-        else:
-            self._update = None
-            self._phase = None
-            detail = f"{detail}; no attempts left"
-        self._save()
-        self._progress(None, detail)
-
-    def _report(self, status: str, now: float) -> None:
-        self._status = status
-        self.notice(status, now)
-
-    def _progress(
+    def progress(
         self,
         percent: int | None,
         detail: str,
