@@ -299,7 +299,7 @@ class _Cli:
 
     async def _close_all(self) -> None:
         waits = [
-            station.transport.wait_closed()  # type: ignore[union-attr]
+            station.transport.wait_closed()  # type: ignore[attr-defined]
             for station in self.stations
             if station.transport is not None
         ]
@@ -338,7 +338,7 @@ def _transfer_host_factory(
 
 
 def _install_signals(loop: asyncio.AbstractEventLoop, handler: Any) -> list[int]:
-    installed = []
+    installed: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(signum, handler)

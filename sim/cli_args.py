@@ -254,7 +254,7 @@ def _check_tls_files(args: argparse.Namespace) -> None:
 def _auth_key(args: argparse.Namespace) -> str | None:
     """The authorization key: --auth-key, else --auth-key-file, else the environment."""
     if args.auth_key is not None:
-        return args.auth_key
+        return str(args.auth_key)
     path = args.auth_key_file
     if path is None:
         key = os.environ.get(AUTH_KEY_ENV)

@@ -181,14 +181,17 @@ def wire(engine: ChargePoint, hw: Hardware, *, soc: bool, register: Callable[[],
     io.energy_wh = register
     io.power_w = lambda: meter.power_w
     phases = ("L1", "L2", "L3")[: meter.phases]
+
+    def current(i: int) -> Callable[[], float]:
+        return lambda: meter.current_a[i]
+
+    def voltage(i: int) -> Callable[[], float]:
+        return lambda: meter.voltage_v[i]
+
     for index, phase in enumerate(phases):
-        io.add_meter_input(
-            "Current.Import", lambda i=index: meter.current_a[i], phase=phase, unit="A"
-        )
+        io.add_meter_input("Current.Import", current(index), phase=phase, unit="A")
     for index, phase in enumerate(phases):
-        io.add_meter_input(
-            "Voltage", lambda i=index: meter.voltage_v[i], phase=f"{phase}-N", unit="V"
-        )
+        io.add_meter_input("Voltage", voltage(index), phase=f"{phase}-N", unit="V")
     io.add_meter_input("Current.Offered", hw.offered_a, unit="A")
     if soc:
         # The car's battery: a reading only while a car is plugged in (None: none now).

@@ -29,6 +29,7 @@ sim/clock.py, sim/connectors.py (the hardware), sim/link.py (the transport), sim
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ocpp_core import ChargePoint
@@ -167,7 +168,7 @@ class Station:
         engine.set_diagnostics_log(self._operations.diagnostics_log)
         soc = settings.ev_capacity_kwh is not None
         for hw in self._hardware:
-            wire(engine, hw, soc=soc, register=lambda hw=hw: self._registers.report(hw))
+            wire(engine, hw, soc=soc, register=partial(self._registers.report, hw))
         self._statuses = {}
         self._unsubscribe_engine = engine.subscribe(self._on_engine_event)
         return engine
