@@ -91,7 +91,6 @@ class TransferMachine:
         "phase",
         "retries",
         "retry_interval",
-        "via_host",
     )
 
     def __init__(self, owner: TransferOwner, what: str, clock: WallClock) -> None:
@@ -104,10 +103,9 @@ class TransferMachine:
         self.due = 0.0  # wall time of the next attempt
         self.retries = 0  # further attempts after the current one
         self.retry_interval = 0
-        self.via_host = False
         self.detail = ""  # what the running transfer shows
-        self._deadline = 0.0
-        self._countdown: Countdown | None = None
+        self._deadline = 0.0  # of the transfer on the host
+        self._countdown: Countdown | None = None  # of a simulated transfer (None: on the host)
 
     def schedule(
         self,
@@ -125,7 +123,6 @@ class TransferMachine:
         self.retries = retries
         self.retry_interval = retry_interval
         self.phase = TRANSFERRED if transferred else WAITING
-        self.via_host = False
         self._countdown = None
 
     def finish(self) -> None:
@@ -135,7 +132,7 @@ class TransferMachine:
     @property
     def awaits_host(self) -> bool:
         """Whether a host transfer is running, so its progress and result are expected."""
-        return self.phase == TRANSFERRING and self.via_host
+        return self.phase == TRANSFERRING and self._countdown is None
 
     # ------------------------------------------------------------------ timers
 
@@ -179,19 +176,18 @@ class TransferMachine:
         host = owner.host
         via_host = host is not None and is_http(self.location)
         self.phase = TRANSFERRING
-        self.via_host = via_host
-        self.detail = detail = owner.attempt_starts(via_host, now)
-        if host is not None and via_host:
+        if via_host:
             self._deadline = now + HOST_TRANSFER_LIMIT
-            owner.progress(0, detail)
+        else:
+            self._countdown = Countdown(now, owner.simulated_transfer()[0])
+        self.detail = detail = owner.attempt_starts(via_host, now)
+        owner.progress(0, detail)
+        if host is not None and via_host:
             try:
                 owner.start_on_host(host, self.location, now)
             except Exception as exc:
                 logger().exception("the transfer host could not start the %s", self._what)
                 self._done(False, f"the transfer host failed: {exc}", now)
-            return
-        self._countdown = Countdown(now, owner.simulated_transfer()[0])
-        owner.progress(0, detail)
 
     def host_finished(self, ok: bool, detail: str, now: float) -> bool:
         """The host's result of the running transfer; False (ignored) when none awaits one."""
@@ -201,7 +197,6 @@ class TransferMachine:
         return True
 
     def _done(self, ok: bool, detail: str, now: float) -> None:
-        self.via_host = False
         self._countdown = None
         if ok:
             self.phase = TRANSFERRED
