@@ -41,8 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LONG = os.environ.get("OCPP_STORM") == "long"
 SEED = int(os.environ.get("OCPP_STORM_SEED", "1111"))
 LANES = 4 if not LONG else 6
-KILLS_PER_LANE = 16 if not LONG else 120
-STATIONS_PER_PROCESS = 4  # --count: one SIGKILL cuts this many stations at different moments
+KILLS_PER_LANE = 50 if not LONG else 300
+STATIONS_PER_PROCESS = 2  # --count: one SIGKILL cuts this many stations at different moments
 SPEED = "20"
 ID_TAG = "STORM"
 LIFETIME_LIMIT_S = 10.0  # real seconds a lifetime may wait for its kill trigger
@@ -340,7 +340,7 @@ def test_sigkill_storm_on_a_file_store_loses_no_transaction_and_stops_none_twice
         f" {time.monotonic() - started:.1f} s"
     )
     assert not ledger.problems, ledger.problems
-    assert kills >= (200 // STATIONS_PER_PROCESS) and kills * STATIONS_PER_PROCESS >= 200
+    assert kills >= 200  # issue 11: at least 200 seeded SIGKILLs of a real process
     assert kills - fallback >= kills * 3 // 4  # most kills hit their Start/Stop moment
     assert len(ledger.transactions) >= kills
     assert not unstopped, "transactions never stopped:\n" + "\n".join(ledger.explain(unstopped))
