@@ -120,6 +120,18 @@ def test_a_failing_log_source_is_noted_in_the_file() -> None:
     assert "(the log could not be read: OSError)" in cp.last_diagnostics[1].decode()
 
 
+def test_a_log_line_with_a_lone_surrogate_is_escaped_and_the_upload_finishes() -> None:
+    # Python text may hold a lone surrogate (e.g. a hostile frame logged by the host); building the
+    # file raised UnicodeEncodeError at every poll and the block asked to be polled at once again.
+    cp, csms = booted()
+    cp.set_diagnostics_log(lambda start, stop: "frame \ud800 received")
+    request(csms, location="ftp://logs.example.com/")
+    csms.advance(10)
+    assert statuses(csms) == ["Uploading", "Uploaded"]
+    assert b"frame \\ud800 received" in cp.last_diagnostics[1]
+    assert cp.next_wakeup(csms.now) is None or cp.next_wakeup(csms.now) > csms.now
+
+
 def test_upload_through_the_host() -> None:
     cp, csms = booted()
     host = FakeHost()

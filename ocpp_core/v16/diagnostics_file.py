@@ -43,7 +43,8 @@ def build(
     lines += ["", "[connectors]", *_connectors(engine, now)]
     lines += ["", "[configuration] (write-only keys omitted)", *_configuration(engine)]
     lines += ["", "[log]", _log(log, window)]
-    return _masked(engine, "\n".join(lines) + "\n").encode("utf-8")
+    # backslashreplace: a log line may hold a lone surrogate (any Python text), never a crash
+    return _masked(engine, "\n".join(lines) + "\n").encode("utf-8", "backslashreplace")
 
 
 def _station(engine: Engine, now: float, window: tuple[float | None, float | None]) -> list[str]:
