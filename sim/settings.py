@@ -6,9 +6,10 @@ help (``CliFlag``, read by ``sim/cli_args.py`` to build the argparse options) an
 Control Center's settings form (``FormField``, read by ``web/control_center/prefs.py``). Nothing
 else declares a setting's default or repeats its check. ``SETTINGS`` lists them in order.
 
-Creating a ``StationSettings`` checks every field, then what fields must agree on, and raises
-``SettingsError`` (a ValueError) naming the setting. A settings object is immutable, so what was
-checked once stays valid: the station connects to its URL without checking it again.
+Creating a ``StationSettings`` checks every field's type, then each field's check (a check may
+read other fields, e.g. TLS files need a wss:// URL), and raises ``SettingsError`` (a ValueError)
+naming the setting. A settings object is immutable, so what was checked once stays valid: the
+station connects to its URL without checking it again.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ __all__ = [
     "SettingsError",
     "StationSettings",
     "form_to_json",
+    "setting_named",
 ]
 
 SUPPORTED_VERSIONS = ("1.6",)
