@@ -284,6 +284,8 @@ class Sampler:
 
     def samples(self, io: ConnectorIO, items: tuple[Item, ...], context: str) -> tuple[Sample, ...]:
         """The connector's selected inputs that have a reading now, as Samples."""
+        if not items:
+            return ()
         found = []
         for entry in _select(io.meter_inputs, items):
             reading = self._reading(io, entry)
