@@ -265,7 +265,8 @@ class _Cli:
         return found
 
     async def _stop_sessions(self) -> None:
-        """Stop the sessions started with --idtag and wait a little for their messages."""
+        """Stop the sessions started with --idtag and wait a little for their messages, and for
+        those still queued (a stop the CSMS asked for just before the end)."""
         if self.idtag is None:
             return
         stopping = [
@@ -273,11 +274,12 @@ class _Cli:
             for station, n in self._cli_sessions()
             if station.snapshot(n).id_tag == self.idtag
         ]
-        if not stopping:
-            return
         for station, n in stopping:
             station.present_card(n, self.idtag)
-        stations = list(dict.fromkeys(station for station, _ in stopping))
+        stopped = {station for station, _ in stopping}
+        stations = [s for s in self.stations if s in stopped or s.queue_length]
+        if not stations:
+            return
         started = time.monotonic()
         progress_at, left = started, None
         while time.monotonic() - progress_at < SETTLE_TIMEOUT_S:
