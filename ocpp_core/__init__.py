@@ -25,7 +25,7 @@ _EXPORTS = {
     "MemoryStore": "ocpp_core.store",
     "FileStore": "ocpp_core.store",
     "CallFailure": "ocpp_core.outbox",
-    "DataTransferResult": "ocpp_core.v16.data_transfer",
+    "DataTransferResult": "ocpp_core.operations",
     "FrameLogged": "ocpp_core.events",
     "StatusChanged": "ocpp_core.events",
     "BootAccepted": "ocpp_core.events",
@@ -34,8 +34,8 @@ _EXPORTS = {
     "ConfigurationChanged": "ocpp_core.events",
     "FirmwareProgress": "ocpp_core.events",
     "DiagnosticsProgress": "ocpp_core.events",
-    "FirmwareSimulation": "ocpp_core.v16.firmware",
-    "DiagnosticsSimulation": "ocpp_core.v16.diagnostics",
+    "FirmwareSimulation": "ocpp_core.transfer",
+    "DiagnosticsSimulation": "ocpp_core.transfer",
     "TransferHost": "ocpp_core.transfer",
     "AuthorizationResult": "ocpp_core.events",
     "SessionStarted": "ocpp_core.events",
@@ -44,7 +44,7 @@ _EXPORTS = {
     "MessageDiscarded": "ocpp_core.events",
     "QueueLengthChanged": "ocpp_core.events",
     "ReservationChanged": "ocpp_core.events",
-    "ReservationInfo": "ocpp_core.v16.reservation",
+    "ReservationInfo": "ocpp_core.sessions",
     "TransactionInfo": "ocpp_core.sessions",
 }
 
@@ -104,13 +104,11 @@ if TYPE_CHECKING:
         StatusChanged,
     )
     from ocpp_core.identity import StationIdentity
+    from ocpp_core.operations import DataTransferResult
     from ocpp_core.outbox import CallFailure
-    from ocpp_core.sessions import TransactionInfo
+    from ocpp_core.sessions import ReservationInfo, TransactionInfo
     from ocpp_core.store import FileStore, MemoryStore, Store
-    from ocpp_core.transfer import TransferHost
-    from ocpp_core.v16.data_transfer import DataTransferResult
-    from ocpp_core.v16.diagnostics import DiagnosticsSimulation
-    from ocpp_core.v16.firmware import FirmwareSimulation
+    from ocpp_core.transfer import DiagnosticsSimulation, FirmwareSimulation, TransferHost
 
 
 def __getattr__(name: str) -> object:

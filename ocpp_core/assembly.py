@@ -1,12 +1,16 @@
 """What one protocol version is made of, computed once per process and shared by all engines.
 
-An Assembly lists the block classes in construction order, the configuration KeyTable, the
-routing table (action -> block and handler) and the trigger table. It also imports the schema
-validator on first use, so ``import ocpp_core`` and creating engines do not pay for it.
+An Assembly lists the version's block classes (in the order its wiring function returns the
+blocks), the configuration KeyTable, the routing table (action -> block position and handler),
+the trigger table and the wiring function itself, which builds one engine's blocks. It also
+imports the schema validator on first use, so ``import ocpp_core`` and creating engines do not
+pay for it. ``for_version`` finds a version's package in VERSIONS: a package with an
+``assembly()`` function is all a new version adds here.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 from ocpp_core.config import KeyTable
@@ -17,15 +21,19 @@ if TYPE_CHECKING:
 
     from ocpp_core.block import Block
     from ocpp_core.config import KeyDef
+    from ocpp_core.context import BlockContext
+    from ocpp_core.wiring import Wiring
 
-__all__ = ["Assembly", "for_version"]
+__all__ = ["VERSIONS", "Assembly", "for_version"]
+
+# Protocol version -> the package whose ``assembly()`` builds its Assembly.
+VERSIONS = {"1.6": "ocpp_core.v16"}
 
 
 class Assembly:
     """Static tables of one protocol version."""
 
     __slots__ = (
-        "_positions",
         "_validation",
         "block_types",
         "keys",
@@ -35,6 +43,7 @@ class Assembly:
         "timeout_key",
         "triggers",
         "version",
+        "wire",
     )
 
     def __init__(
@@ -44,12 +53,13 @@ class Assembly:
         extra_keys: Iterable[KeyDef],
         profiles: Mapping[str, frozenset[str]],
         *,
+        wire: Callable[[BlockContext], Wiring],
         timeout_key: str,
         mask: Callable[[str, dict, KeyTable], dict | None],
     ) -> None:
         self.version = version
-        self.block_types = block_types
-        self._positions = {block_type: index for index, block_type in enumerate(block_types)}
+        self.block_types = block_types  # Wiring.blocks holds one instance of each, in this order
+        self.wire = wire  # wire(ctx) -> Wiring: one engine's blocks (ocpp_core/<version>/wiring.py)
         self.timeout_key = timeout_key  # the key holding the default request timeout (seconds)
         # mask(action, payload, keys): a copy of a CALL payload with write-only values hidden,
         # or None when the payload carries none (for the frame log and error descriptions).
@@ -76,10 +86,6 @@ class Assembly:
         )
         self._validation: ModuleType | None = None
 
-    def index_of(self, block_type: type[Block]) -> int:
-        """Position of a block class in every engine's block tuple."""
-        return self._positions[block_type]
-
     @property
     def validation(self) -> ModuleType:
         """The ``ocpp_core.validation`` module, imported when the first frame needs it."""
@@ -98,9 +104,11 @@ def for_version(version: str) -> Assembly:
     """The Assembly of ``version`` ("1.6"); ValueError for a version not implemented yet."""
     assembly = _ASSEMBLIES.get(version)
     if assembly is None:
-        if version != "1.6":
-            raise ValueError(f"OCPP version {version!r} is not implemented (supported: '1.6')")
-        from ocpp_core import v16
-
-        assembly = _ASSEMBLIES[version] = v16.assembly()
+        package = VERSIONS.get(version)
+        if package is None:
+            supported = ", ".join(repr(name) for name in VERSIONS)
+            raise ValueError(
+                f"OCPP version {version!r} is not implemented (supported: {supported})"
+            )
+        assembly = _ASSEMBLIES[version] = import_module(package).assembly()
     return assembly

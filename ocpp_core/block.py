@@ -10,7 +10,12 @@ passed the request schema. To answer with a CALLERROR instead, raise CallRefused
 exception becomes an InternalError (logged with its traceback).
 
 Trigger contract: ``trigger(self, connector_id, now) -> "Accepted" | "Rejected"``; it queues the
-message(s) itself (normally on ``engine.triggered``, which may send before boot is accepted).
+message(s) itself (normally on ``ctx.triggered``, which may send before boot is accepted).
+
+A block is constructed by its version's wiring function with the engine's BlockContext and, as
+keyword arguments, the peers it uses. What it does on a poll (``tick``), when it next has work
+(``timer``) and whether it hears of a lost connection are methods the wiring function lists in
+the Wiring it returns; the engine calls nothing a block does not appear in there for.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ if TYPE_CHECKING:
     from typing import ClassVar
 
     from ocpp_core.config import KeyDef
-    from ocpp_core.engine import Engine
+    from ocpp_core.context import BlockContext
 
 __all__ = ["Block", "CallRefused", "on", "trigger"]
 
@@ -72,15 +77,15 @@ class CallRefused(Exception):
 class Block:
     """Base of a functional block: one instance per engine, routing shared per class."""
 
-    __slots__ = ("engine",)
+    __slots__ = ("ctx",)
 
     handlers: ClassVar[dict[str, Callable]] = {}
     triggers: ClassVar[dict[str, Callable]] = {}
     keys: ClassVar[tuple[KeyDef, ...]] = ()  # configuration keys this block owns
     sends: ClassVar[tuple[str, ...]] = ()  # CP-initiated actions it implements
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, ctx: BlockContext) -> None:
+        self.ctx = ctx
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -96,16 +101,3 @@ class Block:
                     triggers[message] = attribute
         cls.handlers = handlers
         cls.triggers = triggers
-
-    def tick(self, now: float) -> None:
-        """Sample inputs and advance timers; called on every poll, if a block overrides it."""
-
-    def connected(self, now: float) -> None:
-        """The transport opened."""
-
-    def disconnected(self, now: float) -> None:
-        """The transport closed."""
-
-    def timer(self, now: float) -> float | None:
-        """When tick() next has work of its own (for next_wakeup), if a block overrides it."""
-        return None

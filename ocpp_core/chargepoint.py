@@ -9,6 +9,10 @@
 ``now`` is the caller's monotonic time in seconds. Hardware is attached per connector
 (``cp.connector(1).plugged = lambda: ...``) and sampled during ``poll``; call ``poll`` after an
 input changes, and at the latest at ``next_wakeup(now)``.
+
+The API is the same whatever the protocol version: what is version-specific (sessions,
+reservations, smart charging, data transfer, file transfers, stop reasons) comes from the
+version's wiring as an ``ocpp_core.operations.Operations``; this module imports no version.
 """
 
 from __future__ import annotations
@@ -19,13 +23,6 @@ from ocpp_core.assembly import for_version
 from ocpp_core.clock import Clock
 from ocpp_core.engine import Engine, check_now
 from ocpp_core.rpc import DEFAULT_MAX_FRAME_BYTES, new_message_id
-from ocpp_core.v16 import diagnostics, firmware
-from ocpp_core.v16.boot import BootBlock
-from ocpp_core.v16.data_transfer import DataTransferBlock
-from ocpp_core.v16.reservation import ReservationBlock
-from ocpp_core.v16.smart_charging import SmartChargingBlock
-from ocpp_core.v16.status import StatusBlock
-from ocpp_core.v16.transactions import STOP_REASONS, TransactionBlock
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -33,13 +30,10 @@ if TYPE_CHECKING:
     from ocpp_core.connector import ConnectorIO
     from ocpp_core.events import Event, MessageDiscarded
     from ocpp_core.identity import StationIdentity
-    from ocpp_core.sessions import TransactionInfo
+    from ocpp_core.operations import DataTransferResult, Operations, Sessions
+    from ocpp_core.sessions import ReservationInfo, TransactionInfo
     from ocpp_core.store import Store
-    from ocpp_core.transfer import TransferHost
-    from ocpp_core.v16.data_transfer import DataTransferResult
-    from ocpp_core.v16.diagnostics import DiagnosticsSimulation
-    from ocpp_core.v16.firmware import FirmwareSimulation
-    from ocpp_core.v16.reservation import ReservationInfo
+    from ocpp_core.transfer import DiagnosticsSimulation, FirmwareSimulation, TransferHost
 
 __all__ = ["ChargePoint"]
 
@@ -61,7 +55,7 @@ class ChargePoint:
     and the last known meter value).
     """
 
-    __slots__ = ("_engine", "version")
+    __slots__ = ("_engine", "_ops", "version")
 
     def __init__(
         self,
@@ -98,8 +92,8 @@ class ChargePoint:
             reset_handler=reset_handler,
             config_defaults=config_defaults,
         )
-        transactions = self._engine.block(TransactionBlock)
-        transactions.resume_after_restart = bool(resume_transactions_after_restart)
+        self._ops: Operations = self._engine.operations
+        self._ops.sessions.resume_after_restart = bool(resume_transactions_after_restart)
         if firmware_simulation is not None:
             self.set_firmware_simulation(firmware_simulation)
         if diagnostics_simulation is not None:
@@ -140,14 +134,14 @@ class ChargePoint:
 
     def connector(self, connector: int) -> ConnectorIO:
         """The inputs and outputs of a connector (0 = the charge point as a whole)."""
-        return self._engine.connectors[self._index(connector)]
+        return self._engine.ctx.connectors[self._index(connector)]
 
     def status(self, connector: int, now: float) -> str:
         """The current status of a connector (ChargePointStatus)."""
-        return self._engine.block(StatusBlock).status_of(self._index(connector), check_now(now))
+        return self._ops.status(self._index(connector), check_now(now))
 
     def _index(self, connector: int) -> int:
-        if type(connector) is not int or not 0 <= connector < len(self._engine.connectors):
+        if type(connector) is not int or not 0 <= connector < len(self._engine.ctx.connectors):
             raise ValueError(f"no connector {connector!r}")
         return connector
 
@@ -162,12 +156,12 @@ class ChargePoint:
         A cable kept locked after DeAuthorized opens for its idTag or group. Whatever else
         happens is reported by an AuthorizationResult event.
         """
-        self._transactions().present_card(self._outlet(connector), _id_tag(id_tag), check_now(now))
+        self._sessions().present_card(self._outlet(connector), self._id_tag(id_tag), check_now(now))
 
     def begin_transaction(self, connector: int, id_tag: str, now: float) -> bool:
         """Begin a session for ``id_tag`` with authorization (False: the connector is busy,
         inoperative, faulted or reserved for someone else)."""
-        return self._transactions().begin(self._outlet(connector), _id_tag(id_tag), check_now(now))
+        return self._sessions().begin(self._outlet(connector), self._id_tag(id_tag), check_now(now))
 
     def end_transaction(
         self, connector: int, now: float, *, id_tag: str | None = None, reason: str = "Local"
@@ -175,43 +169,43 @@ class ChargePoint:
         """End the connector's session (False: none, or ``id_tag`` may not end it).
 
         Without ``id_tag`` the station ends it; with one, only that idTag or one known locally
-        to share its parentIdTag. ``reason`` is an OCPP 1.6 stop reason (§7.40).
+        to share its parentIdTag. ``reason`` is a stop reason of the version (OCPP 1.6 §7.40).
         """
-        if reason not in STOP_REASONS:
+        if reason not in self._ops.stop_reasons:
             raise ValueError(f"unknown stop reason {reason!r}")
-        tag = None if id_tag is None else _id_tag(id_tag)
-        return self._transactions().end(self._outlet(connector), check_now(now), tag, reason)
+        tag = None if id_tag is None else self._id_tag(id_tag)
+        return self._sessions().end(self._outlet(connector), check_now(now), tag, reason)
 
     def transaction(self, connector: int) -> TransactionInfo | None:
         """The connector's session or transaction (running, else one still stopping)."""
-        return self._transactions().current(self._outlet(connector))
+        return self._sessions().current(self._outlet(connector))
 
     def energy_floor(self, connector: int) -> int:
         """The highest energy register (Wh) the Store's transactions of connector 1..N hold
         (meterStart, MeterValues, meterStop not yet delivered or still on record): a station
         whose meter register was saved earlier than its last report starts it no lower
         (OCPP 1.6 §7.31: register values never decrease). Read before the first poll."""
-        return self._transactions().energy_floor(self._outlet(connector))
+        return self._sessions().energy_floor(self._outlet(connector))
 
     def queue_length(self) -> int:
         """Transaction-related messages waiting in the journal."""
-        return self._transactions().queue_length()
+        return self._sessions().queue_length()
 
     def discarded_messages(self) -> list[MessageDiscarded]:
         """Transaction-related messages given up after their last attempt (kept in the Store)."""
-        return self._transactions().discards()
+        return self._sessions().discards()
 
     def reservations(self) -> list[ReservationInfo]:
         """The reservations the CSMS holds on this station, in the order they were made."""
-        return self._engine.block(ReservationBlock).reservations()
+        return self._ops.reservations.reservations()
 
     def reservation(self, connector: int) -> ReservationInfo | None:
         """The reservation that makes connector 1..N show Reserved (by id, else connector 0)."""
-        return self._engine.block(ReservationBlock).reservation_on(self._outlet(connector))
+        return self._ops.reservations.reservation_on(self._outlet(connector))
 
     def charging_profiles(self) -> list[tuple[int, dict]]:
         """Installed charging profiles as ``(connectorId, csChargingProfiles)``, as received."""
-        return self._engine.block(SmartChargingBlock).installed()
+        return self._ops.smart_charging.installed()
 
     def composite_schedule(
         self, connector: int, duration: int, now: float, unit: str | None = None
@@ -222,32 +216,39 @@ class ChargePoint:
             raise ValueError(f"duration must be a non-negative int, got {duration!r}")
         if unit not in (None, "A", "W"):
             raise ValueError(f"unit must be 'A', 'W' or None, got {unit!r}")
-        return self._engine.block(SmartChargingBlock).composite_payload(
+        return self._ops.smart_charging.composite_payload(
             self._index(connector), duration, unit, check_now(now)
         )
 
     def set_supply(self, voltage_v: float, phases: int, max_current_a: float) -> None:
         """The station's nominal voltage, phases and maximum current per connector: what
         smart charging converts W and A with and fills schedule gaps with."""
-        self._engine.block(SmartChargingBlock).set_supply(voltage_v, phases, max_current_a)
+        self._ops.smart_charging.set_supply(voltage_v, phases, max_current_a)
 
-    def _transactions(self) -> TransactionBlock:
-        return self._engine.block(TransactionBlock)
+    def _sessions(self) -> Sessions:
+        return self._ops.sessions
 
     def _outlet(self, connector: int) -> int:
-        if type(connector) is not int or not 1 <= connector < len(self._engine.connectors):
+        if type(connector) is not int or not 1 <= connector < len(self._engine.ctx.connectors):
             raise ValueError(f"no connector {connector!r} (1..N)")
         return connector
+
+    def _id_tag(self, id_tag: str) -> str:
+        """An idTag as the version allows it (OCPP 1.6: CiString20), not empty."""
+        longest = self._ops.id_tag_length
+        if not isinstance(id_tag, str) or not 1 <= len(id_tag) <= longest:
+            raise ValueError(f"id_tag must be a string of 1 to {longest} characters")
+        return id_tag
 
     @property
     def registration(self) -> str | None:
         """The last BootNotification answer: None, "Pending", "Rejected" or "Accepted"."""
-        return self._engine.block(BootBlock).registration
+        return self._ops.registration
 
     @property
     def clock(self) -> Clock:
         """Wall time as set by the CSMS."""
-        return self._engine.clock
+        return self._engine.ctx.clock
 
     def on_data_transfer(
         self,
@@ -257,7 +258,7 @@ class ChargePoint:
     ) -> None:
         """Answer incoming DataTransfer for a vendor (and message id) with
         ``handler(message_id, data) -> status | (status, data)``."""
-        self._engine.block(DataTransferBlock).register(vendor_id, handler, message_id)
+        self._ops.data_transfer.register(vendor_id, handler, message_id)
 
     def send_data_transfer(
         self,
@@ -269,21 +270,20 @@ class ChargePoint:
         now: float,
     ) -> None:
         """Send a DataTransfer.req once registered; ``callback`` gets the DataTransferResult."""
-        block = self._engine.block(DataTransferBlock)
-        block.send(vendor_id, message_id, data, callback, now)
+        self._ops.data_transfer.send(vendor_id, message_id, data, callback, now)
 
     def get_configuration(self, key: str) -> str | None:
         """A key's value as text, write-only keys included (None if not declared).
 
         For the station itself, e.g. the transport reading AuthorizationKey; never sent out.
         """
-        config = self._engine.config
+        config = self._engine.ctx.config
         found = config.table.find(key)
         return None if found is None else config.text(found)
 
     def change_configuration(self, key: str, value: str) -> str:
         """Change a key locally with the same rules as ChangeConfiguration; returns its status."""
-        return self._engine.config.change(key, value)
+        return self._engine.ctx.config.change(key, value)
 
     # ------------------------------------------------------------------ firmware and diagnostics
 
@@ -291,13 +291,12 @@ class ChargePoint:
         """Let ``host`` perform http(s) firmware downloads and diagnostics uploads (None: every
         transfer is simulated). The host reports back with ``firmware_download_finished`` and
         ``diagnostics_upload_finished`` on the thread that drives this ChargePoint."""
-        self._engine.block(firmware.FirmwareBlock).host = host
-        self._engine.block(diagnostics.DiagnosticsBlock).host = host
+        self._ops.firmware.host = host
+        self._ops.diagnostics.host = host
 
     def firmware_download_progress(self, received: int, total: int | None, *, now: float) -> None:
         """The host's download progress in bytes (``total`` None: unknown); for the GUI."""
-        block = self._engine.block(firmware.FirmwareBlock)
-        block.download_progress(received, total, check_now(now))
+        self._ops.firmware.download_progress(received, total, check_now(now))
 
     def firmware_download_finished(
         self,
@@ -310,34 +309,30 @@ class ChargePoint:
     ) -> None:
         """The host's firmware download ended: ``ok``, why in words, the image's size and
         SHA-256 (hex). Ignored when no download awaits a result."""
-        block = self._engine.block(firmware.FirmwareBlock)
-        block.download_finished(ok, detail, size, sha256, check_now(now))
+        self._ops.firmware.download_finished(ok, detail, size, sha256, check_now(now))
 
     def diagnostics_upload_finished(self, ok: bool, detail: str = "", *, now: float) -> None:
         """The host's diagnostics upload ended. Ignored when no upload awaits a result."""
-        block = self._engine.block(diagnostics.DiagnosticsBlock)
-        block.upload_finished(ok, detail, check_now(now))
+        self._ops.diagnostics.upload_finished(ok, detail, check_now(now))
 
     @property
     def firmware_simulation(self) -> FirmwareSimulation:
         """How simulated firmware updates behave."""
-        return self._engine.block(firmware.FirmwareBlock).simulation
+        return self._ops.firmware.simulation
 
     def set_firmware_simulation(self, simulation: FirmwareSimulation) -> None:
         """Change durations and failure injection, also during an update (ValueError if
         invalid); e.g. ``cp.set_firmware_simulation(cp.firmware_simulation._replace(...))``."""
-        block = self._engine.block(firmware.FirmwareBlock)
-        block.simulation = firmware.check_simulation(simulation)
+        self._ops.set_firmware_simulation(simulation)
 
     @property
     def diagnostics_simulation(self) -> DiagnosticsSimulation:
         """How simulated diagnostics uploads behave."""
-        return self._engine.block(diagnostics.DiagnosticsBlock).simulation
+        return self._ops.diagnostics.simulation
 
     def set_diagnostics_simulation(self, simulation: DiagnosticsSimulation) -> None:
         """Change the simulated upload's duration and failure injection (ValueError if invalid)."""
-        block = self._engine.block(diagnostics.DiagnosticsBlock)
-        block.simulation = diagnostics.check_simulation(simulation)
+        self._ops.set_diagnostics_simulation(simulation)
 
     def set_diagnostics_log(
         self, source: Callable[[float | None, float | None], str] | None
@@ -345,31 +340,24 @@ class ChargePoint:
         """Where the diagnostics file's log comes from: ``source(start, stop)`` returns the log
         lines between two wall times (epoch seconds; None: unbounded). Write-only values are
         masked in it anyway."""
-        self._engine.block(diagnostics.DiagnosticsBlock).log_source = source
+        self._ops.diagnostics.log_source = source
 
     @property
     def last_diagnostics(self) -> tuple[str, bytes] | None:
         """The latest diagnostics file built (name, content), e.g. to show a simulated upload."""
-        return self._engine.block(diagnostics.DiagnosticsBlock).last_file
+        return self._ops.diagnostics.last_file
 
     @property
     def firmware_status(self) -> str:
         """The FirmwareStatus a TriggerMessage would report now."""
-        return self._engine.block(firmware.FirmwareBlock).status
+        return self._ops.firmware.status
 
     @property
     def diagnostics_status(self) -> str:
         """The DiagnosticsStatus a TriggerMessage would report now."""
-        return self._engine.block(diagnostics.DiagnosticsBlock).status
+        return self._ops.diagnostics.status
 
     @property
     def firmware_version(self) -> str | None:
         """The firmwareVersion this ChargePoint boots with (an installed update's, if any)."""
-        return self._engine.identity.firmware_version
-
-
-def _id_tag(id_tag: str) -> str:
-    """An idTag as OCPP 1.6 allows it: CiString20, not empty."""
-    if not isinstance(id_tag, str) or not 1 <= len(id_tag) <= 20:
-        raise ValueError("id_tag must be a string of 1 to 20 characters")
-    return id_tag
+        return self._engine.ctx.identity.firmware_version

@@ -1,7 +1,10 @@
-"""The wiring every functional block sees: configuration, clock, store, outbox, peers, events.
+"""One charge point's protocol engine: received text in, handler calls, frames out.
 
-The Engine turns received text into handler calls and replies, and collects outgoing frames from
-the outbox. It is version-neutral; what a version consists of comes from its Assembly.
+The Engine builds the BlockContext (configuration, clock, store, connectors, events, request
+queues, outbox), has the version's wiring function build the blocks on it (``assembly.wire``),
+turns received text into handler calls and replies, and collects outgoing frames from the
+outbox. It is version-neutral: what a version consists of, and in which order its blocks work,
+comes from its Assembly and its Wiring.
 
 Life of an incoming CALL: ``receive`` -> ``rpc.parse`` -> registration gate (no reply while the
 BootNotification is Rejected, OCPP 1.6 §4.2) -> duplicate id check -> route lookup (no request
@@ -24,9 +27,10 @@ import math
 from typing import TYPE_CHECKING
 
 from ocpp_core import rpc
-from ocpp_core.block import Block, CallRefused
+from ocpp_core.block import CallRefused
 from ocpp_core.config import Configuration
 from ocpp_core.connector import ConnectorIO
+from ocpp_core.context import BlockContext
 from ocpp_core.events import FrameLogged
 from ocpp_core.log import logger
 from ocpp_core.outbox import (
@@ -38,23 +42,18 @@ from ocpp_core.outbox import (
     CallFailure,
     Outbox,
     RequestQueue,
-    RequestSource,
 )
-from ocpp_core.sessions import NO_METERING, NO_RESERVATIONS, NO_SESSIONS, NO_SMART_CHARGING
 from ocpp_core.store import RetryingStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from ocpp_core.assembly import Assembly
+    from ocpp_core.block import Block
     from ocpp_core.clock import Clock
+    from ocpp_core.events import Event
     from ocpp_core.identity import StationIdentity
-    from ocpp_core.sessions import (
-        MeteringView,
-        ReservationView,
-        SessionView,
-        SmartChargingView,
-    )
+    from ocpp_core.operations import Operations
     from ocpp_core.store import Store
 
 __all__ = ["Engine", "check_now"]
@@ -76,28 +75,16 @@ class Engine:
     """One charge point's protocol state (see ChargePoint for the public face)."""
 
     __slots__ = (
+        "_disconnects",
         "_failing",
-        "_subscribers",
         "_tickers",
         "_timers",
-        "accepting_calls",
         "assembly",
         "blocks",
-        "clock",
-        "config",
-        "connected",
-        "connectors",
-        "identity",
+        "ctx",
         "max_frame_bytes",
-        "metering",
+        "operations",
         "outbox",
-        "queue",
-        "reservations",
-        "reset_handler",
-        "sessions",
-        "smart_charging",
-        "store",
-        "triggered",
         "version",
     )
 
@@ -116,101 +103,72 @@ class Engine:
     ) -> None:
         self.assembly = assembly
         self.version = assembly.version
-        self.identity = identity
+        self.max_frame_bytes = max_frame_bytes
         # Every write goes through a RetryingStore: a failing disk is reported, not fatal. A
         # station that reboots passes the same one, so kept writes survive the new engine.
-        self.store = store if isinstance(store, RetryingStore) else RetryingStore(store)
-        self.store.report = self._store_report
-        self.clock = clock
-        self.max_frame_bytes = max_frame_bytes
-        self.reset_handler = reset_handler
-        self.connectors = tuple(ConnectorIO(number) for number in range(connectors + 1))
-        self.sessions: SessionView = NO_SESSIONS
-        self.reservations: ReservationView = NO_RESERVATIONS
-        self.metering: MeteringView = NO_METERING
-        self.smart_charging: SmartChargingView = NO_SMART_CHARGING
-        self.connected = False
-        self.accepting_calls = True
-        self._subscribers: tuple[Callable[[object], None], ...] = ()
-        self.config = Configuration(assembly.keys, self.store, self, config_defaults)
-        self.triggered = RequestQueue(PRIORITY_TRIGGERED, clearance=SEND_PRE_BOOT)
-        self.queue = RequestQueue(PRIORITY_CALLS)
-        self.blocks: tuple[Block, ...] = ()
-        for block_type in assembly.block_types:
-            self.blocks += (block_type(self),)
-        sources = [self.triggered, self.queue]
-        sources.extend(block for block in self.blocks if isinstance(block, RequestSource))
-        self.outbox = Outbox(sources, new_id, self._message_timeout)
-        # Only blocks that override tick/timer cost anything on the idle poll.
-        self._tickers = tuple(b.tick for b in self.blocks if type(b).tick is not Block.tick)
-        self._timers = tuple(b.timer for b in self.blocks if type(b).timer is not Block.timer)
+        retrying = store if isinstance(store, RetryingStore) else RetryingStore(store)
+        self.ctx = ctx = BlockContext(
+            assembly,
+            identity=identity,
+            connectors=tuple(ConnectorIO(number) for number in range(connectors + 1)),
+            store=retrying,
+            clock=clock,
+            queue=RequestQueue(PRIORITY_CALLS),
+            triggered=RequestQueue(PRIORITY_TRIGGERED, clearance=SEND_PRE_BOOT),
+            reset_handler=reset_handler,
+        )
+        retrying.report = ctx.emit
+        ctx.config = Configuration(assembly.keys, retrying, ctx, config_defaults)
+        wiring = assembly.wire(ctx)
+        if tuple(type(block) for block in wiring.blocks) != assembly.block_types:
+            raise TypeError(f"the {self.version} wiring does not build the assembly's blocks")
+        self.blocks: tuple[Block, ...] = wiring.blocks
+        self.outbox = ctx.outbox = Outbox(wiring.sources, new_id, self._message_timeout)
+        self._tickers = wiring.ticks
+        self._timers = wiring.timers
+        self._disconnects = wiring.disconnects
+        self.operations: Operations = wiring.operations
         self._failing: frozenset[int] = frozenset()  # indexes of ticks whose last run raised
 
-    # ------------------------------------------------------------------ wiring for blocks
-
-    def block(self, block_type: type[Block]) -> Block:
-        """The instance of a block class (blocks constructed earlier only, during construction)."""
-        return self.blocks[self.assembly.index_of(block_type)]
-
-    def emit(self, event: object) -> None:
-        """Hand an event to every subscriber; a raising subscriber is logged and skipped."""
-        for subscriber in self._subscribers:
-            try:
-                subscriber(event)
-            except Exception:
-                logger().exception("event subscriber failed on %s", type(event).__name__)
-
     @property
-    def watched(self) -> bool:
-        """Whether anyone subscribed (events are built only then)."""
-        return bool(self._subscribers)
+    def connected(self) -> bool:
+        """Whether the transport is open."""
+        return self.ctx.connected
 
-    def subscribe(self, subscriber: Callable[[object], None]) -> Callable[[], None]:
+    def subscribe(self, subscriber: Callable[[Event], None]) -> Callable[[], None]:
         """Add an event subscriber; returns the function that removes it."""
-        if not callable(subscriber):
-            raise TypeError("subscriber must be callable: subscriber(event)")
-        self._subscribers = (*self._subscribers, subscriber)
-
-        def unsubscribe() -> None:
-            self._subscribers = tuple(s for s in self._subscribers if s is not subscriber)
-
-        return unsubscribe
-
-    def _store_report(self, event: object) -> None:
-        if self._subscribers:
-            self.emit(event)
+        return self.ctx.subscribe(subscriber)
 
     def _message_timeout(self) -> float:
-        return self.config.get(self.assembly.timeout_key)
+        return self.ctx.config.get(self.assembly.timeout_key)
 
     # ------------------------------------------------------------------ transport events
 
     def on_connected(self, now: float) -> None:
         """The transport is open: sending may start."""
         check_now(now)
-        self.connected = True
-        for block in self.blocks:
-            block.connected(now)
+        self.ctx.connected = True
 
     def on_disconnected(self, now: float) -> None:
         """The transport closed: stop sending, settle the outstanding CALL (see outbox)."""
         check_now(now)
-        self.connected = False
+        self.ctx.connected = False
         self.outbox.connection_lost(now)
-        for block in self.blocks:
-            block.disconnected(now)
+        for disconnected in self._disconnects:
+            disconnected(now)
 
     # ------------------------------------------------------------------ sending
 
     def poll(self, now: float) -> list[str]:
         """Run the blocks' timers and inputs, then collect the frames to send."""
         check_now(now)
-        self.store.retry(now)
+        ctx = self.ctx
+        ctx.store.retry(now)
         self._tick(now)
-        if not self.connected:
+        if not ctx.connected:
             return []
         outbox = self.outbox
-        log = self._log_out if self._subscribers else None
+        log = self._log_out if ctx.watched else None
         expiring = outbox.outstanding is not None and now >= outbox.deadline
         frames = outbox.poll(now, log)
         if expiring:
@@ -243,8 +201,9 @@ class Engine:
     def next_wakeup(self, now: float) -> float | None:
         """The earliest time a poll has something to do, or None (only after external input)."""
         check_now(now)
-        earliest = self.outbox.wakeup(now) if self.connected else None
-        retry_at = self.store.next_retry(now)
+        ctx = self.ctx
+        earliest = self.outbox.wakeup(now) if ctx.connected else None
+        retry_at = ctx.store.next_retry(now)
         if retry_at is not None and (earliest is None or retry_at < earliest):
             earliest = retry_at
         for timer in self._timers:
@@ -254,7 +213,7 @@ class Engine:
         return earliest
 
     def _log_out(self, text: str, action: str | None, now: float) -> None:
-        self.emit(FrameLogged("out", text, action, now))
+        self.ctx.emit(FrameLogged("out", text, action, now))
 
     # ------------------------------------------------------------------ receiving
 
@@ -262,9 +221,10 @@ class Engine:
         """Process one received text frame."""
         check_now(now)
         frame = rpc.parse(text, self.max_frame_bytes)
-        if self._subscribers:
+        ctx = self.ctx
+        if ctx.watched:
             self._log_in(text, frame, now)
-        if not self.connected:
+        if not ctx.connected:
             logger().warning("frame received while disconnected; ignored")
             return
         kind = type(frame)
@@ -279,7 +239,7 @@ class Engine:
 
     def _on_call(self, call: rpc.Call, now: float) -> None:
         message_id, action, payload = call.message_id, call.action, call.payload
-        if not self.accepting_calls:
+        if not self.ctx.accepting_calls:
             logger().warning("%s %s ignored: BootNotification was Rejected", action, message_id)
             return
         if self.outbox.reply_pending(message_id):
@@ -373,7 +333,7 @@ class Engine:
             logger().warning("malformed frame ignored: %s", frame.reason)
             return
         if message_type == rpc.CALL:
-            if not self.accepting_calls:
+            if not self.ctx.accepting_calls:
                 logger().warning("malformed CALL ignored: BootNotification was Rejected")
                 return
             logger().warning("malformed CALL %s refused: %s", message_id, frame.reason)
@@ -409,7 +369,7 @@ class Engine:
             outstanding = self.outbox.outstanding
             if outstanding is not None and outstanding.message_id == frame.message_id:
                 action = outstanding.action
-        self.emit(FrameLogged("in", shown, action, now))
+        self.ctx.emit(FrameLogged("in", shown, action, now))
 
     def _may_reveal(self, text: str) -> bool:
         """Whether undecodable text might hold a write-only value (names it, or hides names)."""

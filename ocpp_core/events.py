@@ -157,7 +157,7 @@ class ReservationChanged(NamedTuple):
     """A reservation began ("made", "replaced") or ended ("used" by its holder's transaction,
     "expired", "cancelled" by the CSMS, "terminated" by a Faulted or Unavailable connector).
 
-    ``reservation`` is an ``ocpp_core.v16.reservation.ReservationInfo``.
+    ``reservation`` is an ``ocpp_core.sessions.ReservationInfo``.
     """
 
     reservation: object
@@ -248,6 +248,7 @@ Event = (
     | SessionStopped
     | SessionCancelled
     | MessageDiscarded
+    | RecordRepaired
     | QueueLengthChanged
     | ReservationChanged
     | FirmwareProgress

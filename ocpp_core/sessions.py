@@ -2,12 +2,15 @@
 
 Status derivation, ChangeAvailability (Scheduled) and Reset (stop transactions first) depend on
 transaction state that the transaction block owns, and Reserved on the reservation block. They
-read it through these views; the engine starts with the defaults below (no transaction, no
-reservation, no meter) and a block installs itself with ``engine.sessions = self`` /
-``engine.reservations = self`` / ``engine.metering = self``.
+are handed these views by their version's wiring function, not the blocks themselves, so none
+imports the other; a peer that is built later is set by the wiring function right after, and
+until then the block holds the default below (no transaction, no reservation).
 
-MeteringView is the other direction: what the transaction block asks of the metering block
-(meterStart/meterStop and the transaction's sampled data), so neither imports the other.
+MeteringView and SmartChargingView are the other direction: what the transaction block asks of
+the metering block (meterStart/meterStop and the transaction's sampled data) and of smart
+charging (TxProfiles follow the transaction).
+
+TransactionInfo and ReservationInfo are the snapshots the station sees, whatever the version.
 """
 
 from __future__ import annotations
@@ -16,14 +19,13 @@ from typing import NamedTuple
 
 __all__ = [
     "AUTHORIZING",
-    "NO_METERING",
     "NO_RESERVATIONS",
     "NO_SESSIONS",
-    "NO_SMART_CHARGING",
     "PREPARING",
     "RUNNING",
     "STOPPING",
     "MeteringView",
+    "ReservationInfo",
     "ReservationView",
     "SessionView",
     "SmartChargingView",
@@ -55,6 +57,17 @@ class TransactionInfo(NamedTuple):
     start: str | None = None
     reservation_id: int | None = None
     charging_profile: dict | None = None
+
+
+class ReservationInfo(NamedTuple):
+    """One reservation as the CSMS made it (``expiry`` in wall epoch seconds)."""
+
+    reservation_id: int
+    connector: int
+    id_tag: str
+    parent_id_tag: str | None
+    expiry_date: str
+    expiry: float
 
 
 class SessionView:
@@ -182,5 +195,3 @@ class SmartChargingView:
 
 NO_SESSIONS = SessionView()
 NO_RESERVATIONS = ReservationView()
-NO_METERING = MeteringView()
-NO_SMART_CHARGING = SmartChargingView()

@@ -13,10 +13,12 @@ the core simulate the transfer (see FirmwareSimulation and DiagnosticsSimulation
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 __all__ = [
     "HOST_TRANSFER_LIMIT",
+    "DiagnosticsSimulation",
+    "FirmwareSimulation",
     "TransferHost",
     "file_name_of",
     "is_http",
@@ -30,6 +32,29 @@ __all__ = [
 HOST_TRANSFER_LIMIT = 1800.0
 
 _BROWSERLESS = frozenset({"ftp", "ftps", "sftp"})
+
+
+class FirmwareSimulation(NamedTuple):
+    """How simulated firmware updates behave; ``ChargePoint.set_firmware_simulation`` changes it.
+
+    ``download_s`` applies to simulated downloads only (a real one takes what it takes), as does
+    ``fail_download``; ``install_s`` and ``fail_install`` to every installation. ``version`` is
+    the firmwareVersion after the update; None takes the version number in the image's file
+    name (``fw-1.2.3.bin`` gives ``1.2.3``), else the file name without its extension.
+    """
+
+    download_s: float = 5.0
+    install_s: float = 5.0
+    fail_download: bool = False
+    fail_install: bool = False
+    version: str | None = None
+
+
+class DiagnosticsSimulation(NamedTuple):
+    """How simulated uploads behave; ``ChargePoint.set_diagnostics_simulation`` changes it."""
+
+    upload_s: float = 3.0
+    fail_upload: bool = False
 
 
 class TransferHost(Protocol):

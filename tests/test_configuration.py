@@ -446,13 +446,13 @@ def test_authorization_key_never_reaches_logs_or_events(caplog) -> None:
 def test_key_definitions_are_shared_and_idle_engines_hold_no_values() -> None:
     first = ChargePoint(identity=IDENTITY)
     second = ChargePoint(identity=IDENTITY)
-    assert first._engine.config.table is second._engine.config.table
-    assert first._engine.config._values == {}
+    assert first._engine.ctx.config.table is second._engine.ctx.config.table
+    assert first._engine.ctx.config._values == {}
 
 
 def test_keys_record_their_owner_module() -> None:
     cp = ChargePoint(identity=IDENTITY)
-    table = cp._engine.config.table
+    table = cp._engine.ctx.config.table
     assert table.find("HeartbeatInterval").owner == "ocpp_core.v16.heartbeat"
     assert table.find("StopTransactionOnInvalidId").owner == "ocpp_core.v16.transactions_keys"
     assert table.find("MeterValuesSampledData").owner == "ocpp_core.v16.metering"
@@ -564,7 +564,7 @@ def test_every_integer_key_is_bounded_to_32_bits() -> None:
 def test_internal_set_validates_like_a_change(value: object) -> None:
     store = MemoryStore()
     cp = ChargePoint(identity=IDENTITY, store=store)
-    config = cp._engine.config
+    config = cp._engine.ctx.config
     with pytest.raises(ValueError, match="invalid value for HeartbeatInterval"):
         config.set("HeartbeatInterval", value)
     assert cp.get_configuration("HeartbeatInterval") == "86400"
@@ -572,7 +572,7 @@ def test_internal_set_validates_like_a_change(value: object) -> None:
 
 
 def test_clamp_brings_a_number_into_the_key_range(caplog) -> None:
-    config = ChargePoint(identity=IDENTITY)._engine.config
+    config = ChargePoint(identity=IDENTITY)._engine.ctx.config
     with caplog.at_level(logging.WARNING, logger="ocpp_core"):
         assert config.clamp("HeartbeatInterval", 10**400) == 2**31 - 1
         assert config.clamp("HeartbeatInterval", -5) == 0

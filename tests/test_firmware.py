@@ -8,6 +8,7 @@ firmwareVersion, persistence and the GUI's progress events.
 from __future__ import annotations
 
 import pytest
+from block_peers import rewire
 from fake_csms import IDENTITY, WALL_START, FakeCsms, booted
 from test_status import Hardware, Sessions
 
@@ -231,7 +232,7 @@ def test_wait_for_retrieve_date_and_charging_sessions_end() -> None:
     cp, csms, hook = rebootable()
     sessions = Sessions()
     sessions.running.add(2)
-    cp._engine.sessions = sessions
+    rewire(cp, sessions=sessions)
     cp.change_configuration("HeartbeatInterval", "0")
     events: list[object] = []
     cp.subscribe(events.append)

@@ -19,12 +19,14 @@ import logging
 import math
 
 import pytest
+from block_peers import block_of, rewire
 from fake_csms import IDENTITY, WALL_START, booted, station
 
 from ocpp_core import ChargePoint, MemoryStore, SignedReading
 from ocpp_core.clock import format_datetime, parse_datetime
 from ocpp_core.outbox import Request
 from ocpp_core.sessions import RUNNING, SessionView, TransactionInfo
+from ocpp_core.v16.metering import MeteringBlock
 from ocpp_core.v16.transaction_data import MAX_METER_VALUES
 
 ENERGY = "Energy.Active.Import.Register"
@@ -36,8 +38,9 @@ class Transactions(SessionView):
     the engine's FIFO, filling in the transactionId once StartTransaction is answered."""
 
     def __init__(self, cp: ChargePoint, running: dict[int, int] | None = None) -> None:
-        self.engine = cp._engine
-        self.engine.sessions = self
+        self.engine = cp._engine.ctx
+        self.metering = block_of(cp, MeteringBlock)
+        rewire(cp, sessions=self)
         self.ids: dict[int, int | None] = dict(running or {})  # connector -> transactionId
         self.journal: list[tuple[int, list[dict]]] = []  # what metering handed over
         self._waiting: dict[int, list[dict]] = {}  # payloads that still need the transactionId
@@ -58,7 +61,7 @@ class Transactions(SessionView):
         self._push("MeterValues", payload, connector, now)
 
     def start(self, connector: int, now: float) -> None:
-        metering = self.engine.metering
+        metering = self.metering
         payload = {
             "connectorId": connector,
             "idTag": "TAG",
@@ -77,7 +80,7 @@ class Transactions(SessionView):
         self.engine.queue.push(Request("StartTransaction", payload, started), now)
 
     def stop(self, connector: int, now: float) -> None:
-        metering = self.engine.metering
+        metering = self.metering
         data = metering.transaction_stopped(connector, now)
         payload: dict = {
             "meterStop": metering.energy_wh(connector) or 0,
@@ -744,14 +747,14 @@ def test_energy_and_power_shorthands_are_meter_inputs() -> None:
     io.energy_wh = None
     assert io.energy_wh is None
     assert [e.measurand for e in io.meter_inputs] == [POWER, "Voltage"]
-    assert cp._engine.metering.energy_wh(1) is None
+    assert block_of(cp, MeteringBlock).energy_wh(1) is None
 
 
 def test_meter_start_comes_from_the_energy_register_in_whole_wh() -> None:
     cp = ChargePoint(identity=IDENTITY)
     cp.connector(1).add_meter_input(ENERGY, lambda: 1.2346, unit="kWh")
     cp.connector(2).add_meter_input(ENERGY, lambda: 99, phase="L1")  # not the overall register
-    metering = cp._engine.metering
+    metering = block_of(cp, MeteringBlock)
     assert metering.energy_wh(1) == 1235
     assert metering.energy_wh(2) is None
 

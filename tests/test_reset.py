@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from block_peers import rewire
 from fake_csms import IDENTITY, FakeCsms, booted
 from test_status import Sessions
 
@@ -68,7 +69,7 @@ def test_reset_stops_running_transactions() -> None:
             self.stopped.append(reason)
 
     sessions = Stopping()
-    cp._engine.sessions = sessions
+    rewire(cp, sessions=sessions)
     csms.result("Reset", {"type": "Soft"})
     csms.result("Reset", {"type": "Hard"})
     assert sessions.stopped == ["SoftReset", "HardReset"]
@@ -83,7 +84,7 @@ def test_soft_reset_waits_for_transaction_messages_within_a_limit() -> None:
         def settled(self) -> bool:
             return False
 
-    cp._engine.sessions = Busy()
+    rewire(cp, sessions=Busy())
     csms.result("Reset", {"type": "Soft"})
     csms.advance(SETTLE_LIMIT - 1)
     assert hook.calls == []
@@ -98,7 +99,7 @@ def test_hard_reset_does_not_wait_for_transaction_messages() -> None:
         def settled(self) -> bool:
             return False
 
-    cp._engine.sessions = Busy()
+    rewire(cp, sessions=Busy())
     csms.result("Reset", {"type": "Hard"})
     csms.advance(RESET_GRACE)
     assert hook.calls == [("Hard", RESET_GRACE)]

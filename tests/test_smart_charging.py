@@ -13,13 +13,14 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 import pytest
+from block_peers import block_of, rewire
 from fake_csms import WALL_START, booted, station
 
 from ocpp_core.clock import format_datetime
 from ocpp_core.sessions import SessionView
 from ocpp_core.smart_charging import ProfileSet
 from ocpp_core.store import MemoryStore
-from ocpp_core.v16.smart_charging import DOCUMENT
+from ocpp_core.v16.smart_charging import DOCUMENT, SmartChargingBlock
 
 H = 3600
 DAY = 24 * H
@@ -98,10 +99,10 @@ class Rig:
     def __init__(self, sessions: Sessions | None = None, **options: Any) -> None:
         self.cp, self.csms = station(**options)
         self.csms.heartbeat_interval = 10 * DAY  # keep heartbeats out of next_wakeup
-        self.engine = self.cp._engine
-        self.sc = self.engine.smart_charging
+        self.engine = self.cp._engine.ctx
+        self.sc = block_of(self.cp, SmartChargingBlock)
         self.sessions = Sessions() if sessions is None else sessions
-        self.engine.sessions = self.sessions
+        rewire(self.cp, sessions=self.sessions)
         self.outputs: dict[int, list] = {}
         for connector, io in enumerate(self.engine.connectors):
             self.outputs[connector] = []

@@ -3,6 +3,7 @@ status parts of tests/ChargingSessions.cpp and tests/ChargePointError.cpp)."""
 
 from __future__ import annotations
 
+from block_peers import rewire
 from fake_csms import SILENT, WALL_START, Error, booted, station
 
 from ocpp_core import ErrorRecord, StatusChanged
@@ -65,7 +66,7 @@ def reported(csms, connector: int = 1) -> list[str]:
 
 def with_sessions(cp) -> Sessions:
     sessions = Sessions()
-    cp._engine.sessions = sessions
+    rewire(cp, sessions=sessions)
     return sessions
 
 
@@ -175,7 +176,7 @@ def test_session_prepared_without_plug_is_preparing_and_ended_session_finishing(
 def test_reserved_connector() -> None:
     cp, csms = booted()
     reservations = Reservations()
-    cp._engine.reservations = reservations
+    rewire(cp, reservations=reservations)
     reservations.reserved_connectors.add(2)
     csms.advance(1)
     assert reported(csms, 2) == ["Reserved"]

@@ -5,6 +5,7 @@ tests/ConfigurationBehavior.cpp and tests/RemoteStartTransaction.cpp)."""
 from __future__ import annotations
 
 import pytest
+from block_peers import block_of, rewire
 from fake_csms import SILENT, WALL_START, Error
 from tx_rig import Rig, start_session
 
@@ -16,6 +17,7 @@ from ocpp_core import (
     TransactionInfo,
 )
 from ocpp_core.clock import format_datetime
+from ocpp_core.v16.transactions import TransactionBlock
 
 
 def stamp(now: float) -> str:
@@ -568,11 +570,11 @@ def test_an_invalid_transaction_resumed_after_a_restart_stays_suspended() -> Non
     invalid_start(rig)
     rig.plug()
     rig.card("TAG1")
-    assert not rig.cp._engine.sessions.permits_charge(1)
+    assert not block_of(rig.cp, TransactionBlock).permits_charge(1)
     rig.restart()
     rig.advance(2)
     assert rig.cp.transaction(1).state == "running"
-    assert not rig.cp._engine.sessions.permits_charge(1)
+    assert not block_of(rig.cp, TransactionBlock).permits_charge(1)
     assert rig.statuses()[-1] == "SuspendedEVSE"
     assert "StopTransaction" not in rig.actions()
 
@@ -713,7 +715,7 @@ def test_a_failing_metering_block_never_costs_a_transaction() -> None:
         def transaction_stopped(self, connector: int, now: float) -> list:
             raise RuntimeError("meter gone")
 
-    rig.cp._engine.metering = Broken()
+    rewire(rig.cp, metering=Broken())
     start_session(rig)
     rig.card("TAG1")
     assert [a for a, _ in rig.tx_messages()] == ["StartTransaction", "StopTransaction"]

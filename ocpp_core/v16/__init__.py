@@ -1,8 +1,9 @@
 """OCPP 1.6-J: one module per functional block, assembled into the version's static tables.
 
-Block order is construction order (a block may use the blocks before it) and the order of
-handlers in the routing table. Modules named ``*_keys``, ``security`` and ``connection`` only
-declare configuration keys whose behaviour comes with later blocks or with the transport.
+``wiring.py`` builds one engine's blocks and orders their work (``wire``); its BLOCK_TYPES are
+the order of handlers in the routing table. Modules named ``*_keys``, ``security`` and
+``connection`` only declare configuration keys whose behaviour comes with other blocks or with
+the transport.
 """
 
 from __future__ import annotations
@@ -11,50 +12,12 @@ from typing import TYPE_CHECKING
 
 from ocpp_core.assembly import Assembly
 from ocpp_core.v16 import connection, security, transactions_keys
-from ocpp_core.v16.authorization import AuthorizationBlock
-from ocpp_core.v16.availability import AvailabilityBlock
-from ocpp_core.v16.boot import BootBlock
-from ocpp_core.v16.configuration import ConfigurationBlock
-from ocpp_core.v16.data_transfer import DataTransferBlock
-from ocpp_core.v16.diagnostics import DiagnosticsBlock
-from ocpp_core.v16.firmware import FirmwareBlock
-from ocpp_core.v16.heartbeat import HeartbeatBlock
-from ocpp_core.v16.local_list import LocalListBlock
-from ocpp_core.v16.metering import MeteringBlock
-from ocpp_core.v16.remote_control import RemoteControlBlock
-from ocpp_core.v16.reservation import ReservationBlock
-from ocpp_core.v16.reset import ResetBlock
-from ocpp_core.v16.smart_charging import SmartChargingBlock
-from ocpp_core.v16.status import StatusBlock
-from ocpp_core.v16.transactions import TransactionBlock
-from ocpp_core.v16.trigger import TriggerBlock
+from ocpp_core.v16.wiring import BLOCK_TYPES, wire
 
 if TYPE_CHECKING:
     from ocpp_core.config import KeyTable
 
-__all__ = ["BLOCKS", "PROFILES", "assembly", "mask"]
-
-BLOCKS = (
-    ConfigurationBlock,
-    BootBlock,
-    HeartbeatBlock,
-    AvailabilityBlock,
-    # Before the status block: its tick sees the sessions as this poll left them.
-    LocalListBlock,
-    AuthorizationBlock,
-    TransactionBlock,
-    RemoteControlBlock,
-    # Before the status block: expired and terminated reservations are gone when it derives.
-    ReservationBlock,
-    StatusBlock,
-    ResetBlock,
-    DataTransferBlock,
-    FirmwareBlock,
-    DiagnosticsBlock,
-    TriggerBlock,
-    MeteringBlock,
-    SmartChargingBlock,
-)
+__all__ = ["PROFILES", "assembly", "mask"]
 
 # Messages of each feature profile (OCPP 1.6 §3.3 with errata 3.2's corrected columns). The
 # SupportedFeatureProfiles key lists a profile only when all of its messages are implemented.
@@ -116,4 +79,12 @@ def assembly() -> Assembly:
         *security.KEYS,
         *connection.KEYS,
     )
-    return Assembly("1.6", BLOCKS, extra_keys, PROFILES, timeout_key="MessageTimeout", mask=mask)
+    return Assembly(
+        "1.6",
+        BLOCK_TYPES,
+        extra_keys,
+        PROFILES,
+        wire=wire,
+        timeout_key="MessageTimeout",
+        mask=mask,
+    )

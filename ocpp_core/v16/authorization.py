@@ -35,13 +35,14 @@ from ocpp_core.events import AuthorizationResult
 from ocpp_core.log import logger
 from ocpp_core.outbox import PRIORITY_CALLS, SEND_ACCEPTED, Request, RequestSource
 from ocpp_core.v16.auth_cache import VALID, AuthorizationCache
-from ocpp_core.v16.local_list import LocalListBlock
-from ocpp_core.v16.status import StatusBlock
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ocpp_core.context import BlockContext
     from ocpp_core.outbox import CallFailure
+    from ocpp_core.v16.local_list import LocalListBlock
+    from ocpp_core.v16.status import StatusBlock
 
 __all__ = ["CACHE", "CSMS", "LOCAL_LIST", "OFFLINE", "UNKNOWN", "AuthorizationBlock", "Decision"]
 
@@ -83,15 +84,18 @@ def same_tag(first: str | None, second: str | None) -> bool:
 class AuthorizationBlock(Block, RequestSource):
     """Authorize requests, the Authorization Cache and the offline rules."""
 
-    __slots__ = ("_cache", "_local", "_pending")
+    __slots__ = ("_cache", "_pending", "local_list", "status")
 
     priority = PRIORITY_CALLS
     sends = ("Authorize",)
 
-    def __init__(self, engine: object) -> None:
-        super().__init__(engine)
-        self._local: LocalListBlock = self.engine.block(LocalListBlock)
-        self._cache = AuthorizationCache(self.engine.store)
+    def __init__(
+        self, ctx: BlockContext, *, local_list: LocalListBlock, status: StatusBlock
+    ) -> None:
+        super().__init__(ctx)
+        self.local_list = local_list
+        self.status = status  # reports a LocalListConflict
+        self._cache = AuthorizationCache(self.ctx.store)
         self._pending: list[_Pending] = []
 
     # ------------------------------------------------------------------ deciding
@@ -107,15 +111,15 @@ class AuthorizationBlock(Block, RequestSource):
 
         Returns the pending request to ``cancel``, or None when decided already.
         """
-        engine = self.engine
+        ctx = self.ctx
         local = self.known(id_tag, now)
-        if not (engine.connected and engine.outbox.gate == SEND_ACCEPTED):
+        if not (ctx.connected and ctx.outbox.gate == SEND_ACCEPTED):
             self._finish(connector, id_tag, self._offline(local), done, now)
             return None
-        if local is not None and local.accepted and engine.config.get("LocalPreAuthorize"):
+        if local is not None and local.accepted and ctx.config.get("LocalPreAuthorize"):
             self._finish(connector, id_tag, local, done, now)
             return None
-        pending = _Pending(connector, id_tag, now + engine.config.get("MessageTimeout"), done)
+        pending = _Pending(connector, id_tag, now + ctx.config.get("MessageTimeout"), done)
         self._pending.append(pending)
         return pending
 
@@ -127,10 +131,10 @@ class AuthorizationBlock(Block, RequestSource):
 
     def known(self, id_tag: str, now: float) -> Decision | None:
         """What the Local Authorization List, else the cache, says about ``id_tag``."""
-        info = self._local.lookup(id_tag)
+        info = self.local_list.lookup(id_tag)
         if info is not None:
             return self._judge(info, LOCAL_LIST, now)
-        if not self.engine.config.get("AuthorizationCacheEnabled"):
+        if not self.ctx.config.get("AuthorizationCacheEnabled"):
             return None
         info = self._cache.get(id_tag)
         if info is None:
@@ -151,12 +155,12 @@ class AuthorizationBlock(Block, RequestSource):
         if expiry is None:
             return False
         try:
-            return parse_datetime(expiry) <= self.engine.clock.wall(now)
+            return parse_datetime(expiry) <= self.ctx.clock.wall(now)
         except ValueError:
             return False
 
     def _offline(self, local: Decision | None) -> Decision:
-        config = self.engine.config
+        config = self.ctx.config
         if local is not None and (not local.accepted or config.get("LocalAuthorizeOffline")):
             return local
         if config.get("AllowOfflineTxForUnknownId"):
@@ -171,18 +175,18 @@ class AuthorizationBlock(Block, RequestSource):
         done: Callable[[Decision, float], None],
         now: float,
     ) -> None:
-        engine = self.engine
-        if engine.watched:
-            engine.emit(AuthorizationResult(connector, id_tag, decision.status, decision.source))
+        ctx = self.ctx
+        if ctx.watched:
+            ctx.emit(AuthorizationResult(connector, id_tag, decision.status, decision.source))
         done(decision, now)
 
     # ------------------------------------------------------------------ learning
 
     def learn(self, id_tag: str, info: dict, now: float) -> None:
         """Take an idTagInfo from the CSMS: update the cache, or report a list conflict."""
-        listed = self._local.lookup(id_tag)
+        listed = self.local_list.lookup(id_tag)
         if listed is None:
-            if self.engine.config.get("AuthorizationCacheEnabled"):
+            if self.ctx.config.get("AuthorizationCacheEnabled"):
                 self._cache.put(id_tag, info)
             return
         local = self._judge(listed, LOCAL_LIST, now)
@@ -191,8 +195,7 @@ class AuthorizationBlock(Block, RequestSource):
         same_parent = (parent is None and local_parent is None) or same_tag(parent, local_parent)
         if remote_valid != local.accepted or not same_parent:
             logger().warning("idTagInfo of %s conflicts with the local list", id_tag)
-            status = self.engine.block(StatusBlock)
-            status.notify(0, ErrorRecord("LocalListConflict", faulted=False), now)
+            self.status.notify(0, ErrorRecord("LocalListConflict", faulted=False), now)
 
     @on("ClearCache")
     def clear_cache(self, payload: dict, now: float) -> dict:

@@ -11,8 +11,15 @@ persistent across reboots").
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ocpp_core.block import Block, on
 from ocpp_core.log import logger
+from ocpp_core.sessions import NO_SESSIONS
+
+if TYPE_CHECKING:
+    from ocpp_core.context import BlockContext
+    from ocpp_core.sessions import SessionView
 
 __all__ = ["DOCUMENT", "AvailabilityBlock"]
 
@@ -22,13 +29,13 @@ DOCUMENT = "availability"
 class AvailabilityBlock(Block):
     """Persistent operative flags of connectors 0..N."""
 
-    __slots__ = ("operative",)
+    __slots__ = ("operative", "sessions")
 
-    def __init__(self, engine: object) -> None:
-        super().__init__(engine)
-        count = len(self.engine.connectors)
+    def __init__(self, ctx: BlockContext) -> None:
+        super().__init__(ctx)
+        count = len(self.ctx.connectors)
         flags = [True] * count
-        stored = self.engine.store.load(DOCUMENT)
+        stored = self.ctx.store.load(DOCUMENT)
         if stored is not None:
             if isinstance(stored, list) and all(type(flag) is bool for flag in stored):
                 flags[: len(stored)] = stored[:count]
@@ -36,6 +43,7 @@ class AvailabilityBlock(Block):
                 logger().warning("stored availability is invalid; all connectors operative")
         # Read by the status block on every poll; replaced (never mutated) on change.
         self.operative: list[bool] = flags
+        self.sessions: SessionView = NO_SESSIONS  # set by the wiring: the transaction block
 
     @on("ChangeAvailability")
     def change_availability(self, payload: dict, now: float) -> dict:
@@ -48,10 +56,10 @@ class AvailabilityBlock(Block):
         for target in targets:
             flags[target] = operative
         if flags != self.operative:
-            self.engine.store.save(DOCUMENT, flags)
+            self.ctx.store.save(DOCUMENT, flags)
             self.operative = flags
         if not operative:
             busy = range(1, count) if connector == 0 else (connector,)
-            if any(self.engine.sessions.transaction_running(c) for c in busy):
+            if any(self.sessions.transaction_running(c) for c in busy):
                 return {"status": "Scheduled"}
         return {"status": "Accepted"}

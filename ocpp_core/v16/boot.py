@@ -19,6 +19,8 @@ interval, so no timer ever sees a number a float cannot hold.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ocpp_core.block import Block, trigger
 from ocpp_core.clock import parse_datetime
 from ocpp_core.config import MAX_INTEGER
@@ -34,6 +36,9 @@ from ocpp_core.outbox import (
     Request,
     RequestSource,
 )
+
+if TYPE_CHECKING:
+    from ocpp_core.context import BlockContext
 
 __all__ = ["ACCEPTED", "DEFAULT_RETRY", "MAX_INTERVAL", "PENDING", "REJECTED", "BootBlock"]
 
@@ -51,8 +56,8 @@ class BootBlock(Block, RequestSource):
     priority = PRIORITY_BOOT
     sends = ("BootNotification",)
 
-    def __init__(self, engine: object) -> None:
-        super().__init__(engine)
+    def __init__(self, ctx: BlockContext) -> None:
+        super().__init__(ctx)
         self.registration: str | None = None  # None until the CSMS answers
         self._next_attempt = float("-inf")
         self._retry_interval = DEFAULT_RETRY
@@ -64,7 +69,7 @@ class BootBlock(Block, RequestSource):
             return None
         self._triggered = False
         self._sent_at = now
-        payload = self.engine.identity.boot_notification_v16()
+        payload = self.ctx.identity.boot_notification_v16()
         return Request("BootNotification", payload, self._on_result, self._on_failure)
 
     def wakeup(self, now: float) -> float | None:
@@ -78,31 +83,31 @@ class BootBlock(Block, RequestSource):
         self._next_attempt = now  # unanswered: send again as soon as a connection is back
 
     def _on_result(self, payload: dict, now: float) -> None:
-        engine = self.engine
+        ctx = self.ctx
         try:
             wall = parse_datetime(payload["currentTime"])
         except ValueError:
             logger().warning("BootNotification response has an unusable currentTime; ignored")
             self._on_failure(CallFailure(INVALID, description="currentTime"), now)
             return
-        engine.clock.sync(wall, now)  # refuses (and logs) an absurd time; registration counts
+        ctx.clock.sync(wall, now)  # refuses (and logs) an absurd time; registration counts
         status, interval = payload["status"], _interval(payload["interval"])
         self.registration = status
         if status == ACCEPTED:
-            engine.outbox.gate = SEND_ACCEPTED
-            engine.accepting_calls = True
+            ctx.outbox.gate = SEND_ACCEPTED
+            ctx.accepting_calls = True
             if interval > 0:
-                config = engine.config
+                config = ctx.config
                 config.set("HeartbeatInterval", config.clamp("HeartbeatInterval", interval))
-            if engine.watched:
-                engine.emit(BootAccepted(engine.config.get("HeartbeatInterval")))
+            if ctx.watched:
+                ctx.emit(BootAccepted(ctx.config.get("HeartbeatInterval")))
             return
         self._retry_interval = float(interval) if interval > 0 else DEFAULT_RETRY
         self._next_attempt = now + self._retry_interval
-        engine.outbox.gate = SEND_ALWAYS if status == REJECTED else SEND_PRE_BOOT
-        engine.accepting_calls = status != REJECTED
-        if engine.watched:
-            engine.emit(BootNotAccepted(status, self._retry_interval))
+        ctx.outbox.gate = SEND_ALWAYS if status == REJECTED else SEND_PRE_BOOT
+        ctx.accepting_calls = status != REJECTED
+        if ctx.watched:
+            ctx.emit(BootNotAccepted(status, self._retry_interval))
 
     def _on_failure(self, failure: CallFailure, now: float) -> None:
         logger().warning("BootNotification failed (%s); retrying", failure.kind)

@@ -30,7 +30,7 @@ _keys.csl(
     "SupportedFeatureProfiles",
     "",
     access=R,
-    compute=lambda engine: engine.assembly.supported_profiles,
+    compute=lambda ctx: ctx.assembly.supported_profiles,
 )
 # §9.1.30: at most the six feature profiles of OCPP 1.6 (§3.3) can ever be listed.
 _keys.integer("SupportedFeatureProfilesMaxLength", 6, access=R)
@@ -49,7 +49,7 @@ class ConfigurationBlock(Block):
 
     @on("GetConfiguration")
     def get_configuration(self, payload: dict, now: float) -> dict:
-        config = self.engine.config
+        config = self.ctx.config
         requested = payload.get("key")
         if not requested:
             return {"configurationKey": list(config.entries(config.table.readable))}
@@ -76,4 +76,4 @@ class ConfigurationBlock(Block):
 
     @on("ChangeConfiguration")
     def change_configuration(self, payload: dict, now: float) -> dict:
-        return {"status": self.engine.config.change(payload["key"], payload["value"])}
+        return {"status": self.ctx.config.change(payload["key"], payload["value"])}

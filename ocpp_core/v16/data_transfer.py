@@ -11,26 +11,22 @@ reports the outcome to a callback as a DataTransferResult.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ocpp_core.block import Block, on
 from ocpp_core.engine import check_now
-from ocpp_core.outbox import CallFailure, Request
+from ocpp_core.operations import DataTransferResult
+from ocpp_core.outbox import Request
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ocpp_core.context import BlockContext
+    from ocpp_core.outbox import CallFailure
+
 __all__ = ["DataTransferBlock", "DataTransferResult"]
 
 _STATUSES = frozenset({"Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"})
-
-
-class DataTransferResult(NamedTuple):
-    """The outcome of a DataTransfer we sent: the CSMS's status and data, or why there is none."""
-
-    status: str | None
-    data: str | None = None
-    failure: CallFailure | None = None
 
 
 class DataTransferBlock(Block):
@@ -40,8 +36,8 @@ class DataTransferBlock(Block):
 
     sends = ("DataTransfer",)
 
-    def __init__(self, engine: object) -> None:
-        super().__init__(engine)
+    def __init__(self, ctx: BlockContext) -> None:
+        super().__init__(ctx)
         self._vendors: dict[str, dict[str | None, Callable]] | None = None
 
     def register(self, vendor_id: str, handler: Callable, message_id: str | None = None) -> None:
@@ -113,4 +109,4 @@ class DataTransferBlock(Block):
             if callback is not None:
                 callback(DataTransferResult(None, None, failure))
 
-        self.engine.queue.push(Request("DataTransfer", payload, answered, failed), now)
+        self.ctx.queue.push(Request("DataTransfer", payload, answered, failed), now)

@@ -17,12 +17,12 @@ upload is in progress (retries included), else Idle (§4.4).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ocpp_core.block import on, trigger
 from ocpp_core.events import DiagnosticsProgress
 from ocpp_core.log import logger
-from ocpp_core.transfer import TransferHost, simulated_because
+from ocpp_core.transfer import DiagnosticsSimulation, TransferHost, simulated_because
 from ocpp_core.transfer_machine import TRANSFERRING
 from ocpp_core.v16 import diagnostics_file
 from ocpp_core.v16.file_transfer import TransferBlock, check_duration, retry_policy, wall_time
@@ -30,19 +30,18 @@ from ocpp_core.v16.file_transfer import TransferBlock, check_duration, retry_pol
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ocpp_core.context import BlockContext
+    from ocpp_core.sessions import SessionView
+    from ocpp_core.v16.availability import AvailabilityBlock
+    from ocpp_core.v16.boot import BootBlock
+    from ocpp_core.v16.status import StatusBlock
+
 __all__ = ["DiagnosticsBlock", "DiagnosticsSimulation", "check_simulation"]
 
 IDLE = "Idle"
 UPLOADING = "Uploading"
 UPLOADED = "Uploaded"
 UPLOAD_FAILED = "UploadFailed"
-
-
-class DiagnosticsSimulation(NamedTuple):
-    """How simulated uploads behave; ``ChargePoint.set_diagnostics_simulation`` changes it."""
-
-    upload_s: float = 3.0
-    fail_upload: bool = False
 
 
 _DEFAULT_SIMULATION = DiagnosticsSimulation()  # shared: engines hold only a changed one
@@ -60,13 +59,37 @@ class DiagnosticsBlock(TransferBlock):
     """The diagnostics upload in progress and its notices; the upload itself, its retries and
     its deadline are a TransferMachine's, to which this block is the TransferOwner."""
 
-    __slots__ = ("_content", "_file_name", "_window", "last_file", "log_source", "simulation")
+    __slots__ = (
+        "_content",
+        "_file_name",
+        "_window",
+        "availability",
+        "boot",
+        "last_file",
+        "log_source",
+        "sessions",
+        "simulation",
+        "status_block",
+    )
 
     notice_action = "DiagnosticsStatusNotification"
     sends = ("DiagnosticsStatusNotification",)
 
-    def __init__(self, engine: object) -> None:
-        super().__init__(engine, "upload")
+    def __init__(
+        self,
+        ctx: BlockContext,
+        *,
+        boot: BootBlock,
+        status_block: StatusBlock,
+        availability: AvailabilityBlock,
+        sessions: SessionView,
+    ) -> None:
+        super().__init__(ctx, "upload")
+        # What the diagnostics file reports: registration, connectors, sessions.
+        self.boot = boot
+        self.status_block = status_block
+        self.availability = availability
+        self.sessions = sessions
         self.simulation = _DEFAULT_SIMULATION
         self.log_source: Callable[[float | None, float | None], str] | None = None
         self.last_file: tuple[str, bytes] | None = None  # the latest file built, for the GUI
@@ -85,8 +108,8 @@ class DiagnosticsBlock(TransferBlock):
         if machine.phase == TRANSFERRING:
             logger().warning("GetDiagnostics while an upload runs: no file for this request")
             return {}
-        file_name = _file_name(self.engine.clock.timestamp(now))
-        machine.schedule(payload["location"], self.engine.clock.wall(now), retries, interval)
+        file_name = _file_name(self.ctx.clock.timestamp(now))
+        machine.schedule(payload["location"], self.ctx.clock.wall(now), retries, interval)
         self._file_name = file_name
         self._window = window
         self._content = None
@@ -124,7 +147,15 @@ class DiagnosticsBlock(TransferBlock):
         content = self._content
         if content is None:
             content = self._content = diagnostics_file.build(
-                self.engine, file_name, self._window, self.log_source, now
+                self.ctx,
+                file_name,
+                self._window,
+                self.log_source,
+                now,
+                registration=self.boot.registration,
+                status=self.status_block,
+                operative=self.availability.operative,
+                sessions=self.sessions,
             )
             self.last_file = (file_name, content)
         self._report(UPLOADING, now)
@@ -149,9 +180,9 @@ class DiagnosticsBlock(TransferBlock):
         self.progress(None, detail)
 
     def progress(self, percent: int | None, detail: str) -> None:
-        engine = self.engine
-        if engine.watched:
-            engine.emit(DiagnosticsProgress(self._status, percent, detail, self._file_name))
+        ctx = self.ctx
+        if ctx.watched:
+            ctx.emit(DiagnosticsProgress(self._status, percent, detail, self._file_name))
 
 
 def _file_name(timestamp: str) -> str:

@@ -14,14 +14,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ocpp_core.clock import format_datetime
-from ocpp_core.v16.availability import AvailabilityBlock
-from ocpp_core.v16.boot import BootBlock
-from ocpp_core.v16.status import StatusBlock
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
-    from ocpp_core.engine import Engine
+    from ocpp_core.context import BlockContext
+    from ocpp_core.sessions import SessionView
+    from ocpp_core.v16.status import StatusBlock
 
 __all__ = ["MASK", "build"]
 
@@ -29,27 +28,33 @@ MASK = "********"
 
 
 def build(
-    engine: Engine,
+    ctx: BlockContext,
     file_name: str,
     window: tuple[float | None, float | None],
     log: Callable[[float | None, float | None], str] | None,
     now: float,
+    *,
+    registration: str | None,
+    status: StatusBlock,
+    operative: Sequence[bool],
+    sessions: SessionView,
 ) -> bytes:
     """The file's content, secrets masked; ``log(start, stop)`` is the host's log between two
-    wall times (epoch seconds, None: unbounded)."""
+    wall times (epoch seconds, None: unbounded). ``registration`` is the last BootNotification
+    answer; ``status``, ``operative`` and ``sessions`` describe the connectors."""
     lines = [f"OCPP 1.6 diagnostics: {file_name}"]
-    lines += _station(engine, now, window)
-    lines += ["", "[connection]", *_connection(engine)]
-    lines += ["", "[connectors]", *_connectors(engine, now)]
-    lines += ["", "[configuration] (write-only keys omitted)", *_configuration(engine)]
+    lines += _station(ctx, now, window)
+    lines += ["", "[connection]", *_connection(ctx, registration)]
+    lines += ["", "[connectors]", *_connectors(ctx, status, operative, sessions, now)]
+    lines += ["", "[configuration] (write-only keys omitted)", *_configuration(ctx)]
     lines += ["", "[log]", _log(log, window)]
     # backslashreplace: a log line may hold a lone surrogate (any Python text), never a crash
-    return _masked(engine, "\n".join(lines) + "\n").encode("utf-8", "backslashreplace")
+    return _masked(ctx, "\n".join(lines) + "\n").encode("utf-8", "backslashreplace")
 
 
-def _station(engine: Engine, now: float, window: tuple[float | None, float | None]) -> list[str]:
-    identity = engine.identity
-    clock = engine.clock
+def _station(ctx: BlockContext, now: float, window: tuple[float | None, float | None]) -> list[str]:
+    identity = ctx.identity
+    clock = ctx.clock
     synced = "yes" if clock.is_synced else "no"
     start, stop = (format_datetime(t) if t is not None else "-" for t in window)
     return [
@@ -61,22 +66,25 @@ def _station(engine: Engine, now: float, window: tuple[float | None, float | Non
     ]
 
 
-def _connection(engine: Engine) -> list[str]:
-    outstanding = engine.outbox.outstanding
+def _connection(ctx: BlockContext, registration: str | None) -> list[str]:
+    outstanding = ctx.outbox.outstanding
     waiting = "none" if outstanding is None else f"{outstanding.action} {outstanding.message_id}"
     return [
-        f"connected: {'yes' if engine.connected else 'no'}",
-        f"registration: {engine.block(BootBlock).registration or 'not answered yet'}",
+        f"connected: {'yes' if ctx.connected else 'no'}",
+        f"registration: {registration or 'not answered yet'}",
         f"outstanding CALL: {waiting}",
     ]
 
 
-def _connectors(engine: Engine, now: float) -> list[str]:
-    status = engine.block(StatusBlock)
-    operative = engine.block(AvailabilityBlock).operative
-    sessions = engine.sessions
+def _connectors(
+    ctx: BlockContext,
+    status: StatusBlock,
+    operative: Sequence[bool],
+    sessions: SessionView,
+    now: float,
+) -> list[str]:
     lines = []
-    for connector in range(len(engine.connectors)):
+    for connector in range(len(ctx.connectors)):
         line = f"{connector}: {status.status_of(connector, now)}"
         line += ", operative" if operative[connector] else ", inoperative"
         info = sessions.current(connector) if connector else None
@@ -87,8 +95,8 @@ def _connectors(engine: Engine, now: float) -> list[str]:
     return lines
 
 
-def _configuration(engine: Engine) -> list[str]:
-    config = engine.config
+def _configuration(ctx: BlockContext) -> list[str]:
+    config = ctx.config
     return [f"{key.name} = {config.text(key)}" for key in config.table.readable]
 
 
@@ -104,9 +112,9 @@ def _log(
         return f"(the log could not be read: {type(exc).__name__})"
 
 
-def _masked(engine: Engine, text: str) -> str:
+def _masked(ctx: BlockContext, text: str) -> str:
     """``text`` with every write-only value masked, whatever its letter case."""
-    config = engine.config
+    config = ctx.config
     for key in config.table.secrets:
         value = config.text(key)
         if not value:

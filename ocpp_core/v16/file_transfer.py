@@ -23,6 +23,7 @@ from ocpp_core.transfer_machine import TransferMachine, TransferOwner
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ocpp_core.context import BlockContext
     from ocpp_core.transfer import TransferHost
 
 __all__ = [
@@ -118,14 +119,14 @@ class NoticeSource(RequestSource):
 
     def trigger_notice(self, status: str, now: float) -> str:
         """TriggerMessage: one notification with ``status`` ahead of everything else."""
-        self.engine.triggered.push(Request(self.notice_action, {"status": status}), now)
+        self.ctx.triggered.push(Request(self.notice_action, {"status": status}), now)
         return "Accepted"
 
     def notices_pending(self) -> bool:
         """Whether a notice is still queued or waiting for its answer."""
         if self._notices:
             return True
-        outstanding = self.engine.outbox.outstanding
+        outstanding = self.ctx.outbox.outstanding
         return outstanding is not None and outstanding.source is self
 
 
@@ -136,13 +137,13 @@ class TransferBlock(Block, NoticeSource, TransferOwner):
 
     __slots__ = ("_machine", "_notices", "_status", "host")
 
-    def __init__(self, engine: object, what: str) -> None:
+    def __init__(self, ctx: BlockContext, what: str) -> None:
         """``what`` names the transfer in details and logs ("download", "upload")."""
-        super().__init__(engine)
+        super().__init__(ctx)
         self.host: TransferHost | None = None  # set by ChargePoint.set_transfer_host
         self._notices: list[Request] = []
         self._status = "Idle"  # the latest status of the job in progress
-        self._machine = TransferMachine(self, what, self.engine.clock)
+        self._machine = TransferMachine(self, what, self.ctx.clock)
 
     def _report(self, status: str, now: float) -> None:
         """``status`` is the job's latest: notify the CSMS."""

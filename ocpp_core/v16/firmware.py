@@ -35,16 +35,26 @@ in progress (§4.5: Idle "only ... when it is not busy").
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
 from ocpp_core.block import on, trigger
 from ocpp_core.clock import format_datetime
 from ocpp_core.events import FirmwareProgress, ResetRequested
 from ocpp_core.identity import StationIdentity
 from ocpp_core.log import logger
-from ocpp_core.transfer import TransferHost, file_name_of, shown, simulated_because
+from ocpp_core.transfer import (
+    FirmwareSimulation,
+    TransferHost,
+    file_name_of,
+    shown,
+    simulated_because,
+)
 from ocpp_core.transfer_machine import TRANSFERRED, TRANSFERRING, WAITING, Countdown
 from ocpp_core.v16.file_transfer import TransferBlock, check_duration, retry_policy, wall_time
+
+if TYPE_CHECKING:
+    from ocpp_core.context import BlockContext
+    from ocpp_core.sessions import SessionView
 
 __all__ = ["DOCUMENT", "REBOOT_WAIT", "FirmwareBlock", "FirmwareSimulation", "check_simulation"]
 
@@ -80,22 +90,6 @@ _VERSION = re.compile(r"\d+(?:\.\d+)+(?:[-+][0-9A-Za-z]+)*")
 _MAX_VERSION = 50  # BootNotification.firmwareVersion is CiString50
 
 
-class FirmwareSimulation(NamedTuple):
-    """How simulated firmware updates behave; ``ChargePoint.set_firmware_simulation`` changes it.
-
-    ``download_s`` applies to simulated downloads only (a real one takes what it takes), as does
-    ``fail_download``; ``install_s`` and ``fail_install`` to every installation. ``version`` is
-    the firmwareVersion after the update; None takes the version number in the image's file
-    name (``fw-1.2.3.bin`` gives ``1.2.3``), else the file name without its extension.
-    """
-
-    download_s: float = 5.0
-    install_s: float = 5.0
-    fail_download: bool = False
-    fail_install: bool = False
-    version: str | None = None
-
-
 _DEFAULT_SIMULATION = FirmwareSimulation()  # shared: engines hold only a changed one
 
 
@@ -127,14 +121,16 @@ class FirmwareBlock(TransferBlock):
         "_installed",
         "_rebooting",
         "_report_due",
+        "sessions",
         "simulation",
     )
 
     notice_action = "FirmwareStatusNotification"
     sends = ("FirmwareStatusNotification",)
 
-    def __init__(self, engine: object) -> None:
-        super().__init__(engine, "download")
+    def __init__(self, ctx: BlockContext, *, sessions: SessionView) -> None:
+        super().__init__(ctx, "download")
+        self.sessions = sessions  # the update installs once no transaction runs
         self.simulation = _DEFAULT_SIMULATION
         self._image: tuple[int | None, str | None] = (None, None)  # size, SHA-256 from the host
         self._installed: dict | None = None  # version, replaces
@@ -157,7 +153,7 @@ class FirmwareBlock(TransferBlock):
     # ------------------------------------------------------------------ persistence
 
     def _restore(self) -> None:
-        stored = self.engine.store.load(DOCUMENT)
+        stored = self.ctx.store.load(DOCUMENT)
         if stored is None:
             return
         if not isinstance(stored, dict):
@@ -165,10 +161,10 @@ class FirmwareBlock(TransferBlock):
             return
         installed = stored.get("installed")
         if _valid_installed(installed):
-            identity = self.engine.identity
+            identity = self.ctx.identity
             if identity.firmware_version == installed["replaces"]:
                 self._installed = installed
-                self.engine.identity = _with_version(identity, installed["version"])
+                self.ctx.identity = _with_version(identity, installed["version"])
                 if stored.get("report") is True:
                     self._report_due = True
                     self._status = INSTALLED
@@ -203,7 +199,7 @@ class FirmwareBlock(TransferBlock):
             document["installed"] = self._installed
             if self._report_due:
                 document["report"] = True
-        store = self.engine.store
+        store = self.ctx.store
         try:
             if document:
                 store.save(DOCUMENT, document)
@@ -324,8 +320,8 @@ class FirmwareBlock(TransferBlock):
     # ------------------------------------------------------------------ installation
 
     def _install_when_idle(self, now: float) -> None:
-        sessions = self.engine.sessions
-        connectors = range(1, len(self.engine.connectors))
+        sessions = self.sessions
+        connectors = range(1, len(self.ctx.connectors))
         if any(sessions.transaction_running(c) for c in connectors) or not sessions.settled():
             if self._detail != _WAITING_FOR_SESSIONS:
                 self._detail = _WAITING_FOR_SESSIONS
@@ -345,28 +341,28 @@ class FirmwareBlock(TransferBlock):
         version = self.simulation.version or _version_of(machine.location)
         # "replaces" is the version the station configures, also after earlier updates.
         installed = self._installed
-        base = self.engine.identity.firmware_version if installed is None else installed["replaces"]
+        base = self.ctx.identity.firmware_version if installed is None else installed["replaces"]
         self._installed = {"version": version, "replaces": base}
         self._report_due = True
         machine.finish()
         self._rebooting = True
         self._deadline = now + REBOOT_WAIT
         self._save()
-        self.engine.sessions.stop_all("Reboot", now)  # a session begun while installing
+        self.sessions.stop_all("Reboot", now)  # a session begun while installing
         self.progress(100, f"firmware {version} installed; rebooting")
 
     def _settled(self) -> bool:
         """Nothing is left to say before the reboot: notices and transaction messages sent."""
-        return not self.notices_pending() and self.engine.sessions.settled()
+        return not self.notices_pending() and self.sessions.settled()
 
     def _reboot(self, now: float) -> None:
         self._rebooting = False
-        engine = self.engine
-        if engine.reset_handler is not None:
-            if engine.watched:
-                engine.emit(ResetRequested("Hard"))
+        ctx = self.ctx
+        if ctx.reset_handler is not None:
+            if ctx.watched:
+                ctx.emit(ResetRequested("Hard"))
             try:
-                rebooted = engine.reset_handler("Hard") is not False
+                rebooted = ctx.reset_handler("Hard") is not False
             except Exception:
                 logger().exception("reset hook failed")
                 rebooted = False
@@ -390,9 +386,9 @@ class FirmwareBlock(TransferBlock):
         size: int | None = None,
         sha256: str | None = None,
     ) -> None:
-        engine = self.engine
-        if engine.watched:
-            engine.emit(FirmwareProgress(self._status, percent, detail, size, sha256))
+        ctx = self.ctx
+        if ctx.watched:
+            ctx.emit(FirmwareProgress(self._status, percent, detail, size, sha256))
 
 
 def _valid_update(update: object) -> bool:

@@ -31,10 +31,10 @@ class HeartbeatBlock(Block, RequestSource):
     sends = ("Heartbeat",)
 
     def _due(self) -> float | None:
-        interval = self.engine.config.get("HeartbeatInterval")
+        interval = self.ctx.config.get("HeartbeatInterval")
         if interval <= 0:
             return None
-        return self.engine.outbox.last_sent + interval
+        return self.ctx.outbox.last_sent + interval
 
     def take(self, now: float) -> Request | None:
         due = self._due()
@@ -51,12 +51,12 @@ class HeartbeatBlock(Block, RequestSource):
 
     def _on_result(self, payload: dict, now: float) -> None:
         try:
-            self.engine.clock.sync(parse_datetime(payload["currentTime"]), now)
+            self.ctx.clock.sync(parse_datetime(payload["currentTime"]), now)
         except ValueError:
             logger().warning("Heartbeat response has an unusable currentTime; clock not set")
 
     @trigger("Heartbeat")
     def send_triggered(self, connector_id: int | None, now: float) -> str:
         """TriggerMessage(Heartbeat): one Heartbeat, also before the boot is accepted."""
-        self.engine.triggered.push(self._request(), now)
+        self.ctx.triggered.push(self._request(), now)
         return "Accepted"

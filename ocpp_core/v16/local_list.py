@@ -18,10 +18,15 @@ MicroOcpp and the OCTT expect: a disabled list is not there for the CSMS).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ocpp_core.block import Block, CallRefused, on
 from ocpp_core.config import KeyDeclarer, R
 from ocpp_core.log import logger
 from ocpp_core.store import write
+
+if TYPE_CHECKING:
+    from ocpp_core.context import BlockContext
 
 __all__ = ["DOCUMENT", "LocalListBlock"]
 
@@ -40,15 +45,15 @@ class LocalListBlock(Block):
 
     keys = tuple(_keys.keys)
 
-    def __init__(self, engine: object) -> None:
-        super().__init__(engine)
+    def __init__(self, ctx: BlockContext) -> None:
+        super().__init__(ctx)
         # idTag in lower case -> (idTag as sent, idTagInfo)
         self._entries: dict[str, tuple[str, dict]] = {}
         self._version = 0
         self._load()
 
     def _load(self) -> None:
-        stored = self.engine.store.load(DOCUMENT)
+        stored = self.ctx.store.load(DOCUMENT)
         if stored is None:
             return
         try:
@@ -68,7 +73,7 @@ class LocalListBlock(Block):
 
     @property
     def enabled(self) -> bool:
-        return self.engine.config.get("LocalAuthListEnabled")
+        return self.ctx.config.get("LocalAuthListEnabled")
 
     def lookup(self, id_tag: str) -> dict | None:
         """The idTagInfo the list holds for ``id_tag`` (None: not listed, or list disabled)."""
@@ -83,7 +88,7 @@ class LocalListBlock(Block):
 
     @on("SendLocalList")
     def send_local_list(self, payload: dict, now: float) -> dict:
-        config = self.engine.config
+        config = self.ctx.config
         if not self.enabled:
             return {"status": "NotSupported"}
         version = payload["listVersion"]
@@ -126,4 +131,4 @@ class LocalListBlock(Block):
         items = [{"idTag": id_tag, "idTagInfo": info} for id_tag, info in entries.values()]
         document = {"listVersion": version, "localAuthorizationList": items} if items else None
         # A list that cannot be stored now is Failed, not kept for later.
-        write(self.engine.store, DOCUMENT, document, refusable=True)
+        write(self.ctx.store, DOCUMENT, document, refusable=True)

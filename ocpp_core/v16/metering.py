@@ -56,7 +56,7 @@ from ocpp_core.config import KeyDeclarer, R
 from ocpp_core.connector import PHASES
 from ocpp_core.events import MeterSampled, Sample
 from ocpp_core.outbox import Request
-from ocpp_core.sessions import RUNNING
+from ocpp_core.sessions import NO_SESSIONS, RUNNING, MeteringView
 from ocpp_core.v16.sampling import (
     BEGIN,
     CLOCK,
@@ -76,7 +76,8 @@ from ocpp_core.v16.sampling import (
 from ocpp_core.v16.transaction_data import MAX_METER_VALUES, TransactionData
 
 if TYPE_CHECKING:
-    from ocpp_core.engine import Engine
+    from ocpp_core.context import BlockContext
+    from ocpp_core.sessions import SessionView
 
 __all__ = ["ALIGNED_LATENESS", "KEYS", "MEASURANDS", "PHASES", "ROTATIONS", "MeteringBlock"]
 
@@ -88,9 +89,9 @@ ROTATIONS = frozenset({"NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "
 MAX_MEASURANDS = 8
 
 
-def _has_inputs(value: object, engine: Engine) -> bool:
+def _has_inputs(value: object, ctx: BlockContext) -> bool:
     """ChangeConfiguration of a measurand list: every item has an input somewhere (§3.16.4)."""
-    inputs = [entry for io in engine.connectors for entry in io.meter_inputs]
+    inputs = [entry for io in ctx.connectors for entry in io.meter_inputs]
     return supported(value, inputs)
 
 
@@ -117,9 +118,9 @@ for _name, _default in (
         max_items=f"{_name}MaxLength",
         accept=_has_inputs,
     )
-_keys.integer("StopTransactionMaxMeterValues", 0, access=R, compute=lambda engine: MAX_METER_VALUES)
+_keys.integer("StopTransactionMaxMeterValues", 0, access=R, compute=lambda ctx: MAX_METER_VALUES)
 _keys.integer(
-    "ConnectorPhaseRotationMaxLength", 0, access=R, compute=lambda engine: len(engine.connectors)
+    "ConnectorPhaseRotationMaxLength", 0, access=R, compute=lambda ctx: len(ctx.connectors)
 )
 _keys.csl(
     "ConnectorPhaseRotation",
@@ -131,8 +132,9 @@ _keys.csl(
 KEYS = tuple(_keys.keys)
 
 
-class MeteringBlock(Block):
-    """Samples the meter inputs on schedule and on request; the engine's MeteringView."""
+class MeteringBlock(Block, MeteringView):
+    """Samples the meter inputs on schedule and on request (the transaction block's
+    MeteringView)."""
 
     __slots__ = (
         "_aligned_interval",
@@ -147,21 +149,22 @@ class MeteringBlock(Block):
         "_main_inputs",
         "_next_wall",
         "_sample_interval",
+        "sessions",
     )
 
     keys = KEYS
     sends = ("MeterValues",)
 
-    def __init__(self, engine: Engine) -> None:
-        super().__init__(engine)
-        count = len(engine.connectors)
-        for io in engine.connectors:
+    def __init__(self, ctx: BlockContext) -> None:
+        super().__init__(ctx)
+        count = len(ctx.connectors)
+        for io in ctx.connectors:
             io.meter_check = check_input
-        self._config = engine.config
-        self._main = engine.connectors[0]  # the main meter: sampled outside transactions too
-        self._data = TransactionData(engine.store, count)
+        self._config = ctx.config
+        self._main = ctx.connectors[0]  # the main meter: sampled outside transactions too
+        self._data = TransactionData(ctx.store, count)
         # -1: the first tick reads the configuration and finds transactions resumed after a
-        # restart (the transaction block may be built after this one).
+        # restart (the transaction block resumes them in its tick, which runs before this one).
         self._generation = -1
         self._sample_interval = 0
         self._aligned_interval = 0
@@ -171,7 +174,7 @@ class MeteringBlock(Block):
         self._due = _NEVER  # the earliest of _dues: the idle tick compares only this
         self._main_inputs: tuple = ()  # connector 0's inputs when last scheduled
         self._next_wall: float | None = None  # the next clock-aligned boundary (wall time)
-        engine.metering = self
+        self.sessions: SessionView = NO_SESSIONS  # set by the wiring: the transaction block
 
     # ------------------------------------------------------------------ timing
 
@@ -189,17 +192,17 @@ class MeteringBlock(Block):
         earliest = self._due if self._due != _NEVER else None
         wall_due = self._next_wall
         if self._aligned_interval and wall_due is not None:
-            at = now + max(0.0, wall_due - self.engine.clock.wall(now))
+            at = now + max(0.0, wall_due - self.ctx.clock.wall(now))
             if earliest is None or at < earliest:
                 earliest = at
         return earliest
 
     def _configure(self, now: float) -> None:
-        engine = self.engine
-        config = engine.config
+        ctx = self.ctx
+        config = ctx.config
         if self._generation < 0:
-            running = engine.sessions.transaction_running
-            for connector in range(1, len(engine.connectors)):
+            running = self.sessions.transaction_running
+            for connector in range(1, len(ctx.connectors)):
                 if running(connector):
                     self._in_transaction[connector] = True
                     self._anchors[connector] = now
@@ -215,7 +218,7 @@ class MeteringBlock(Block):
         """Recompute every connector's next periodic sample from its schedule's anchor."""
         interval = self._sample_interval
         main = self._main_inputs = self._main.meter_inputs
-        items = items_of(self.engine.config.get("MeterValuesSampledData"))
+        items = items_of(self.ctx.config.get("MeterValuesSampledData"))
         active = list(self._in_transaction)
         active[0] = selects(main, items)
         earliest = _NEVER
@@ -234,7 +237,7 @@ class MeteringBlock(Block):
 
     def _sample_periodic(self, now: float) -> None:
         interval = self._sample_interval
-        sessions = self.engine.sessions
+        sessions = self.sessions
         for connector, due in enumerate(self._dues):
             if due is None or now < due:
                 continue
@@ -251,7 +254,7 @@ class MeteringBlock(Block):
         self._schedule(now)
 
     def _check_aligned(self, now: float) -> None:
-        clock = self.engine.clock
+        clock = self.ctx.clock
         if not clock.is_synced:
             return
         wall = clock.wall(now)
@@ -270,12 +273,12 @@ class MeteringBlock(Block):
     # ------------------------------------------------------------------ sampling
 
     def _take_periodic(self, connector: int, now: float) -> None:
-        engine = self.engine
-        io = engine.connectors[connector]
+        ctx = self.ctx
+        io = ctx.connectors[connector]
         if not io.meter_inputs:
             return
-        config = engine.config
-        sampler = Sampler(engine.clock.timestamp(now))
+        config = ctx.config
+        sampler = Sampler(ctx.clock.timestamp(now))
         samples = sampler.samples(io, items_of(config.get("MeterValuesSampledData")), PERIODIC)
         if connector == 0:
             self._queue(0, sampler.timestamp, samples, now)
@@ -286,13 +289,13 @@ class MeteringBlock(Block):
             self._data.add(connector, kept)
 
     def _take_aligned(self, now: float) -> None:
-        engine = self.engine
-        config = engine.config
-        sessions = engine.sessions
+        ctx = self.ctx
+        config = ctx.config
+        sessions = self.sessions
         items = items_of(config.get("MeterValuesAlignedData"))
         kept_items = items_of(config.get("StopTxnAlignedData"))
-        timestamp = engine.clock.timestamp(now)
-        for connector, io in enumerate(engine.connectors):
+        timestamp = ctx.clock.timestamp(now)
+        for connector, io in enumerate(ctx.connectors):
             if not io.meter_inputs:
                 continue
             sampler = Sampler(timestamp)
@@ -313,7 +316,7 @@ class MeteringBlock(Block):
         if sampled is None:
             return
         register = register_wh(samples)
-        self.engine.sessions.enqueue_transaction_meter_values(connector, [sampled], now, register)
+        self.sessions.enqueue_transaction_meter_values(connector, [sampled], now, register)
         self._tell(connector, samples)
 
     def _queue(
@@ -324,30 +327,30 @@ class MeteringBlock(Block):
         if sampled is None:
             return
         payload = {"connectorId": connector, "meterValue": [sampled]}
-        self.engine.queue.push(Request("MeterValues", payload), now)
+        self.ctx.queue.push(Request("MeterValues", payload), now)
         self._tell(connector, samples)
 
     def _tell(self, connector: int, samples: tuple[Sample, ...]) -> None:
         """The values of a MeterValues, as numbers, for the application (MeterSampled)."""
-        engine = self.engine
-        if engine.watched:
-            engine.emit(MeterSampled(connector, samples))
+        ctx = self.ctx
+        if ctx.watched:
+            ctx.emit(MeterSampled(connector, samples))
 
     def _transaction_sample(self, connector: int, context: str, now: float) -> dict | None:
         """The Begin/End sample: StopTxnSampledData and StopTxnAlignedData measurands."""
-        engine = self.engine
-        io = engine.connectors[connector]
+        ctx = self.ctx
+        io = ctx.connectors[connector]
         if not io.meter_inputs:
             return None
-        config = engine.config
+        config = ctx.config
         items = items_of(config.get("StopTxnSampledData"))
         items += tuple(i for i in items_of(config.get("StopTxnAlignedData")) if i not in items)
-        return Sampler(engine.clock.timestamp(now)).meter_value(io, items, context)
+        return Sampler(ctx.clock.timestamp(now)).meter_value(io, items, context)
 
     # ------------------------------------------------------------------ MeteringView
 
     def energy_wh(self, connector: int) -> int | None:
-        return energy_register(self.engine.connectors[connector])
+        return energy_register(self.ctx.connectors[connector])
 
     def transaction_started(self, connector: int, now: float) -> None:
         self._data.start(connector, self._transaction_sample(connector, BEGIN, now))
@@ -366,17 +369,17 @@ class MeteringBlock(Block):
     @trigger("MeterValues")
     def send_triggered(self, connector_id: int | None, now: float) -> str:
         """TriggerMessage(MeterValues): current MeterValuesSampledData values (§5.17)."""
-        engine = self.engine
-        connectors = engine.connectors
+        ctx = self.ctx
+        connectors = ctx.connectors
         if connector_id is None:
             targets: range | tuple[int, ...] = range(len(connectors))
         elif 0 <= connector_id < len(connectors):
             targets = (connector_id,)
         else:
             return "Rejected"
-        sessions = engine.sessions
-        items = items_of(engine.config.get("MeterValuesSampledData"))
-        timestamp = engine.clock.timestamp(now)
+        sessions = self.sessions
+        items = items_of(ctx.config.get("MeterValuesSampledData"))
+        timestamp = ctx.clock.timestamp(now)
         accepted = "Rejected"
         for connector in targets:
             samples = Sampler(timestamp).samples(connectors[connector], items, TRIGGER)
@@ -388,7 +391,7 @@ class MeteringBlock(Block):
             if info is not None and info.state == RUNNING and info.transaction_id is not None:
                 payload["transactionId"] = info.transaction_id
             payload["meterValue"] = [sampled]
-            engine.triggered.push(Request("MeterValues", payload), now)
+            ctx.triggered.push(Request("MeterValues", payload), now)
             self._tell(connector, samples)
             accepted = "Accepted"
         return accepted

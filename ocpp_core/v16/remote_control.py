@@ -20,8 +20,13 @@ open: Unlocked, or UnlockFailed if the output returns False or raises.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ocpp_core.block import Block, on
-from ocpp_core.v16.transactions import TransactionBlock
+
+if TYPE_CHECKING:
+    from ocpp_core.context import BlockContext
+    from ocpp_core.v16.transactions import TransactionBlock
 
 __all__ = ["RemoteControlBlock"]
 
@@ -31,15 +36,15 @@ ACCEPTED, REJECTED = {"status": "Accepted"}, {"status": "Rejected"}
 class RemoteControlBlock(Block):
     """The CSMS's remote controls of sessions and the cable lock."""
 
-    __slots__ = ("_transactions",)
+    __slots__ = ("transactions",)
 
-    def __init__(self, engine: object) -> None:
-        super().__init__(engine)
-        self._transactions: TransactionBlock = self.engine.block(TransactionBlock)
+    def __init__(self, ctx: BlockContext, *, transactions: TransactionBlock) -> None:
+        super().__init__(ctx)
+        self.transactions = transactions
 
     @on("RemoteStartTransaction")
     def remote_start_transaction(self, payload: dict, now: float) -> dict:
-        transactions = self._transactions
+        transactions = self.transactions
         id_tag = payload["idTag"]
         connector = payload.get("connectorId")
         if connector is None:
@@ -50,16 +55,16 @@ class RemoteControlBlock(Block):
             connector,
             id_tag,
             now,
-            authorize=self.engine.config.get("AuthorizeRemoteTxRequests"),
+            authorize=self.ctx.config.get("AuthorizeRemoteTxRequests"),
             charging_profile=payload.get("chargingProfile"),
         )
         return dict(ACCEPTED if started else REJECTED)
 
     @on("RemoteStopTransaction")
     def remote_stop_transaction(self, payload: dict, now: float) -> dict:
-        stopped = self._transactions.stop_transaction(payload["transactionId"], "Remote", now)
+        stopped = self.transactions.stop_transaction(payload["transactionId"], "Remote", now)
         return dict(ACCEPTED if stopped else REJECTED)
 
     @on("UnlockConnector")
     def unlock_connector(self, payload: dict, now: float) -> dict:
-        return {"status": self._transactions.unlock(payload["connectorId"], now)}
+        return {"status": self.transactions.unlock(payload["connectorId"], now)}

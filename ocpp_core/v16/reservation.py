@@ -33,21 +33,23 @@ ReserveNow.conf carries no idTagInfo, so §5.13's cache update has nothing to le
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ocpp_core.block import Block, CallRefused, on
 from ocpp_core.clock import parse_datetime
 from ocpp_core.config import KeyDeclarer, R
 from ocpp_core.events import ReservationChanged
 from ocpp_core.log import logger
-from ocpp_core.sessions import ReservationView
+from ocpp_core.sessions import ReservationInfo, ReservationView
 from ocpp_core.v16.authorization import same_tag
-from ocpp_core.v16.status import AVAILABLE, FAULTED, UNAVAILABLE, StatusBlock
+from ocpp_core.v16.status import AVAILABLE, FAULTED, UNAVAILABLE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from ocpp_core.connector import ConnectorIO
+    from ocpp_core.context import BlockContext
+    from ocpp_core.v16.status import StatusBlock
 
 __all__ = ["DOCUMENT", "ReservationBlock", "ReservationInfo"]
 
@@ -68,31 +70,23 @@ MADE, REPLACED, USED, EXPIRED, CANCELLED, TERMINATED = (
 _ENDING_STATUSES = frozenset({FAULTED, UNAVAILABLE})
 
 
-class ReservationInfo(NamedTuple):
-    """One reservation as the CSMS made it (``expiry`` in wall epoch seconds)."""
+def _record(reservation: ReservationInfo) -> dict:
+    """The stored form of a reservation: ReserveNow's fields."""
+    record: dict = {
+        "reservationId": reservation.reservation_id,
+        "connectorId": reservation.connector,
+        "idTag": reservation.id_tag,
+        "expiryDate": reservation.expiry_date,
+    }
+    if reservation.parent_id_tag is not None:
+        record["parentIdTag"] = reservation.parent_id_tag
+    return record
 
-    reservation_id: int
-    connector: int
-    id_tag: str
-    parent_id_tag: str | None
-    expiry_date: str
-    expiry: float
 
-    def record(self) -> dict:
-        record: dict = {
-            "reservationId": self.reservation_id,
-            "connectorId": self.connector,
-            "idTag": self.id_tag,
-            "expiryDate": self.expiry_date,
-        }
-        if self.parent_id_tag is not None:
-            record["parentIdTag"] = self.parent_id_tag
-        return record
-
-    def admits(self, id_tag: str, parent_id_tag: str | None) -> bool:
-        """Whether the holder presents: idTag or parentIdTag matches either of ours (§5.13)."""
-        ours = (self.id_tag, self.parent_id_tag)
-        return any(same_tag(theirs, mine) for theirs in (id_tag, parent_id_tag) for mine in ours)
+def _admits(reservation: ReservationInfo, id_tag: str, parent_id_tag: str | None) -> bool:
+    """Whether the holder presents: idTag or parentIdTag matches either of ours (§5.13)."""
+    ours = (reservation.id_tag, reservation.parent_id_tag)
+    return any(same_tag(theirs, mine) for theirs in (id_tag, parent_id_tag) for mine in ours)
 
 
 def _reservation(record: object) -> ReservationInfo:
@@ -118,20 +112,20 @@ def _reservation(record: object) -> ReservationInfo:
 class ReservationBlock(Block, ReservationView):
     """ReserveNow / CancelReservation and the reservations they hold; the ReservationView."""
 
-    __slots__ = ("_reservations",)
+    __slots__ = ("_reservations", "status")
 
     keys = tuple(_keys.keys)
 
-    def __init__(self, engine: object) -> None:
-        super().__init__(engine)
+    def __init__(self, ctx: BlockContext, *, status: StatusBlock) -> None:
+        super().__init__(ctx)
+        self.status = status  # what connectors show, whether they could take a session
         self._reservations: list[ReservationInfo] = self._load()
-        self.engine.reservations = self
 
     def _load(self) -> list[ReservationInfo]:
-        stored = self.engine.store.load(DOCUMENT)
+        stored = self.ctx.store.load(DOCUMENT)
         if stored is None:
             return []
-        count = len(self.engine.connectors)
+        count = len(self.ctx.connectors)
         try:
             if not isinstance(stored, list):
                 raise ValueError("not a list")
@@ -142,12 +136,12 @@ class ReservationBlock(Block, ReservationView):
         return [r for r in reservations if r.connector < count]
 
     def _save(self) -> None:
-        self.engine.store.save(DOCUMENT, [r.record() for r in self._reservations])
+        self.ctx.store.save(DOCUMENT, [_record(r) for r in self._reservations])
 
     def _changed(self, reservation: ReservationInfo, change: str) -> None:
-        engine = self.engine
-        if engine.watched:
-            engine.emit(ReservationChanged(reservation, change))
+        ctx = self.ctx
+        if ctx.watched:
+            ctx.emit(ReservationChanged(reservation, change))
 
     # ------------------------------------------------------------------ the application's view
 
@@ -178,9 +172,9 @@ class ReservationBlock(Block, ReservationView):
             return False
         by_id = [r for r in self._reservations if r.connector == connector]
         if by_id:
-            return not any(r.admits(id_tag, parent_id_tag) for r in by_id)
+            return not any(_admits(r, id_tag, parent_id_tag) for r in by_id)
         zero = [r for r in self._reservations if r.connector == 0]
-        if not zero or any(r.admits(id_tag, parent_id_tag) for r in zero):
+        if not zero or any(_admits(r, id_tag, parent_id_tag) for r in zero):
             return False
         free = self._free(ignoring=connector)
         return connector in free and len(free) <= len(zero)
@@ -194,7 +188,7 @@ class ReservationBlock(Block, ReservationView):
     def claim(
         self, connector: int, id_tag: str, parent_id_tag: str | None, now: float
     ) -> int | None:
-        candidates = [r for r in self._reservations if r.admits(id_tag, parent_id_tag)]
+        candidates = [r for r in self._reservations if _admits(r, id_tag, parent_id_tag)]
         for wanted in (connector, 0):  # by connector id first, then connector 0
             for reservation in candidates:
                 if reservation.connector == wanted:
@@ -205,11 +199,11 @@ class ReservationBlock(Block, ReservationView):
     def _free(self, ignoring: int | None = None) -> list[int]:
         """Connectors that could take a session and are not reserved by id: what connector-0
         reservations draw on (the session on ``ignoring`` does not count)."""
-        status = self.engine.block(StatusBlock)
+        status = self.status
         by_id = {r.connector for r in self._reservations}
         return [
             c
-            for c in range(1, len(self.engine.connectors))
+            for c in range(1, len(self.ctx.connectors))
             if c not in by_id and status.usable(c, ignore_session=c == ignoring)
         ]
 
@@ -226,13 +220,13 @@ class ReservationBlock(Block, ReservationView):
     def tick(self, now: float) -> None:
         if not self._reservations:
             return
-        wall = self.engine.clock.wall(now)
+        wall = self.ctx.clock.wall(now)
         expired = [r for r in self._reservations if r.expiry <= wall]
         if expired:
             self._end(expired, EXPIRED)
         if not self._reservations:
             return
-        status = self.engine.block(StatusBlock)
+        status = self.status
         station = status.status_of(0, now)
         ended = [
             r
@@ -247,7 +241,7 @@ class ReservationBlock(Block, ReservationView):
         if not self._reservations:
             return None
         # Measured from wall(now) as tick compares: after a tick every expiry lies after it.
-        wall = self.engine.clock.wall(now)
+        wall = self.ctx.clock.wall(now)
         return now + max(0.0, min(r.expiry for r in self._reservations) - wall)
 
     def _end(self, ended: Iterable[ReservationInfo], change: str) -> None:
@@ -269,15 +263,15 @@ class ReservationBlock(Block, ReservationView):
     @on("ReserveNow")
     def reserve_now(self, payload: dict, now: float) -> dict:
         connector = payload["connectorId"]
-        if connector >= len(self.engine.connectors):
+        if connector >= len(self.ctx.connectors):
             raise CallRefused(f"connectorId {connector} is not a connector", kind="property")
         try:
             reservation = _reservation(payload)
         except ValueError as exc:
             raise CallRefused(f"expiryDate: {exc}", kind="property") from None
-        if connector == 0 and not self.engine.config.get("ReserveConnectorZeroSupported"):
+        if connector == 0 and not self.ctx.config.get("ReserveConnectorZeroSupported"):
             return {"status": "Rejected"}
-        if reservation.expiry <= self.engine.clock.wall(now):
+        if reservation.expiry <= self.ctx.clock.wall(now):
             return {"status": "Rejected"}  # it would end before it began
         previous = next(
             (r for r in self._reservations if r.reservation_id == reservation.reservation_id), None
@@ -296,7 +290,7 @@ class ReservationBlock(Block, ReservationView):
 
     def _admission(self, connector: int, now: float) -> str:
         """ReserveNow's status for a new reservation of ``connector`` (§7.40)."""
-        status = self.engine.block(StatusBlock)
+        status = self.status
         station = status.status_of(0, now)
         if station in _ENDING_STATUSES:
             return station
@@ -306,10 +300,10 @@ class ReservationBlock(Block, ReservationView):
                 return current
             return "Accepted" if current == AVAILABLE else "Occupied"
         held = sum(1 for r in self._reservations if r.connector == 0)
-        unplugged = [c for c in self._free() if not _plugged(self.engine.connectors[c])]
+        unplugged = [c for c in self._free() if not _plugged(self.ctx.connectors[c])]
         if len(unplugged) > held:
             return "Accepted"
-        statuses = [status.status_of(c, now) for c in range(1, len(self.engine.connectors))]
+        statuses = [status.status_of(c, now) for c in range(1, len(self.ctx.connectors))]
         if all(s == FAULTED for s in statuses):
             return FAULTED
         if all(s in _ENDING_STATUSES for s in statuses):

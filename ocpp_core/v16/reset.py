@@ -14,12 +14,18 @@ ResetRetries times (§9.1.22), then a StatusNotification for connector 0 reports
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ocpp_core.block import Block, on
 from ocpp_core.config import KeyDeclarer
 from ocpp_core.connector import ErrorRecord
 from ocpp_core.events import ResetRequested
 from ocpp_core.log import logger
-from ocpp_core.v16.status import StatusBlock
+
+if TYPE_CHECKING:
+    from ocpp_core.context import BlockContext
+    from ocpp_core.sessions import SessionView
+    from ocpp_core.v16.status import StatusBlock
 
 __all__ = ["RESET_GRACE", "RESET_RETRY", "SETTLE_LIMIT", "ResetBlock"]
 
@@ -34,12 +40,14 @@ _keys.integer("ResetRetries", 2)
 class ResetBlock(Block):
     """A pending reset and its attempts."""
 
-    __slots__ = ("_attempts", "_due", "_give_up_waiting", "_kind")
+    __slots__ = ("_attempts", "_due", "_give_up_waiting", "_kind", "sessions", "status")
 
     keys = tuple(_keys.keys)
 
-    def __init__(self, engine: object) -> None:
-        super().__init__(engine)
+    def __init__(self, ctx: BlockContext, *, sessions: SessionView, status: StatusBlock) -> None:
+        super().__init__(ctx)
+        self.sessions = sessions  # stops transactions, tells when their messages are delivered
+        self.status = status  # reports a ResetFailure
         self._kind: str | None = None
         self._due = 0.0
         self._give_up_waiting = 0.0
@@ -47,8 +55,8 @@ class ResetBlock(Block):
 
     @on("Reset")
     def reset(self, payload: dict, now: float) -> dict:
-        engine = self.engine
-        if engine.reset_handler is None:
+        ctx = self.ctx
+        if ctx.reset_handler is None:
             return {"status": "Rejected"}
         kind = payload["type"]
         if self._kind is None or kind == "Hard":
@@ -56,17 +64,13 @@ class ResetBlock(Block):
             self._due = now + RESET_GRACE
             self._give_up_waiting = now + SETTLE_LIMIT
             self._attempts = 0
-            engine.sessions.stop_all(f"{kind}Reset", now)
+            self.sessions.stop_all(f"{kind}Reset", now)
         return {"status": "Accepted"}
 
     def tick(self, now: float) -> None:
         if self._kind is None or now < self._due:
             return
-        if (
-            self._kind == "Soft"
-            and now < self._give_up_waiting
-            and not self.engine.sessions.settled()
-        ):
+        if self._kind == "Soft" and now < self._give_up_waiting and not self.sessions.settled():
             return
         self._execute(now)
 
@@ -82,11 +86,11 @@ class ResetBlock(Block):
         return now  # due and not run yet: only before this poll's tick, which runs it
 
     def _execute(self, now: float) -> None:
-        engine, kind = self.engine, self._kind
-        if engine.watched:
-            engine.emit(ResetRequested(kind))
+        ctx, kind = self.ctx, self._kind
+        if ctx.watched:
+            ctx.emit(ResetRequested(kind))
         try:
-            succeeded = engine.reset_handler(kind) is not False
+            succeeded = ctx.reset_handler(kind) is not False
         except Exception:
             logger().exception("reset hook failed")
             succeeded = False
@@ -94,9 +98,9 @@ class ResetBlock(Block):
             self._kind = None
             return
         self._attempts += 1
-        if self._attempts > engine.config.get("ResetRetries"):
+        if self._attempts > ctx.config.get("ResetRetries"):
             logger().warning("%s reset failed %d times; giving up", kind, self._attempts)
             self._kind = None
-            engine.block(StatusBlock).notify(0, ErrorRecord("ResetFailure", faulted=False), now)
+            self.status.notify(0, ErrorRecord("ResetFailure", faulted=False), now)
             return
         self._due = now + RESET_RETRY

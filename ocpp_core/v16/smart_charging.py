@@ -44,7 +44,7 @@ from ocpp_core.block import Block, CallRefused, on
 from ocpp_core.clock import format_datetime
 from ocpp_core.config import KeyDeclarer, R
 from ocpp_core.log import logger
-from ocpp_core.sessions import SmartChargingView
+from ocpp_core.sessions import NO_SESSIONS, SmartChargingView
 from ocpp_core.smart_charging import (
     AMPS,
     CHARGE_POINT_MAX,
@@ -64,6 +64,9 @@ from ocpp_core.store import write
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from ocpp_core.context import BlockContext
+    from ocpp_core.sessions import SessionView
 
 __all__ = ["DOCUMENT", "SmartChargingBlock"]
 
@@ -96,22 +99,23 @@ class SmartChargingBlock(Block, SmartChargingView):
         "_raw",
         "_started",
         "_supply",
+        "sessions",
     )
 
     keys = tuple(_keys.keys)
 
-    def __init__(self, engine: object) -> None:
-        super().__init__(engine)
+    def __init__(self, ctx: BlockContext) -> None:
+        super().__init__(ctx)
         self._supply = Supply()
         self._raw: dict[int, dict] = {}  # profile id -> the profile's JSON, as persisted
         self._profiles = ProfileSet(self._load())
         self._started: dict[int, tuple[int | None, float]] = {}  # connector -> (tx id, wall start)
-        self._limits: list[Limit | None] = [None] * len(self.engine.connectors)
+        self._limits: list[Limit | None] = [None] * len(self.ctx.connectors)
         self._checked = -_NEVER  # wall time of the last evaluation
         self._due = _NEVER  # wall time of the next possible change (-inf: evaluate now)
         self._active = False  # False: no profile and no limit, so the idle poll skips the clock
         self._invalidate()
-        self.engine.smart_charging = self
+        self.sessions: SessionView = NO_SESSIONS  # set by the wiring: the transaction block
 
     # ------------------------------------------------------------------ CSMS requests
 
@@ -172,7 +176,7 @@ class SmartChargingBlock(Block, SmartChargingView):
         if duration > MAX_SECONDS:
             raise CallRefused(f"duration is above {MAX_SECONDS} s", kind="property")
         connector = payload["connectorId"]
-        if not 0 <= connector < len(self.engine.connectors):
+        if not 0 <= connector < len(self.ctx.connectors):
             return {"status": "Rejected"}  # §5.7: "for instance if the connectorId is unknown"
         return self.composite_payload(connector, duration, payload.get("chargingRateUnit"), now)
 
@@ -207,7 +211,7 @@ class SmartChargingBlock(Block, SmartChargingView):
     # ------------------------------------------------------------------ SmartChargingView
 
     def install_remote_start_profile(self, connector: int, profile: dict, now: float) -> bool:
-        if not 1 <= connector < len(self.engine.connectors):
+        if not 1 <= connector < len(self.ctx.connectors):
             logger().info("RemoteStartTransaction profile refused: no connector %s", connector)
             return False
         try:
@@ -234,7 +238,7 @@ class SmartChargingBlock(Block, SmartChargingView):
         if previous is not None and previous[0] in (None, transaction_id):
             start = previous[1]  # the CSMS assigned the id later: the same transaction
         else:
-            start = self.engine.clock.wall(now)
+            start = self.ctx.clock.wall(now)
         self._started[connector] = (transaction_id, start)
         if transaction_id is not None:
             self._bind(connector, transaction_id)
@@ -247,7 +251,7 @@ class SmartChargingBlock(Block, SmartChargingView):
         self._invalidate()
 
     def limit(self, connector: int, now: float) -> tuple[float, str] | None:
-        limit = self._limit_at(connector, self.engine.clock.wall(now))[0]
+        limit = self._limit_at(connector, self.ctx.clock.wall(now))[0]
         return None if limit is None else (floor_tenth(limit.value), limit.unit)
 
     def offers_energy(self, connector: int, now: float) -> bool:
@@ -269,10 +273,10 @@ class SmartChargingBlock(Block, SmartChargingView):
     def composite_schedule(
         self, connector: int, duration: int, unit: str | None, now: float
     ) -> Composite:
-        at = self.engine.clock.wall(now)
+        at = self.ctx.clock.wall(now)
         supply = self._supply
         if connector == 0:
-            ceiling = supply.max_current * (len(self.engine.connectors) - 1)
+            ceiling = supply.max_current * (len(self.ctx.connectors) - 1)
             return self._profiles.composite(0, at, duration, unit, supply, ceiling=ceiling)
         return self._profiles.composite(
             connector,
@@ -295,11 +299,11 @@ class SmartChargingBlock(Block, SmartChargingView):
     def tick(self, now: float) -> None:
         if not self._active:
             return
-        wall = self.engine.clock.wall(now)
+        wall = self.ctx.clock.wall(now)
         if self._checked <= wall < self._due:
             return
         due = _NEVER
-        for connector, io in enumerate(self.engine.connectors):
+        for connector, io in enumerate(self.ctx.connectors):
             limit, until = self._limit_at(connector, wall)
             due = min(due, until)
             previous = self._limits[connector]
@@ -316,7 +320,7 @@ class SmartChargingBlock(Block, SmartChargingView):
         due = self._due
         if not self._active or due == _NEVER:
             return None
-        wall = self.engine.clock.wall(now)
+        wall = self.ctx.clock.wall(now)
         return now if wall < self._checked else now + max(0.0, due - wall)
 
     # ------------------------------------------------------------------ internals
@@ -349,20 +353,19 @@ class SmartChargingBlock(Block, SmartChargingView):
 
     def _transaction(self, connector: int) -> tuple[bool, int | None]:
         """Whether a transaction runs on the connector, and its id (None: not known yet)."""
-        current = getattr(self.engine.sessions, "current", None)
-        info = None if current is None else current(connector)
+        info = self.sessions.current(connector)
         if info is not None:
             return getattr(info, "state", "running") == "running", info.transaction_id
         started = self._started.get(connector)
         return (False, None) if started is None else (True, started[0])
 
     def _connector(self, value: int) -> int:
-        if not 0 <= value < len(self.engine.connectors):
+        if not 0 <= value < len(self.ctx.connectors):
             raise CallRefused(f"connectorId {value} is not a connector", kind="property")
         return value
 
     def _allowed_units(self) -> list[str]:
-        text = self.engine.config.get("ChargingScheduleAllowedChargingRateUnit")
+        text = self.ctx.config.get("ChargingScheduleAllowedChargingRateUnit")
         return [_UNITS[name] for name in text.split(",") if name]
 
     def _rejected(self, profile: Profile, reason: str) -> dict:
@@ -371,7 +374,7 @@ class SmartChargingBlock(Block, SmartChargingView):
 
     def _install(self, profile: Profile, data: dict) -> str | None:
         """Add (or replace with) ``profile``; the reason it cannot be taken, or None."""
-        config = self.engine.config
+        config = self.ctx.config
         if profile.unit not in self._allowed_units():
             return f"unit {profile.unit} is not allowed"
         if profile.stack_level > config.get("ChargeProfileMaxStackLevel"):
@@ -426,20 +429,20 @@ class SmartChargingBlock(Block, SmartChargingView):
         station's own (a transaction began or ended) is kept by the Store for later if need be.
         """
         document = [{"connectorId": p.connector, "csChargingProfiles": raw[p.id]} for p in profiles]
-        write(self.engine.store, DOCUMENT, document or None, refusable=refusable)
+        write(self.ctx.store, DOCUMENT, document or None, refusable=refusable)
         self._profiles = ProfileSet(profiles)
         self._raw = raw
         self._invalidate()
 
     def _load(self) -> list[Profile]:
-        stored = self.engine.store.load(DOCUMENT)
+        stored = self.ctx.store.load(DOCUMENT)
         if stored is None:
             return []
         if not isinstance(stored, list):
             logger().warning("stored charging profiles are not a list; none installed")
             return []
         profiles = []
-        count = len(self.engine.connectors)
+        count = len(self.ctx.connectors)
         for entry in stored:
             try:
                 connector = entry["connectorId"]

@@ -41,12 +41,13 @@ from ocpp_core.config import KeyDeclarer, R
 from ocpp_core.connector import ERROR_CODES, ErrorRecord, UnusableValue
 from ocpp_core.events import StatusChanged
 from ocpp_core.outbox import PRIORITY_STATUS, Request, RequestSource
-from ocpp_core.sessions import NO_RESERVATIONS, NO_SESSIONS, NO_SMART_CHARGING
-from ocpp_core.v16.availability import AvailabilityBlock
+from ocpp_core.sessions import NO_RESERVATIONS, NO_SESSIONS
 
 if TYPE_CHECKING:
     from ocpp_core.connector import ConnectorIO
+    from ocpp_core.context import BlockContext
     from ocpp_core.sessions import ReservationView, SessionView, SmartChargingView
+    from ocpp_core.v16.availability import AvailabilityBlock
 
 __all__ = [
     "AVAILABLE",
@@ -82,7 +83,7 @@ _CODE_RECORDS = {
 
 _keys = KeyDeclarer(__name__)
 _keys.integer("MinimumStatusDuration", 0)
-_keys.integer("NumberOfConnectors", 0, access=R, compute=lambda engine: len(engine.connectors) - 1)
+_keys.integer("NumberOfConnectors", 0, access=R, compute=lambda ctx: len(ctx.connectors) - 1)
 
 
 class _Reporting:
@@ -105,16 +106,34 @@ class _Reporting:
 class StatusBlock(Block, RequestSource):
     """Derives connector statuses and reports them with StatusNotification."""
 
-    __slots__ = ("_availability", "_maybe_pending", "_states")
+    __slots__ = (
+        "_maybe_pending",
+        "_states",
+        "availability",
+        "reservations",
+        "sessions",
+        "smart_charging",
+    )
 
     priority = PRIORITY_STATUS
     keys = tuple(_keys.keys)
     sends = ("StatusNotification",)
 
-    def __init__(self, engine: object) -> None:
-        super().__init__(engine)
-        self._availability: AvailabilityBlock = self.engine.block(AvailabilityBlock)
-        self._states = tuple(_Reporting() for _ in self.engine.connectors)
+    def __init__(
+        self,
+        ctx: BlockContext,
+        *,
+        availability: AvailabilityBlock,
+        smart_charging: SmartChargingView,
+    ) -> None:
+        super().__init__(ctx)
+        self.availability = availability
+        self.smart_charging = smart_charging  # a limit of 0 suspends the EVSE
+        # Set by the wiring once built (both read this block): the transaction and reservation
+        # blocks.
+        self.sessions: SessionView = NO_SESSIONS
+        self.reservations: ReservationView = NO_RESERVATIONS
+        self._states = tuple(_Reporting() for _ in self.ctx.connectors)
         # False once a scan found nothing to report: the idle poll then skips the scan.
         self._maybe_pending = True
 
@@ -126,13 +145,10 @@ class StatusBlock(Block, RequestSource):
         return self._states[connector].status
 
     def tick(self, now: float) -> None:
-        engine = self.engine
-        connectors = engine.connectors
-        operative = self._availability.operative
-        # The default views never report anything: skip their calls on the idle path.
-        sessions = None if engine.sessions is NO_SESSIONS else engine.sessions
-        reservations = None if engine.reservations is NO_RESERVATIONS else engine.reservations
-        smart = None if engine.smart_charging is NO_SMART_CHARGING else engine.smart_charging
+        ctx = self.ctx
+        connectors = ctx.connectors
+        operative = self.availability.operative
+        sessions, reservations, smart = self.sessions, self.reservations, self.smart_charging
         for connector, state in enumerate(self._states):
             io = connectors[connector]
             error = _read_errors(io) if io.errors else None
@@ -159,9 +175,9 @@ class StatusBlock(Block, RequestSource):
             if status != state.status or error != state.error:
                 state.status, state.error, state.since = status, error, now
                 self._maybe_pending = True
-                if engine.watched:
+                if ctx.watched:
                     code = NO_ERROR if error is None else error.code
-                    engine.emit(StatusChanged(connector, status, code))
+                    ctx.emit(StatusChanged(connector, status, code))
 
     def usable(self, connector: int, *, ignore_session: bool = False) -> bool:
         """Connector 1..N could take a session: operative, not faulted, none on it (unless
@@ -170,23 +186,22 @@ class StatusBlock(Block, RequestSource):
         Read from the inputs, not from the derived status, so the reservation block can ask
         while the status is being derived.
         """
-        engine = self.engine
-        io = engine.connectors[connector]
-        if not self._availability.operative[connector]:
+        ctx = self.ctx
+        io = ctx.connectors[connector]
+        if not self.availability.operative[connector]:
             return False
-        if not ignore_session and engine.sessions.current(connector) is not None:
+        if not ignore_session and self.sessions.current(connector) is not None:
             return False
         error = _read_errors(io) if io.errors else None
         return error is None or not error.faulted
 
-    def _charge_point_status(self, operative: bool, sessions: SessionView | None) -> str:
+    def _charge_point_status(self, operative: bool, sessions: SessionView) -> str:
         """Connector 0: a whole-station change waits for every transaction (Scheduled)."""
         if operative:
             return AVAILABLE
-        if sessions is not None:
-            running = sessions.transaction_running
-            if any(running(c) for c in range(1, len(self._states))):
-                return AVAILABLE
+        running = sessions.transaction_running
+        if any(running(c) for c in range(1, len(self._states))):
+            return AVAILABLE
         return UNAVAILABLE
 
     # ------------------------------------------------------------------ reporting
@@ -194,7 +209,7 @@ class StatusBlock(Block, RequestSource):
     def take(self, now: float) -> Request | None:
         if not self._maybe_pending:
             return None
-        minimum = self.engine.config.get("MinimumStatusDuration")
+        minimum = self.ctx.config.get("MinimumStatusDuration")
         chosen = None
         waiting = False
         for connector, state in enumerate(self._states):
@@ -210,7 +225,7 @@ class StatusBlock(Block, RequestSource):
         return self._request(chosen)
 
     def wakeup(self, now: float) -> float | None:
-        minimum = self.engine.config.get("MinimumStatusDuration")
+        minimum = self.ctx.config.get("MinimumStatusDuration")
         earliest = None
         for state in self._states:
             if state.status is not None and state.pending():
@@ -233,7 +248,7 @@ class StatusBlock(Block, RequestSource):
             "errorCode": NO_ERROR if error is None else error.code,
             "status": state.status,
         }
-        clock = self.engine.clock
+        clock = self.ctx.clock
         if clock.is_synced:
             payload["timestamp"] = format_datetime(clock.wall(state.since))
         if error is not None:
@@ -261,7 +276,7 @@ class StatusBlock(Block, RequestSource):
             return "Rejected"
         self.tick(now)
         for connector in targets:
-            self.engine.triggered.push(self._request(connector), now)
+            self.ctx.triggered.push(self._request(connector), now)
         return "Accepted"
 
     def notify(self, connector: int, error: ErrorRecord, now: float) -> None:
@@ -269,12 +284,12 @@ class StatusBlock(Block, RequestSource):
         self.tick(now)
         state = self._states[connector]
         payload = {"connectorId": connector, "errorCode": error.code, "status": state.status}
-        clock = self.engine.clock
+        clock = self.ctx.clock
         if clock.is_synced:
             payload["timestamp"] = format_datetime(clock.wall(now))
         if error.info:
             payload["info"] = error.info[:50]
-        self.engine.queue.push(Request("StatusNotification", payload), now)
+        self.ctx.queue.push(Request("StatusNotification", payload), now)
 
 
 def _connector_status(
@@ -282,14 +297,13 @@ def _connector_status(
     io: ConnectorIO,
     operative: bool,
     previous: str | None,
-    sessions: SessionView | None,
-    reservations: ReservationView | None,
-    smart: SmartChargingView | None,
+    sessions: SessionView,
+    reservations: ReservationView,
+    smart: SmartChargingView,
     now: float,
 ) -> str:
-    """Status of connector 1..N short of Faulted (None views: no transaction, no reservation,
-    no smart charging)."""
-    running = sessions is not None and sessions.transaction_running(connector)
+    """Status of connector 1..N short of Faulted."""
+    running = sessions.transaction_running(connector)
     if not running and not operative:
         return UNAVAILABLE
     # None: not fitted (or failing), never a reason to suspend. The attribute tests spare the
@@ -301,18 +315,18 @@ def _connector_status(
         if (
             not sessions.permits_charge(connector)
             or io.read("evse_ready") is False
-            or (smart is not None and not smart.offers_energy(connector, now))
+            or not smart.offers_energy(connector, now)
         ):
             return SUSPENDED_EVSE
         if io.read("ev_ready") is False:
             return SUSPENDED_EV
         return CHARGING
-    preparing = sessions is not None and sessions.preparing(connector)
-    if not preparing and reservations is not None and reservations.reserved(connector):
+    preparing = sessions.preparing(connector)
+    if not preparing and reservations.reserved(connector):
         return RESERVED
     if not (plugged or (io.occupied is not None and io.read("occupied")) or preparing):
         return AVAILABLE
-    if previous in _AFTER_TRANSACTION or (sessions is not None and sessions.finishing(connector)):
+    if previous in _AFTER_TRANSACTION or sessions.finishing(connector):
         return FINISHING
     return PREPARING
 

@@ -1,17 +1,7 @@
 """Charging sessions and transactions (OCPP 1.6 §3.6, §3.7, §3.10, §4.8, §4.10; §9.1 keys).
 
-A session on a connector goes through these states (``TransactionInfo.state``):
-
-* ``authorizing`` — an idTag was presented (card, ``begin``, RemoteStartTransaction with
-  AuthorizeRemoteTxRequests); the authorization block decides (§3.5). Rejected -> cancelled.
-* ``preparing`` — authorized; the transaction starts as soon as the cable is plugged (or at once
-  without a plug input), the connector operative and not faulted. Plug-first and
-  authorize-first flows meet here. Without a cable within ConnectionTimeOut seconds of the
-  presentation (0: no limit) the session is cancelled (§9.1.6); an inoperative connector
-  cancels it too.
-* ``running`` — the StartTransaction is journaled (see tx_journal), the cable locked, metering
-  told (``transaction_started``).
-* ``stopping`` — the StopTransaction is journaled and not yet answered; the connector is free.
+A session goes through the states ``tx_session`` describes: authorizing, preparing, running,
+stopping. This module makes the transitions; ``tx_session`` is the read side.
 
 Stopping (reason as sent): the same idTag, or another of the same group (its parentIdTag, known
 locally or learnt with an Authorize, §3.10) -> Local with that idTag (no Authorize for the same
@@ -35,7 +25,7 @@ UnlockConnectorOnEVSideDisconnect is false (§4.10): then it opens for the same 
 its group, or for UnlockConnector.
 
 For metering the block offers ``current``, ``transaction_id`` and
-``enqueue_transaction_meter_values`` (SessionView) and calls ``engine.metering``
+``enqueue_transaction_meter_values`` (SessionView) and calls its ``metering`` peer
 (MeteringView): ``energy_wh`` for meterStart/meterStop (None: the last value known, else 0),
 ``transaction_started`` and ``transaction_stopped`` (the StopTransaction's transactionData; also
 for a PowerLoss stop after a restart). A failing metering call is logged and never costs a
@@ -50,78 +40,30 @@ from ocpp_core.block import Block
 from ocpp_core.events import SessionCancelled, SessionStarted, SessionStopped
 from ocpp_core.log import logger
 from ocpp_core.outbox import PRIORITY_TRANSACTIONS, RequestSource
-from ocpp_core.sessions import (
-    AUTHORIZING,
-    PREPARING,
-    RUNNING,
-    STOPPING,
-    SessionView,
-    TransactionInfo,
-)
-from ocpp_core.v16.authorization import AuthorizationBlock, same_tag
-from ocpp_core.v16.availability import AvailabilityBlock
-from ocpp_core.v16.status import FAULTED, StatusBlock
+from ocpp_core.sessions import AUTHORIZING, PREPARING, RUNNING
+from ocpp_core.v16.authorization import same_tag
+from ocpp_core.v16.status import FAULTED
 from ocpp_core.v16.tx_journal import TransactionJournal, TransactionListener
+from ocpp_core.v16.tx_session import STOP_REASONS, Session, SessionState
 
 if TYPE_CHECKING:
-    from ocpp_core.events import MessageDiscarded
+    from ocpp_core.context import BlockContext
     from ocpp_core.outbox import Request
-    from ocpp_core.v16.authorization import Decision, _Pending
+    from ocpp_core.sessions import MeteringView, ReservationView, SmartChargingView
+    from ocpp_core.v16.authorization import AuthorizationBlock, Decision
+    from ocpp_core.v16.availability import AvailabilityBlock
+    from ocpp_core.v16.status import StatusBlock
     from ocpp_core.v16.tx_journal import Transaction
 
 __all__ = ["STOP_REASONS", "TransactionBlock"]
 
-# OCPP 1.6 §7.40 Reason.
-STOP_REASONS = frozenset(
-    {
-        "DeAuthorized",
-        "EmergencyStop",
-        "EVDisconnected",
-        "HardReset",
-        "Local",
-        "Other",
-        "PowerLoss",
-        "Reboot",
-        "Remote",
-        "SoftReset",
-        "UnlockCommand",
-    }
-)
 _GROUP_STATUSES = frozenset({"Accepted", "ConcurrentTx"})  # may stop a session of its group
 
 
-class _Session:
-    """A connector's session from the idTag to the StopTransaction."""
-
-    __slots__ = (
-        "auth",
-        "charging_profile",
-        "connector",
-        "deadline",
-        "id_tag",
-        "parent_id_tag",
-        "state",
-        "suspended",
-        "tx",
-    )
-
-    def __init__(self, connector: int, id_tag: str, state: str) -> None:
-        self.connector = connector
-        self.id_tag = id_tag
-        self.state = state
-        self.parent_id_tag: str | None = None
-        self.deadline: float | None = None  # ConnectionTimeOut, until the transaction starts
-        self.auth: _Pending | None = None  # the authorization being waited for
-        self.charging_profile: dict | None = None
-        self.tx: Transaction | None = None
-        self.suspended = False  # the energy offer stopped: StartTransaction.conf not Accepted
-
-
-class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
+class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
     """Sessions, transactions and the journal of their messages; the engine's SessionView."""
 
     __slots__ = (
-        "_auth",
         "_finished",
         "_holds",
         "_journal",
@@ -130,17 +72,38 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         "_sessions",
         "_stopping",
         "_watching",
+        "authorization",
+        "availability",
+        "metering",
+        "reservations",
         "resume_after_restart",
+        "smart_charging",
+        "status",
     )
 
     priority = PRIORITY_TRANSACTIONS
     sends = ("StartTransaction", "StopTransaction")
 
-    def __init__(self, engine: object) -> None:
-        super().__init__(engine)
-        count = len(self.engine.connectors)
-        self._auth: AuthorizationBlock = self.engine.block(AuthorizationBlock)
-        self._sessions: list[_Session | None] = [None] * count
+    def __init__(
+        self,
+        ctx: BlockContext,
+        *,
+        authorization: AuthorizationBlock,
+        availability: AvailabilityBlock,
+        status: StatusBlock,
+        reservations: ReservationView,
+        metering: MeteringView,
+        smart_charging: SmartChargingView,
+    ) -> None:
+        super().__init__(ctx)
+        count = len(ctx.connectors)
+        self.authorization = authorization
+        self.availability = availability  # an inoperative connector takes no session
+        self.status = status  # a faulted connector takes no session
+        self.reservations = reservations
+        self.metering = metering
+        self.smart_charging = smart_charging
+        self._sessions: list[Session | None] = [None] * count
         self._stopping: list[Transaction | None] = [None] * count  # StopTransaction unanswered
         self._holds: list[tuple[str, str | None] | None] = [None] * count  # lock kept for
         self._last_meter = [0] * count  # the last energy register read per connector (Wh)
@@ -151,12 +114,11 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         self.resume_after_restart = False
         # What the last run left open is stopped or resumed at the first poll (or API call):
         # the station attaches its meter and sets resume_after_restart after construction.
-        self._journal = journal = TransactionJournal(self.engine, self)
+        self._journal = journal = TransactionJournal(ctx, self)
         for tx in journal.transactions.values():
             if tx.stopped and 0 < tx.connector < count:
                 self._stopping[tx.connector] = tx
         self._recovered = not (journal.open_transactions() or journal.needs_recovery)
-        self.engine.sessions = self
 
     # ------------------------------------------------------------------ the station's API
 
@@ -172,8 +134,8 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         if session is None:
             if self.begin(connector, id_tag, now):
                 return
-            if self.engine.reservations.reserved(connector) and self.engine.watched:
-                self.engine.emit(SessionCancelled(connector, id_tag, "ReservationConflict"))
+            if self.reservations.reserved(connector) and self.ctx.watched:
+                self.ctx.emit(SessionCancelled(connector, id_tag, "ReservationConflict"))
             logger().info("card on connector %d ignored: connector not usable", connector)
             return
         if same_tag(id_tag, session.id_tag):
@@ -191,7 +153,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             ):
                 self._end(session, "Local", id_tag, at)
 
-        self._auth.authorize(connector, id_tag, now, decided)
+        self.authorization.authorize(connector, id_tag, now, decided)
 
     def begin(
         self,
@@ -210,9 +172,9 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             "install_remote_start_profile", connector, charging_profile, now
         ):
             return False  # a profile the station cannot take: RemoteStartTransaction Rejected
-        session = _Session(connector, id_tag, AUTHORIZING if authorize else PREPARING)
+        session = Session(connector, id_tag, AUTHORIZING if authorize else PREPARING)
         session.charging_profile = charging_profile
-        timeout = self.engine.config.get("ConnectionTimeOut")
+        timeout = self.ctx.config.get("ConnectionTimeOut")
         if timeout > 0:
             session.deadline = now + timeout
         self._sessions[connector] = session
@@ -220,7 +182,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         self._finished[connector] = False
         self._watching = True
         if authorize:
-            session.auth = self._auth.authorize(
+            session.auth = self.authorization.authorize(
                 connector, id_tag, now, lambda decision, at: self._authorized(session, decision, at)
             )
         else:
@@ -234,14 +196,14 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         hold = self._holds[connector]
         if hold is not None and not (id_tag is not None and same_tag(id_tag, hold[0])):
             return False  # the cable of the last user is still locked in (errata 3.5)
-        if not self.engine.block(AvailabilityBlock).operative[connector]:
+        if not self.availability.operative[connector]:
             return False
-        if self.engine.block(StatusBlock).status_of(connector, now) == FAULTED:
+        if self.status.status_of(connector, now) == FAULTED:
             return False
-        reservations = self.engine.reservations
+        reservations = self.reservations
         if id_tag is None or not reservations.reserved(connector):
             return True
-        known = self._auth.known(id_tag, now)
+        known = self.authorization.known(id_tag, now)
         parent = None if known is None else known.parent_id_tag
         if not reservations.blocks(connector, id_tag, parent):
             return True
@@ -277,10 +239,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
     def unlock(self, connector: int, now: float) -> str:
         """UnlockConnector (§5.18): end the session first, then drive the lock output."""
         self._recover(now)
-        if (
-            not 0 < connector < len(self._sessions)
-            or self.engine.connectors[connector].lock is None
-        ):
+        if not 0 < connector < len(self._sessions) or self.ctx.connectors[connector].lock is None:
             return "NotSupported"
         session = self._sessions[connector]
         if session is not None:
@@ -294,46 +253,13 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
     def free_connector(self, id_tag: str, now: float) -> int | None:
         """A connector for a session the CSMS leaves to us: a plugged one first."""
         usable = [c for c in range(1, len(self._sessions)) if self.can_begin(c, now, id_tag)]
-        connectors = self.engine.connectors
+        connectors = self.ctx.connectors
         for connector in usable:
             if connectors[connector].read("plugged"):
                 return connector
         return usable[0] if usable else None
 
-    def queue_length(self) -> int:
-        """Transaction messages waiting in the journal."""
-        return len(self._journal.journal)
-
-    def discards(self) -> list[MessageDiscarded]:
-        """The discarded transaction messages on record, oldest first."""
-        return self._journal.discards()
-
-    def energy_floor(self, connector: int) -> int:
-        """The highest register (Wh) the connector's stored transactions hold: meterStart,
-        journaled MeterValues, a journaled meterStop (§7.31: a register never falls)."""
-        best = 0
-        for tx in self._journal.transactions.values():
-            if tx.connector == connector:
-                stop = None if tx.stop_entry is None else tx.stop_entry.payload.get("meterStop")
-                best = max(best, tx.last_meter, stop if type(stop) is int else 0)
-        return best
-
-    # ------------------------------------------------------------------ SessionView
-
-    def transaction_running(self, connector: int) -> bool:
-        session = self._sessions[connector]
-        return session is not None and session.state is RUNNING
-
-    def permits_charge(self, connector: int) -> bool:
-        session = self._sessions[connector]
-        return session is not None and session.state is RUNNING and not session.suspended
-
-    def preparing(self, connector: int) -> bool:
-        session = self._sessions[connector]
-        return session is not None and session.state is not RUNNING
-
-    def finishing(self, connector: int) -> bool:
-        return self._finished[connector]
+    # ------------------------------------------------------------------ SessionView commands
 
     def stop_all(self, reason: str, now: float) -> None:
         self._recover(now)
@@ -344,31 +270,6 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
                 self._stop(session, reason, None, now)
             else:
                 self._cancel(session, "Reset", now)
-
-    def settled(self) -> bool:
-        return not self._journal.journal
-
-    def current(self, connector: int) -> TransactionInfo | None:
-        session = self._sessions[connector]
-        if session is not None:
-            tx = session.tx
-            if tx is None:
-                return TransactionInfo(
-                    connector,
-                    session.state,
-                    session.id_tag,
-                    session.parent_id_tag,
-                    charging_profile=session.charging_profile,
-                )
-            return _info(tx, RUNNING, session.parent_id_tag, session.charging_profile)
-        tx = self._stopping[connector]
-        return None if tx is None else _info(tx, STOPPING, tx.parent_id_tag, None)
-
-    def transaction_id(self, connector: int) -> int | None:
-        session = self._sessions[connector]
-        if session is None or session.tx is None:
-            return None
-        return session.tx.transaction_id
 
     def enqueue_transaction_meter_values(
         self, connector: int, meter_values: list[dict], now: float, register_wh: int | None = None
@@ -396,7 +297,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
     # ------------------------------------------------------------------ TransactionListener
 
     def start_answered(self, transaction: Transaction, id_tag_info: dict, now: float) -> None:
-        self._auth.learn(transaction.id_tag, id_tag_info, now)
+        self.authorization.learn(transaction.id_tag, id_tag_info, now)
         session = self._sessions[transaction.connector]
         if session is None or session.tx is not transaction:
             return
@@ -413,7 +314,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         if transaction is not None and self._stopping[transaction.connector] is transaction:
             self._stopping[transaction.connector] = None
         if id_tag is not None and info is not None:
-            self._auth.learn(id_tag, info, now)
+            self.authorization.learn(id_tag, info, now)
 
     def stop_final(self, transaction: Transaction, payload: dict) -> None:
         self._tell_stopped(
@@ -421,8 +322,8 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         )
 
     def _tell_stopped(self, tx: Transaction, reason: str, meter: int, timestamp: str) -> None:
-        if self.engine.watched:
-            self.engine.emit(SessionStopped(tx.connector, tx.local_id, reason, meter, timestamp))
+        if self.ctx.watched:
+            self.ctx.emit(SessionStopped(tx.connector, tx.local_id, reason, meter, timestamp))
 
     # ------------------------------------------------------------------ timing
 
@@ -441,7 +342,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         if any(finished):
             for connector, flag in enumerate(finished):
                 if flag:
-                    finished[connector] = self.engine.connectors[connector].read("plugged") is True
+                    finished[connector] = self.ctx.connectors[connector].read("plugged") is True
                     active = active or finished[connector]
         self._watching = active
 
@@ -460,11 +361,11 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         ]
         return min(deadlines) if deadlines else None
 
-    def _advance(self, session: _Session, now: float) -> None:
+    def _advance(self, session: Session, now: float) -> None:
         """Follow the inputs and timers of one session."""
         connector = session.connector
-        plugged = self.engine.connectors[connector].read("plugged")  # None: not fitted/failing
-        config = self.engine.config
+        plugged = self.ctx.connectors[connector].read("plugged")  # None: not fitted/failing
+        config = self.ctx.config
         if session.state is RUNNING:
             if plugged is False and config.get("StopTransactionOnEVSideDisconnect"):
                 self._stop(session, "EVDisconnected", None, now)
@@ -473,14 +374,14 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             return
         if session.deadline is not None and now >= session.deadline and not plugged:
             self._cancel(session, "ConnectionTimeOut", now)
-        elif not self.engine.block(AvailabilityBlock).operative[connector]:
+        elif not self.availability.operative[connector]:
             self._cancel(session, "Unavailable", now)
         elif session.state is PREPARING and plugged is not False:
             self._try_start(session, now)
 
-    def _enforce_invalid(self, session: _Session, now: float) -> None:
+    def _enforce_invalid(self, session: Session, now: float) -> None:
         """After an invalid StartTransaction.conf: allow MaxEnergyOnInvalidId, then act."""
-        config = self.engine.config
+        config = self.ctx.config
         limit = config.get("MaxEnergyOnInvalidId")
         if limit > 0:
             energy = self._read_meter(session.connector)
@@ -493,7 +394,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
 
     # ------------------------------------------------------------------ transitions
 
-    def _authorized(self, session: _Session, decision: Decision, now: float) -> None:
+    def _authorized(self, session: Session, decision: Decision, now: float) -> None:
         if self._sessions[session.connector] is not session:
             return
         session.auth = None
@@ -504,21 +405,21 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         session.state = PREPARING
         self._try_start(session, now)
 
-    def _try_start(self, session: _Session, now: float) -> None:
+    def _try_start(self, session: Session, now: float) -> None:
         connector = session.connector
-        if self.engine.connectors[connector].read("plugged") is False:
+        if self.ctx.connectors[connector].read("plugged") is False:
             return
-        if self.engine.block(StatusBlock).status_of(connector, now) == FAULTED:
+        if self.status.status_of(connector, now) == FAULTED:
             return
-        engine = self.engine
-        reservations = engine.reservations
+        ctx = self.ctx
+        reservations = self.reservations
         id_tag, parent = session.id_tag, session.parent_id_tag
         if reservations.blocks(connector, id_tag, parent):
             self._cancel(session, "ReservationConflict", now)
             return
         reservation = reservations.claim(connector, id_tag, parent, now)
         meter = self._meter(connector)
-        timestamp = engine.clock.timestamp(now)
+        timestamp = ctx.clock.timestamp(now)
         self._journal.saw_time(now)  # the Begin reading of the transactionData
         tx = self._journal.begin(
             connector, session.id_tag, session.parent_id_tag, meter, timestamp, reservation, now
@@ -527,14 +428,14 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         self._stopping[connector] = None
         self._lock(connector, True)
         try:
-            engine.metering.transaction_started(connector, now)
+            self.metering.transaction_started(connector, now)
         except Exception:
             logger().exception("metering failed to start transaction %d", tx.local_id)
         self._smart_charging("transaction_started", connector, None, now)
-        if engine.watched:
-            engine.emit(SessionStarted(connector, tx.local_id, session.id_tag, meter, timestamp))
+        if ctx.watched:
+            ctx.emit(SessionStarted(connector, tx.local_id, session.id_tag, meter, timestamp))
 
-    def _end(self, session: _Session, reason: str, id_tag: str | None, now: float) -> None:
+    def _end(self, session: Session, reason: str, id_tag: str | None, now: float) -> None:
         if session.state is RUNNING:
             self._stop(session, reason, id_tag, now)
         else:
@@ -542,7 +443,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
 
     def _stop(
         self,
-        session: _Session,
+        session: Session,
         reason: str,
         id_tag: str | None,
         now: float,
@@ -556,7 +457,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             return
         keep_locked = reason == "DeAuthorized" or (
             reason == "EVDisconnected"
-            and not self.engine.config.get("UnlockConnectorOnEVSideDisconnect")
+            and not self.ctx.config.get("UnlockConnectorOnEVSideDisconnect")
         )
         if keep_locked:
             self._holds[connector] = (session.id_tag, session.parent_id_tag)
@@ -568,7 +469,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
     ) -> None:
         """Journal the StopTransaction of ``tx``; SessionStopped at once, or (``at_load``, the
         clock not set yet) once its timestamp is final (``stop_final``, see tx_journal)."""
-        engine = self.engine
+        ctx = self.ctx
         connector = tx.connector
         # meterStop: the meter now, else the last reading known (journaled, also before a
         # restart), never below meterStart.
@@ -577,26 +478,26 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         if 0 < connector < len(self._sessions):
             meter = max(meter, self._meter(connector))
             try:
-                data = engine.metering.transaction_stopped(connector, now)
+                data = self.metering.transaction_stopped(connector, now)
             except Exception:
                 logger().exception("metering failed to stop transaction %d", tx.local_id)
             self._smart_charging("transaction_stopped", connector, now)
             self._stopping[connector] = tx
-        timestamp = engine.clock.timestamp(now)
+        timestamp = ctx.clock.timestamp(now)
         self._journal.end(tx, meter, timestamp, reason, id_tag, data, now, tell=at_load)
         if not at_load:
             self._tell_stopped(tx, reason, meter, timestamp)
 
-    def _cancel(self, session: _Session, reason: str, now: float) -> None:
+    def _cancel(self, session: Session, reason: str, now: float) -> None:
         connector = session.connector
         self._sessions[connector] = None
         if session.auth is not None:
-            self._auth.cancel(session.auth)
+            self.authorization.cancel(session.auth)
         if session.charging_profile is not None:  # the RemoteStart profile goes with it
             self._smart_charging("transaction_stopped", connector, now)
-        engine = self.engine
-        if engine.watched:
-            engine.emit(SessionCancelled(connector, session.id_tag, reason))
+        ctx = self.ctx
+        if ctx.watched:
+            ctx.emit(SessionCancelled(connector, session.id_tag, reason))
 
     def _recover(self, now: float) -> None:
         """First use after construction: stop (PowerLoss) or resume what was running."""
@@ -612,7 +513,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
                 if previous is not None:  # two open on one connector: only the latest runs on
                     sessions[connector] = None
                     self._finish(previous.tx, "PowerLoss", None, now, at_load=True)
-                session = _Session(connector, tx.id_tag, RUNNING)
+                session = Session(connector, tx.id_tag, RUNNING)
                 session.parent_id_tag, session.tx = tx.parent_id_tag, tx
                 sessions[connector] = session
                 self._watching = True
@@ -628,21 +529,21 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
 
     def _in_group(self, id_tag: str, parent_id_tag: str | None, now: float) -> bool:
         """Whether ``id_tag`` is known locally, valid, with this parentIdTag (§3.10)."""
-        known = self._auth.known(id_tag, now)
+        known = self.authorization.known(id_tag, now)
         return known is not None and known.accepted and same_tag(known.parent_id_tag, parent_id_tag)
 
     def _smart_charging(self, method: str, *args: object) -> object:
         """Tell smart charging (TxProfiles follow the transaction); a failure is logged and
         never costs a transaction (None then)."""
         try:
-            return getattr(self.engine.smart_charging, method)(*args)
+            return getattr(self.smart_charging, method)(*args)
         except Exception:
             logger().exception("smart charging failed in %s", method)
             return None
 
     def _read_meter(self, connector: int) -> int | None:
         try:
-            value = self.engine.metering.energy_wh(connector)
+            value = self.metering.energy_wh(connector)
         except Exception:
             logger().exception("metering failed to read connector %d", connector)
             return None
@@ -659,7 +560,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
 
     def _lock(self, connector: int, locked: bool) -> bool:
         """Drive the cable lock (True if it worked or none is fitted)."""
-        output = self.engine.connectors[connector].lock
+        output = self.ctx.connectors[connector].lock
         if output is None:
             return True
         try:
@@ -667,20 +568,3 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         except Exception:
             logger().exception("lock output of connector %d failed", connector)
             return False
-
-
-def _info(
-    tx: Transaction, state: str, parent: str | None, charging_profile: dict | None
-) -> TransactionInfo:
-    return TransactionInfo(
-        tx.connector,
-        state,
-        tx.id_tag,
-        parent,
-        tx.transaction_id,
-        tx.local_id,
-        tx.meter_start,
-        tx.start,
-        tx.reservation_id,
-        charging_profile,
-    )

@@ -23,7 +23,14 @@ is Pending (§4.2).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ocpp_core.block import Block, on
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from ocpp_core.context import BlockContext
 
 __all__ = ["TriggerBlock"]
 
@@ -31,13 +38,17 @@ __all__ = ["TriggerBlock"]
 class TriggerBlock(Block):
     """Routes TriggerMessage to the block that sends the requested message."""
 
-    __slots__ = ()
+    __slots__ = ("blocks", "senders")
+
+    def __init__(self, ctx: BlockContext, *, senders: Mapping[str, tuple[int, Callable]]) -> None:
+        super().__init__(ctx)
+        self.senders = senders  # message -> (position in ``blocks``, @trigger method)
+        self.blocks: tuple[Block, ...] = ()  # set by the wiring: every block, in routing order
 
     @on("TriggerMessage")
     def trigger_message(self, payload: dict, now: float) -> dict:
-        engine = self.engine
-        entry = engine.assembly.triggers.get(payload["requestedMessage"])
+        entry = self.senders.get(payload["requestedMessage"])
         if entry is None:
             return {"status": "NotImplemented"}
         index, sender = entry
-        return {"status": sender(engine.blocks[index], payload.get("connectorId"), now)}
+        return {"status": sender(self.blocks[index], payload.get("connectorId"), now)}

@@ -78,7 +78,7 @@ from ocpp_core.v16.tx_record import RECORDS, Transaction, record_name, transacti
 from ocpp_core.v16.tx_repair import EPOCH, RecordHints, repair_payload, repair_record
 
 if TYPE_CHECKING:
-    from ocpp_core.engine import Engine
+    from ocpp_core.context import BlockContext
     from ocpp_core.journal import Entry
 
 __all__ = [
@@ -145,8 +145,8 @@ class TransactionJournal(JournalOwner):
 
     __slots__ = (
         "_closing",
+        "_ctx",
         "_discard_log",
-        "_engine",
         "_listener",
         "_presync",
         "_repairs",
@@ -157,11 +157,11 @@ class TransactionJournal(JournalOwner):
         "transactions",
     )
 
-    def __init__(self, engine: Engine, listener: TransactionListener) -> None:
-        self._engine = engine
+    def __init__(self, ctx: BlockContext, listener: TransactionListener) -> None:
+        self._ctx = ctx
         self._listener = listener
-        self.journal = Journal(engine.store, self)
-        self._discard_log = DiscardLog(engine.store)
+        self.journal = Journal(ctx.store, self)
+        self._discard_log = DiscardLog(ctx.store)
         self.transactions: dict[int, Transaction] = {}  # by local id
         self._unreadable: list[str] = []  # reported once the engine runs (there is a `now`)
         self._repairs: list[RecordRepaired] = []  # likewise
@@ -175,7 +175,7 @@ class TransactionJournal(JournalOwner):
     # ------------------------------------------------------------------ restart
 
     def _load(self) -> None:
-        store = self._engine.store
+        store = self._ctx.store
         records = [
             (name, local_id)
             for name in store.names(RECORDS)
@@ -214,8 +214,8 @@ class TransactionJournal(JournalOwner):
     def _load_record(self, name: str, local_id: int) -> None:
         """A transaction record, checked field by field (ocpp_core.v16.tx_repair)."""
         hints = _hints(self.journal, local_id)
-        connectors = len(self._engine.connectors) - 1
-        fields, problems, closed = repair_record(self._engine.store.load(name), hints, connectors)
+        connectors = len(self._ctx.connectors) - 1
+        fields, problems, closed = repair_record(self._ctx.store.load(name), hints, connectors)
         parent = None if fields is None else fields.get("parentIdTag")
         tx = None if fields is None else transaction_from(local_id, fields, parent)
         if fields is None or tx is None:
@@ -260,13 +260,13 @@ class TransactionJournal(JournalOwner):
     # ------------------------------------------------------------------ JournalOwner settings
 
     def attempts(self) -> int:
-        return self._engine.config.get("TransactionMessageAttempts")  # type: ignore[return-value]
+        return self._ctx.config.get("TransactionMessageAttempts")  # type: ignore[return-value]
 
     def retry_interval(self) -> int:
-        return self._engine.config.get("TransactionMessageRetryInterval")  # type: ignore[return-value]
+        return self._ctx.config.get("TransactionMessageRetryInterval")  # type: ignore[return-value]
 
     def limit(self) -> int:
-        return self._engine.config.get("TransactionMessageQueueLimit")  # type: ignore[return-value]
+        return self._ctx.config.get("TransactionMessageQueueLimit")  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ JournalOwner at load
 
@@ -303,10 +303,10 @@ class TransactionJournal(JournalOwner):
     def recover(self, now: float) -> None:
         """At the first use after a restart: report what was repaired and what could not be
         read, finish the interrupted discards and restart the retry waits (ocpp_core.journal)."""
-        engine = self._engine
-        if self._repairs and engine.watched:
+        ctx = self._ctx
+        if self._repairs and ctx.watched:
             for event in self._repairs:
-                engine.emit(event)
+                ctx.emit(event)
         self._repairs = []
         self._report_unreadable(now)
         self.journal.resume(now)
@@ -317,7 +317,7 @@ class TransactionJournal(JournalOwner):
             logger().error("transaction document %s is unreadable; discarded", name)
             self._record(MessageDiscarded("unknown", None, 0, f"unreadable document {name}"), now)
             try:
-                self._engine.store.delete(name)
+                self._ctx.store.delete(name)
             except Exception:
                 logger().exception("unreadable document %s could not be deleted", name)
         self._unreadable = []
@@ -422,7 +422,7 @@ class TransactionJournal(JournalOwner):
         now: float,
     ) -> Entry:
         entry = self.journal.append(action, payload, tx, data, now)
-        if not self._engine.clock.is_synced:
+        if not self._ctx.clock.is_synced:
             self._presync_of()
             self._unsynced.add(entry.seq)
         return entry
@@ -432,7 +432,7 @@ class TransactionJournal(JournalOwner):
     def saw_time(self, now: float) -> None:
         """Readings may be taken at ``now``: before the sync, note it in the unsynced range;
         after it, correct and tell the stops waiting for their final timestamp."""
-        clock = self._engine.clock
+        clock = self._ctx.clock
         if not clock.is_synced:
             self._presync_of().saw(clock.wall(now))
             return
@@ -444,12 +444,12 @@ class TransactionJournal(JournalOwner):
     def _presync_of(self) -> Presync:
         presync = self._presync
         if presync is None:
-            presync = self._presync = Presync(self._engine.clock.wall(0.0))
+            presync = self._presync = Presync(self._ctx.clock.wall(0.0))
         return presync
 
     def _presync_moved(self, meter_values: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Readings for a message journaled after the sync, those taken before it corrected."""
-        presync, clock = self._presync, self._engine.clock
+        presync, clock = self._presync, self._ctx.clock
         if presync is None or not clock.is_synced:
             return meter_values
         return presync.moved(meter_values, clock.wall(0.0) - presync.offset)
@@ -457,7 +457,7 @@ class TransactionJournal(JournalOwner):
     def _correct_time(self, entry: Entry) -> None:
         """Move the timestamps of an entry stamped before the clock was set (see module)."""
         self._unsynced.discard(entry.seq)
-        delta = self._engine.clock.wall(0.0) - self._presync_of().offset
+        delta = self._ctx.clock.wall(0.0) - self._presync_of().offset
         if not delta:
             return
         payload = dict(entry.payload)
@@ -477,7 +477,7 @@ class TransactionJournal(JournalOwner):
     def _outgoing(self, entry: Entry) -> dict[str, Any]:
         """The entry's timestamps as the CSMS gets them: corrected once the clock is set (the
         entry is journaled again), and a StopTransaction never before its start."""
-        if entry.seq in self._unsynced and self._engine.clock.is_synced:
+        if entry.seq in self._unsynced and self._ctx.clock.is_synced:
             self._correct_time(entry)
         tx = self.transactions.get(entry.tx)
         if entry.action == STOP and tx is not None:
@@ -529,9 +529,9 @@ class TransactionJournal(JournalOwner):
         self._record_all(events, now)
 
     def length_changed(self, length: int) -> None:
-        engine = self._engine
-        if engine.watched:
-            engine.emit(QueueLengthChanged(length))
+        ctx = self._ctx
+        if ctx.watched:
+            ctx.emit(QueueLengthChanged(length))
 
     # ------------------------------------------------------------------ records
 
@@ -544,7 +544,7 @@ class TransactionJournal(JournalOwner):
 
     def _save_record(self, tx: Transaction) -> None:
         try:
-            self._engine.store.save(record_name(tx.local_id), tx.record())
+            self._ctx.store.save(record_name(tx.local_id), tx.record())
         except Exception:
             logger().exception("transaction record %s could not be stored", tx.local_id)
 
@@ -561,7 +561,7 @@ class TransactionJournal(JournalOwner):
             return
         del self.transactions[tx.local_id]
         try:
-            self._engine.store.delete(record_name(tx.local_id))
+            self._ctx.store.delete(record_name(tx.local_id))
         except Exception:
             logger().exception("transaction record %s could not be deleted", tx.local_id)
 
@@ -574,11 +574,11 @@ class TransactionJournal(JournalOwner):
 
     def _record_all(self, events: list[tuple[MessageDiscarded, int | None]], now: float) -> None:
         """``_record`` for several discards, in one write of the discard log."""
-        engine = self._engine
-        new = self._discard_log.add(events, format_datetime(engine.clock.wall(now)))
-        if engine.watched:
+        ctx = self._ctx
+        new = self._discard_log.add(events, format_datetime(ctx.clock.wall(now)))
+        if ctx.watched:
             for event in new:
-                engine.emit(event)
+                ctx.emit(event)
 
     def discards(self) -> list[MessageDiscarded]:
         """The recorded discards, oldest first."""

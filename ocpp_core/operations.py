@@ -1,0 +1,228 @@
+"""What a station asks of any protocol version, under version-neutral names and types.
+
+ChargePoint is written against these protocols only: a version's wiring function returns an
+``Operations`` made of its own blocks (``Wiring.operations``), so ChargePoint imports no version
+package and a second version adds no branch to it. Checks that depend on the version's data types
+(which stop reasons exist, how long an idTag may be, what a valid transfer simulation is) are the
+version's too.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ocpp_core.events import MessageDiscarded
+    from ocpp_core.outbox import CallFailure
+    from ocpp_core.sessions import ReservationInfo, TransactionInfo
+    from ocpp_core.transfer import DiagnosticsSimulation, FirmwareSimulation, TransferHost
+
+__all__ = [
+    "DataTransferResult",
+    "DataTransfers",
+    "DiagnosticsUploads",
+    "FirmwareUpdates",
+    "Operations",
+    "Reservations",
+    "Sessions",
+    "SmartCharging",
+]
+
+
+class DataTransferResult(NamedTuple):
+    """The outcome of a DataTransfer we sent: the CSMS's status and data, or why there is none."""
+
+    status: str | None
+    data: str | None = None
+    failure: CallFailure | None = None
+
+
+class Sessions(Protocol):
+    """Charging sessions and their transactions, per connector 1..N."""
+
+    resume_after_restart: bool  # a transaction the last run left open continues
+
+    def present_card(self, connector: int, id_tag: str, now: float) -> None:
+        """An idTag at the connector's reader: begin, end, release the lock, or report."""
+        ...
+
+    def begin(self, connector: int, id_tag: str, now: float) -> bool:
+        """Begin a session with authorization (False: the connector cannot take one now)."""
+        ...
+
+    def end(self, connector: int, now: float, id_tag: str | None, reason: str) -> bool:
+        """End the connector's session (False: none, or ``id_tag`` may not end it)."""
+        ...
+
+    def current(self, connector: int) -> TransactionInfo | None:
+        """The connector's session or transaction (running, else one still stopping)."""
+        ...
+
+    def energy_floor(self, connector: int) -> int:
+        """The highest energy register (Wh) the stored transactions of the connector hold."""
+        ...
+
+    def queue_length(self) -> int:
+        """Transaction messages waiting to be delivered."""
+        ...
+
+    def discards(self) -> list[MessageDiscarded]:
+        """Transaction messages given up after their last attempt, oldest first."""
+        ...
+
+
+class Reservations(Protocol):
+    """The reservations the CSMS holds on the station."""
+
+    def reservations(self) -> list[ReservationInfo]:
+        """Every reservation held, in the order they were made."""
+        ...
+
+    def reservation_on(self, connector: int) -> ReservationInfo | None:
+        """The reservation that makes ``connector`` show Reserved."""
+        ...
+
+
+class SmartCharging(Protocol):
+    """Installed charging profiles and the limits they impose."""
+
+    def installed(self) -> list[tuple[int, dict[str, Any]]]:
+        """Installed profiles as ``(connector, profile)``, as received."""
+        ...
+
+    def composite_payload(
+        self, connector: int, duration: int, unit: str | None, now: float
+    ) -> dict[str, Any]:
+        """What the version's composite-schedule request would answer now."""
+        ...
+
+    def set_supply(self, voltage_v: float, phases: int, max_current_a: float) -> None:
+        """The station's nominal voltage, phases and maximum current per connector."""
+        ...
+
+
+class DataTransfers(Protocol):
+    """Vendor-specific DataTransfer in both directions."""
+
+    def register(
+        self,
+        vendor_id: str,
+        handler: Callable[[str | None, str | None], str | tuple[str, str | None]],
+        message_id: str | None = None,
+    ) -> None:
+        """Answer incoming DataTransfer for a vendor (and message id) with ``handler``."""
+        ...
+
+    def send(
+        self,
+        vendor_id: str,
+        message_id: str | None,
+        data: str | None,
+        callback: Callable[[DataTransferResult], None] | None,
+        now: float,
+    ) -> None:
+        """Queue a DataTransfer request; ``callback`` gets its DataTransferResult."""
+        ...
+
+
+class FirmwareUpdates(Protocol):
+    """Firmware updates the CSMS asks for, transferred by the host or simulated."""
+
+    host: TransferHost | None
+
+    @property
+    def simulation(self) -> FirmwareSimulation:
+        """How simulated updates behave."""
+        ...
+
+    @property
+    def status(self) -> str:
+        """The firmware status a trigger would report now."""
+        ...
+
+    def download_progress(self, received: int, total: int | None, now: float) -> None:
+        """The host's download progress in bytes."""
+        ...
+
+    def download_finished(
+        self, ok: bool, detail: str, size: int | None, sha256: str | None, now: float
+    ) -> None:
+        """The host's download ended."""
+        ...
+
+
+class DiagnosticsUploads(Protocol):
+    """Diagnostics (log) uploads the CSMS asks for, transferred by the host or simulated."""
+
+    host: TransferHost | None
+    log_source: Callable[[float | None, float | None], str] | None
+
+    @property
+    def simulation(self) -> DiagnosticsSimulation:
+        """How simulated uploads behave."""
+        ...
+
+    @property
+    def status(self) -> str:
+        """The diagnostics status a trigger would report now."""
+        ...
+
+    @property
+    def last_file(self) -> tuple[str, bytes] | None:
+        """The latest file built for an upload (name, content)."""
+        ...
+
+    def upload_finished(self, ok: bool, detail: str, now: float) -> None:
+        """The host's upload ended."""
+        ...
+
+
+class Operations(Protocol):
+    """Everything version-specific a ChargePoint offers, made of one engine's blocks."""
+
+    @property
+    def stop_reasons(self) -> frozenset[str]:
+        """The reasons a transaction may be ended with."""
+        ...
+
+    @property
+    def id_tag_length(self) -> int:
+        """The longest idTag the version's messages carry."""
+        ...
+
+    @property
+    def registration(self) -> str | None:
+        """The last answer to the registration request (None: none yet)."""
+        ...
+
+    @property
+    def sessions(self) -> Sessions: ...
+
+    @property
+    def reservations(self) -> Reservations: ...
+
+    @property
+    def smart_charging(self) -> SmartCharging: ...
+
+    @property
+    def data_transfer(self) -> DataTransfers: ...
+
+    @property
+    def firmware(self) -> FirmwareUpdates: ...
+
+    @property
+    def diagnostics(self) -> DiagnosticsUploads: ...
+
+    def status(self, connector: int, now: float) -> str:
+        """The current status of connector 0..N."""
+        ...
+
+    def set_firmware_simulation(self, simulation: FirmwareSimulation) -> None:
+        """Change how simulated updates behave (ValueError if invalid)."""
+        ...
+
+    def set_diagnostics_simulation(self, simulation: DiagnosticsSimulation) -> None:
+        """Change how simulated uploads behave (ValueError if invalid)."""
+        ...

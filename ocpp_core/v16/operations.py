@@ -1,0 +1,80 @@
+"""What ChargePoint offers a station, made of one OCPP 1.6 engine's blocks (``Operations``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ocpp_core.v16.diagnostics import check_simulation as check_diagnostics_simulation
+from ocpp_core.v16.firmware import check_simulation as check_firmware_simulation
+from ocpp_core.v16.tx_session import STOP_REASONS
+
+if TYPE_CHECKING:
+    from ocpp_core.transfer import DiagnosticsSimulation, FirmwareSimulation
+    from ocpp_core.v16.boot import BootBlock
+    from ocpp_core.v16.data_transfer import DataTransferBlock
+    from ocpp_core.v16.diagnostics import DiagnosticsBlock
+    from ocpp_core.v16.firmware import FirmwareBlock
+    from ocpp_core.v16.reservation import ReservationBlock
+    from ocpp_core.v16.smart_charging import SmartChargingBlock
+    from ocpp_core.v16.status import StatusBlock
+    from ocpp_core.v16.transactions import TransactionBlock
+
+__all__ = ["Operations16"]
+
+ID_TAG_LENGTH = 20  # IdToken is CiString20Type (OCPP 1.6 §7.28)
+
+
+class Operations16:
+    """The 1.6 blocks behind ChargePoint's version-neutral API."""
+
+    __slots__ = (
+        "_boot",
+        "_status",
+        "data_transfer",
+        "diagnostics",
+        "firmware",
+        "reservations",
+        "sessions",
+        "smart_charging",
+    )
+
+    stop_reasons = STOP_REASONS
+    id_tag_length = ID_TAG_LENGTH
+
+    def __init__(
+        self,
+        *,
+        boot: BootBlock,
+        status: StatusBlock,
+        sessions: TransactionBlock,
+        reservations: ReservationBlock,
+        smart_charging: SmartChargingBlock,
+        data_transfer: DataTransferBlock,
+        firmware: FirmwareBlock,
+        diagnostics: DiagnosticsBlock,
+    ) -> None:
+        self._boot = boot
+        self._status = status
+        self.sessions = sessions
+        self.reservations = reservations
+        self.smart_charging = smart_charging
+        self.data_transfer = data_transfer
+        self.firmware = firmware
+        self.diagnostics = diagnostics
+
+    @property
+    def registration(self) -> str | None:
+        """The last BootNotification answer: None, "Pending", "Rejected" or "Accepted"."""
+        return self._boot.registration
+
+    def status(self, connector: int, now: float) -> str:
+        """The connector's ChargePointStatus."""
+        return self._status.status_of(connector, now)
+
+    def set_firmware_simulation(self, simulation: FirmwareSimulation) -> None:
+        """Change how simulated updates behave (ValueError if invalid)."""
+        self.firmware.simulation = check_firmware_simulation(simulation)
+
+    def set_diagnostics_simulation(self, simulation: DiagnosticsSimulation) -> None:
+        """Change how simulated uploads behave (ValueError if invalid)."""
+        self.diagnostics.simulation = check_diagnostics_simulation(simulation)
