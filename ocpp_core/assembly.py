@@ -19,9 +19,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from types import ModuleType
 
-    from ocpp_core.block import Block
+    from ocpp_core.block import Block, Handler, Sender
     from ocpp_core.config import KeyDef
     from ocpp_core.context import BlockContext
+    from ocpp_core.rpc import JsonObject
     from ocpp_core.wiring import Wiring
 
 __all__ = ["VERSIONS", "Assembly", "for_version"]
@@ -55,7 +56,7 @@ class Assembly:
         *,
         wire: Callable[[BlockContext], Wiring],
         timeout_key: str,
-        mask: Callable[[str, dict, KeyTable], dict | None],
+        mask: Callable[[str, JsonObject, KeyTable], JsonObject | None],
     ) -> None:
         self.version = version
         self.block_types = block_types  # Wiring.blocks holds one instance of each, in this order
@@ -64,8 +65,8 @@ class Assembly:
         # mask(action, payload, keys): a copy of a CALL payload with write-only values hidden,
         # or None when the payload carries none (for the frame log and error descriptions).
         self.mask = mask
-        self.routes: dict[str, tuple[int, Callable]] = {}
-        self.triggers: dict[str, tuple[int, Callable]] = {}
+        self.routes: dict[str, tuple[int, Handler]] = {}
+        self.triggers: dict[str, tuple[int, Sender]] = {}
         keys: list[KeyDef] = []
         implemented: set[str] = set()
         for index, block_type in enumerate(block_types):
@@ -89,12 +90,11 @@ class Assembly:
     @property
     def validation(self) -> ModuleType:
         """The ``ocpp_core.validation`` module, imported when the first frame needs it."""
-        module = self._validation
-        if module is None:
-            from ocpp_core import validation as module
+        if self._validation is None:
+            from ocpp_core import validation
 
-            self._validation = module
-        return module
+            self._validation = validation
+        return self._validation
 
 
 _ASSEMBLIES: dict[str, Assembly] = {}

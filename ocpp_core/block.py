@@ -23,29 +23,36 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import ClassVar
+    from collections.abc import Callable, Mapping
+    from typing import Any, ClassVar, TypeVar
 
     from ocpp_core.config import KeyDef
     from ocpp_core.context import BlockContext
 
+    # handler(block, payload, now) -> response; the payload and response types are the
+    # generated ``XRequest``/``XResponse`` of the handler's action.
+    Handler = Callable[[Any, Any, float], Mapping[str, object]]
+    # sender(block, connector_id, now) -> "Accepted" | "Rejected" | "NotImplemented"
+    Sender = Callable[[Any, int | None, float], str]
+    Marked = TypeVar("Marked", bound=Callable[..., object])
+
 __all__ = ["Block", "CallRefused", "on", "trigger"]
 
 
-def on(action: str) -> Callable[[Callable], Callable]:
+def on(action: str) -> Callable[[Marked], Marked]:
     """Mark a Block method as the handler of incoming CALLs of ``action``."""
 
-    def mark(method: Callable) -> Callable:
+    def mark(method: Marked) -> Marked:
         method._ocpp_action = action  # type: ignore[attr-defined]
         return method
 
     return mark
 
 
-def trigger(message: str) -> Callable[[Callable], Callable]:
+def trigger(message: str) -> Callable[[Marked], Marked]:
     """Mark a Block method as the sender of ``message`` for TriggerMessage."""
 
-    def mark(method: Callable) -> Callable:
+    def mark(method: Marked) -> Marked:
         method._ocpp_trigger = message  # type: ignore[attr-defined]
         return method
 
@@ -65,7 +72,7 @@ class CallRefused(Exception):
         *,
         kind: str | None = None,
         code: str | None = None,
-        details: dict | None = None,
+        details: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(description)
         self.description = description
@@ -79,8 +86,8 @@ class Block:
 
     __slots__ = ("ctx",)
 
-    handlers: ClassVar[dict[str, Callable]] = {}
-    triggers: ClassVar[dict[str, Callable]] = {}
+    handlers: ClassVar[dict[str, Handler]] = {}
+    triggers: ClassVar[dict[str, Sender]] = {}
     keys: ClassVar[tuple[KeyDef, ...]] = ()  # configuration keys this block owns
     sends: ClassVar[tuple[str, ...]] = ()  # CP-initiated actions it implements
 
@@ -89,8 +96,8 @@ class Block:
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        handlers: dict[str, Callable] = {}
-        triggers: dict[str, Callable] = {}
+        handlers: dict[str, Handler] = {}
+        triggers: dict[str, Sender] = {}
         for klass in reversed(cls.__mro__):
             for attribute in vars(klass).values():
                 action = getattr(attribute, "_ocpp_action", None)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ocpp_core.events import Event, MessageDiscarded
     from ocpp_core.identity import StationIdentity
     from ocpp_core.operations import DataTransferResult, Operations, Sessions
+    from ocpp_core.rpc import JsonObject
     from ocpp_core.sessions import ReservationInfo, TransactionInfo
     from ocpp_core.store import Store
     from ocpp_core.transfer import DiagnosticsSimulation, FirmwareSimulation, TransferHost
@@ -203,13 +204,13 @@ class ChargePoint:
         """The reservation that makes connector 1..N show Reserved (by id, else connector 0)."""
         return self._ops.reservations.reservation_on(self._outlet(connector))
 
-    def charging_profiles(self) -> list[tuple[int, dict]]:
+    def charging_profiles(self) -> list[tuple[int, JsonObject]]:
         """Installed charging profiles as ``(connectorId, csChargingProfiles)``, as received."""
         return self._ops.smart_charging.installed()
 
     def composite_schedule(
         self, connector: int, duration: int, now: float, unit: str | None = None
-    ) -> dict:
+    ) -> JsonObject:
         """What GetCompositeSchedule would answer now: the limits of the next ``duration`` s
         for connector 0..N, in ``unit`` ("A" / "W"; None: the profiles' own)."""
         if type(duration) is not int or duration < 0:

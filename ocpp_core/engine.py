@@ -140,7 +140,7 @@ class Engine:
         return self.ctx.subscribe(subscriber)
 
     def _message_timeout(self) -> float:
-        return self.ctx.config.get(self.assembly.timeout_key)
+        return self.ctx.config.integer(self.assembly.timeout_key)
 
     # ------------------------------------------------------------------ transport events
 
@@ -227,12 +227,11 @@ class Engine:
         if not ctx.connected:
             logger().warning("frame received while disconnected; ignored")
             return
-        kind = type(frame)
-        if kind is rpc.Call:
+        if isinstance(frame, rpc.Call):
             self._on_call(frame, now)
-        elif kind is rpc.CallResult:
+        elif isinstance(frame, rpc.CallResult):
             self._on_result(frame, now)
-        elif kind is rpc.CallError:
+        elif isinstance(frame, rpc.CallError):
             self._on_error(frame, now)
         else:
             self._on_malformed(frame, now)
@@ -287,7 +286,7 @@ class Engine:
         action: str | None,
         code: str,
         description: str,
-        details: dict | None = None,
+        details: Mapping[str, object] | None = None,
     ) -> None:
         self.outbox.reply(
             message_id, action, rpc.error_text(message_id, code, description, details)
@@ -352,15 +351,14 @@ class Engine:
         request.fail(CallFailure(INVALID, description=frame.reason), now)
 
     def _log_in(self, text: str, frame: rpc.Frame, now: float) -> None:
-        kind = type(frame)
         action = None
         shown = text
-        if kind is rpc.Call:
+        if isinstance(frame, rpc.Call):
             action = frame.action
             masked = self.assembly.mask(action, frame.payload, self.assembly.keys)
             if masked is not None:
                 shown = rpc.call_text(frame.message_id, action, masked)
-        elif kind is rpc.Malformed:
+        elif isinstance(frame, rpc.Malformed):
             if not isinstance(text, str):
                 shown = "<not a text frame>"
             elif self._may_reveal(text):

@@ -15,7 +15,10 @@ TransactionInfo and ReservationInfo are the snapshots the station sees, whatever
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from ocpp_core.rpc import JsonObject
 
 __all__ = [
     "AUTHORIZING",
@@ -56,7 +59,7 @@ class TransactionInfo(NamedTuple):
     meter_start: int | None = None
     start: str | None = None
     reservation_id: int | None = None
-    charging_profile: dict | None = None
+    charging_profile: JsonObject | None = None
 
 
 class ReservationInfo(NamedTuple):
@@ -103,7 +106,11 @@ class SessionView:
         return None
 
     def enqueue_transaction_meter_values(
-        self, connector: int, meter_values: list[dict], now: float, register_wh: int | None = None
+        self,
+        connector: int,
+        meter_values: list[JsonObject],
+        now: float,
+        register_wh: int | None = None,
     ) -> None:
         """Journal a MeterValues of the running transaction (transactionId added when sent);
         ``register_wh``: the energy register it reports (Wh), kept as a number."""
@@ -145,7 +152,7 @@ class MeteringView:
     def transaction_started(self, connector: int, now: float) -> None:
         """A transaction began on the connector: start its sampled and aligned data."""
 
-    def transaction_stopped(self, connector: int, now: float) -> list[dict]:
+    def transaction_stopped(self, connector: int, now: float) -> list[JsonObject]:
         """The transaction ended: the ``transactionData`` MeterValue list for StopTransaction."""
         return []
 
@@ -162,7 +169,7 @@ class SmartChargingView:
 
     __slots__ = ()
 
-    def install_remote_start_profile(self, connector: int, profile: dict, now: float) -> bool:
+    def install_remote_start_profile(self, connector: int, profile: JsonObject, now: float) -> bool:
         """Install a RemoteStartTransaction's TxProfile for the coming transaction; False: refused.
 
         Without smart charging the profile "SHOULD be ignored" (§5.11), hence True.

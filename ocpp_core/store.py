@@ -274,7 +274,7 @@ class RetryingStore:
 
     def __init__(self, inner: Store) -> None:
         self.inner = inner
-        self.report: Callable[[object], None] | None = None
+        self.report: Callable[[StoreFailed | StoreRecovered], None] | None = None
         self._kept: list[tuple[str, str | None]] = []  # (name, JSON text or None: delete)
         self._latest: dict[str, str | None] = {}  # the last kept write of each document
         self._failing = False
@@ -433,7 +433,7 @@ class RetryingStore:
         log.warning("store writable again: %d kept writes stored", written)
         self._tell(StoreRecovered(written))
 
-    def _tell(self, event: object) -> None:
+    def _tell(self, event: StoreFailed | StoreRecovered) -> None:
         if self.report is not None:
             try:
                 self.report(event)

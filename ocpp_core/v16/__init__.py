@@ -16,6 +16,7 @@ from ocpp_core.v16.wiring import BLOCK_TYPES, wire
 
 if TYPE_CHECKING:
     from ocpp_core.config import KeyTable
+    from ocpp_core.rpc import JsonObject
 
 __all__ = ["PROFILES", "assembly", "mask"]
 
@@ -61,7 +62,7 @@ PROFILES = {
 _MASK = "********"
 
 
-def mask(action: str, payload: dict, keys: KeyTable) -> dict | None:
+def mask(action: str, payload: JsonObject, keys: KeyTable) -> JsonObject | None:
     """The payload with the value of a write-only key hidden, or None if it carries none."""
     if (
         action == "ChangeConfiguration"
