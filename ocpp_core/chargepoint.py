@@ -210,7 +210,7 @@ class ChargePoint:
 
     def composite_schedule(
         self, connector: int, duration: int, now: float, unit: str | None = None
-    ) -> JsonObject:
+    ) -> Mapping[str, object]:
         """What GetCompositeSchedule would answer now: the limits of the next ``duration`` s
         for connector 0..N, in ``unit`` ("A" / "W"; None: the profiles' own)."""
         if type(duration) is not int or duration < 0:

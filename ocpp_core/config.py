@@ -35,15 +35,15 @@ with their value and never appear in a ConfigurationChanged event with their val
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ocpp_core.events import ConfigurationChanged
 from ocpp_core.log import logger
 from ocpp_core.store import write
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping
-    from typing import Protocol, TypedDict, Unpack
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Literal, Protocol, TypedDict, Unpack
 
     from ocpp_core.events import Event
     from ocpp_core.store import Store
@@ -55,6 +55,9 @@ if TYPE_CHECKING:
         def watched(self) -> bool: ...
 
         def emit(self, event: Event) -> None: ...
+
+    # What ChangeConfiguration answers (OCPP 1.6 §7.10 ConfigurationStatus).
+    ChangeStatus = Literal["Accepted", "Rejected", "RebootRequired", "NotSupported"]
 
     class KeyOptions(TypedDict, total=False):
         """The optional keyword arguments of KeyDef, as KeyDeclarer passes them on."""
@@ -69,7 +72,7 @@ if TYPE_CHECKING:
         max_items: int | str | None
         check: Callable[[Any], bool] | None
         compute: Callable[[Any], object] | None
-        accept: Callable[[object, Any], bool] | None
+        accept: Callable[[Any, Any], bool] | None
 
 
 __all__ = [
@@ -90,12 +93,10 @@ __all__ = [
 INT, BOOL, STR, CSL = "int", "bool", "str", "csl"
 R, RW, W = "R", "RW", "W"
 
-ACCEPTED, REJECTED, REBOOT_REQUIRED, NOT_SUPPORTED = (
-    "Accepted",
-    "Rejected",
-    "RebootRequired",
-    "NotSupported",
-)
+ACCEPTED: Final = "Accepted"
+REJECTED: Final = "Rejected"
+REBOOT_REQUIRED: Final = "RebootRequired"
+NOT_SUPPORTED: Final = "NotSupported"
 
 DOCUMENT = "config"
 MAX_VALUE_LENGTH = 500  # ChangeConfiguration.value and GetConfiguration's value are CiString500
@@ -151,7 +152,7 @@ class KeyDef:
         max_items: int | str | None = None,
         check: Callable[[Any], bool] | None = None,
         compute: Callable[[Any], object] | None = None,
-        accept: Callable[[object, Any], bool] | None = None,
+        accept: Callable[[Any, Any], bool] | None = None,
     ) -> None:
         self.name = name
         self.type = type
@@ -422,12 +423,7 @@ class Configuration:
         """A key's value as GetConfiguration shows it."""
         return key.text(self.get(key.name))
 
-    def entries(self, keys: Iterable[KeyDef]) -> Iterator[dict[str, object]]:
-        """GetConfiguration ``KeyValue`` objects of readable keys."""
-        for key in keys:
-            yield {"key": key.name, "readonly": key.access == R, "value": self.text(key)}
-
-    def change(self, name: str, text: str) -> str:
+    def change(self, name: str, text: str) -> ChangeStatus:
         """Apply a ChangeConfiguration and return its status (OCPP 1.6 §5.3).
 
         TypeError when ``name`` or ``text`` is not a string (the station's own call: the

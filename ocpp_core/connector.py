@@ -15,12 +15,16 @@ error) until it works again, which is logged once too. Nothing an input does lea
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, overload
 
 from ocpp_core.log import logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import TypeVar
+
+    Converted = TypeVar("Converted")
+
 
 __all__ = [
     "ACTIVE_POWER",
@@ -186,6 +190,14 @@ class ConnectorIO:
         if self._failing is not None:
             self._works(name)
         return value
+
+    @overload
+    def sample(self, key: object, source: Callable[[], object]) -> object: ...
+
+    @overload
+    def sample(
+        self, key: object, source: Callable[[], object], convert: Callable[[object], Converted]
+    ) -> Converted | None: ...
 
     def sample(
         self,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from ocpp_core.events import MessageDiscarded
     from ocpp_core.outbox import CallFailure
@@ -94,7 +94,7 @@ class SmartCharging(Protocol):
 
     def composite_payload(
         self, connector: int, duration: int, unit: str | None, now: float
-    ) -> dict[str, Any]:
+    ) -> Mapping[str, object]:
         """What the version's composite-schedule request would answer now."""
         ...
 

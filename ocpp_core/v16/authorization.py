@@ -42,6 +42,10 @@ if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
     from ocpp_core.outbox import CallFailure
     from ocpp_core.v16.local_list import LocalListBlock
+    from ocpp_core.v16.payloads import (
+        ClearCacheRequest,
+        ClearCacheResponse,
+    )
     from ocpp_core.v16.status import StatusBlock
 
 __all__ = ["CACHE", "CSMS", "LOCAL_LIST", "OFFLINE", "UNKNOWN", "AuthorizationBlock", "Decision"]
@@ -116,10 +120,10 @@ class AuthorizationBlock(Block, RequestSource):
         if not (ctx.connected and ctx.outbox.gate == SEND_ACCEPTED):
             self._finish(connector, id_tag, self._offline(local), done, now)
             return None
-        if local is not None and local.accepted and ctx.config.get("LocalPreAuthorize"):
+        if local is not None and local.accepted and ctx.config.boolean("LocalPreAuthorize"):
             self._finish(connector, id_tag, local, done, now)
             return None
-        pending = _Pending(connector, id_tag, now + ctx.config.get("MessageTimeout"), done)
+        pending = _Pending(connector, id_tag, now + ctx.config.integer("MessageTimeout"), done)
         self._pending.append(pending)
         return pending
 
@@ -134,7 +138,7 @@ class AuthorizationBlock(Block, RequestSource):
         info = self.local_list.lookup(id_tag)
         if info is not None:
             return self._judge(info, LOCAL_LIST, now)
-        if not self.ctx.config.get("AuthorizationCacheEnabled"):
+        if not self.ctx.config.boolean("AuthorizationCacheEnabled"):
             return None
         info = self._cache.get(id_tag)
         if info is None:
@@ -161,9 +165,9 @@ class AuthorizationBlock(Block, RequestSource):
 
     def _offline(self, local: Decision | None) -> Decision:
         config = self.ctx.config
-        if local is not None and (not local.accepted or config.get("LocalAuthorizeOffline")):
+        if local is not None and (not local.accepted or config.boolean("LocalAuthorizeOffline")):
             return local
-        if config.get("AllowOfflineTxForUnknownId"):
+        if config.boolean("AllowOfflineTxForUnknownId"):
             return Decision(ACCEPTED, None if local is None else local.parent_id_tag, OFFLINE, True)
         return Decision(UNKNOWN, None, OFFLINE, False)
 
@@ -186,7 +190,7 @@ class AuthorizationBlock(Block, RequestSource):
         """Take an idTagInfo from the CSMS: update the cache, or report a list conflict."""
         listed = self.local_list.lookup(id_tag)
         if listed is None:
-            if self.ctx.config.get("AuthorizationCacheEnabled"):
+            if self.ctx.config.boolean("AuthorizationCacheEnabled"):
                 self._cache.put(id_tag, info)
             return
         local = self._judge(listed, LOCAL_LIST, now)
@@ -198,7 +202,7 @@ class AuthorizationBlock(Block, RequestSource):
             self.status.notify(0, ErrorRecord("LocalListConflict", faulted=False), now)
 
     @on("ClearCache")
-    def clear_cache(self, payload: dict, now: float) -> dict:
+    def clear_cache(self, payload: ClearCacheRequest, now: float) -> ClearCacheResponse:
         try:
             self._cache.clear()
         except Exception:

@@ -20,6 +20,10 @@ from ocpp_core.sessions import NO_SESSIONS
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
     from ocpp_core.sessions import SessionView
+    from ocpp_core.v16.payloads import (
+        ChangeAvailabilityRequest,
+        ChangeAvailabilityResponse,
+    )
 
 __all__ = ["DOCUMENT", "AvailabilityBlock"]
 
@@ -46,7 +50,9 @@ class AvailabilityBlock(Block):
         self.sessions: SessionView = NO_SESSIONS  # set by the wiring: the transaction block
 
     @on("ChangeAvailability")
-    def change_availability(self, payload: dict, now: float) -> dict:
+    def change_availability(
+        self, payload: ChangeAvailabilityRequest, now: float
+    ) -> ChangeAvailabilityResponse:
         connector, operative = payload["connectorId"], payload["type"] == "Operative"
         count = len(self.operative)
         if not 0 <= connector < count:

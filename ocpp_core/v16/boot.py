@@ -100,7 +100,7 @@ class BootBlock(Block, RequestSource):
                 config = ctx.config
                 config.set("HeartbeatInterval", config.clamp("HeartbeatInterval", interval))
             if ctx.watched:
-                ctx.emit(BootAccepted(ctx.config.get("HeartbeatInterval")))
+                ctx.emit(BootAccepted(ctx.config.integer("HeartbeatInterval")))
             return
         self._retry_interval = float(interval) if interval > 0 else DEFAULT_RETRY
         self._next_attempt = now + self._retry_interval

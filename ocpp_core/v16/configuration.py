@@ -17,8 +17,23 @@ reboot -> RebootRequired; else Accepted. The new value is persisted before the a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ocpp_core.block import Block, CallRefused, on
 from ocpp_core.config import KeyDeclarer, R
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ocpp_core.config import Configuration, KeyDef
+    from ocpp_core.v16.payloads import (
+        ChangeConfigurationRequest,
+        ChangeConfigurationResponse,
+        GetConfigurationRequest,
+        GetConfigurationResponse,
+        KeyValue,
+    )
+
 
 __all__ = ["GET_CONFIGURATION_MAX_KEYS", "ConfigurationBlock"]
 
@@ -48,19 +63,21 @@ class ConfigurationBlock(Block):
     keys = tuple(_keys.keys)
 
     @on("GetConfiguration")
-    def get_configuration(self, payload: dict, now: float) -> dict:
+    def get_configuration(
+        self, payload: GetConfigurationRequest, now: float
+    ) -> GetConfigurationResponse:
         config = self.ctx.config
         requested = payload.get("key")
         if not requested:
-            return {"configurationKey": list(config.entries(config.table.readable))}
-        limit = config.get("GetConfigurationMaxKeys")
+            return {"configurationKey": _entries(config, config.table.readable)}
+        limit = config.integer("GetConfigurationMaxKeys")
         if len(requested) > limit:
             raise CallRefused(
                 f"More than GetConfigurationMaxKeys ({limit}) keys requested",
                 kind="occurrence",
                 details={"GetConfigurationMaxKeys": limit},
             )
-        found = {}
+        found: dict[str, KeyDef] = {}
         unknown: list[str] = []
         for name in requested:
             key = config.table.find(name)
@@ -69,11 +86,20 @@ class ConfigurationBlock(Block):
                     unknown.append(name)
             else:
                 found.setdefault(key.name, key)
-        response: dict = {"configurationKey": list(config.entries(found.values()))}
+        response: GetConfigurationResponse = {"configurationKey": _entries(config, found.values())}
         if unknown:
             response["unknownKey"] = unknown
         return response
 
     @on("ChangeConfiguration")
-    def change_configuration(self, payload: dict, now: float) -> dict:
+    def change_configuration(
+        self, payload: ChangeConfigurationRequest, now: float
+    ) -> ChangeConfigurationResponse:
         return {"status": self.ctx.config.change(payload["key"], payload["value"])}
+
+
+def _entries(config: Configuration, keys: Iterable[KeyDef]) -> list[KeyValue]:
+    """GetConfiguration ``KeyValue`` objects of readable keys."""
+    return [
+        {"key": key.name, "readonly": key.access == R, "value": config.text(key)} for key in keys
+    ]

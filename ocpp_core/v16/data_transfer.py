@@ -23,10 +23,18 @@ if TYPE_CHECKING:
 
     from ocpp_core.context import BlockContext
     from ocpp_core.outbox import CallFailure
+    from ocpp_core.v16.payloads import (
+        DataTransferRequest,
+        DataTransferResponse,
+        DataTransferResponseStatus,
+    )
 
 __all__ = ["DataTransferBlock", "DataTransferResult"]
 
-_STATUSES = frozenset({"Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"})
+# The statuses a handler may answer, each mapped to itself (a lookup the type checker follows).
+_STATUSES: dict[object, DataTransferResponseStatus] = {
+    status: status for status in ("Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId")
+}
 
 
 class DataTransferBlock(Block):
@@ -57,7 +65,7 @@ class DataTransferBlock(Block):
         by_message[None if message_id is None else message_id.lower()] = handler
 
     @on("DataTransfer")
-    def data_transfer(self, payload: dict, now: float) -> dict:
+    def data_transfer(self, payload: DataTransferRequest, now: float) -> DataTransferResponse:
         handlers = (self._vendors or {}).get(payload["vendorId"].lower())
         if handlers is None:
             return {"status": "UnknownVendorId"}
@@ -68,10 +76,11 @@ class DataTransferBlock(Block):
         if handler is None:
             return {"status": "UnknownMessageId"}
         outcome = handler(message_id, payload.get("data"))
-        status, data = (outcome, None) if isinstance(outcome, str) else outcome
-        if status not in _STATUSES or not (data is None or isinstance(data, str)):
+        answered, data = (outcome, None) if isinstance(outcome, str) else outcome
+        status = _STATUSES.get(answered)
+        if status is None or not (data is None or isinstance(data, str)):
             raise TypeError("a DataTransfer handler must return a status or (status, data)")
-        response = {"status": status}
+        response: DataTransferResponse = {"status": status}
         if data is not None and status != "UnknownVendorId":
             response["data"] = data
         return response

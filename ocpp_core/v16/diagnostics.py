@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from ocpp_core.sessions import SessionView
     from ocpp_core.v16.availability import AvailabilityBlock
     from ocpp_core.v16.boot import BootBlock
+    from ocpp_core.v16.payloads import (
+        GetDiagnosticsRequest,
+        GetDiagnosticsResponse,
+    )
     from ocpp_core.v16.status import StatusBlock
 
 __all__ = ["DiagnosticsBlock", "DiagnosticsSimulation", "check_simulation"]
@@ -101,9 +105,12 @@ class DiagnosticsBlock(TransferBlock):
     # ------------------------------------------------------------------ OCPP
 
     @on("GetDiagnostics")
-    def get_diagnostics(self, payload: dict, now: float) -> dict:
+    def get_diagnostics(self, payload: GetDiagnosticsRequest, now: float) -> GetDiagnosticsResponse:
         retries, interval = retry_policy(payload)
-        window = (wall_time(payload, "startTime"), wall_time(payload, "stopTime"))
+        window = (
+            wall_time(payload.get("startTime"), "startTime"),
+            wall_time(payload.get("stopTime"), "stopTime"),
+        )
         machine = self._machine
         if machine.phase == TRANSFERRING:
             logger().warning("GetDiagnostics while an upload runs: no file for this request")

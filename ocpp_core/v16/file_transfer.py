@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
     from ocpp_core.context import BlockContext
     from ocpp_core.transfer import TransferHost
+    from ocpp_core.v16.payloads import GetDiagnosticsRequest, UpdateFirmwareRequest
+
 
 __all__ = [
     "DEFAULT_RETRIES",
@@ -46,7 +48,7 @@ MAX_INTEGER = 2**31 - 1  # OCPP 1.6 integers are 32-bit
 EARLIEST, LATEST = parse_datetime("0100-01-01T00:00:00Z"), parse_datetime("8999-12-31T23:59:59Z")
 
 
-def retry_policy(payload: dict) -> tuple[int, int]:
+def retry_policy(payload: UpdateFirmwareRequest | GetDiagnosticsRequest) -> tuple[int, int]:
     """``(retries, retryInterval)`` of a request, defaults filled in; negatives and numbers
     beyond 32 bits are a PropertyConstraintViolation."""
     retries = payload.get("retries", DEFAULT_RETRIES)
@@ -56,10 +58,9 @@ def retry_policy(payload: dict) -> tuple[int, int]:
     return retries, interval
 
 
-def wall_time(payload: dict, field: str) -> float | None:
-    """Epoch seconds of an optional date-time field (already schema-checked); one outside
+def wall_time(text: str | None, field: str) -> float | None:
+    """Epoch seconds of optional date-time field ``field`` (already schema-checked); one outside
     years 100-8999 is a PropertyConstraintViolation."""
-    text = payload.get(field)
     if text is None:
         return None
     try:
@@ -88,6 +89,9 @@ class NoticeSource(RequestSource):
 
     priority = PRIORITY_CALLS
     notice_action: ClassVar[str] = ""
+    # Provided by the block that mixes this in (declared here for the type checker only).
+    ctx: BlockContext
+    _notices: list[Request]
 
     def take(self, now: float) -> Request | None:
         return self._notices.pop(0) if self._notices else None

@@ -55,6 +55,10 @@ from ocpp_core.v16.file_transfer import TransferBlock, check_duration, retry_pol
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
     from ocpp_core.sessions import SessionView
+    from ocpp_core.v16.payloads import (
+        UpdateFirmwareRequest,
+        UpdateFirmwareResponse,
+    )
 
 __all__ = ["DOCUMENT", "REBOOT_WAIT", "FirmwareBlock", "FirmwareSimulation", "check_simulation"]
 
@@ -211,9 +215,9 @@ class FirmwareBlock(TransferBlock):
     # ------------------------------------------------------------------ OCPP
 
     @on("UpdateFirmware")
-    def update_firmware(self, payload: dict, now: float) -> dict:
+    def update_firmware(self, payload: UpdateFirmwareRequest, now: float) -> UpdateFirmwareResponse:
         retries, interval = retry_policy(payload)
-        retrieve_at = wall_time(payload, "retrieveDate")
+        retrieve_at = wall_time(payload["retrieveDate"], "retrieveDate")
         step = self._step()
         if step in (_DOWNLOADING, _INSTALLING, _REBOOTING):
             logger().warning("UpdateFirmware ignored: an update is %s", step)

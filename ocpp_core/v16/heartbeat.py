@@ -31,7 +31,7 @@ class HeartbeatBlock(Block, RequestSource):
     sends = ("Heartbeat",)
 
     def _due(self) -> float | None:
-        interval = self.ctx.config.get("HeartbeatInterval")
+        interval = self.ctx.config.integer("HeartbeatInterval")
         if interval <= 0:
             return None
         return self.ctx.outbox.last_sent + interval

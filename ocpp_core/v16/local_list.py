@@ -27,6 +27,12 @@ from ocpp_core.store import write
 
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
+    from ocpp_core.v16.payloads import (
+        GetLocalListVersionRequest,
+        GetLocalListVersionResponse,
+        SendLocalListRequest,
+        SendLocalListResponse,
+    )
 
 __all__ = ["DOCUMENT", "LocalListBlock"]
 
@@ -73,7 +79,7 @@ class LocalListBlock(Block):
 
     @property
     def enabled(self) -> bool:
-        return self.ctx.config.get("LocalAuthListEnabled")
+        return self.ctx.config.boolean("LocalAuthListEnabled")
 
     def lookup(self, id_tag: str) -> dict | None:
         """The idTagInfo the list holds for ``id_tag`` (None: not listed, or list disabled)."""
@@ -83,11 +89,13 @@ class LocalListBlock(Block):
         return None if found is None else found[1]
 
     @on("GetLocalListVersion")
-    def get_local_list_version(self, payload: dict, now: float) -> dict:
+    def get_local_list_version(
+        self, payload: GetLocalListVersionRequest, now: float
+    ) -> GetLocalListVersionResponse:
         return {"listVersion": self._version if self.enabled else -1}
 
     @on("SendLocalList")
-    def send_local_list(self, payload: dict, now: float) -> dict:
+    def send_local_list(self, payload: SendLocalListRequest, now: float) -> SendLocalListResponse:
         config = self.ctx.config
         if not self.enabled:
             return {"status": "NotSupported"}
@@ -97,7 +105,7 @@ class LocalListBlock(Block):
                 "listVersion must be 1 or more (0 and -1 have a special meaning)", kind="property"
             )
         items = payload.get("localAuthorizationList") or []
-        limit = config.get("SendLocalListMaxLength")
+        limit = config.integer("SendLocalListMaxLength")
         if len(items) > limit:
             raise CallRefused(
                 f"More than SendLocalListMaxLength ({limit}) entries",
@@ -115,8 +123,8 @@ class LocalListBlock(Block):
             if info is None:
                 entries.pop(id_tag.lower(), None)
             else:
-                entries[id_tag.lower()] = (id_tag, info)
-        if len(entries) > config.get("LocalAuthListMaxLength"):
+                entries[id_tag.lower()] = (id_tag, dict(info))
+        if len(entries) > config.integer("LocalAuthListMaxLength"):
             return {"status": "Failed"}
         version = version if entries else 0
         try:

@@ -89,7 +89,7 @@ ROTATIONS = frozenset({"NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "
 MAX_MEASURANDS = 8
 
 
-def _has_inputs(value: object, ctx: BlockContext) -> bool:
+def _has_inputs(value: str, ctx: BlockContext) -> bool:
     """ChangeConfiguration of a measurand list: every item has an input somewhere (§3.16.4)."""
     inputs = [entry for io in ctx.connectors for entry in io.meter_inputs]
     return supported(value, inputs)
@@ -207,8 +207,8 @@ class MeteringBlock(Block, MeteringView):
                     self._in_transaction[connector] = True
                     self._anchors[connector] = now
         self._generation = config.generation
-        self._sample_interval = config.get("MeterValueSampleInterval")
-        aligned = config.get("ClockAlignedDataInterval")
+        self._sample_interval = config.integer("MeterValueSampleInterval")
+        aligned = config.integer("ClockAlignedDataInterval")
         if aligned != self._aligned_interval:
             self._aligned_interval = aligned
             self._next_wall = None
@@ -218,7 +218,7 @@ class MeteringBlock(Block, MeteringView):
         """Recompute every connector's next periodic sample from its schedule's anchor."""
         interval = self._sample_interval
         main = self._main_inputs = self._main.meter_inputs
-        items = items_of(self.ctx.config.get("MeterValuesSampledData"))
+        items = items_of(self.ctx.config.string("MeterValuesSampledData"))
         active = list(self._in_transaction)
         active[0] = selects(main, items)
         earliest = _NEVER
@@ -279,12 +279,12 @@ class MeteringBlock(Block, MeteringView):
             return
         config = ctx.config
         sampler = Sampler(ctx.clock.timestamp(now))
-        samples = sampler.samples(io, items_of(config.get("MeterValuesSampledData")), PERIODIC)
+        samples = sampler.samples(io, items_of(config.string("MeterValuesSampledData")), PERIODIC)
         if connector == 0:
             self._queue(0, sampler.timestamp, samples, now)
             return
         self._journal(connector, sampler.timestamp, samples, now)
-        kept = sampler.meter_value(io, items_of(config.get("StopTxnSampledData")), PERIODIC)
+        kept = sampler.meter_value(io, items_of(config.string("StopTxnSampledData")), PERIODIC)
         if kept is not None:
             self._data.add(connector, kept)
 
@@ -292,8 +292,8 @@ class MeteringBlock(Block, MeteringView):
         ctx = self.ctx
         config = ctx.config
         sessions = self.sessions
-        items = items_of(config.get("MeterValuesAlignedData"))
-        kept_items = items_of(config.get("StopTxnAlignedData"))
+        items = items_of(config.string("MeterValuesAlignedData"))
+        kept_items = items_of(config.string("StopTxnAlignedData"))
         timestamp = ctx.clock.timestamp(now)
         for connector, io in enumerate(ctx.connectors):
             if not io.meter_inputs:
@@ -343,8 +343,8 @@ class MeteringBlock(Block, MeteringView):
         if not io.meter_inputs:
             return None
         config = ctx.config
-        items = items_of(config.get("StopTxnSampledData"))
-        items += tuple(i for i in items_of(config.get("StopTxnAlignedData")) if i not in items)
+        items = items_of(config.string("StopTxnSampledData"))
+        items += tuple(i for i in items_of(config.string("StopTxnAlignedData")) if i not in items)
         return Sampler(ctx.clock.timestamp(now)).meter_value(io, items, context)
 
     # ------------------------------------------------------------------ MeteringView
@@ -378,7 +378,7 @@ class MeteringBlock(Block, MeteringView):
         else:
             return "Rejected"
         sessions = self.sessions
-        items = items_of(ctx.config.get("MeterValuesSampledData"))
+        items = items_of(ctx.config.string("MeterValuesSampledData"))
         timestamp = ctx.clock.timestamp(now)
         accepted = "Rejected"
         for connector in targets:

@@ -26,11 +26,17 @@ from ocpp_core.block import Block, on
 
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
+    from ocpp_core.v16.payloads import (
+        RemoteStartTransactionRequest,
+        RemoteStartTransactionResponse,
+        RemoteStopTransactionRequest,
+        RemoteStopTransactionResponse,
+        UnlockConnectorRequest,
+        UnlockConnectorResponse,
+    )
     from ocpp_core.v16.transactions import TransactionBlock
 
 __all__ = ["RemoteControlBlock"]
-
-ACCEPTED, REJECTED = {"status": "Accepted"}, {"status": "Rejected"}
 
 
 class RemoteControlBlock(Block):
@@ -43,28 +49,34 @@ class RemoteControlBlock(Block):
         self.transactions = transactions
 
     @on("RemoteStartTransaction")
-    def remote_start_transaction(self, payload: dict, now: float) -> dict:
+    def remote_start_transaction(
+        self, payload: RemoteStartTransactionRequest, now: float
+    ) -> RemoteStartTransactionResponse:
         transactions = self.transactions
         id_tag = payload["idTag"]
         connector = payload.get("connectorId")
         if connector is None:
             connector = transactions.free_connector(id_tag, now)
             if connector is None:
-                return dict(REJECTED)
+                return {"status": "Rejected"}
         started = transactions.begin(
             connector,
             id_tag,
             now,
-            authorize=self.ctx.config.get("AuthorizeRemoteTxRequests"),
+            authorize=self.ctx.config.boolean("AuthorizeRemoteTxRequests"),
             charging_profile=payload.get("chargingProfile"),
         )
-        return dict(ACCEPTED if started else REJECTED)
+        return {"status": "Accepted" if started else "Rejected"}
 
     @on("RemoteStopTransaction")
-    def remote_stop_transaction(self, payload: dict, now: float) -> dict:
+    def remote_stop_transaction(
+        self, payload: RemoteStopTransactionRequest, now: float
+    ) -> RemoteStopTransactionResponse:
         stopped = self.transactions.stop_transaction(payload["transactionId"], "Remote", now)
-        return dict(ACCEPTED if stopped else REJECTED)
+        return {"status": "Accepted" if stopped else "Rejected"}
 
     @on("UnlockConnector")
-    def unlock_connector(self, payload: dict, now: float) -> dict:
+    def unlock_connector(
+        self, payload: UnlockConnectorRequest, now: float
+    ) -> UnlockConnectorResponse:
         return {"status": self.transactions.unlock(payload["connectorId"], now)}

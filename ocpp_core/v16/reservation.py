@@ -49,9 +49,21 @@ if TYPE_CHECKING:
 
     from ocpp_core.connector import ConnectorIO
     from ocpp_core.context import BlockContext
+    from ocpp_core.v16.payloads import (
+        CancelReservationRequest,
+        CancelReservationResponse,
+        ReserveNowRequest,
+        ReserveNowResponse,
+        ReserveNowResponseStatus,
+    )
     from ocpp_core.v16.status import StatusBlock
 
 __all__ = ["DOCUMENT", "ReservationBlock", "ReservationInfo"]
+
+# ReserveNow's statuses, each mapped to itself (a lookup the type checker follows).
+_RESERVE_STATUSES: dict[str, ReserveNowResponseStatus] = {
+    status: status for status in ("Accepted", "Faulted", "Occupied", "Rejected", "Unavailable")
+}
 
 DOCUMENT = "reservations"
 
@@ -261,7 +273,7 @@ class ReservationBlock(Block, ReservationView):
     # ------------------------------------------------------------------ the CSMS's operations
 
     @on("ReserveNow")
-    def reserve_now(self, payload: dict, now: float) -> dict:
+    def reserve_now(self, payload: ReserveNowRequest, now: float) -> ReserveNowResponse:
         connector = payload["connectorId"]
         if connector >= len(self.ctx.connectors):
             raise CallRefused(f"connectorId {connector} is not a connector", kind="property")
@@ -269,7 +281,7 @@ class ReservationBlock(Block, ReservationView):
             reservation = _reservation(payload)
         except ValueError as exc:
             raise CallRefused(f"expiryDate: {exc}", kind="property") from None
-        if connector == 0 and not self.ctx.config.get("ReserveConnectorZeroSupported"):
+        if connector == 0 and not self.ctx.config.boolean("ReserveConnectorZeroSupported"):
             return {"status": "Rejected"}
         if reservation.expiry <= self.ctx.clock.wall(now):
             return {"status": "Rejected"}  # it would end before it began
@@ -282,7 +294,7 @@ class ReservationBlock(Block, ReservationView):
         if status != "Accepted":
             if previous is not None:
                 self._reservations.append(previous)
-            return {"status": status}
+            return {"status": _RESERVE_STATUSES[status]}
         self._reservations.append(reservation)
         self._persist()
         self._changed(reservation, MADE if previous is None else REPLACED)
@@ -311,7 +323,9 @@ class ReservationBlock(Block, ReservationView):
         return "Occupied"
 
     @on("CancelReservation")
-    def cancel_reservation(self, payload: dict, now: float) -> dict:
+    def cancel_reservation(
+        self, payload: CancelReservationRequest, now: float
+    ) -> CancelReservationResponse:
         wanted = payload["reservationId"]
         found = [r for r in self._reservations if r.reservation_id == wanted]
         if not found:

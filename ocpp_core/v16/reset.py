@@ -25,6 +25,10 @@ from ocpp_core.log import logger
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
     from ocpp_core.sessions import SessionView
+    from ocpp_core.v16.payloads import (
+        ResetRequest,
+        ResetResponse,
+    )
     from ocpp_core.v16.status import StatusBlock
 
 __all__ = ["RESET_GRACE", "RESET_RETRY", "SETTLE_LIMIT", "ResetBlock"]
@@ -54,7 +58,7 @@ class ResetBlock(Block):
         self._attempts = 0
 
     @on("Reset")
-    def reset(self, payload: dict, now: float) -> dict:
+    def reset(self, payload: ResetRequest, now: float) -> ResetResponse:
         ctx = self.ctx
         if ctx.reset_handler is None:
             return {"status": "Rejected"}
@@ -98,7 +102,7 @@ class ResetBlock(Block):
             self._kind = None
             return
         self._attempts += 1
-        if self._attempts > ctx.config.get("ResetRetries"):
+        if self._attempts > ctx.config.integer("ResetRetries"):
             logger().warning("%s reset failed %d times; giving up", kind, self._attempts)
             self._kind = None
             self.status.notify(0, ErrorRecord("ResetFailure", faulted=False), now)

@@ -180,7 +180,7 @@ Reading = tuple[str, bool, int | float | None]  # (value text, signed, plain num
 
 def _sample(io: ConnectorIO, entry: MeterInput) -> Reading | None:
     """Read one meter input through the connector (a failing input is logged once)."""
-    return io.sample(entry, entry.read, partial(_usable, entry))  # type: ignore[return-value]
+    return io.sample(entry, entry.read, partial(_usable, entry))
 
 
 def _usable(entry: MeterInput, raw: object) -> Reading | None:

@@ -66,9 +66,24 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ocpp_core.context import BlockContext
+    from ocpp_core.rpc import JsonObject
     from ocpp_core.sessions import SessionView
+    from ocpp_core.v16.payloads import (
+        ChargingScheduleChargingRateUnit,
+        ChargingSchedulePeriod,
+        ClearChargingProfileRequest,
+        ClearChargingProfileResponse,
+        GetCompositeScheduleRequest,
+        GetCompositeScheduleResponse,
+        SetChargingProfileRequest,
+        SetChargingProfileResponse,
+    )
 
 __all__ = ["DOCUMENT", "SmartChargingBlock"]
+
+# The composite's unit as the frame's enumeration (a lookup the type checker follows).
+_RATE_UNITS: dict[str, ChargingScheduleChargingRateUnit] = {AMPS: "A", WATTS: "W"}
+
 
 DOCUMENT = "charging_profiles"
 
@@ -120,9 +135,11 @@ class SmartChargingBlock(Block, SmartChargingView):
     # ------------------------------------------------------------------ CSMS requests
 
     @on("SetChargingProfile")
-    def set_charging_profile(self, payload: dict, now: float) -> dict:
+    def set_charging_profile(
+        self, payload: SetChargingProfileRequest, now: float
+    ) -> SetChargingProfileResponse:
         connector = self._connector(payload["connectorId"])
-        data = payload["csChargingProfiles"]
+        data: JsonObject = dict(payload["csChargingProfiles"])  # kept as received
         try:
             profile = parse_v16(data, connector)
         except ValueError as exc:
@@ -145,7 +162,9 @@ class SmartChargingBlock(Block, SmartChargingView):
         return {"status": "Accepted"} if problem is None else self._rejected(profile, problem)
 
     @on("ClearChargingProfile")
-    def clear_charging_profile(self, payload: dict, now: float) -> dict:
+    def clear_charging_profile(
+        self, payload: ClearChargingProfileRequest, now: float
+    ) -> ClearChargingProfileResponse:
         profile_id = payload.get("id")
         if profile_id is not None:  # errata 3.26: with an id "all other fields are ignored"
 
@@ -169,7 +188,9 @@ class SmartChargingBlock(Block, SmartChargingView):
         return {"status": "Accepted"}
 
     @on("GetCompositeSchedule")
-    def get_composite_schedule(self, payload: dict, now: float) -> dict:
+    def get_composite_schedule(
+        self, payload: GetCompositeScheduleRequest, now: float
+    ) -> GetCompositeScheduleResponse:
         duration = payload["duration"]
         if duration < 0:
             raise CallRefused("duration is negative", kind="property")
@@ -182,7 +203,7 @@ class SmartChargingBlock(Block, SmartChargingView):
 
     def composite_payload(
         self, connector: int, duration: int, unit: str | None, now: float
-    ) -> dict:
+    ) -> GetCompositeScheduleResponse:
         """GetCompositeSchedule.conf for ``connector`` (also what the station shows).
 
         Without a unit, the only allowed one, else the unit the profiles use.
@@ -192,18 +213,19 @@ class SmartChargingBlock(Block, SmartChargingView):
             if len(allowed) == 1:
                 unit = allowed[0]
         composite = self.composite_schedule(connector, duration, unit, now)
-        periods = []
+        periods: list[ChargingSchedulePeriod] = []
         for period in composite.periods:
-            periods.append(
-                {"startPeriod": period.start, "limit": period.limit, "numberPhases": period.phases}
-            )
+            entry: ChargingSchedulePeriod = {"startPeriod": period.start, "limit": period.limit}
+            if period.phases is not None:  # always set in a composite
+                entry["numberPhases"] = period.phases
+            periods.append(entry)
         return {
             "status": "Accepted",
             "connectorId": connector,
             "scheduleStart": format_datetime(composite.start),
             "chargingSchedule": {
                 "duration": composite.duration,
-                "chargingRateUnit": composite.unit,
+                "chargingRateUnit": _RATE_UNITS[composite.unit],
                 "chargingSchedulePeriod": periods,
             },
         }
@@ -365,10 +387,10 @@ class SmartChargingBlock(Block, SmartChargingView):
         return value
 
     def _allowed_units(self) -> list[str]:
-        text = self.ctx.config.get("ChargingScheduleAllowedChargingRateUnit")
+        text = self.ctx.config.string("ChargingScheduleAllowedChargingRateUnit")
         return [_UNITS[name] for name in text.split(",") if name]
 
-    def _rejected(self, profile: Profile, reason: str) -> dict:
+    def _rejected(self, profile: Profile, reason: str) -> SetChargingProfileResponse:
         logger().info("SetChargingProfile %s rejected: %s", profile.id, reason)
         return {"status": "Rejected"}
 
@@ -377,9 +399,9 @@ class SmartChargingBlock(Block, SmartChargingView):
         config = self.ctx.config
         if profile.unit not in self._allowed_units():
             return f"unit {profile.unit} is not allowed"
-        if profile.stack_level > config.get("ChargeProfileMaxStackLevel"):
+        if profile.stack_level > config.integer("ChargeProfileMaxStackLevel"):
             return "stackLevel above ChargeProfileMaxStackLevel"
-        if len(profile.periods) > config.get("ChargingScheduleMaxPeriods"):
+        if len(profile.periods) > config.integer("ChargingScheduleMaxPeriods"):
             return "more periods than ChargingScheduleMaxPeriods"
         if profile.purpose == CHARGE_POINT_MAX and profile.kind == RELATIVE:
             return "a ChargePointMaxProfile cannot be Relative"
@@ -389,7 +411,7 @@ class SmartChargingBlock(Block, SmartChargingView):
             for p in self._profiles.profiles
             if p.id != profile.id and (p.purpose, p.stack_level, p.connector) != slot
         ]
-        if len(kept) >= config.get("MaxChargingProfilesInstalled"):
+        if len(kept) >= config.integer("MaxChargingProfilesInstalled"):
             return "MaxChargingProfilesInstalled reached"
         raw = {p.id: self._raw[p.id] for p in kept}
         raw[profile.id] = data

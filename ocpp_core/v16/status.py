@@ -33,7 +33,7 @@ sent (so a CSMS that rejects it is not flooded); one lost to a disconnect is sen
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ocpp_core.block import Block, trigger
 from ocpp_core.clock import format_datetime
@@ -44,6 +44,8 @@ from ocpp_core.outbox import PRIORITY_STATUS, Request, RequestSource
 from ocpp_core.sessions import NO_RESERVATIONS, NO_SESSIONS
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ocpp_core.connector import ConnectorIO
     from ocpp_core.context import BlockContext
     from ocpp_core.sessions import ReservationView, SessionView, SmartChargingView
@@ -209,7 +211,7 @@ class StatusBlock(Block, RequestSource):
     def take(self, now: float) -> Request | None:
         if not self._maybe_pending:
             return None
-        minimum = self.ctx.config.get("MinimumStatusDuration")
+        minimum = self.ctx.config.integer("MinimumStatusDuration")
         chosen = None
         waiting = False
         for connector, state in enumerate(self._states):
@@ -225,7 +227,7 @@ class StatusBlock(Block, RequestSource):
         return self._request(chosen)
 
     def wakeup(self, now: float) -> float | None:
-        minimum = self.ctx.config.get("MinimumStatusDuration")
+        minimum = self.ctx.config.integer("MinimumStatusDuration")
         earliest = None
         for state in self._states:
             if state.status is not None and state.pending():
@@ -235,7 +237,7 @@ class StatusBlock(Block, RequestSource):
         return earliest
 
     def give_back(self, request: Request, now: float) -> None:
-        state = self._states[request.payload["connectorId"]]
+        state = self._states[cast("int", request.payload["connectorId"])]  # set by _request
         state.reported = state.acked  # lost with the connection: report the current status again
         self._maybe_pending = True
 
@@ -268,6 +270,7 @@ class StatusBlock(Block, RequestSource):
     def send_triggered(self, connector_id: int | None, now: float) -> str:
         """TriggerMessage(StatusNotification): current status of one connector, or of all."""
         count = len(self._states)
+        targets: Sequence[int]
         if connector_id is None:
             targets = range(count)
         elif 0 <= connector_id < count:

@@ -47,11 +47,14 @@ from ocpp_core.v16.tx_journal import TransactionJournal, TransactionListener
 from ocpp_core.v16.tx_session import STOP_REASONS, Session, SessionState
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ocpp_core.context import BlockContext
     from ocpp_core.outbox import Request
     from ocpp_core.sessions import MeteringView, ReservationView, SmartChargingView
     from ocpp_core.v16.authorization import AuthorizationBlock, Decision
     from ocpp_core.v16.availability import AvailabilityBlock
+    from ocpp_core.v16.payloads import UnlockConnectorResponseStatus
     from ocpp_core.v16.status import StatusBlock
     from ocpp_core.v16.tx_journal import Transaction
 
@@ -162,19 +165,20 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
         now: float,
         *,
         authorize: bool = True,
-        charging_profile: dict | None = None,
+        charging_profile: Mapping[str, object] | None = None,
     ) -> bool:
         """Begin a session (False: the connector has one, or cannot take one now)."""
         self._recover(now)
         if not self.can_begin(connector, now, id_tag):
             return False
-        if charging_profile is not None and not self._smart_charging(
-            "install_remote_start_profile", connector, charging_profile, now
+        profile = None if charging_profile is None else dict(charging_profile)
+        if profile is not None and not self._smart_charging(
+            "install_remote_start_profile", connector, profile, now
         ):
             return False  # a profile the station cannot take: RemoteStartTransaction Rejected
         session = Session(connector, id_tag, AUTHORIZING if authorize else PREPARING)
-        session.charging_profile = charging_profile
-        timeout = self.ctx.config.get("ConnectionTimeOut")
+        session.charging_profile = profile
+        timeout = self.ctx.config.integer("ConnectionTimeOut")
         if timeout > 0:
             session.deadline = now + timeout
         self._sessions[connector] = session
@@ -236,7 +240,7 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
                 return True
         return False
 
-    def unlock(self, connector: int, now: float) -> str:
+    def unlock(self, connector: int, now: float) -> UnlockConnectorResponseStatus:
         """UnlockConnector (§5.18): end the session first, then drive the lock output."""
         self._recover(now)
         if not 0 < connector < len(self._sessions) or self.ctx.connectors[connector].lock is None:
@@ -367,7 +371,7 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
         plugged = self.ctx.connectors[connector].read("plugged")  # None: not fitted/failing
         config = self.ctx.config
         if session.state is RUNNING:
-            if plugged is False and config.get("StopTransactionOnEVSideDisconnect"):
+            if plugged is False and config.boolean("StopTransactionOnEVSideDisconnect"):
                 self._stop(session, "EVDisconnected", None, now)
             elif session.tx.invalid and not session.suspended:
                 self._enforce_invalid(session, now)
@@ -382,12 +386,12 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
     def _enforce_invalid(self, session: Session, now: float) -> None:
         """After an invalid StartTransaction.conf: allow MaxEnergyOnInvalidId, then act."""
         config = self.ctx.config
-        limit = config.get("MaxEnergyOnInvalidId")
+        limit = config.integer("MaxEnergyOnInvalidId")
         if limit > 0:
             energy = self._read_meter(session.connector)
             if energy is not None and energy - session.tx.meter_start < limit:
                 return
-        if config.get("StopTransactionOnInvalidId"):
+        if config.boolean("StopTransactionOnInvalidId"):
             self._stop(session, "DeAuthorized", None, now)
         else:
             session.suspended = True
@@ -457,7 +461,7 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
             return
         keep_locked = reason == "DeAuthorized" or (
             reason == "EVDisconnected"
-            and not self.ctx.config.get("UnlockConnectorOnEVSideDisconnect")
+            and not self.ctx.config.boolean("UnlockConnectorOnEVSideDisconnect")
         )
         if keep_locked:
             self._holds[connector] = (session.id_tag, session.parent_id_tag)

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from ocpp_core.context import BlockContext
+    from ocpp_core.v16.payloads import (
+        TriggerMessageRequest,
+        TriggerMessageResponse,
+    )
 
 __all__ = ["TriggerBlock"]
 
@@ -46,7 +50,7 @@ class TriggerBlock(Block):
         self.blocks: tuple[Block, ...] = ()  # set by the wiring: every block, in routing order
 
     @on("TriggerMessage")
-    def trigger_message(self, payload: dict, now: float) -> dict:
+    def trigger_message(self, payload: TriggerMessageRequest, now: float) -> TriggerMessageResponse:
         entry = self.senders.get(payload["requestedMessage"])
         if entry is None:
             return {"status": "NotImplemented"}

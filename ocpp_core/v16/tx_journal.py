@@ -114,7 +114,8 @@ def _register_of(entry: Entry) -> int | None:
     """The energy register (Wh) a journaled MeterValues reports, if it was kept (checked at
     load: see ``check``)."""
     data = entry.data
-    return None if data is None else data.get(_REGISTER)
+    register: int | None = None if data is None else data.get(_REGISTER)
+    return register
 
 
 class TransactionListener:
@@ -260,13 +261,13 @@ class TransactionJournal(JournalOwner):
     # ------------------------------------------------------------------ JournalOwner settings
 
     def attempts(self) -> int:
-        return self._ctx.config.get("TransactionMessageAttempts")  # type: ignore[return-value]
+        return self._ctx.config.integer("TransactionMessageAttempts")
 
     def retry_interval(self) -> int:
-        return self._ctx.config.get("TransactionMessageRetryInterval")  # type: ignore[return-value]
+        return self._ctx.config.integer("TransactionMessageRetryInterval")
 
     def limit(self) -> int:
-        return self._ctx.config.get("TransactionMessageQueueLimit")  # type: ignore[return-value]
+        return self._ctx.config.integer("TransactionMessageQueueLimit")
 
     # ------------------------------------------------------------------ JournalOwner at load
 
