@@ -201,3 +201,16 @@ def test_the_wheel_leaves_the_payload_types_out(tmp_path: Path) -> None:
         names = archive.namelist()
     assert "ocpp_core/v16/__init__.py" in names
     assert not [name for name in names if name.endswith("payloads.py")]
+
+
+def test_every_v16_handler_is_typed_with_its_actions_payloads() -> None:
+    """The checker verifies fields against the annotations; this ties each annotation to the
+    action the handler is routed for (a handler typed for another action fails here)."""
+    from ocpp_core.assembly import for_version
+
+    routes = for_version("1.6").routes
+    assert routes, "no handlers"
+    for action, (_index, handler) in routes.items():
+        annotations = handler.__annotations__
+        assert annotations.get("payload") == f"{action}Request", (action, annotations)
+        assert annotations.get("return") == f"{action}Response", (action, annotations)
