@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ocpp_core.log import logger
 
 if TYPE_CHECKING:
+    from ocpp_core.rpc import JsonObject
     from ocpp_core.store import Store
 
 __all__ = ["CAPACITY", "DOCUMENT", "VALID", "AuthorizationCache"]
@@ -30,7 +31,7 @@ class AuthorizationCache:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._entries: dict[str, tuple[str, dict]] = {}  # lower-case idTag -> (idTag, info)
+        self._entries: dict[str, tuple[str, JsonObject]] = {}  # lower-case idTag -> (idTag, info)
         stored = store.load(DOCUMENT)
         if stored is None:
             return
@@ -44,12 +45,12 @@ class AuthorizationCache:
             logger().error("stored authorization cache is unreadable; starting empty")
             self._entries = {}
 
-    def get(self, id_tag: str) -> dict | None:
+    def get(self, id_tag: str) -> JsonObject | None:
         """The cached idTagInfo of ``id_tag``, or None."""
         found = self._entries.get(id_tag.lower())
         return None if found is None else found[1]
 
-    def put(self, id_tag: str, info: dict) -> None:
+    def put(self, id_tag: str, info: JsonObject) -> None:
         """Record the latest idTagInfo of ``id_tag`` (persisted if it changed)."""
         key = id_tag.lower()
         entries = self._entries

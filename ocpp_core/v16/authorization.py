@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from ocpp_core.context import BlockContext
     from ocpp_core.outbox import CallFailure
+    from ocpp_core.rpc import JsonObject
     from ocpp_core.v16.local_list import LocalListBlock
     from ocpp_core.v16.payloads import (
         ClearCacheRequest,
@@ -148,13 +149,13 @@ class AuthorizationBlock(Block, RequestSource):
             self._cache.put(id_tag, {**info, "status": decision.status})  # §3.5.1: now Expired
         return decision
 
-    def _judge(self, info: dict, source: str, now: float) -> Decision:
+    def _judge(self, info: JsonObject, source: str, now: float) -> Decision:
         status = info["status"]
         if status in VALID and self._expired(info, now):
             status = "Expired"
         return Decision(status, info.get("parentIdTag"), source, status in VALID)
 
-    def _expired(self, info: dict, now: float) -> bool:
+    def _expired(self, info: JsonObject, now: float) -> bool:
         expiry = info.get("expiryDate")
         if expiry is None:
             return False
@@ -186,7 +187,7 @@ class AuthorizationBlock(Block, RequestSource):
 
     # ------------------------------------------------------------------ learning
 
-    def learn(self, id_tag: str, info: dict, now: float) -> None:
+    def learn(self, id_tag: str, info: JsonObject, now: float) -> None:
         """Take an idTagInfo from the CSMS: update the cache, or report a list conflict."""
         listed = self.local_list.lookup(id_tag)
         if listed is None:
@@ -230,7 +231,7 @@ class AuthorizationBlock(Block, RequestSource):
     def wakeup(self, now: float) -> float | None:
         return now if any(not p.sent for p in self._pending) else None
 
-    def _answered(self, pending: _Pending, response: dict, now: float) -> None:
+    def _answered(self, pending: _Pending, response: JsonObject, now: float) -> None:
         self._pending.remove(pending)
         info = response["idTagInfo"]
         self.learn(pending.id_tag, info, now)

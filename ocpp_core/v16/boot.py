@@ -39,6 +39,7 @@ from ocpp_core.outbox import (
 
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
+    from ocpp_core.v16.payloads import BootNotificationResponse
 
 __all__ = ["ACCEPTED", "DEFAULT_RETRY", "MAX_INTERVAL", "PENDING", "REJECTED", "BootBlock"]
 
@@ -82,7 +83,7 @@ class BootBlock(Block, RequestSource):
     def give_back(self, request: Request, now: float) -> None:
         self._next_attempt = now  # unanswered: send again as soon as a connection is back
 
-    def _on_result(self, payload: dict, now: float) -> None:
+    def _on_result(self, payload: BootNotificationResponse, now: float) -> None:
         ctx = self.ctx
         try:
             wall = parse_datetime(payload["currentTime"])

@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 
     from ocpp_core.context import BlockContext
     from ocpp_core.outbox import CallFailure
+    from ocpp_core.rpc import JsonObject
+
+    # handler(messageId, data) -> status, or (status, data)
+    VendorHandler = Callable[[str | None, str | None], str | tuple[str, str | None]]
+
     from ocpp_core.v16.payloads import (
         DataTransferRequest,
         DataTransferResponse,
@@ -46,9 +51,11 @@ class DataTransferBlock(Block):
 
     def __init__(self, ctx: BlockContext) -> None:
         super().__init__(ctx)
-        self._vendors: dict[str, dict[str | None, Callable]] | None = None
+        self._vendors: dict[str, dict[str | None, VendorHandler]] | None = None
 
-    def register(self, vendor_id: str, handler: Callable, message_id: str | None = None) -> None:
+    def register(
+        self, vendor_id: str, handler: VendorHandler, message_id: str | None = None
+    ) -> None:
         """Handle DataTransfer for ``vendor_id`` (and ``message_id``; None: any message).
 
         TypeError for a non-string id or a handler that cannot be called.
@@ -110,7 +117,7 @@ class DataTransferBlock(Block):
                 raise ValueError("data must be a string")
             payload["data"] = data
 
-        def answered(response: dict, now: float) -> None:
+        def answered(response: JsonObject, now: float) -> None:
             if callback is not None:
                 callback(DataTransferResult(response["status"], response.get("data")))
 

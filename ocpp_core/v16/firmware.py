@@ -54,6 +54,7 @@ from ocpp_core.v16.file_transfer import TransferBlock, check_duration, retry_pol
 
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
+    from ocpp_core.rpc import JsonObject
     from ocpp_core.sessions import SessionView
     from ocpp_core.v16.payloads import (
         UpdateFirmwareRequest,
@@ -137,7 +138,7 @@ class FirmwareBlock(TransferBlock):
         self.sessions = sessions  # the update installs once no transaction runs
         self.simulation = _DEFAULT_SIMULATION
         self._image: tuple[int | None, str | None] = (None, None)  # size, SHA-256 from the host
-        self._installed: dict | None = None  # version, replaces
+        self._installed: JsonObject | None = None  # version, replaces
         self._report_due = False  # Installed still to be confirmed by the CSMS
         self._countdown: Countdown | None = None  # the simulated installation
         self._rebooting = False
@@ -188,7 +189,7 @@ class FirmwareBlock(TransferBlock):
 
     def _save(self) -> None:
         """Persist the update and the installed record (best effort: a failure is logged)."""
-        document: dict = {}
+        document: JsonObject = {}
         step = self._step()
         if step in _RESUME:
             machine = self._machine

@@ -9,11 +9,16 @@ go out only after the BootNotification is Accepted, except when triggered.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ocpp_core.block import Block, trigger
 from ocpp_core.clock import parse_datetime
 from ocpp_core.config import KeyDeclarer
 from ocpp_core.log import logger
 from ocpp_core.outbox import PRIORITY_HEARTBEAT, Request, RequestSource
+
+if TYPE_CHECKING:
+    from ocpp_core.v16.payloads import HeartbeatResponse
 
 __all__ = ["HeartbeatBlock"]
 
@@ -49,7 +54,7 @@ class HeartbeatBlock(Block, RequestSource):
     def _request(self) -> Request:
         return Request("Heartbeat", {}, self._on_result)
 
-    def _on_result(self, payload: dict, now: float) -> None:
+    def _on_result(self, payload: HeartbeatResponse, now: float) -> None:
         try:
             self.ctx.clock.sync(parse_datetime(payload["currentTime"]), now)
         except ValueError:

@@ -27,6 +27,7 @@ from ocpp_core.store import write
 
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
+    from ocpp_core.rpc import JsonObject
     from ocpp_core.v16.payloads import (
         GetLocalListVersionRequest,
         GetLocalListVersionResponse,
@@ -54,7 +55,7 @@ class LocalListBlock(Block):
     def __init__(self, ctx: BlockContext) -> None:
         super().__init__(ctx)
         # idTag in lower case -> (idTag as sent, idTagInfo)
-        self._entries: dict[str, tuple[str, dict]] = {}
+        self._entries: dict[str, tuple[str, JsonObject]] = {}
         self._version = 0
         self._load()
 
@@ -81,7 +82,7 @@ class LocalListBlock(Block):
     def enabled(self) -> bool:
         return self.ctx.config.boolean("LocalAuthListEnabled")
 
-    def lookup(self, id_tag: str) -> dict | None:
+    def lookup(self, id_tag: str) -> JsonObject | None:
         """The idTagInfo the list holds for ``id_tag`` (None: not listed, or list disabled)."""
         if not self._entries or not self.enabled:
             return None
@@ -113,7 +114,7 @@ class LocalListBlock(Block):
                 details={"SendLocalListMaxLength": limit},
             )
         if payload["updateType"] == "Full":
-            entries: dict[str, tuple[str, dict]] = {}
+            entries: dict[str, tuple[str, JsonObject]] = {}
         elif version <= self._version:
             return {"status": "VersionMismatch"}
         else:
@@ -135,7 +136,7 @@ class LocalListBlock(Block):
         self._entries, self._version = entries, version
         return {"status": "Accepted"}
 
-    def _save(self, version: int, entries: dict[str, tuple[str, dict]]) -> None:
+    def _save(self, version: int, entries: dict[str, tuple[str, JsonObject]]) -> None:
         items = [{"idTag": id_tag, "idTagInfo": info} for id_tag, info in entries.values()]
         document = {"listVersion": version, "localAuthorizationList": items} if items else None
         # A list that cannot be stored now is Failed, not kept for later.

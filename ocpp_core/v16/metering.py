@@ -76,7 +76,9 @@ from ocpp_core.v16.sampling import (
 from ocpp_core.v16.transaction_data import MAX_METER_VALUES, TransactionData
 
 if TYPE_CHECKING:
+    from ocpp_core.connector import MeterInput
     from ocpp_core.context import BlockContext
+    from ocpp_core.rpc import JsonObject
     from ocpp_core.sessions import SessionView
 
 __all__ = ["ALIGNED_LATENESS", "KEYS", "MEASURANDS", "PHASES", "ROTATIONS", "MeteringBlock"]
@@ -172,7 +174,7 @@ class MeteringBlock(Block, MeteringView):
         self._anchors: list[float | None] = [None] * count  # start of each periodic schedule
         self._dues: list[float | None] = [None] * count
         self._due = _NEVER  # the earliest of _dues: the idle tick compares only this
-        self._main_inputs: tuple = ()  # connector 0's inputs when last scheduled
+        self._main_inputs: tuple[MeterInput, ...] = ()  # connector 0's inputs when last scheduled
         self._next_wall: float | None = None  # the next clock-aligned boundary (wall time)
         self.sessions: SessionView = NO_SESSIONS  # set by the wiring: the transaction block
 
@@ -336,7 +338,7 @@ class MeteringBlock(Block, MeteringView):
         if ctx.watched:
             ctx.emit(MeterSampled(connector, samples))
 
-    def _transaction_sample(self, connector: int, context: str, now: float) -> dict | None:
+    def _transaction_sample(self, connector: int, context: str, now: float) -> JsonObject | None:
         """The Begin/End sample: StopTxnSampledData and StopTxnAlignedData measurands."""
         ctx = self.ctx
         io = ctx.connectors[connector]
@@ -358,7 +360,7 @@ class MeteringBlock(Block, MeteringView):
         self._anchors[connector] = now
         self._schedule(now)
 
-    def transaction_stopped(self, connector: int, now: float) -> list[dict]:
+    def transaction_stopped(self, connector: int, now: float) -> list[JsonObject]:
         self._in_transaction[connector] = False
         self._anchors[connector] = None
         self._schedule(now)
@@ -386,7 +388,7 @@ class MeteringBlock(Block, MeteringView):
             sampled = meter_value(timestamp, samples)
             if sampled is None:
                 continue
-            payload: dict = {"connectorId": connector}
+            payload: JsonObject = {"connectorId": connector}
             info = sessions.current(connector) if connector else None
             if info is not None and info.state == RUNNING and info.transaction_id is not None:
                 payload["transactionId"] = info.transaction_id

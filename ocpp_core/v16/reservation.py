@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
     from ocpp_core.connector import ConnectorIO
     from ocpp_core.context import BlockContext
+    from ocpp_core.rpc import JsonObject
     from ocpp_core.v16.payloads import (
         CancelReservationRequest,
         CancelReservationResponse,
@@ -82,9 +83,9 @@ MADE, REPLACED, USED, EXPIRED, CANCELLED, TERMINATED = (
 _ENDING_STATUSES = frozenset({FAULTED, UNAVAILABLE})
 
 
-def _record(reservation: ReservationInfo) -> dict:
+def _record(reservation: ReservationInfo) -> JsonObject:
     """The stored form of a reservation: ReserveNow's fields."""
-    record: dict = {
+    record: JsonObject = {
         "reservationId": reservation.reservation_id,
         "connectorId": reservation.connector,
         "idTag": reservation.id_tag,

@@ -122,7 +122,7 @@ class SmartChargingBlock(Block, SmartChargingView):
     def __init__(self, ctx: BlockContext) -> None:
         super().__init__(ctx)
         self._supply = Supply()
-        self._raw: dict[int, dict] = {}  # profile id -> the profile's JSON, as persisted
+        self._raw: dict[int, JsonObject] = {}  # profile id -> the profile's JSON, as persisted
         self._profiles = ProfileSet(self._load())
         self._started: dict[int, tuple[int | None, float]] = {}  # connector -> (tx id, wall start)
         self._limits: list[Limit | None] = [None] * len(self.ctx.connectors)
@@ -232,7 +232,7 @@ class SmartChargingBlock(Block, SmartChargingView):
 
     # ------------------------------------------------------------------ SmartChargingView
 
-    def install_remote_start_profile(self, connector: int, profile: dict, now: float) -> bool:
+    def install_remote_start_profile(self, connector: int, profile: JsonObject, now: float) -> bool:
         if not 1 <= connector < len(self.ctx.connectors):
             logger().info("RemoteStartTransaction profile refused: no connector %s", connector)
             return False
@@ -288,7 +288,7 @@ class SmartChargingBlock(Block, SmartChargingView):
         limit = self._limits[connector]
         return limit is None or limit.amps > 0
 
-    def installed(self) -> list[tuple[int, dict]]:
+    def installed(self) -> list[tuple[int, JsonObject]]:
         """Every installed profile as ``(connectorId, csChargingProfiles)``, as received."""
         return [(p.connector, self._raw[p.id]) for p in self._profiles.profiles]
 
@@ -394,7 +394,7 @@ class SmartChargingBlock(Block, SmartChargingView):
         logger().info("SetChargingProfile %s rejected: %s", profile.id, reason)
         return {"status": "Rejected"}
 
-    def _install(self, profile: Profile, data: dict) -> str | None:
+    def _install(self, profile: Profile, data: JsonObject) -> str | None:
         """Add (or replace with) ``profile``; the reason it cannot be taken, or None."""
         config = self.ctx.config
         if profile.unit not in self._allowed_units():
@@ -444,7 +444,7 @@ class SmartChargingBlock(Block, SmartChargingView):
         return True
 
     def _commit(
-        self, profiles: list[Profile], raw: dict[int, dict], *, refusable: bool = False
+        self, profiles: list[Profile], raw: dict[int, JsonObject], *, refusable: bool = False
     ) -> None:
         """Persist first, so a failing Store leaves the installed profiles as they were. A
         ``refusable`` change (a CSMS's CALL) is refused if the Store cannot take it now; the

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
     from ocpp_core.connector import ConnectorIO
     from ocpp_core.context import BlockContext
+    from ocpp_core.rpc import JsonObject
     from ocpp_core.sessions import ReservationView, SessionView, SmartChargingView
     from ocpp_core.v16.availability import AvailabilityBlock
 
@@ -245,7 +246,7 @@ class StatusBlock(Block, RequestSource):
         state = self._states[connector]
         sent = state.reported = (state.status, state.error)
         error = state.error
-        payload: dict = {
+        payload: JsonObject = {
             "connectorId": connector,
             "errorCode": NO_ERROR if error is None else error.code,
             "status": state.status,
@@ -261,7 +262,7 @@ class StatusBlock(Block, RequestSource):
             if error.vendor_error_code:
                 payload["vendorErrorCode"] = error.vendor_error_code[:50]
 
-        def confirmed(response: dict, now: float) -> None:
+        def confirmed(response: JsonObject, now: float) -> None:
             state.acked = sent
 
         return Request("StatusNotification", payload, confirmed)

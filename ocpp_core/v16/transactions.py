@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
     from ocpp_core.context import BlockContext
     from ocpp_core.outbox import Request
+    from ocpp_core.rpc import JsonObject
     from ocpp_core.sessions import MeteringView, ReservationView, SmartChargingView
     from ocpp_core.v16.authorization import AuthorizationBlock, Decision
     from ocpp_core.v16.availability import AvailabilityBlock
@@ -276,7 +277,11 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
                 self._cancel(session, "Reset", now)
 
     def enqueue_transaction_meter_values(
-        self, connector: int, meter_values: list[dict], now: float, register_wh: int | None = None
+        self,
+        connector: int,
+        meter_values: list[JsonObject],
+        now: float,
+        register_wh: int | None = None,
     ) -> None:
         session = self._sessions[connector]
         if session is None or session.state is not RUNNING:
@@ -300,7 +305,7 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
 
     # ------------------------------------------------------------------ TransactionListener
 
-    def start_answered(self, transaction: Transaction, id_tag_info: dict, now: float) -> None:
+    def start_answered(self, transaction: Transaction, id_tag_info: JsonObject, now: float) -> None:
         self.authorization.learn(transaction.id_tag, id_tag_info, now)
         session = self._sessions[transaction.connector]
         if session is None or session.tx is not transaction:
@@ -313,14 +318,18 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
         )
 
     def stop_settled(
-        self, transaction: Transaction | None, id_tag: str | None, info: dict | None, now: float
+        self,
+        transaction: Transaction | None,
+        id_tag: str | None,
+        info: JsonObject | None,
+        now: float,
     ) -> None:
         if transaction is not None and self._stopping[transaction.connector] is transaction:
             self._stopping[transaction.connector] = None
         if id_tag is not None and info is not None:
             self.authorization.learn(id_tag, info, now)
 
-    def stop_final(self, transaction: Transaction, payload: dict) -> None:
+    def stop_final(self, transaction: Transaction, payload: JsonObject) -> None:
         self._tell_stopped(
             transaction, payload["reason"], payload["meterStop"], payload["timestamp"]
         )
@@ -478,7 +487,7 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
         # meterStop: the meter now, else the last reading known (journaled, also before a
         # restart), never below meterStart.
         meter = tx.last_meter
-        data: list[dict] = []
+        data: list[JsonObject] = []
         if 0 < connector < len(self._sessions):
             meter = max(meter, self._meter(connector))
             try:

@@ -28,15 +28,22 @@ from typing import TYPE_CHECKING
 from ocpp_core.block import Block, on
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
+    from ocpp_core.block import Sender
     from ocpp_core.context import BlockContext
     from ocpp_core.v16.payloads import (
         TriggerMessageRequest,
         TriggerMessageResponse,
+        TriggerMessageResponseStatus,
     )
 
 __all__ = ["TriggerBlock"]
+
+# What a sender answers, each mapped to itself (a lookup the type checker follows).
+_STATUSES: dict[str, TriggerMessageResponseStatus] = {
+    status: status for status in ("Accepted", "Rejected", "NotImplemented")
+}
 
 
 class TriggerBlock(Block):
@@ -44,7 +51,7 @@ class TriggerBlock(Block):
 
     __slots__ = ("blocks", "senders")
 
-    def __init__(self, ctx: BlockContext, *, senders: Mapping[str, tuple[int, Callable]]) -> None:
+    def __init__(self, ctx: BlockContext, *, senders: Mapping[str, tuple[int, Sender]]) -> None:
         super().__init__(ctx)
         self.senders = senders  # message -> (position in ``blocks``, @trigger method)
         self.blocks: tuple[Block, ...] = ()  # set by the wiring: every block, in routing order
@@ -55,4 +62,5 @@ class TriggerBlock(Block):
         if entry is None:
             return {"status": "NotImplemented"}
         index, sender = entry
-        return {"status": sender(self.blocks[index], payload.get("connectorId"), now)}
+        answer = sender(self.blocks[index], payload.get("connectorId"), now)
+        return {"status": _STATUSES[answer]}

@@ -23,10 +23,15 @@ against the official request schema, so nothing repaired here leaves as an inval
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ocpp_core import validation
 from ocpp_core.clock import format_datetime, parse_datetime
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ocpp_core.rpc import JsonObject
 
 __all__ = ["EPOCH", "RecordHints", "repair_payload", "repair_record"]
 
@@ -80,7 +85,7 @@ class RecordHints(NamedTuple):
 
 def repair_record(
     stored: object, hints: RecordHints, connectors: int
-) -> tuple[dict | None, list[str], bool]:
+) -> tuple[JsonObject | None, list[str], bool]:
     """The fields of a ``tx/<id>`` record, repaired (None: not even the CSMS's transactionId
     is known, from the record or its messages, so no StopTransaction could reach it); the
     problems found; whether the transaction must be closed (a field that identifies it could
@@ -95,7 +100,7 @@ def repair_record(
         else:
             problems.append(f"{name} missing; {remedy}")
 
-    repaired: dict = {}
+    repaired: JsonObject = {}
     transaction_id = as_int(fields.get("transactionId"))
     if transaction_id is None:
         transaction_id = hints.transaction_id
@@ -157,7 +162,7 @@ def repair_record(
 
 # Per action: field -> (how to read it, what stands in when it cannot be read). A stand-in of
 # None drops the field (optional, or filled in from the transaction: ``_FILLED``).
-_FIELDS: dict[str, dict[str, tuple]] = {
+_FIELDS: dict[str, dict[str, tuple[Callable[[object], object], object]]] = {
     START: {
         "connectorId": (as_count, 0),
         "idTag": (as_tag, ""),
@@ -185,7 +190,7 @@ _REQUIRED = {METER_VALUES: ("connectorId", "meterValue")}  # no stand-in: the en
 _FILLED = {STOP: {"meterStop": 0, "timestamp": EPOCH, "transactionId": 0}, METER_VALUES: {}}
 
 
-def repair_payload(action: str, payload: dict) -> tuple[dict | None, list[str], bool]:
+def repair_payload(action: str, payload: JsonObject) -> tuple[JsonObject | None, list[str], bool]:
     """The payload of a journaled message, repaired (None: unusable); the problems found;
     whether its transaction must be closed. A StopTransaction may come back without
     ``meterStop``/``timestamp``/``transactionId``: the caller fills them from the transaction."""
@@ -194,7 +199,7 @@ def repair_payload(action: str, payload: dict) -> tuple[dict | None, list[str], 
         return None, [f"{action!r} is not a transaction message"], False
     problems: list[str] = []
     closed = False
-    repaired: dict = {}
+    repaired: JsonObject = {}
     for name, value in payload.items():
         if name not in fields:
             problems.append(f"{name} not a field of {action}; dropped")
