@@ -90,11 +90,12 @@ class ResetBlock(Block):
         return now  # due and not run yet: only before this poll's tick, which runs it
 
     def _execute(self, now: float) -> None:
-        ctx, kind = self.ctx, self._kind
+        ctx, kind, handler = self.ctx, self._kind, self.ctx.reset_handler
+        assert kind is not None and handler is not None  # an accepted Reset (needs a hook)
         if ctx.watched:
             ctx.emit(ResetRequested(kind))
         try:
-            succeeded = ctx.reset_handler(kind) is not False
+            succeeded = handler(kind) is not False
         except Exception:
             logger().exception("reset hook failed")
             succeeded = False

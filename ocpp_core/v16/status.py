@@ -145,7 +145,9 @@ class StatusBlock(Block, RequestSource):
     def status_of(self, connector: int, now: float) -> str:
         """The current status of a connector."""
         self.tick(now)
-        return self._states[connector].status
+        status = self._states[connector].status
+        assert status is not None  # the tick derived it
+        return status
 
     def tick(self, now: float) -> None:
         ctx = self.ctx
@@ -244,12 +246,14 @@ class StatusBlock(Block, RequestSource):
 
     def _request(self, connector: int) -> Request:
         state = self._states[connector]
-        sent = state.reported = (state.status, state.error)
+        status = state.status
+        assert status is not None  # derived by the tick before any report
+        sent = state.reported = (status, state.error)
         error = state.error
         payload: JsonObject = {
             "connectorId": connector,
             "errorCode": NO_ERROR if error is None else error.code,
-            "status": state.status,
+            "status": status,
         }
         clock = self.ctx.clock
         if clock.is_synced:
