@@ -151,6 +151,7 @@ class DiagnosticsBlock(TransferBlock):
 
     def attempt_starts(self, via_host: bool, now: float) -> str:
         file_name = self._file_name
+        assert file_name is not None  # named when the GetDiagnostics was accepted
         content = self._content
         if content is None:
             content = self._content = diagnostics_file.build(
@@ -171,7 +172,9 @@ class DiagnosticsBlock(TransferBlock):
         return f"{simulated_because(self._machine.location)} ({len(content)} bytes)"
 
     def start_on_host(self, host: TransferHost, location: str, now: float) -> None:
-        host.start_upload(location, self._file_name, self._content, now)
+        file_name, content = self._file_name, self._content
+        assert file_name is not None and content is not None  # made by attempt_starts
+        host.start_upload(location, file_name, content, now)
 
     def simulated_transfer(self) -> tuple[float, bool]:
         simulation = self.simulation

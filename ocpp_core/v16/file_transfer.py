@@ -12,7 +12,7 @@ out. Negative values are a PropertyConstraintViolation (the schema only says "in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, overload
 
 from ocpp_core.block import Block, CallRefused
 from ocpp_core.clock import parse_datetime
@@ -56,6 +56,14 @@ def retry_policy(payload: UpdateFirmwareRequest | GetDiagnosticsRequest) -> tupl
     if not (0 <= retries <= MAX_INTEGER and 0 <= interval <= MAX_INTEGER):
         raise CallRefused(f"retries and retryInterval must be 0 to {MAX_INTEGER}", kind="property")
     return retries, interval
+
+
+@overload
+def wall_time(text: str, field: str) -> float: ...
+
+
+@overload
+def wall_time(text: str | None, field: str) -> float | None: ...
 
 
 def wall_time(text: str | None, field: str) -> float | None:

@@ -53,6 +53,8 @@ from ocpp_core.transfer_machine import TRANSFERRED, TRANSFERRING, WAITING, Count
 from ocpp_core.v16.file_transfer import TransferBlock, check_duration, retry_policy, wall_time
 
 if TYPE_CHECKING:
+    from typing import TypeGuard
+
     from ocpp_core.context import BlockContext
     from ocpp_core.rpc import JsonObject
     from ocpp_core.sessions import SessionView
@@ -246,9 +248,10 @@ class FirmwareBlock(TransferBlock):
 
     def tick(self, now: float) -> None:
         if self._machine.phase == TRANSFERRED:  # downloaded: the installation follows
-            if self._countdown is None:
+            countdown = self._countdown
+            if countdown is None:
                 self._install_when_idle(now)
-            elif self._count(now):
+            elif self._count(countdown, now):
                 self._install_done(now)
         else:
             self._machine.tick(now)
@@ -263,9 +266,8 @@ class FirmwareBlock(TransferBlock):
             return now if self._settled() else max(now, self._deadline)
         return self._machine.timer(now)
 
-    def _count(self, now: float) -> bool:
+    def _count(self, countdown: Countdown, now: float) -> bool:
         """Advance the simulated installation; True when it is over."""
-        countdown = self._countdown
         if countdown.done(now):
             self._countdown = None
             return True
@@ -376,8 +378,11 @@ class FirmwareBlock(TransferBlock):
             logger().warning("no reboot after the firmware installation; Installed reported now")
         self._status = INSTALLED
         self.notice(INSTALLED, now, self._installed_confirmed)
-        version = self._installed["version"]
-        self.progress(100, f"firmware {version} installed; it runs after the next reboot")
+        installed = self._installed
+        assert installed is not None  # recorded when the installation finished
+        self.progress(
+            100, f"firmware {installed['version']} installed; it runs after the next reboot"
+        )
 
     def _installed_confirmed(self, now: float) -> None:
         self._report_due = False
@@ -396,7 +401,7 @@ class FirmwareBlock(TransferBlock):
             ctx.emit(FirmwareProgress(self._status, percent, detail, size, sha256))
 
 
-def _valid_update(update: object) -> bool:
+def _valid_update(update: object) -> TypeGuard[JsonObject]:
     return (
         isinstance(update, dict)
         and update.get("phase") in _RESUME
@@ -407,7 +412,7 @@ def _valid_update(update: object) -> bool:
     )
 
 
-def _valid_installed(installed: object) -> bool:
+def _valid_installed(installed: object) -> TypeGuard[JsonObject]:
     if not isinstance(installed, dict):
         return False
     version, replaces = installed.get("version"), installed.get("replaces")
