@@ -115,6 +115,7 @@ def _reservation(record: object) -> ReservationInfo:
         and connector >= 0
         and isinstance(id_tag, str)
         and (parent is None or isinstance(parent, str))
+        and isinstance(expiry_date, str)
     ):
         raise ValueError("bad fields")
     return ReservationInfo(

@@ -222,8 +222,11 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
         session = self._sessions[connector]
         if session is None:
             return False
-        allowed = id_tag is None or same_tag(id_tag, session.id_tag)
-        if not (allowed or self._in_group(id_tag, session.parent_id_tag, now)):
+        if (
+            id_tag is not None
+            and not same_tag(id_tag, session.id_tag)
+            and not self._in_group(id_tag, session.parent_id_tag, now)
+        ):
             return False
         self._end(session, reason, id_tag, now)
         return True
@@ -235,7 +238,7 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
             if (
                 session is not None
                 and session.state is RUNNING
-                and session.tx.transaction_id == transaction_id
+                and session.running().transaction_id == transaction_id
             ):
                 self._stop(session, reason, None, now)
                 return True
@@ -287,7 +290,7 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
         if session is None or session.state is not RUNNING:
             logger().warning("meter values for connector %d without a transaction", connector)
             return
-        self._journal.meter_values(session.tx, meter_values, now, register_wh)
+        self._journal.meter_values(session.running(), meter_values, now, register_wh)
 
     # ------------------------------------------------------------------ RequestSource
 
@@ -382,7 +385,7 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
         if session.state is RUNNING:
             if plugged is False and config.boolean("StopTransactionOnEVSideDisconnect"):
                 self._stop(session, "EVDisconnected", None, now)
-            elif session.tx.invalid and not session.suspended:
+            elif session.running().invalid and not session.suspended:
                 self._enforce_invalid(session, now)
             return
         if session.deadline is not None and now >= session.deadline and not plugged:
@@ -398,7 +401,7 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
         limit = config.integer("MaxEnergyOnInvalidId")
         if limit > 0:
             energy = self._read_meter(session.connector)
-            if energy is not None and energy - session.tx.meter_start < limit:
+            if energy is not None and energy - session.running().meter_start < limit:
                 return
         if config.boolean("StopTransactionOnInvalidId"):
             self._stop(session, "DeAuthorized", None, now)
@@ -465,7 +468,7 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
     ) -> None:
         connector = session.connector
         self._sessions[connector] = None
-        self._finish(session.tx, reason, id_tag, now)
+        self._finish(session.running(), reason, id_tag, now)
         if not release:
             return
         keep_locked = reason == "DeAuthorized" or (
@@ -525,7 +528,7 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
                 previous = sessions[connector]
                 if previous is not None:  # two open on one connector: only the latest runs on
                     sessions[connector] = None
-                    self._finish(previous.tx, "PowerLoss", None, now, at_load=True)
+                    self._finish(previous.running(), "PowerLoss", None, now, at_load=True)
                 session = Session(connector, tx.id_tag, RUNNING)
                 session.parent_id_tag, session.tx = tx.parent_id_tag, tx
                 sessions[connector] = session

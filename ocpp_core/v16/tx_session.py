@@ -74,6 +74,12 @@ class Session:
         self.tx: Transaction | None = None
         self.suspended = False  # the energy offer stopped: StartTransaction.conf not Accepted
 
+    def running(self) -> Transaction:
+        """The transaction of a session that has one (state RUNNING, or restored running)."""
+        tx = self.tx
+        assert tx is not None, "the session has no transaction"
+        return tx
+
 
 class SessionState(SessionView):
     """Reading the sessions: the transaction block's SessionView queries and figures."""
