@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -221,27 +221,10 @@ def file_server() -> Iterator[Any]:
         yield server
 
 
-_COUNTS = pytest.StashKey[list[str]]()
-
-
-@pytest.fixture
-def report_counts(request: pytest.FixtureRequest) -> Callable[[str], None]:
-    """Print a storm's counts now and again in the summary (as tests/conftest.py does)."""
-    lines = request.config.stash.setdefault(_COUNTS, [])
-
-    def report(line: str) -> None:
-        lines.append(f"{request.node.name}: {line}")
-        print(line)
-
-    return report
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    lines = terminalreporter.config.stash.get(_COUNTS, [])
-    if lines:
-        terminalreporter.section("storm counts")
-        for line in lines:
-            terminalreporter.write_line(line)
+# The storms' counts, in the summary (the unit suite's fixture and hook, one module).
+_counts = _tests_module("count_report")
+report_counts = _counts.report_counts
+pytest_terminal_summary = _counts.pytest_terminal_summary
 
 
 @pytest.fixture

@@ -7,9 +7,10 @@ A test that really wants the engine to send garbage opts out with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
+from count_report import pytest_terminal_summary, report_counts  # noqa: F401  (fixture, hook)
 from ocpp_schema_check import FrameGuard, engine_class
 
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
@@ -50,26 +51,3 @@ def _check_engine_frames(
     # A test that already failed shows the error itself; only a passing one hid (swallowed) it.
     if problem is not None and call is not None and call.passed:
         pytest.fail(problem, pytrace=False)
-
-
-_COUNTS = pytest.StashKey[list[str]]()
-
-
-@pytest.fixture
-def report_counts(request: pytest.FixtureRequest) -> Callable[[str], None]:
-    """Print a storm's or fuzz run's counts now and again in the summary of ``pytest tests``."""
-    lines = request.config.stash.setdefault(_COUNTS, [])
-
-    def report(line: str) -> None:
-        lines.append(f"{request.node.name}: {line}")
-        print(line)
-
-    return report
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    lines = terminalreporter.config.stash.get(_COUNTS, [])
-    if lines:
-        terminalreporter.section("storm and fuzz counts")
-        for line in lines:
-            terminalreporter.write_line(line)
