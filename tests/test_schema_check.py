@@ -534,7 +534,7 @@ def test_allowed():
 
 
 def test_conftest_guard_end_to_end(tmp_path: Path) -> None:
-    for name in ("conftest.py", "ocpp_schema_check.py"):
+    for name in ("conftest.py", "count_report.py", "ocpp_schema_check.py"):
         shutil.copy(HERE / name, tmp_path / name)
     (tmp_path / "pytest.ini").write_text("[pytest]\n", "utf-8")
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(INNER_TESTS), "utf-8")
