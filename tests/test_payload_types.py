@@ -214,3 +214,12 @@ def test_every_v16_handler_is_typed_with_its_actions_payloads() -> None:
         annotations = handler.__annotations__
         assert annotations.get("payload") == f"{action}Request", (action, annotations)
         assert annotations.get("return") == f"{action}Response", (action, annotations)
+
+
+def test_the_stop_reasons_the_engine_accepts_are_the_schemas_reason_enum() -> None:
+    # The engine keeps its own set at run time (the payload modules are never imported there);
+    # this pins it to OCPP 1.6 §7.40 Reason as the schema spells it.
+    from ocpp_core.v16.tx_session import STOP_REASONS
+
+    reasons = typing.get_args(payloads("1.6").StopTransactionRequestReason)
+    assert frozenset(reasons) == STOP_REASONS

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = ["STOP_REASONS", "Session", "SessionState", "info"]
 
-# OCPP 1.6 §7.40 Reason.
+# OCPP 1.6 §7.40 Reason. Spelled out here because the generated payload types are never
+# imported at run time; tests/test_payload_types.py pins it to the schema's enum.
 STOP_REASONS = frozenset(
     {
         "DeAuthorized",
