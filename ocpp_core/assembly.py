@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["VERSIONS", "Assembly", "for_version"]
 
 # Protocol version -> the package whose ``assembly()`` builds its Assembly.
-VERSIONS = {"1.6": "ocpp_core.v16"}
+VERSIONS = {"1.6": "ocpp_core.v16", "2.0.1": "ocpp_core.v201"}
 
 
 class Assembly:

@@ -13,7 +13,7 @@ Boot.cpp scenarios that have no counterpart here, and why:
 * Clean unused configs: a stored key no module declares is ignored, not deleted
   (test_configuration.py::test_stored_keys_nobody_declares_are_ignored), so switching to a
   build without a profile and back keeps its settings.
-* Boot with v201: OCPP 2.0.1 is not implemented yet; the station refuses to start with it.
+* Boot with v201: OCPP 2.0.1's boot is tested in tests/v201/.
 """
 
 from __future__ import annotations
@@ -311,9 +311,9 @@ def test_next_wakeup_follows_the_boot_retry() -> None:
     assert cp.next_wakeup(csms.now) == 45.0
 
 
-def test_only_ocpp_16_is_implemented_for_now() -> None:
-    with pytest.raises(ValueError, match=r"2\.0\.1"):
-        ChargePoint(identity=IDENTITY, version="2.0.1")
+def test_an_unknown_ocpp_version_is_refused_with_the_supported_ones() -> None:
+    with pytest.raises(ValueError, match=r"'1\.6', '2\.0\.1'"):
+        ChargePoint(identity=IDENTITY, version="2.1")
 
 
 @pytest.mark.parametrize("connectors", [0, 100, 1.5])

@@ -1,0 +1,35 @@
+"""OCPP 2.0.1's wiring: one engine's blocks, who talks to whom, and in which order they work.
+
+``wire(ctx)`` is the only place that knows the 2.0.1 blocks together (see ocpp_core/wiring.py and
+ARCHITECTURE.md, "Adding a block"). BLOCK_TYPES is the routing order; EXTRA_VARIABLES are the
+device-model variables declared by modules that are not blocks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ocpp_core.v201 import comm_ctrlr
+from ocpp_core.v201.operations import Operations201
+from ocpp_core.wiring import Wiring
+
+if TYPE_CHECKING:
+    from ocpp_core.context import BlockContext
+
+__all__ = ["BLOCK_TYPES", "EXTRA_VARIABLES", "wire"]
+
+BLOCK_TYPES: tuple[type, ...] = ()
+
+EXTRA_VARIABLES = (*comm_ctrlr.VARIABLES,)
+
+
+def wire(ctx: BlockContext) -> Wiring:
+    """Build the 2.0.1 blocks of one engine on ``ctx`` and say how the engine drives them."""
+    return Wiring(
+        blocks=(),
+        ticks=(),
+        timers=(),
+        sources=(ctx.triggered, ctx.queue),
+        disconnects=(),
+        operations=Operations201(),
+    )
