@@ -13,7 +13,7 @@ Boot.cpp scenarios that have no counterpart here, and why:
 * Clean unused configs: a stored key no module declares is ignored, not deleted
   (test_configuration.py::test_stored_keys_nobody_declares_are_ignored), so switching to a
   build without a profile and back keeps its settings.
-* Boot with v201: OCPP 2.0.1's boot is tested in tests/v201/.
+* Boot with v201: OCPP 2.0.1's boot is tested in tests/test_v201_boot.py.
 """
 
 from __future__ import annotations
