@@ -138,7 +138,7 @@ class ChargePoint:
         return self._engine.ctx.connectors[self._index(connector)]
 
     def status(self, connector: int, now: float) -> str:
-        """The current status of a connector (ChargePointStatus)."""
+        """The current status of a connector (1.6 ChargePointStatus, 2.0.1 ConnectorStatus)."""
         return self._ops.status(self._index(connector), check_now(now))
 
     def _index(self, connector: int) -> int:
@@ -148,7 +148,9 @@ class ChargePoint:
 
     # ------------------------------------------------------------------ sessions
 
-    def present_card(self, connector: int, id_tag: str, now: float) -> None:
+    def present_card(
+        self, connector: int, id_tag: str, now: float, *, token_type: str | None = None
+    ) -> None:
         """An RFID card at a connector, like a real charger's reader.
 
         No session: authorize ``id_tag`` and begin one (plug-first or authorize-first). A
@@ -156,13 +158,35 @@ class ChargePoint:
         of its group (same parentIdTag; an Authorize asks the CSMS when needed), reason Local.
         A cable kept locked after DeAuthorized opens for its idTag or group. Whatever else
         happens is reported by an AuthorizationResult event.
-        """
-        self._sessions().present_card(self._outlet(connector), self._id_tag(id_tag), check_now(now))
 
-    def begin_transaction(self, connector: int, id_tag: str, now: float) -> bool:
+        ``token_type`` is the card's idToken type, one of ``id_token_types`` (None: the
+        version's default); a ValueError for a version whose idTags have no type (1.6).
+        """
+        outlet, tag, kind = self._outlet(connector), self._id_tag(id_tag), self._kind(token_type)
+        self._sessions().present_card(outlet, tag, check_now(now), kind)
+
+    def begin_transaction(
+        self, connector: int, id_tag: str, now: float, *, token_type: str | None = None
+    ) -> bool:
         """Begin a session for ``id_tag`` with authorization (False: the connector is busy,
         inoperative, faulted or reserved for someone else)."""
-        return self._sessions().begin(self._outlet(connector), self._id_tag(id_tag), check_now(now))
+        outlet, tag, kind = self._outlet(connector), self._id_tag(id_tag), self._kind(token_type)
+        return self._sessions().begin(outlet, tag, check_now(now), kind)
+
+    @property
+    def id_token_types(self) -> tuple[str, ...]:
+        """The idToken types a card may have, the default first (empty: 1.6, untyped idTags)."""
+        return self._ops.id_token_types
+
+    def _kind(self, token_type: str | None) -> str | None:
+        if token_type is None or token_type in self._ops.id_token_types:
+            return token_type
+        allowed = ", ".join(self._ops.id_token_types) or "none in OCPP " + self.version
+        raise ValueError(f"unknown idToken type {token_type!r} (allowed: {allowed})")
+
+    def charging(self, connector: int, now: float) -> bool:
+        """Whether the protocol lets energy flow on connector 1..N now (the meter may run)."""
+        return self._sessions().charging(self._outlet(connector), check_now(now))
 
     def end_transaction(
         self, connector: int, now: float, *, id_tag: str | None = None, reason: str = "Local"

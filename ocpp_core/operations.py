@@ -44,12 +44,21 @@ class Sessions(Protocol):
 
     resume_after_restart: bool  # a transaction the last run left open continues
 
-    def present_card(self, connector: int, id_tag: str, now: float) -> None:
-        """An idTag at the connector's reader: begin, end, release the lock, or report."""
+    def present_card(
+        self, connector: int, id_tag: str, now: float, token_type: str | None = None
+    ) -> None:
+        """An idTag at the connector's reader: begin, end, release the lock, or report.
+
+        ``token_type`` is one of the version's ``id_token_types`` (None: the version's default).
+        """
         ...
 
-    def begin(self, connector: int, id_tag: str, now: float) -> bool:
+    def begin(self, connector: int, id_tag: str, now: float, token_type: str | None = None) -> bool:
         """Begin a session with authorization (False: the connector cannot take one now)."""
+        ...
+
+    def charging(self, connector: int, now: float) -> bool:
+        """The protocol lets energy flow on the connector now (the station's meter runs)."""
         ...
 
     def end(self, connector: int, now: float, id_tag: str | None, reason: str) -> bool:
@@ -190,6 +199,11 @@ class Operations(Protocol):
     @property
     def id_tag_length(self) -> int:
         """The longest idTag the version's messages carry."""
+        ...
+
+    @property
+    def id_token_types(self) -> tuple[str, ...]:
+        """The idToken types a card may have, the default first (empty: idTags are untyped)."""
         ...
 
     @property

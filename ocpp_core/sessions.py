@@ -44,9 +44,11 @@ class TransactionInfo(NamedTuple):
     """A snapshot of a connector's session or transaction, for the station, GUI and metering.
 
     ``transaction_id`` stays None until the CSMS answered the StartTransaction (-1 if that was
-    discarded, errata 3.18); ``local_id`` is the transaction's number in the journal, never
-    reused over the Store's life (None before it started); ``start`` is the StartTransaction
-    timestamp. ``charging_profile`` is the one a RemoteStartTransaction carried, for smart
+    discarded, errata 3.18); in 2.0.1 it is the station's own transactionId (a string) from
+    the start, and ``seq_no`` the seqNo of its latest TransactionEvent; ``local_id`` is the
+    transaction's number in the journal, never reused over the Store's life (None before it
+    started); ``start`` is the StartTransaction timestamp; ``id_token_type`` the 2.0.1 idToken
+    type. ``charging_profile`` is the one a RemoteStartTransaction carried, for smart
     charging.
     """
 
@@ -54,12 +56,14 @@ class TransactionInfo(NamedTuple):
     state: str
     id_tag: str
     parent_id_tag: str | None = None
-    transaction_id: int | None = None
+    transaction_id: int | str | None = None
     local_id: int | None = None
     meter_start: int | None = None
     start: str | None = None
     reservation_id: int | None = None
     charging_profile: JsonObject | None = None
+    seq_no: int | None = None
+    id_token_type: str | None = None
 
 
 class ReservationInfo(NamedTuple):

@@ -129,5 +129,5 @@ def test_chargepoint_and_engine_import_no_version_package() -> None:
 
 
 def test_an_unknown_version_is_refused_with_the_supported_ones() -> None:
-    with pytest.raises(ValueError, match=r"'9\.9' is not implemented \(supported: '1\.6'\)"):
+    with pytest.raises(ValueError, match=r"'9\.9' is not implemented \(supported: '1\.6', '2\.0\.1'\)"):
         ChargePoint(identity=IDENTITY, version="9.9")

@@ -40,6 +40,7 @@ class Operations16:
 
     stop_reasons = STOP_REASONS
     id_tag_length = ID_TAG_LENGTH
+    id_token_types: tuple[str, ...] = ()  # a 1.6 idTag has no type
 
     def __init__(
         self,

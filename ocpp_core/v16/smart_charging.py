@@ -377,7 +377,10 @@ class SmartChargingBlock(Block, SmartChargingView):
         """Whether a transaction runs on the connector, and its id (None: not known yet)."""
         info = self.sessions.current(connector)
         if info is not None:
-            return getattr(info, "state", "running") == "running", info.transaction_id
+            transaction_id = info.transaction_id
+            # A 1.6 transactionId is the CSMS's integer (a 2.0.1 string id never reaches here).
+            known = transaction_id if isinstance(transaction_id, int) else None
+            return getattr(info, "state", "running") == "running", known
         started = self._started.get(connector)
         return (False, None) if started is None else (True, started[0])
 

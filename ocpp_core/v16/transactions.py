@@ -42,7 +42,7 @@ from ocpp_core.log import logger
 from ocpp_core.outbox import PRIORITY_TRANSACTIONS, RequestSource
 from ocpp_core.sessions import AUTHORIZING, PREPARING, RUNNING
 from ocpp_core.v16.authorization import same_tag
-from ocpp_core.v16.status import FAULTED
+from ocpp_core.v16.status import CHARGING, FAULTED
 from ocpp_core.v16.tx_journal import TransactionJournal, TransactionListener
 from ocpp_core.v16.tx_session import STOP_REASONS, Session, SessionState
 
@@ -126,8 +126,17 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
 
     # ------------------------------------------------------------------ the station's API
 
-    def present_card(self, connector: int, id_tag: str, now: float) -> None:
-        """An RFID card at the connector: start, stop, release the lock, or report."""
+    def charging(self, connector: int, now: float) -> bool:
+        """Energy may flow: the connector's status is Charging."""
+        return self.status.status_of(connector, now) == CHARGING
+
+    def present_card(
+        self, connector: int, id_tag: str, now: float, token_type: str | None = None
+    ) -> None:
+        """An RFID card at the connector: start, stop, release the lock, or report.
+
+        ``token_type`` is always None: a 1.6 idTag has no type (ChargePoint checks).
+        """
         self._recover(now)
         hold = self._holds[connector]
         if hold is not None and (same_tag(id_tag, hold[0]) or self._in_group(id_tag, hold[1], now)):
@@ -164,6 +173,7 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
         connector: int,
         id_tag: str,
         now: float,
+        token_type: str | None = None,
         *,
         authorize: bool = True,
         charging_profile: Mapping[str, object] | None = None,

@@ -57,6 +57,17 @@ class Operations201:
 
     stop_reasons = STOP_REASONS
     id_tag_length = ID_TOKEN_LENGTH
+    # IdTokenEnumType, the default (a card at the reader) first.
+    id_token_types = (
+        "ISO14443",
+        "ISO15693",
+        "KeyCode",
+        "eMAID",
+        "Central",
+        "Local",
+        "MacAddress",
+        "NoAuthorization",
+    )
 
     def __init__(self, **blocks: Any) -> None:
         self._boot = blocks.get("boot")
