@@ -56,7 +56,9 @@ from ocpp_core.config import KeyDeclarer, R
 from ocpp_core.connector import PHASES
 from ocpp_core.events import MeterSampled, Sample
 from ocpp_core.outbox import Request
+from ocpp_core.sampling import ALIGNED_LATENESS, AlignedBoundary, realign
 from ocpp_core.sessions import NO_SESSIONS, RUNNING, MeteringView
+from ocpp_core.tx_data import TransactionData
 from ocpp_core.v16.sampling import (
     BEGIN,
     CLOCK,
@@ -73,7 +75,7 @@ from ocpp_core.v16.sampling import (
     selects,
     supported,
 )
-from ocpp_core.v16.transaction_data import MAX_METER_VALUES, TransactionData
+from ocpp_core.v16.transaction_data import MAX_METER_VALUES
 
 if TYPE_CHECKING:
     from ocpp_core.connector import MeterInput
@@ -83,7 +85,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ALIGNED_LATENESS", "KEYS", "MEASURANDS", "PHASES", "ROTATIONS", "MeteringBlock"]
 
-ALIGNED_LATENESS = 60.0  # seconds a clock-aligned reading may trail its boundary
 _NEVER = float("inf")
 
 _MEASURAND_ITEMS = MEASURANDS | frozenset(f"{m}.{p}" for m in MEASURANDS for p in PHASES)
@@ -139,6 +140,7 @@ class MeteringBlock(Block, MeteringView):
     MeteringView)."""
 
     __slots__ = (
+        "_aligned",
         "_aligned_interval",
         "_anchors",
         "_config",
@@ -149,7 +151,6 @@ class MeteringBlock(Block, MeteringView):
         "_in_transaction",
         "_main",
         "_main_inputs",
-        "_next_wall",
         "_sample_interval",
         "sessions",
     )
@@ -164,7 +165,7 @@ class MeteringBlock(Block, MeteringView):
             io.meter_check = check_input
         self._config = ctx.config
         self._main = ctx.connectors[0]  # the main meter: sampled outside transactions too
-        self._data = TransactionData(ctx.store, count)
+        self._data = TransactionData(ctx.store, count, MAX_METER_VALUES)
         # -1: the first tick reads the configuration and finds transactions resumed after a
         # restart (the transaction block resumes them in its tick, which runs before this one).
         self._generation = -1
@@ -175,7 +176,7 @@ class MeteringBlock(Block, MeteringView):
         self._dues: list[float | None] = [None] * count
         self._due = _NEVER  # the earliest of _dues: the idle tick compares only this
         self._main_inputs: tuple[MeterInput, ...] = ()  # connector 0's inputs when last scheduled
-        self._next_wall: float | None = None  # the next clock-aligned boundary (wall time)
+        self._aligned = AlignedBoundary()
         self.sessions: SessionView = NO_SESSIONS  # set by the wiring: the transaction block
 
     # ------------------------------------------------------------------ timing
@@ -192,7 +193,7 @@ class MeteringBlock(Block, MeteringView):
 
     def timer(self, now: float) -> float | None:
         earliest = self._due if self._due != _NEVER else None
-        wall_due = self._next_wall
+        wall_due = self._aligned.next
         if self._aligned_interval and wall_due is not None:
             at = now + max(0.0, wall_due - self.ctx.clock.wall(now))
             if earliest is None or at < earliest:
@@ -213,7 +214,7 @@ class MeteringBlock(Block, MeteringView):
         aligned = config.integer("ClockAlignedDataInterval")
         if aligned != self._aligned_interval:
             self._aligned_interval = aligned
-            self._next_wall = None
+            self._aligned = AlignedBoundary()
         self._schedule(now)
 
     def _schedule(self, now: float) -> None:
@@ -243,11 +244,7 @@ class MeteringBlock(Block, MeteringView):
         for connector, due in enumerate(self._dues):
             if due is None or now < due:
                 continue
-            # Keep the schedule's phase; samples missed while the caller did not poll are skipped.
-            anchor = due + interval * ((now - due) // interval)
-            if anchor + interval <= now:  # the float division rounded a whole period down
-                anchor += interval
-            self._anchors[connector] = anchor
+            self._anchors[connector] = realign(due, interval, now)
             if connector and not sessions.transaction_running(connector):
                 self._in_transaction[connector] = False  # ended without telling us
                 self._anchors[connector] = None
@@ -259,17 +256,7 @@ class MeteringBlock(Block, MeteringView):
         clock = self.ctx.clock
         if not clock.is_synced:
             return
-        wall = clock.wall(now)
-        interval = self._aligned_interval
-        boundary = self._next_wall
-        if boundary is None or wall < boundary - interval:  # not armed yet, or the clock went back
-            self._next_wall = (wall // interval + 1) * interval
-            return
-        if wall < boundary:
-            return
-        latest = wall // interval * interval
-        self._next_wall = latest + interval
-        if wall - latest <= ALIGNED_LATENESS:
+        if self._aligned.passed(clock.wall(now), self._aligned_interval):
             self._take_aligned(now)
 
     # ------------------------------------------------------------------ sampling
@@ -286,7 +273,8 @@ class MeteringBlock(Block, MeteringView):
             self._queue(0, sampler.timestamp, samples, now)
             return
         self._journal(connector, sampler.timestamp, samples, now)
-        kept = sampler.meter_value(io, items_of(config.string("StopTxnSampledData")), PERIODIC)
+        kept_items = items_of(config.string("StopTxnSampledData"))
+        kept = meter_value(sampler.timestamp, sampler.samples(io, kept_items, PERIODIC))
         if kept is not None:
             self._data.add(connector, kept)
 
@@ -304,7 +292,7 @@ class MeteringBlock(Block, MeteringView):
             samples = sampler.samples(io, items, CLOCK)
             if connector and sessions.transaction_running(connector):
                 self._journal(connector, timestamp, samples, now)
-                kept = sampler.meter_value(io, kept_items, CLOCK)
+                kept = meter_value(timestamp, sampler.samples(io, kept_items, CLOCK))
                 if kept is not None:
                     self._data.add(connector, kept)
             else:
@@ -347,7 +335,8 @@ class MeteringBlock(Block, MeteringView):
         config = ctx.config
         items = items_of(config.string("StopTxnSampledData"))
         items += tuple(i for i in items_of(config.string("StopTxnAlignedData")) if i not in items)
-        return Sampler(ctx.clock.timestamp(now)).meter_value(io, items, context)
+        timestamp = ctx.clock.timestamp(now)
+        return meter_value(timestamp, Sampler(timestamp).samples(io, items, context))
 
     # ------------------------------------------------------------------ MeteringView
 
