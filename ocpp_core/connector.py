@@ -226,6 +226,18 @@ class ConnectorIO:
             self._works(key)
         return value
 
+    def drive_lock(self, locked: bool) -> bool:
+        """Drive the cable lock output: True if it worked or none is fitted, False if it
+        returned False or raised (logged with the traceback)."""
+        output = self.lock
+        if output is None:
+            return True
+        try:
+            return output(locked) is not False
+        except Exception:
+            logger().exception("lock output of connector %d failed", self.number)
+            return False
+
     def _failed(self, key: object, reason: str | None) -> None:
         """Log a failing input once, with the traceback (from an except block) or the reason."""
         failing = self._failing

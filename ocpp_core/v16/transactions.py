@@ -586,11 +586,4 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
 
     def _lock(self, connector: int, locked: bool) -> bool:
         """Drive the cable lock (True if it worked or none is fitted)."""
-        output = self.ctx.connectors[connector].lock
-        if output is None:
-            return True
-        try:
-            return output(locked) is not False
-        except Exception:
-            logger().exception("lock output of connector %d failed", connector)
-            return False
+        return self.ctx.connectors[connector].drive_lock(locked)
