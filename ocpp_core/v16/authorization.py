@@ -28,19 +28,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+from ocpp_core.authorize_queue import AuthorizeQueue, PendingAuthorization, expired
 from ocpp_core.block import Block, on
-from ocpp_core.clock import parse_datetime
 from ocpp_core.connector import ErrorRecord
 from ocpp_core.events import AuthorizationResult
 from ocpp_core.log import logger
 from ocpp_core.outbox import PRIORITY_CALLS, SEND_ACCEPTED, Request, RequestSource
-from ocpp_core.v16.auth_cache import VALID, AuthorizationCache
+from ocpp_core.v16.auth_cache import VALID, cache
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ocpp_core.context import BlockContext
-    from ocpp_core.outbox import CallFailure
     from ocpp_core.rpc import JsonObject
     from ocpp_core.v16.local_list import LocalListBlock
     from ocpp_core.v16.payloads import (
@@ -65,22 +64,6 @@ class Decision(NamedTuple):
     accepted: bool
 
 
-class _Pending:
-    """An authorization waiting for the CSMS."""
-
-    __slots__ = ("cancelled", "connector", "deadline", "done", "id_tag", "sent")
-
-    def __init__(
-        self, connector: int, id_tag: str, deadline: float, done: Callable[[Decision, float], None]
-    ) -> None:
-        self.connector = connector
-        self.id_tag = id_tag
-        self.deadline = deadline
-        self.done = done
-        self.sent = False
-        self.cancelled = False
-
-
 def same_tag(first: str | None, second: str | None) -> bool:
     """idTags and parentIdTags are CiString20: equal ignoring case (None matches nothing)."""
     return first is not None and second is not None and first.lower() == second.lower()
@@ -89,7 +72,7 @@ def same_tag(first: str | None, second: str | None) -> bool:
 class AuthorizationBlock(Block, RequestSource):
     """Authorize requests, the Authorization Cache and the offline rules."""
 
-    __slots__ = ("_cache", "_pending", "local_list", "status")
+    __slots__ = ("_cache", "_queue", "local_list", "status")
 
     priority = PRIORITY_CALLS
     sends = ("Authorize",)
@@ -100,8 +83,10 @@ class AuthorizationBlock(Block, RequestSource):
         super().__init__(ctx)
         self.local_list = local_list
         self.status = status  # reports a LocalListConflict
-        self._cache = AuthorizationCache(self.ctx.store)
-        self._pending: list[_Pending] = []
+        self._cache = cache(self.ctx.store)
+        self._queue = AuthorizeQueue(
+            lambda pending: {"idTag": pending.token}, self._answered, self._decide_offline
+        )
 
     # ------------------------------------------------------------------ deciding
 
@@ -111,7 +96,7 @@ class AuthorizationBlock(Block, RequestSource):
         id_tag: str,
         now: float,
         done: Callable[[Decision, float], None],
-    ) -> _Pending | None:
+    ) -> PendingAuthorization | None:
         """Decide on ``id_tag``; ``done(decision, now)`` runs now or once the CSMS answered.
 
         Returns the pending request to ``cancel``, or None when decided already.
@@ -124,15 +109,11 @@ class AuthorizationBlock(Block, RequestSource):
         if local is not None and local.accepted and ctx.config.boolean("LocalPreAuthorize"):
             self._finish(connector, id_tag, local, done, now)
             return None
-        pending = _Pending(connector, id_tag, now + ctx.config.integer("MessageTimeout"), done)
-        self._pending.append(pending)
-        return pending
+        return self._queue.add(connector, id_tag, now + ctx.config.integer("MessageTimeout"), done)
 
-    def cancel(self, pending: _Pending) -> None:
+    def cancel(self, pending: PendingAuthorization) -> None:
         """Nobody waits for this decision any more (an answer still updates the cache)."""
-        pending.cancelled = True
-        if not pending.sent:
-            self._pending.remove(pending)
+        self._queue.cancel(pending)
 
     def known(self, id_tag: str, now: float) -> Decision | None:
         """What the Local Authorization List, else the cache, says about ``id_tag``."""
@@ -156,13 +137,7 @@ class AuthorizationBlock(Block, RequestSource):
         return Decision(status, info.get("parentIdTag"), source, status in VALID)
 
     def _expired(self, info: JsonObject, now: float) -> bool:
-        expiry = info.get("expiryDate")
-        if expiry is None:
-            return False
-        try:
-            return parse_datetime(expiry) <= self.ctx.clock.wall(now)
-        except ValueError:
-            return False
+        return expired(info.get("expiryDate"), self.ctx.clock.wall(now))
 
     def _offline(self, local: Decision | None) -> Decision:
         config = self.ctx.config
@@ -214,57 +189,29 @@ class AuthorizationBlock(Block, RequestSource):
     # ------------------------------------------------------------------ Authorize.req
 
     def take(self, now: float) -> Request | None:
-        if not self._pending:
-            return None
-        pending = next((p for p in self._pending if not p.sent and now < p.deadline), None)
-        if pending is None:
-            return None
-        pending.sent = True
-        return Request(
-            "Authorize",
-            {"idTag": pending.id_tag},
-            lambda response, at: self._answered(pending, response, at),
-            lambda failure, at: self._unanswered(pending, failure, at),
-            timeout=pending.deadline - now,
-        )
+        return self._queue.take(now)
 
     def wakeup(self, now: float) -> float | None:
-        return now if any(not p.sent for p in self._pending) else None
+        return self._queue.wakeup(now)
 
-    def _answered(self, pending: _Pending, response: JsonObject, now: float) -> None:
-        self._pending.remove(pending)
+    def _answered(self, pending: PendingAuthorization, response: JsonObject, now: float) -> None:
         info = response["idTagInfo"]
-        self.learn(pending.id_tag, info, now)
+        self.learn(pending.token, info, now)
         if not pending.cancelled:
             status = info["status"]
             decision = Decision(status, info.get("parentIdTag"), CSMS, status == ACCEPTED)
-            self._finish(pending.connector, pending.id_tag, decision, pending.done, now)
+            self._finish(pending.connector, pending.token, decision, pending.done, now)
 
-    def _unanswered(self, pending: _Pending, failure: CallFailure, now: float) -> None:
-        logger().warning("Authorize of connector %d failed (%s)", pending.connector, failure.kind)
-        self._pending.remove(pending)
-        if not pending.cancelled:
-            self._decide_offline(pending, now)
-
-    def _decide_offline(self, pending: _Pending, now: float) -> None:
-        decision = self._offline(self.known(pending.id_tag, now))
-        self._finish(pending.connector, pending.id_tag, decision, pending.done, now)
+    def _decide_offline(self, pending: PendingAuthorization, now: float) -> None:
+        decision = self._offline(self.known(pending.token, now))
+        self._finish(pending.connector, pending.token, decision, pending.done, now)
 
     def tick(self, now: float) -> None:
-        if not self._pending:
-            return
-        for pending in [p for p in self._pending if not p.sent and now >= p.deadline]:
-            self._pending.remove(pending)
-            self._decide_offline(pending, now)
+        self._queue.tick(now)
 
     def timer(self, now: float) -> float | None:
-        if not self._pending:
-            return None
-        deadlines = [p.deadline for p in self._pending if not p.sent]
-        return min(deadlines) if deadlines else None
+        return self._queue.timer(now)
 
     def disconnected(self, now: float) -> None:
         """Offline now: decide what was not sent yet by the offline rules (§3.5)."""
-        for pending in [p for p in self._pending if not p.sent]:
-            self._pending.remove(pending)
-            self._decide_offline(pending, now)
+        self._queue.disconnected(now)

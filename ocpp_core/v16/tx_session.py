@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from ocpp_core.sessions import RUNNING, STOPPING, SessionView, TransactionInfo
 
 if TYPE_CHECKING:
+    from ocpp_core.authorize_queue import PendingAuthorization
     from ocpp_core.events import MessageDiscarded
-    from ocpp_core.v16.authorization import _Pending
     from ocpp_core.v16.tx_journal import Transaction, TransactionJournal
 
 __all__ = ["STOP_REASONS", "Session", "SessionState", "info"]
@@ -70,7 +70,7 @@ class Session:
         self.state = state
         self.parent_id_tag: str | None = None
         self.deadline: float | None = None  # ConnectionTimeOut, until the transaction starts
-        self.auth: _Pending | None = None  # the authorization being waited for
+        self.auth: PendingAuthorization | None = None  # the authorization being waited for
         self.charging_profile: dict[str, Any] | None = None
         self.tx: Transaction | None = None
         self.suspended = False  # the energy offer stopped: StartTransaction.conf not Accepted
