@@ -37,7 +37,9 @@ through):
   and may then arrive twice. So may a message whose connection was lost, or whose station restarted,
   before the answer came: these are the only cases where the CSMS sees a repeat. An answer that
   comes after the timeout, while the message waits to be re-sent, completes it (``held``); a second
-  answer to a message already completed is dropped (the outbox logs it);
+  answer to a message already completed is dropped (the outbox logs it). An owner whose protocol
+  counts a timeout as a failed attempt (OCPP 2.0.1 E13: ``timeout_is_attempt``) gets the same
+  re-send under the same id, with the attempt counted and the wait grown as after a CALLERROR;
 * the journal is bounded (the owner's ``limit`` of entries): when it is full, a quarter of the limit
   is freed among the owner's ``droppable`` entries (OCPP 1.6: periodic and clock-aligned
   MeterValues; never StartTransaction, StopTransaction or their Begin/End values), where each
@@ -64,7 +66,14 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from ocpp_core.log import logger
-from ocpp_core.outbox import ERROR, INVALID, PRIORITY_TRANSACTIONS, Request, RequestSource
+from ocpp_core.outbox import (
+    ERROR,
+    INVALID,
+    PRIORITY_TRANSACTIONS,
+    TIMEOUT,
+    Request,
+    RequestSource,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -172,6 +181,12 @@ class JournalOwner:
     def limit(self) -> int:
         """The most entries kept while droppable ones remain (at least MIN_LIMIT)."""
         return 1000
+
+    def timeout_is_attempt(self) -> bool:
+        """Whether an unanswered send (timeout) uses an attempt, as a CALLERROR does (OCPP
+        2.0.1 E13: "no response within the timeout, or a CALLERROR"); False: it uses none and
+        the message is sent again after ``retry_interval`` (OCPP 1.6, see module)."""
+        return False
 
     def check(self, entry: Entry) -> str | None:
         """At load: None if the entry can be sent (the owner may repair it in place), else why
@@ -448,15 +463,20 @@ class Journal(RequestSource):
     def _failed(self, entry: Entry, failure: CallFailure, now: float) -> None:
         interval = self._owner.retry_interval()
         if failure.kind not in (ERROR, INVALID):
-            logger().warning(
-                "%s %s unanswered (%s); retrying", entry.action, entry.seq, failure.kind
-            )
-            entry.due = now + interval  # the same request again: a late answer completes it
-            return
-        entry.request = None
-        entry.attempts += 1
+            if failure.kind != TIMEOUT or not self._owner.timeout_is_attempt():
+                logger().warning(
+                    "%s %s unanswered (%s); retrying", entry.action, entry.seq, failure.kind
+                )
+                entry.due = now + interval  # the same request again: a late answer completes it
+                return
+            entry.attempts += 1  # the same request is kept: a late answer still completes it
+        else:
+            entry.request = None
+            entry.attempts += 1
         if entry.attempts >= max(1, self._owner.attempts()):
-            reason = f"CALLERROR {failure.code}" if failure.kind == ERROR else "invalid response"
+            reason = {ERROR: f"CALLERROR {failure.code}", TIMEOUT: "no response"}.get(
+                failure.kind, "invalid response"
+            )
             if failure.description:
                 reason = f"{reason}: {failure.description}"
             entry.verdict = reason

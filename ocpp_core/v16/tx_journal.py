@@ -73,7 +73,7 @@ from ocpp_core.events import MessageDiscarded, QueueLengthChanged, RecordRepaire
 from ocpp_core.journal import Journal, JournalOwner, sequence_of
 from ocpp_core.log import logger
 from ocpp_core.v16.tx_clock import Presync, not_before_start, shifted, shifted_all
-from ocpp_core.v16.tx_discards import DISCARD_LOG, DISCARDS, DiscardLog
+from ocpp_core.tx_discards import DISCARD_LOG, DISCARDS, DiscardLog
 from ocpp_core.v16.tx_record import RECORDS, Transaction, record_name, transaction_from
 from ocpp_core.v16.tx_repair import EPOCH, RecordHints, repair_payload, repair_record
 

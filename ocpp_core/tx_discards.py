@@ -1,9 +1,9 @@
-"""The log of discarded 1.6 transaction messages: the Store document ``txdiscarded``.
+"""The log of discarded transaction messages: the Store document ``txdiscarded`` (any version).
 
 It keeps the last DISCARD_LOG discards (MessageDiscarded fields, the message's sequence number
 ``seq`` and the time), so a user can see afterwards what the CSMS never got. A discard whose
 ``seq`` is on record already is not added again: the journal may repeat one after a power cut
-that fell between this write and the deletion of its message (ocpp_core.v16.tx_journal).
+that fell between this write and the deletion of its message (ocpp_core.journal).
 """
 
 from __future__ import annotations

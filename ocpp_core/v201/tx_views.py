@@ -1,0 +1,128 @@
+"""What the 2.0.1 transaction block asks of its peers, as seams with harmless defaults.
+
+The authorization block (AuthorizationView) decides on an idToken; the metering block
+(MeteringView) gives the energy register and the meter values of Started and Ended events.
+Until the wiring passes the real blocks, the defaults stand in: every idToken accepted locally
+(no Authorize), no meter. The peers are typed by these protocols, so neither block imports the
+other.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from ocpp_core.rpc import JsonObject
+
+__all__ = [
+    "NO_METER",
+    "TRUST_ALL",
+    "AuthDecision",
+    "Authorizer",
+    "Decision",
+    "Meter",
+    "MeteringView",
+    "TrustAll",
+]
+
+
+class Decision(Protocol):
+    """An authorization's outcome as the authorization block gives it."""
+
+    @property
+    def status(self) -> str: ...  # AuthorizationStatusEnumType
+    @property
+    def accepted(self) -> bool: ...  # may start or charge on this EVSE
+    @property
+    def info(self) -> JsonObject: ...  # IdTokenInfoType
+    @property
+    def group_id_token(self) -> JsonObject | None: ...
+    @property
+    def master_pass(self) -> bool: ...
+
+
+class Authorizer(Protocol):
+    """Authorization as the transaction block uses it (ocpp_core.v201.authorization)."""
+
+    def authorize(
+        self, evse: int, id_token: JsonObject, now: float, done: Callable[[Any, float], None]
+    ) -> object | None:
+        """Decide on ``id_token``; ``done(decision, at)`` gets the outcome, maybe at once.
+        Returns a handle for ``cancel`` while undecided (None: decided)."""
+        ...
+
+    def cancel(self, pending: Any) -> None:
+        """Forget an undecided authorization."""
+        ...
+
+    def learn(self, id_token: JsonObject, id_token_info: JsonObject, now: float) -> None:
+        """An idTokenInfo the CSMS sent in a TransactionEventResponse (C10)."""
+        ...
+
+    def same_group(self, group_id_token: JsonObject | None, decision: Any) -> bool:
+        """Whether an accepted ``decision`` is of the transaction's group (C09)."""
+        ...
+
+
+class AuthDecision(NamedTuple):
+    """TrustAll's decision: accepted."""
+
+    status: str = "Accepted"
+    accepted: bool = True
+    info: JsonObject = {"status": "Accepted"}  # noqa: RUF012 (a NamedTuple default, never changed)
+    group_id_token: JsonObject | None = None
+    master_pass: bool = False
+
+
+class TrustAll:
+    """The default before the authorization block is wired: every idToken accepted locally."""
+
+    __slots__ = ()
+
+    def authorize(
+        self, evse: int, id_token: JsonObject, now: float, done: Callable[[Any, float], None]
+    ) -> object | None:
+        done(AuthDecision(), now)
+        return None
+
+    def cancel(self, pending: Any) -> None:
+        return
+
+    def learn(self, id_token: JsonObject, id_token_info: JsonObject, now: float) -> None:
+        return
+
+    def same_group(self, group_id_token: JsonObject | None, decision: Any) -> bool:
+        return False
+
+
+class Meter(Protocol):
+    """What the transaction block needs from metering (ocpp_core.v201.metering)."""
+
+    def energy_wh(self, evse: int) -> int | None: ...
+    def transaction_started(self, evse: int, now: float) -> list[JsonObject]: ...
+    def transaction_stopped(self, evse: int, now: float) -> list[JsonObject]: ...
+
+
+class MeteringView:
+    """What the transaction block needs from metering (default: no meter, no meter values)."""
+
+    __slots__ = ()
+
+    def energy_wh(self, evse: int) -> int | None:
+        """The EVSE's energy register in Wh (None: unknown)."""
+        return None
+
+    def transaction_started(self, evse: int, now: float) -> list[JsonObject]:
+        """A transaction started: its TxStarted meter values (context Transaction.Begin)."""
+        return []
+
+    def transaction_stopped(self, evse: int, now: float) -> list[JsonObject]:
+        """The transaction ended: the meter values of its Ended event (TxEnded data)."""
+        return []
+
+
+TRUST_ALL = TrustAll()
+NO_METER = MeteringView()
