@@ -26,6 +26,7 @@ _EXPORTS = {
     "FileStore": "ocpp_core.store",
     "CallFailure": "ocpp_core.outbox",
     "DataTransferResult": "ocpp_core.operations",
+    "VariableRow": "ocpp_core.operations",
     "FrameLogged": "ocpp_core.events",
     "StatusChanged": "ocpp_core.events",
     "BootAccepted": "ocpp_core.events",
@@ -80,6 +81,7 @@ __all__ = [
     "Store",
     "TransactionInfo",
     "TransferHost",
+    "VariableRow",
     "__version__",
 ]
 
@@ -104,7 +106,7 @@ if TYPE_CHECKING:
         StatusChanged,
     )
     from ocpp_core.identity import StationIdentity
-    from ocpp_core.operations import DataTransferResult
+    from ocpp_core.operations import DataTransferResult, VariableRow
     from ocpp_core.outbox import CallFailure
     from ocpp_core.sessions import ReservationInfo, TransactionInfo
     from ocpp_core.store import FileStore, MemoryStore, Store

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ocpp_core.connector import ConnectorIO
     from ocpp_core.events import Event, MessageDiscarded
     from ocpp_core.identity import StationIdentity
-    from ocpp_core.operations import DataTransferResult, Operations, Sessions
+    from ocpp_core.operations import DataTransferResult, Operations, Sessions, VariableRow
     from ocpp_core.rpc import JsonObject
     from ocpp_core.sessions import ReservationInfo, TransactionInfo
     from ocpp_core.store import Store
@@ -309,6 +309,16 @@ class ChargePoint:
     def change_configuration(self, key: str, value: str) -> str:
         """Change a key locally with the same rules as ChangeConfiguration; returns its status."""
         return self._engine.ctx.config.change(key, value)
+
+    def variables(self, now: float) -> list[VariableRow]:
+        """Every variable (2.0.1: each attribute of the device model; 1.6: each configuration
+        key) with its value now, write-only ones without; for a settings view."""
+        return self._ops.device_model.rows(check_now(now))
+
+    def set_variable(self, address: str, value: str, now: float) -> str:
+        """Set the variable at a row's ``address`` locally, by the rules the CSMS's request
+        follows (2.0.1 SetVariables, 1.6 ChangeConfiguration); returns that request's status."""
+        return self._ops.device_model.set(address, value, check_now(now))
 
     # ------------------------------------------------------------------ firmware and diagnostics
 

@@ -22,12 +22,14 @@ if TYPE_CHECKING:
 __all__ = [
     "DataTransferResult",
     "DataTransfers",
+    "DeviceModel",
     "DiagnosticsUploads",
     "FirmwareUpdates",
     "Operations",
     "Reservations",
     "Sessions",
     "SmartCharging",
+    "VariableRow",
 ]
 
 
@@ -37,6 +39,34 @@ class DataTransferResult(NamedTuple):
     status: str | None
     data: str | None = None
     failure: CallFailure | None = None
+
+
+class VariableRow(NamedTuple):
+    """One attribute of one device-model variable (2.0.1) or one configuration key (1.6), as a
+    station's user sees it: ``ChargePoint.variables``; ``address`` is what ``set_variable``
+    takes and what a ConfigurationChanged event names."""
+
+    address: str  # "OCPPCommCtrlr.HeartbeatInterval", "EVSE/1.Power"; 1.6: the key name
+    component: str  # "OCPPCommCtrlr", "EVSE/1", "Connector/1/1"; 1.6: "" (no components)
+    variable: str  # "HeartbeatInterval", "MessageTimeout[Default]"; 1.6: the key name
+    attribute: str  # "Actual", "Target", "MinSet" or "MaxSet" (1.6: "Actual")
+    value: str | None  # as the protocol reports it; None: write-only (or unreadable now)
+    mutability: str  # "ReadOnly", "ReadWrite" or "WriteOnly"
+    data_type: str  # part 2 DataEnumType: "integer", "boolean", "string", "MemberList", ...
+    unit: str | None  # "s", "W", "Percent", ... (1.6: None)
+    values_list: tuple[str, ...] | None  # the allowed values of a list type, else None
+
+
+class DeviceModel(Protocol):
+    """The station's variables (2.0.1 device model, 1.6 configuration keys)."""
+
+    def rows(self, now: float) -> list[VariableRow]:
+        """Every variable attribute, in the version's report order."""
+        ...
+
+    def set(self, address: str, value: str, now: float) -> str:
+        """Set one (the version's SetVariables / ChangeConfiguration rules); its status."""
+        ...
 
 
 class Sessions(Protocol):
@@ -228,6 +258,9 @@ class Operations(Protocol):
 
     @property
     def diagnostics(self) -> DiagnosticsUploads: ...
+
+    @property
+    def device_model(self) -> DeviceModel: ...
 
     def status(self, connector: int, now: float) -> str:
         """The current status of connector 0..N."""

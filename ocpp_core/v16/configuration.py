@@ -7,6 +7,10 @@ is an OccurenceConstraintViolation: §5.8 lets the station limit the number of r
 the request's key list then breaks that occurrence limit. The limit is set above the number of
 declared keys, so a CSMS that asks for every key by name is still answered.
 
+The station's own view of the keys (ChargePoint.variables / set_variable) lists them as rows of
+the version-neutral device-model view: no components, every value "Actual", write-only keys
+without their value; a change follows ChangeConfiguration's rules.
+
 This module also owns the Core keys no other block acts on: SupportedFeatureProfilesMaxLength,
 BlinkRepeat and LightIntensity (OCPP 1.6 §9.1.30, §9.1.4, §9.1.11).
 
@@ -20,7 +24,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ocpp_core.block import Block, CallRefused, on
-from ocpp_core.config import KeyDeclarer, R
+from ocpp_core.config import BOOL, CSL, INT, KeyDeclarer, R, W
+from ocpp_core.operations import VariableRow
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -36,6 +41,9 @@ if TYPE_CHECKING:
 
 
 __all__ = ["GET_CONFIGURATION_MAX_KEYS", "ConfigurationBlock"]
+
+# KeyDef access -> part 2 MutabilityEnumType, for the version-neutral rows.
+_MUTABILITY = {R: "ReadOnly", W: "WriteOnly"}
 
 GET_CONFIGURATION_MAX_KEYS = 64
 
@@ -91,11 +99,44 @@ class ConfigurationBlock(Block):
             response["unknownKey"] = unknown
         return response
 
+    def rows(self, now: float) -> list[VariableRow]:
+        """Every key as a row of the version-neutral device-model view (ChargePoint.variables)."""
+        config = self.ctx.config
+        return [
+            VariableRow(
+                key.name,
+                "",
+                key.name,
+                "Actual",
+                None if key.secret else config.text(key),
+                _MUTABILITY.get(key.access, "ReadWrite"),
+                _data_type(key),
+                None,
+                tuple(sorted(key.members)) if isinstance(key.members, frozenset) else None,
+            )
+            for key in config.table.by_name.values()
+        ]
+
+    def set(self, address: str, value: str, now: float) -> str:
+        """Change a key (ChargePoint.set_variable) by ChangeConfiguration's rules; its status."""
+        return self.ctx.config.change(address, value)
+
     @on("ChangeConfiguration")
     def change_configuration(
         self, payload: ChangeConfigurationRequest, now: float
     ) -> ChangeConfigurationResponse:
         return {"status": self.ctx.config.change(payload["key"], payload["value"])}
+
+
+def _data_type(key: KeyDef) -> str:
+    """The part 2 DataEnumType a 1.6 key's values have (a CSL of fixed members: MemberList)."""
+    if key.type == INT:
+        return "integer"
+    if key.type == BOOL:
+        return "boolean"
+    if key.type == CSL:
+        return "MemberList" if isinstance(key.members, frozenset) else "SequenceList"
+    return "string"
 
 
 def _entries(config: Configuration, keys: Iterable[KeyDef]) -> list[KeyValue]:

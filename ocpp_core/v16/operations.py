@@ -11,6 +11,7 @@ from ocpp_core.v16.tx_session import STOP_REASONS
 if TYPE_CHECKING:
     from ocpp_core.transfer import DiagnosticsSimulation, FirmwareSimulation
     from ocpp_core.v16.boot import BootBlock
+    from ocpp_core.v16.configuration import ConfigurationBlock
     from ocpp_core.v16.data_transfer import DataTransferBlock
     from ocpp_core.v16.diagnostics import DiagnosticsBlock
     from ocpp_core.v16.firmware import FirmwareBlock
@@ -31,6 +32,7 @@ class Operations16:
         "_boot",
         "_status",
         "data_transfer",
+        "device_model",
         "diagnostics",
         "firmware",
         "reservations",
@@ -53,6 +55,7 @@ class Operations16:
         data_transfer: DataTransferBlock,
         firmware: FirmwareBlock,
         diagnostics: DiagnosticsBlock,
+        device_model: ConfigurationBlock,
     ) -> None:
         self._boot = boot
         self._status = status
@@ -62,6 +65,7 @@ class Operations16:
         self.data_transfer = data_transfer
         self.firmware = firmware
         self.diagnostics = diagnostics
+        self.device_model = device_model
 
     @property
     def registration(self) -> str | None:

@@ -163,5 +163,6 @@ def wire(ctx: BlockContext) -> Wiring:
             data_transfer=data_transfer,
             firmware=firmware,
             diagnostics=diagnostics,
+            device_model=configuration,
         ),
     )

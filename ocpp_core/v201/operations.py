@@ -78,6 +78,7 @@ class Operations201:
         self.data_transfer = blocks.get("data_transfer", _NotWired("data transfer"))
         self.firmware = blocks.get("firmware", _NotWired("firmware"))
         self.diagnostics = blocks.get("diagnostics", _NotWired("diagnostics"))
+        self.device_model = blocks.get("device_model", _NotWired("device model"))
 
     @property
     def registration(self) -> str | None:

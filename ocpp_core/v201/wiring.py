@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ocpp_core.v201 import comm_ctrlr
+from ocpp_core.v201 import comm_ctrlr, components
+from ocpp_core.v201.device_model import DeviceModelBlock
 from ocpp_core.v201.operations import Operations201
+from ocpp_core.v201.reports import ReportsBlock
 from ocpp_core.wiring import Wiring
 
 if TYPE_CHECKING:
@@ -18,18 +20,20 @@ if TYPE_CHECKING:
 
 __all__ = ["BLOCK_TYPES", "EXTRA_VARIABLES", "wire"]
 
-BLOCK_TYPES: tuple[type, ...] = ()
+BLOCK_TYPES: tuple[type, ...] = (DeviceModelBlock, ReportsBlock)
 
-EXTRA_VARIABLES = (*comm_ctrlr.VARIABLES,)
+EXTRA_VARIABLES = (*comm_ctrlr.VARIABLES, *components.VARIABLES)
 
 
 def wire(ctx: BlockContext) -> Wiring:
     """Build the 2.0.1 blocks of one engine on ``ctx`` and say how the engine drives them."""
+    device_model = DeviceModelBlock(ctx)
+    reports = ReportsBlock(ctx, device_model=device_model)
     return Wiring(
-        blocks=(),
+        blocks=(device_model, reports),
         ticks=(),
         timers=(),
-        sources=(ctx.triggered, ctx.queue),
+        sources=(ctx.triggered, ctx.queue, reports),
         disconnects=(),
-        operations=Operations201(),
+        operations=Operations201(device_model=device_model),
     )
