@@ -74,6 +74,7 @@ if TYPE_CHECKING:
 __all__ = ["TransactionBlock"]
 
 _STOPPING_TRIGGERS = frozenset({"StopAuthorized", "RemoteStop", "Deauthorized"})
+_STAGED = frozenset({"CablePluggedIn", "Authorized", "RemoteStart"})
 _ALWAYS_REPORTED = frozenset(
     {
         "StopAuthorized",
@@ -557,8 +558,16 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             self.ctx.emit(SessionCancelled(session.evse, str(token["idToken"]), reason))
 
     def _evaluate(self, session: EvseSession, cause: str | None, now: float) -> None:
-        """Start, end or report the EVSE's transaction after ``cause`` (see module)."""
+        """Start, end or report the EVSE's transaction after ``cause`` (see module). A cable
+        or an authorization that closes the power path is reported as it comes first (the EV
+        connected), then the chargingState the EV and the EVSE reach (ChargingStateChanged)."""
         state = self._state(session)
+        if cause in _STAGED and state not in (IDLE, EV_CONNECTED):
+            self._step(session, cause, EV_CONNECTED, now)
+            cause = "ChargingStateChanged"
+        self._step(session, cause, state, now)
+
+    def _step(self, session: EvseSession, cause: str | None, state: str, now: float) -> None:
         conditions = session.conditions(state)
         if session.plugged:
             session.deadline = None
@@ -589,9 +598,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         changed = state != session.reported_state
         new_token = session.id_token is not None and not session.token_reported
         if changed or new_token or cause in _ALWAYS_REPORTED:
-            if cause is None or (cause == "Trigger"):
-                cause = cause or "ChargingStateChanged"
-            self._event(session, "Updated", cause, now, state=state)
+            self._event(session, "Updated", cause or "ChargingStateChanged", now, state=state)
 
     def _start(
         self, session: EvseSession, cause: str, state: str, conditions: set[str], now: float
@@ -768,13 +775,12 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         return choice[0] if choice else None
 
     def _phases(self, evse: int) -> int | None:
-        """numberOfPhasesUsed: the EVSE's SupplyPhases, if the device model has it."""
-        name = f"EVSE/{evse}.SupplyPhases"
-        config = self.ctx.config
-        if config.table.find(name) is None:
+        """numberOfPhasesUsed, as metering knows it."""
+        try:
+            return self.metering.phases(evse)
+        except Exception:
+            logger().exception("metering failed to tell the phases of EVSE %d", evse)
             return None
-        value = config.get(name)
-        return value if type(value) is int and value > 0 else None
 
     def _read_meter(self, evse: int) -> int | None:
         try:

@@ -104,6 +104,7 @@ class Meter(Protocol):
     def energy_wh(self, evse: int) -> int | None: ...
     def transaction_started(self, evse: int, now: float) -> list[JsonObject]: ...
     def transaction_stopped(self, evse: int, now: float) -> list[JsonObject]: ...
+    def phases(self, evse: int) -> int | None: ...
 
 
 class MeteringView:
@@ -122,6 +123,10 @@ class MeteringView:
     def transaction_stopped(self, evse: int, now: float) -> list[JsonObject]:
         """The transaction ended: the meter values of its Ended event (TxEnded data)."""
         return []
+
+    def phases(self, evse: int) -> int | None:
+        """The phases the EVSE charges on now (numberOfPhasesUsed; None: unknown)."""
+        return None
 
 
 TRUST_ALL = TrustAll()

@@ -13,6 +13,7 @@ from ocpp_core.v201 import comm_ctrlr, components
 from ocpp_core.v201.device_model import DeviceModelBlock
 from ocpp_core.v201.operations import Operations201
 from ocpp_core.v201.reports import ReportsBlock
+from ocpp_core.v201.transactions import TransactionBlock
 from ocpp_core.wiring import Wiring
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BLOCK_TYPES", "EXTRA_VARIABLES", "wire"]
 
-BLOCK_TYPES: tuple[type, ...] = (DeviceModelBlock, ReportsBlock)
+BLOCK_TYPES: tuple[type, ...] = (DeviceModelBlock, ReportsBlock, TransactionBlock)
 
 EXTRA_VARIABLES = (*comm_ctrlr.VARIABLES, *components.VARIABLES)
 
@@ -29,11 +30,12 @@ def wire(ctx: BlockContext) -> Wiring:
     """Build the 2.0.1 blocks of one engine on ``ctx`` and say how the engine drives them."""
     device_model = DeviceModelBlock(ctx)
     reports = ReportsBlock(ctx, device_model=device_model)
+    transactions = TransactionBlock(ctx)
     return Wiring(
-        blocks=(device_model, reports),
-        ticks=(),
-        timers=(),
-        sources=(ctx.triggered, ctx.queue, reports),
+        blocks=(device_model, reports, transactions),
+        ticks=(transactions.tick,),
+        timers=(transactions.timer,),
+        sources=(ctx.triggered, ctx.queue, reports, transactions),
         disconnects=(),
-        operations=Operations201(device_model=device_model),
+        operations=Operations201(device_model=device_model, sessions=transactions),
     )
