@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -41,7 +42,7 @@ PYODIDE_FILES = (
 )
 # What build steps other than copying web/ put at the top of dist/.
 GENERATED_IN_DIST = frozenset({"pyodide", "pyscript", "wheels", "pyscript.json"})
-WHEEL_SOURCES = ("ocpp_core", "sim", "pyproject.toml", "README.md")
+WHEEL_SOURCES = ("ocpp_core", "sim", "pyproject.toml", "README.md", "tools/slim_wheel.py")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 
 
@@ -195,8 +196,22 @@ def ensure_micropip() -> Path:
     return target
 
 
+def slim(wheel: Path) -> None:
+    """Strip docstrings and comments from the wheel's modules, every line kept where it was
+    (``tools/slim_wheel.py``): the page downloads and compiles less, tracebacks stay exact."""
+    spec = importlib.util.spec_from_file_location("slim_wheel", ROOT / "tools" / "slim_wheel.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        before, after = module.slim_wheel(wheel)
+    except SyntaxError as error:
+        raise BuildError(f"cannot strip the wheel's modules: {error}") from error
+    log(f"wheel {wheel.name}: {after:,} B ({before:,} B before docstrings and comments went)")
+
+
 def build_wheel(out_dir: Path) -> Path:
-    """Build our pure wheel into ``out_dir`` (which is emptied first) and return its path."""
+    """Build our pure wheel into ``out_dir`` (which is emptied first), slim it, return its path."""
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
@@ -217,6 +232,7 @@ def build_wheel(out_dir: Path) -> Path:
     wheels = list(out_dir.glob("*.whl"))
     if len(wheels) != 1:
         raise BuildError(f"expected one wheel in {out_dir}, found {[w.name for w in wheels]}")
+    slim(wheels[0])
     return wheels[0]
 
 
