@@ -15,10 +15,11 @@ error in the log, never a failed start.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
+from ocpp_core.authorization_list import document_size
 from ocpp_core.log import logger
+from ocpp_core.store import write
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -169,14 +170,14 @@ class AuthorizationCache:
         if stale:
             self._save()
 
-    def clear(self) -> None:
-        """Forget every entry (ClearCache); raises if the Store refuses."""
-        self._store.delete(self.document)
+    def clear(self, *, refusable: bool = False) -> None:
+        """Forget every entry (ClearCache); ``refusable``: now or raise, never kept for later."""
+        write(self._store, self.document, None, refusable=refusable)
         self._entries = {}
 
     def size(self) -> int:
         """Bytes the stored document takes (its JSON text)."""
-        return len(json.dumps(self._items(), separators=(",", ":"))) if self._entries else 0
+        return document_size(self._items()) if self._entries else 0
 
     def _items(self) -> list[JsonObject]:
         items: list[JsonObject] = []

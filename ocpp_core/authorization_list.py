@@ -23,7 +23,15 @@ if TYPE_CHECKING:
     from ocpp_core.rpc import JsonObject
     from ocpp_core.store import Store
 
-__all__ = ["ACCEPTED", "FAILED", "ITEMS", "VERSION_MISMATCH", "AuthorizationList", "ListStatus"]
+__all__ = [
+    "ACCEPTED",
+    "FAILED",
+    "ITEMS",
+    "VERSION_MISMATCH",
+    "AuthorizationList",
+    "ListStatus",
+    "document_size",
+]
 
 ListStatus = Literal["Accepted", "Failed", "VersionMismatch"]  # SendLocalList's, both versions
 ACCEPTED: ListStatus = "Accepted"
@@ -116,7 +124,7 @@ class AuthorizationList:
             return FAILED
         version = self._version_of(version, entries)
         document = self._document(version, entries)
-        if byte_limit is not None and document is not None and _size(document) > byte_limit:
+        if byte_limit is not None and document is not None and document_size(document) > byte_limit:
             return FAILED
         try:
             # A list that cannot be stored now is Failed, not kept for later.
@@ -130,7 +138,7 @@ class AuthorizationList:
     def size(self) -> int:
         """Bytes the stored document takes (its JSON text)."""
         document = self._document(self.version, self._entries)
-        return 0 if document is None else _size(document)
+        return 0 if document is None else document_size(document)
 
     def _entries_of(
         self,
@@ -159,5 +167,7 @@ class AuthorizationList:
         return {self._version_field: version, ITEMS: items}
 
 
-def _size(document: JsonObject) -> int:
-    return len(json.dumps(document, separators=(",", ":")))
+def document_size(value: object) -> int:
+    """Bytes a JSON value takes as compact UTF-8 text (lone surrogates count as three)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return len(text.encode("utf-8", "surrogatepass"))

@@ -7,8 +7,8 @@ handed to ``undecided``, where the version's offline rules decide. ``answered`` 
 CSMS's response. A cancelled request still delivers its answer (the cache learns from it), but
 nobody waits for a decision any more.
 
-The version's block owns the queue and says what a request carries (``build``); the queue is
-its RequestSource, tick, timer and disconnect hook.
+The version's block owns the queue and says what a request carries (``build``); inheriting
+AuthorizeSource makes the queue its RequestSource, tick, timer and disconnect hook.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ocpp_core.clock import parse_datetime
 from ocpp_core.log import logger
-from ocpp_core.outbox import Request
+from ocpp_core.outbox import PRIORITY_CALLS, Request, RequestSource
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ocpp_core.outbox import CallFailure
     from ocpp_core.rpc import JsonObject
 
-__all__ = ["AuthorizeQueue", "PendingAuthorization", "expired"]
+__all__ = ["AuthorizeQueue", "AuthorizeSource", "PendingAuthorization", "expired"]
 
 
 def expired(expiry: object, wall: float) -> bool:
@@ -139,3 +139,32 @@ class AuthorizeQueue:
         for pending in [p for p in self._pending if not p.sent]:
             self._pending.remove(pending)
             self._undecided(pending, now)
+
+
+class AuthorizeSource(RequestSource):
+    """What a block owning an AuthorizeQueue (as ``_queue``) offers the engine through it."""
+
+    __slots__ = ()
+
+    _queue: AuthorizeQueue
+    priority = PRIORITY_CALLS
+
+    def cancel(self, pending: PendingAuthorization) -> None:
+        """Nobody waits for this decision any more (an answer still updates the cache)."""
+        self._queue.cancel(pending)
+
+    def take(self, now: float) -> Request | None:
+        return self._queue.take(now)
+
+    def wakeup(self, now: float) -> float | None:
+        return self._queue.wakeup(now)
+
+    def tick(self, now: float) -> None:
+        self._queue.tick(now)
+
+    def timer(self, now: float) -> float | None:
+        return self._queue.timer(now)
+
+    def disconnected(self, now: float) -> None:
+        """Offline now: what was not sent yet is decided by the offline rules."""
+        self._queue.disconnected(now)

@@ -28,12 +28,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from ocpp_core.authorize_queue import AuthorizeQueue, PendingAuthorization, expired
+from ocpp_core.authorize_queue import AuthorizeQueue, AuthorizeSource, PendingAuthorization, expired
 from ocpp_core.block import Block, on
 from ocpp_core.connector import ErrorRecord
 from ocpp_core.events import AuthorizationResult
 from ocpp_core.log import logger
-from ocpp_core.outbox import PRIORITY_CALLS, SEND_ACCEPTED, Request, RequestSource
+from ocpp_core.outbox import SEND_ACCEPTED
 from ocpp_core.v16.auth_cache import VALID, cache
 
 if TYPE_CHECKING:
@@ -69,12 +69,11 @@ def same_tag(first: str | None, second: str | None) -> bool:
     return first is not None and second is not None and first.lower() == second.lower()
 
 
-class AuthorizationBlock(Block, RequestSource):
+class AuthorizationBlock(Block, AuthorizeSource):
     """Authorize requests, the Authorization Cache and the offline rules."""
 
     __slots__ = ("_cache", "_queue", "local_list", "status")
 
-    priority = PRIORITY_CALLS
     sends = ("Authorize",)
 
     def __init__(
@@ -110,10 +109,6 @@ class AuthorizationBlock(Block, RequestSource):
             self._finish(connector, id_tag, local, done, now)
             return None
         return self._queue.add(connector, id_tag, now + ctx.config.integer("MessageTimeout"), done)
-
-    def cancel(self, pending: PendingAuthorization) -> None:
-        """Nobody waits for this decision any more (an answer still updates the cache)."""
-        self._queue.cancel(pending)
 
     def known(self, id_tag: str, now: float) -> Decision | None:
         """What the Local Authorization List, else the cache, says about ``id_tag``."""
@@ -188,12 +183,6 @@ class AuthorizationBlock(Block, RequestSource):
 
     # ------------------------------------------------------------------ Authorize.req
 
-    def take(self, now: float) -> Request | None:
-        return self._queue.take(now)
-
-    def wakeup(self, now: float) -> float | None:
-        return self._queue.wakeup(now)
-
     def _answered(self, pending: PendingAuthorization, response: JsonObject, now: float) -> None:
         info = response["idTagInfo"]
         self.learn(pending.token, info, now)
@@ -205,13 +194,3 @@ class AuthorizationBlock(Block, RequestSource):
     def _decide_offline(self, pending: PendingAuthorization, now: float) -> None:
         decision = self._offline(self.known(pending.token, now))
         self._finish(pending.connector, pending.token, decision, pending.done, now)
-
-    def tick(self, now: float) -> None:
-        self._queue.tick(now)
-
-    def timer(self, now: float) -> float | None:
-        return self._queue.timer(now)
-
-    def disconnected(self, now: float) -> None:
-        """Offline now: decide what was not sent yet by the offline rules (§3.5)."""
-        self._queue.disconnected(now)

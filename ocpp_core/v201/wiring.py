@@ -10,8 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ocpp_core.v201 import comm_ctrlr, components
+from ocpp_core.v201.auth_cache import AuthCacheBlock
+from ocpp_core.v201.authorization import AuthorizationBlock
 from ocpp_core.v201.device_model import DeviceModelBlock
+from ocpp_core.v201.local_list import LocalListBlock
+from ocpp_core.v201.metering import MeteringBlock
 from ocpp_core.v201.operations import Operations201
+from ocpp_core.v201.remote_control import RemoteControlBlock
 from ocpp_core.v201.reports import ReportsBlock
 from ocpp_core.v201.transactions import TransactionBlock
 from ocpp_core.wiring import Wiring
@@ -21,7 +26,16 @@ if TYPE_CHECKING:
 
 __all__ = ["BLOCK_TYPES", "EXTRA_VARIABLES", "wire"]
 
-BLOCK_TYPES: tuple[type, ...] = (DeviceModelBlock, ReportsBlock, TransactionBlock)
+BLOCK_TYPES: tuple[type, ...] = (
+    DeviceModelBlock,
+    ReportsBlock,
+    LocalListBlock,
+    AuthCacheBlock,
+    AuthorizationBlock,
+    MeteringBlock,
+    TransactionBlock,
+    RemoteControlBlock,
+)
 
 EXTRA_VARIABLES = (*comm_ctrlr.VARIABLES, *components.VARIABLES)
 
@@ -30,12 +44,26 @@ def wire(ctx: BlockContext) -> Wiring:
     """Build the 2.0.1 blocks of one engine on ``ctx`` and say how the engine drives them."""
     device_model = DeviceModelBlock(ctx)
     reports = ReportsBlock(ctx, device_model=device_model)
-    transactions = TransactionBlock(ctx)
+    local_list, auth_cache = LocalListBlock(ctx), AuthCacheBlock(ctx)
+    authorization = AuthorizationBlock(ctx, local_list=local_list, cache=auth_cache)
+    metering = MeteringBlock(ctx)
+    transactions = TransactionBlock(ctx, authorization=authorization, metering=metering)
+    metering.sessions = transactions
+    remote_control = RemoteControlBlock(ctx, transactions=transactions)
     return Wiring(
-        blocks=(device_model, reports, transactions),
-        ticks=(transactions.tick,),
-        timers=(transactions.timer,),
-        sources=(ctx.triggered, ctx.queue, reports, transactions),
-        disconnects=(),
+        blocks=(
+            device_model,
+            reports,
+            local_list,
+            auth_cache,
+            authorization,
+            metering,
+            transactions,
+            remote_control,
+        ),
+        ticks=(authorization.tick, transactions.tick, metering.tick),
+        timers=(authorization.timer, transactions.timer, metering.timer),
+        sources=(ctx.triggered, ctx.queue, reports, authorization, transactions),
+        disconnects=(authorization.disconnected,),
         operations=Operations201(device_model=device_model, sessions=transactions),
     )
