@@ -235,10 +235,10 @@ class DeviceModelBlock(Block):
     def get_variables(self, payload: GetVariablesRequest, now: float) -> GetVariablesResponse:
         items = payload["getVariableData"]
         refusal = self._over_limits("GetVariables", payload)
-        results = [
-            self._get(item, now) if (refused := refusal(index)) is None else _got(item, *refused)
-            for index, item in enumerate(items)
-        ]
+        results: list[GetVariableResultType] = []
+        for index, item in enumerate(items):
+            refused = refusal(index)
+            results.append(self._get(item, now) if refused is None else _got(item, *refused))
         return {"getVariableResult": results}
 
     def _get(self, item: GetVariableDataType, now: float) -> GetVariableResultType:

@@ -292,7 +292,10 @@ class VariableDeclarer:
     ) -> VariableDef:
         """Declare one variable attribute of this component (see VariableDef for options)."""
         if data_type == "decimal" and "check" not in options:
-            options["check"] = _decimal_in(options.get("min_limit"), options.get("max_limit"))
+            high = options.get("max_limit")
+            options["check"] = _decimal_in(
+                options.get("min_limit"), None if callable(high) else high
+            )
         elif data_type == "dateTime" and "check" not in options:
             options["check"] = _date_time
         if data_type == "integer":
