@@ -16,6 +16,7 @@ from ocpp_core import ChargePoint, ConfigurationChanged, FrameLogged, VariableRo
 from ocpp_core.clock import parse_datetime
 from ocpp_core.store import MemoryStore
 from ocpp_core.v201.device_model import DeviceModelBlock
+from ocpp_core.v201.variables import VariableDeclarer, value_text, variable_key
 
 PASSWORD = "Secret-Pass_1234567"
 
@@ -589,3 +590,53 @@ def test_variables_view_1_6_lists_configuration_keys() -> None:
     assert cp.get_configuration("HeartbeatInterval") == "60"
     assert cp.set_variable("GetConfigurationMaxKeys", "1", csms.now) == "Rejected"
     assert cp.set_variable("NoSuchKey", "1", csms.now) == "NotSupported"
+
+
+# ---------------------------------------------------------------------- variables.py
+
+
+def test_variable_attributes_other_than_actual_are_keys_of_their_own() -> None:
+    declarer = VariableDeclarer("tests", "EVSE")
+    actual = declarer.decimal("Power", "0", unit="W", evse=1, max_limit=22080.0)
+    most = declarer.decimal(
+        "Power", "11000", unit="W", evse=1, attribute="MaxSet", max_limit=22080.0
+    )
+    assert (actual.name, most.name) == ("EVSE/1.Power", "EVSE/1.Power#MaxSet")
+    assert most.component_label == "EVSE/1" and most.variable_label == "Power"
+    assert most.characteristics(None) == {
+        "dataType": "decimal",
+        "supportsMonitoring": False,
+        "unit": "W",
+        "maxLimit": 22080.0,
+    }
+    assert most.check is not None and most.check("22080") and not most.check("22080.5")
+    with pytest.raises(ValueError, match="attribute"):
+        declarer.decimal("Power", "0", attribute="Minimum")
+    timeout = VariableDeclarer("tests", "OCPPCommCtrlr").integer(
+        "MessageTimeout", 30, variable_instance="Default", mutability="ReadOnly", unit="s"
+    )
+    assert (timeout.name, timeout.mutability) == (
+        "OCPPCommCtrlr.MessageTimeout[Default]",
+        "ReadOnly",
+    )
+    assert timeout.characteristics(None) == {
+        "dataType": "integer",
+        "supportsMonitoring": False,
+        "unit": "s",
+        "minLimit": 0,
+    }
+    assert variable_key("Connector", "ConnectorType", evse=2, connector=1) == (
+        "Connector/2/1.ConnectorType"
+    )
+    assert (
+        variable_key("Ctrlr", "X", component_instance="a", attribute="Target")
+        == "Ctrlr(a).X#Target"
+    )
+    assert [value_text(value) for value in (True, False, 7, 7.0, 7.25, "x")] == [
+        "true",
+        "false",
+        "7",
+        "7.0",
+        "7.25",
+        "x",
+    ]

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ATTRIBUTES",
-    "DATA_TYPES",
     "MUTABILITY",
     "VariableDeclarer",
     "VariableDef",
@@ -48,18 +47,8 @@ __all__ = [
     "variable_key",
 ]
 
-# part 2 AttributeEnumType, in report order; DataEnumType.
+# part 2 AttributeEnumType, in report order.
 ATTRIBUTES = ("Actual", "Target", "MinSet", "MaxSet")
-DATA_TYPES = (
-    "string",
-    "decimal",
-    "integer",
-    "dateTime",
-    "boolean",
-    "OptionList",
-    "SequenceList",
-    "MemberList",
-)
 
 # part 2 MutabilityEnumType -> the KeyDef access it is stored with.
 MUTABILITY = {"ReadOnly": R, "ReadWrite": RW, "WriteOnly": W}
