@@ -27,9 +27,9 @@ ChargePoint.variables and set_variable) and the reports block (``entries``, ``te
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Protocol
 
+from ocpp_core.authorization_list import document_size
 from ocpp_core.block import Block, on
 from ocpp_core.config import INT, R
 from ocpp_core.log import logger
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
         VariableType,
     )
 
-__all__ = ["NO_STATUS", "NO_SUPPLY", "DeviceModelBlock", "StatusView", "SupplyView", "payload_size"]
+__all__ = ["NO_STATUS", "NO_SUPPLY", "DeviceModelBlock", "StatusView", "SupplyView"]
 
 
 class StatusView(Protocol):
@@ -140,12 +140,6 @@ def _index(table: KeyTable, evses: int) -> _Index:
 
 def _lower(text: str | None) -> str | None:
     return None if text is None else text.lower()
-
-
-def payload_size(payload: Mapping[str, object]) -> int:
-    """A request's size as BytesPerMessage counts it: its payload as compact UTF-8 JSON."""
-    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    return len(text.encode("utf-8", "surrogatepass"))
 
 
 class DeviceModelBlock(Block):
@@ -306,7 +300,7 @@ class DeviceModelBlock(Block):
     def _over_limits(self, message: str, payload: Mapping[str, object]) -> _Refusal:
         """Which items of a request its limits refuse (TC_B_08's answers)."""
         config = self.ctx.config
-        if payload_size(payload) > config.integer(f"DeviceDataCtrlr.BytesPerMessage[{message}]"):
+        if document_size(payload) > config.integer(f"DeviceDataCtrlr.BytesPerMessage[{message}]"):
             return _Refusal(0, "TooLargeElement")
         return _Refusal(config.integer(f"DeviceDataCtrlr.ItemsPerMessage[{message}]"))
 

@@ -30,10 +30,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ocpp_core.authorization_list import document_size
 from ocpp_core.block import Block, on
 from ocpp_core.log import logger
 from ocpp_core.outbox import PRIORITY_CALLS, SEND_PRE_BOOT, Request, RequestSource
-from ocpp_core.v201.device_model import payload_size
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -114,7 +114,7 @@ class ReportsBlock(Block, RequestSource):
     def get_report(self, payload: GetReportRequest, now: float) -> GetReportResponse:
         config = self.ctx.config
         wanted = payload.get("componentVariable", [])
-        if payload_size(payload) > config.integer("DeviceDataCtrlr.BytesPerMessage[GetReport]"):
+        if document_size(payload) > config.integer("DeviceDataCtrlr.BytesPerMessage[GetReport]"):
             return _refused("Rejected", "TooLargeElement")
         if len(wanted) > config.integer("DeviceDataCtrlr.ItemsPerMessage[GetReport]"):
             return _refused("Rejected", "TooManyElements")
