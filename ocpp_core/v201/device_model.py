@@ -27,7 +27,7 @@ ChargePoint.variables and set_variable) and the reports block (``entries``, ``te
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 from ocpp_core.authorization_list import document_size
 from ocpp_core.block import Block, on
@@ -375,6 +375,8 @@ def _invalid_reason(definition: VariableDef, text: str) -> str:
 def _got(
     item: GetVariableDataType, status: str, reason: str | None = None
 ) -> GetVariableResultType:
+    """An item's result: its attribute type (Actual if omitted), component and variable as
+    asked, the status and the reason code if any."""
     result: GetVariableResultType = {
         "attributeStatus": status,  # type: ignore[typeddict-item]
         "attributeType": item.get("attributeType", "Actual"),
@@ -389,12 +391,5 @@ def _got(
 def _set_result(
     item: SetVariableDataType, status: str, reason: str | None
 ) -> SetVariableResultType:
-    result: SetVariableResultType = {
-        "attributeStatus": status,  # type: ignore[typeddict-item]
-        "attributeType": item.get("attributeType", "Actual"),
-        "component": item["component"],
-        "variable": item["variable"],
-    }
-    if reason is not None:
-        result["attributeStatusInfo"] = {"reasonCode": reason}
-    return result
+    """A SetVariableResult: the same fields as a GetVariableResult without a value."""
+    return cast("SetVariableResultType", _got(cast("GetVariableDataType", item), status, reason))
