@@ -640,3 +640,50 @@ def test_variable_attributes_other_than_actual_are_keys_of_their_own() -> None:
         "7.25",
         "x",
     ]
+
+
+HOSTILE_VALUES = ["", " ", "\ud800", "9" * 30, "-1", "0", "1.5", "true", "FALSE", "A,W", "x" * 600]
+
+
+def test_B05_every_writable_variable_takes_its_own_value_and_refuses_garbage_cleanly() -> None:
+    """Each writable variable of the wired blocks: its current value is accepted back, and
+    hostile texts get a SetVariables status (never a CALLERROR), after which GetVariables
+    still reads a value of the variable's type."""
+    cp, csms = booted()
+    for evse in (0, 1, 2):  # a meter, so the measurand lists may name what it measures
+        cp.connector(evse).energy_wh = lambda: 1000.0
+    writable = [row for row in cp.variables(csms.now) if row.mutability == "ReadWrite"]
+    assert len(writable) > 20
+    for row in writable:
+        component, _, variable = row.address.partition(".")
+        item = _item_of(component, variable, row.value)
+        assert set_one(csms, item)["attributeStatus"] in ("Accepted", "RebootRequired"), row
+        for text in HOSTILE_VALUES:
+            result = set_one(csms, {**item, "attributeValue": text})
+            assert result["attributeStatus"] in ("Accepted", "Rejected", "RebootRequired"), row
+            got = get_one(csms, {"component": item["component"], "variable": item["variable"]})
+            assert got["attributeStatus"] == "Accepted", row
+            if result["attributeStatus"] == "Rejected":
+                continue
+            if row.data_type == "boolean":  # true/false in any letter case, as in 1.6
+                assert got["attributeValue"] == text.strip().lower(), row
+            elif row.data_type not in LIST_TYPES:  # lists come back trimmed, per item
+                assert got["attributeValue"] in (text, text.strip()), row
+
+
+LIST_TYPES = ("SequenceList", "MemberList")
+
+
+def _item_of(component: str, variable: str, value: str | None) -> dict:
+    """A SetVariableData item for a row's component and variable labels."""
+    name, _, instance = variable.partition("[")
+    item: dict = {"component": {"name": component}, "variable": {"name": name}}
+    if instance:
+        item["variable"]["instance"] = instance.rstrip("]")
+    if "/" in component:
+        name, evse, *connector = component.split("/")
+        item["component"] = {"name": name, "evse": {"id": int(evse)}}
+        if connector:
+            item["component"]["evse"]["connectorId"] = int(connector[0])
+    item["attributeValue"] = value or ""
+    return item
