@@ -240,6 +240,12 @@ def test_B07_reports_list_write_only_variables_without_their_value() -> None:
     assert password["variableAttribute"] == [
         {"type": "Actual", "mutability": "WriteOnly", "persistent": True, "constant": False}
     ]
+    # Errata 2023-12 §2.17.3: a string of at most 40 characters.
+    assert password["variableCharacteristics"] == {
+        "dataType": "string",
+        "maxLimit": 40,
+        "supportsMonitoring": False,
+    }
     assert all("Sixteen-chars-0123" not in frame for frame in csms.sent)
 
 

@@ -96,7 +96,10 @@ def _password(text: object) -> bool:
 
 
 _security = VariableDeclarer(__name__, "SecurityCtrlr")
-_security.string("BasicAuthPassword", "", mutability="WriteOnly", check=_password, max_length=40)
+# Errata 2023-12 §2.17.3: dataType string, maxLimit 40 (its longest length).
+_security.string(
+    "BasicAuthPassword", "", mutability="WriteOnly", check=_password, max_length=40, max_limit=40
+)
 _security.string("OrganizationName", "")
 _security.integer("SecurityProfile", 1, mutability="ReadOnly", minimum=1, maximum=3)
 _security.integer("CertificateEntries", 0, mutability="ReadOnly")
