@@ -34,7 +34,6 @@ from ocpp_core.block import Block, on
 from ocpp_core.config import INT, R
 from ocpp_core.log import logger
 from ocpp_core.operations import VariableRow
-from ocpp_core.smart_charging import Supply
 from ocpp_core.v201.components import station_variables
 from ocpp_core.v201.variables import VariableDef, value_text
 
@@ -43,6 +42,7 @@ if TYPE_CHECKING:
 
     from ocpp_core.config import KeyTable
     from ocpp_core.context import BlockContext
+    from ocpp_core.smart_charging import Supply
     from ocpp_core.v201.payloads import (
         ComponentType,
         GetVariableDataType,
@@ -88,7 +88,11 @@ class _NoStatus:
 class _NoSupply:
     """Until smart charging is wired: the default supply, no profiles."""
 
-    supply = Supply()
+    @property
+    def supply(self) -> Supply:
+        from ocpp_core.smart_charging import Supply  # only when a live value asks for it
+
+        return Supply()
 
     def installed(self) -> list[tuple[int, dict[str, object]]]:
         return []
