@@ -34,6 +34,7 @@ from sim.settings import StationSettings
 from sim.station import Station
 from sim.transfer_policy import TransferPolicy
 from sim.transport.base import ConnectionState
+from sim.versions import PING_INTERVAL
 
 __all__ = ["main", "run"]
 
@@ -43,7 +44,7 @@ the last message delivered (a slow CSMS under many stations still gets its messa
 SETTLE_LIMIT_S = 120.0
 """... and at most in all."""
 CLOSE_TIMEOUT_S = 5.0
-CONFIG_DEFAULTS = {"WebSocketPingInterval": "20"}
+CONFIG_DEFAULTS = {version: {key: "20"} for version, key in PING_INTERVAL.items()}
 """The websockets client can ping (a browser cannot): a silently dead CSMS is noticed."""
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 

@@ -14,13 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.settings import (
-    SETTINGS,
-    SUPPORTED_VERSIONS,
-    SettingsError,
-    StationSettings,
-    setting_named,
-)
+from sim.settings import SETTINGS, SettingsError, StationSettings, setting_named
+from sim.versions import id_tag_length
 
 __all__ = ["AUTH_KEY_ENV", "UsageError", "build_parser", "connectors_list", "station_settings"]
 
@@ -28,7 +23,6 @@ AUTH_KEY_ENV = "OCPP_SIM_AUTH_KEY"
 """The environment variable holding the authorization key (when no option gives one)."""
 MAX_KEY_FILE_CHARS = 4096
 MAX_STATIONS = 10_000
-MAX_ID_TAG = 20
 
 _DESCRIPTION = """\
 Run simulated OCPP charging stations headless against a CSMS.
@@ -280,18 +274,15 @@ def station_settings(args: argparse.Namespace) -> list[StationSettings]:
     auth_key = _auth_key(args)
     _check_tls_files(args)
     first = _settings_of(args, args.id if args.count == 1 else f"{args.id}-1", auth_key)
-    if args.ocpp not in SUPPORTED_VERSIONS:
-        raise UsageError(
-            f"OCPP {args.ocpp} is not supported by the station engine yet; use --ocpp 1.6"
-        )
     if not 1 <= args.count <= MAX_STATIONS:
         raise UsageError(f"--count must be from 1 to {MAX_STATIONS}")
     if not (math.isfinite(args.speed) and args.speed > 0):
         raise UsageError("--speed must be a positive number")
     if not (math.isfinite(args.duration) and args.duration >= 0):
         raise UsageError("--duration must be 0 (until Ctrl-C) or a positive number of seconds")
-    if args.idtag is not None and not 1 <= len(args.idtag) <= MAX_ID_TAG:
-        raise UsageError(f"--idtag must be 1 to {MAX_ID_TAG} characters")
+    longest = id_tag_length(args.ocpp)
+    if args.idtag is not None and not 1 <= len(args.idtag) <= longest:
+        raise UsageError(f"--idtag must be 1 to {longest} characters with --ocpp {args.ocpp}")
     if args.count == 1:
         return [first]
     ids = [f"{args.id}-{n}" for n in range(2, args.count + 1)]

@@ -42,7 +42,7 @@ METER_SAVE_WH = 100.0
 """While power flows a connector's register is saved whenever it grew this much (Wh) since the
 last save: the most energy a power cut can lose, besides values reported (saved before)."""
 
-MAX_ID_TAG = 20  # IdToken: CiString20Type in OCPP 1.6
+MAX_ID_TAG = 20  # IdToken: CiString20Type in OCPP 1.6 (2.0.1: 36, sim/versions.py)
 MAX_ERROR_INFO = 50  # StatusNotification.info: CiString50Type
 MAX_VENDOR_ERROR_CODE = 50  # StatusNotification.vendorErrorCode: CiString50Type
 
@@ -97,6 +97,8 @@ class Hardware:
             fault=self.fault,
             transaction_id=None if info is None else info.transaction_id,
             id_tag=None if info is None else info.id_tag,
+            seq_no=None if info is None else info.seq_no,
+            id_token_type=None if info is None else info.id_token_type,
             last_auth=self.last_auth,
             power_w=meter.power_w,
             energy_wh=meter.energy_wh,
@@ -118,7 +120,7 @@ class Hardware:
             self.evse_ready,
             self.locked,
             self.fault,
-            None if info is None else (info.state, info.transaction_id, info.id_tag),
+            None if info is None else (info.state, info.transaction_id, info.id_tag, info.seq_no),
             self.last_auth,
             round(meter.power_w),
             round(meter.energy_wh),
@@ -237,10 +239,10 @@ def fault_of(
     return FaultInfo(error_code, info, vendor_error_code), record
 
 
-def check_id_tag(id_tag: object) -> str:
-    """An RFID card's idTag, or ValueError."""
-    if not isinstance(id_tag, str) or not id_tag or len(id_tag) > MAX_ID_TAG:
-        raise ValueError(f"an idTag is 1 to {MAX_ID_TAG} characters")
+def check_id_tag(id_tag: object, longest: int = MAX_ID_TAG) -> str:
+    """An RFID card's idTag of at most ``longest`` characters, or ValueError."""
+    if not isinstance(id_tag, str) or not id_tag or len(id_tag) > longest:
+        raise ValueError(f"an idTag is 1 to {longest} characters")
     if not id_tag.isprintable():
         raise ValueError("an idTag must not contain control characters")
     return id_tag

@@ -26,6 +26,7 @@ __all__ = [
     "FaultInfo",
     "FirmwareImage",
     "LastAuth",
+    "ProtocolSelected",
     "ReservationShown",
     "SnapshotChanged",
     "StationRebooted",
@@ -64,10 +65,13 @@ class ReservationShown(NamedTuple):
 class ConnectorSnapshot:
     """What one connector looks like now, for the GUI and the CLI (immutable).
 
-    ``status``/``error_code`` are the core's (ChargePointStatus / ChargePointErrorCode);
-    ``fault`` is the injected one; ``id_tag`` is the card of the current session (being
-    authorized, waiting for the cable, or charging; None without one) and ``transaction_id`` the
-    CSMS's id for its transaction (None until the StartTransaction is answered);
+    ``status``/``error_code`` are the core's (1.6: ChargePointStatus / ChargePointErrorCode;
+    2.0.1: ConnectorStatusEnumType, e.g. Occupied); ``fault`` is the injected one; ``id_tag``
+    is the card of the current session (being authorized, waiting for the cable, or charging;
+    None without one) and ``transaction_id`` the id of its transaction (1.6: the CSMS's number,
+    None until the StartTransaction is answered; 2.0.1: the station's string from the start),
+    ``seq_no`` the seqNo of its latest TransactionEvent and ``id_token_type`` the idToken type
+    (2.0.1; None in 1.6);
     ``current_a``/``voltage_v`` hold one value per station phase, L1 first; ``soc_percent`` is
     None without a car or a modelled battery; ``limit`` is the charging limit the core set,
     ``(value, "A" | "W")``, or None, and ``limit_w`` the power it allows now (for a chart);
@@ -93,6 +97,8 @@ class ConnectorSnapshot:
     limit: tuple[float, str] | None
     reservation: ReservationShown | None = None
     limit_w: float | None = None
+    seq_no: int | None = None
+    id_token_type: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for JSON (named tuples become objects)."""
@@ -111,6 +117,14 @@ class ConnectionChanged(NamedTuple):
 
     state: ConnectionState
     detail: str
+
+
+class ProtocolSelected(NamedTuple):
+    """With OCPP auto: the CSMS selected ``subprotocol`` at the opening of a connection, and the
+    station runs ``version`` ("1.6" or "2.0.1") from now on (raised at every opening)."""
+
+    version: str
+    subprotocol: str
 
 
 class SnapshotChanged(NamedTuple):

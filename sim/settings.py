@@ -23,11 +23,11 @@ from typing import Any
 from ocpp_core.identity import StationIdentity
 from sim.transfer_policy import DEFAULT_MAX_BYTES, SAME_CSMS, TransferPolicy
 from sim.transport.base import validate_url
+from sim.versions import CHOICES
 
 __all__ = [
     "KNOWN_VERSIONS",
     "SETTINGS",
-    "SUPPORTED_VERSIONS",
     "CliFlag",
     "FormField",
     "Setting",
@@ -37,10 +37,8 @@ __all__ = [
     "setting_named",
 ]
 
-SUPPORTED_VERSIONS = ("1.6",)
-"""The versions the station engine implements."""
-KNOWN_VERSIONS = ("1.6", "2.0.1")
-"""The versions a user may choose (the station refuses those it does not implement yet)."""
+KNOWN_VERSIONS = CHOICES
+"""What a user may choose: "auto" (the CSMS picks 2.0.1 or 1.6), "1.6" or "2.0.1"."""
 MAX_CHARGE_BOX_ID = 48  # OCPP-J: the identity is at most 48 characters
 DEFAULT_ID = "SIM-0001"
 """The default charge box id, also the default serial number."""
@@ -182,7 +180,7 @@ def _auth_key(value: str | None, settings: Any) -> str | None:
 
 def _version(value: str, _settings: Any) -> str | None:
     if value not in KNOWN_VERSIONS:
-        return f"unknown OCPP version {value!r}: use 1.6 or 2.0.1"
+        return f"unknown OCPP version {value!r}: use auto, 1.6 or 2.0.1"
     return None
 
 
@@ -313,7 +311,8 @@ class StationSettings:
         check=_version,
         cli=CliFlag(
             "--ocpp",
-            "OCPP version (default: {default}; 2.0.1 is not supported by the engine yet)",
+            "OCPP version (default: {default}); auto offers ocpp2.0.1 and ocpp1.6 and runs"
+            " the one the CSMS selects",
             choices=KNOWN_VERSIONS,
         ),
         form=FormField("ocpp-version", "OCPP version", "select"),

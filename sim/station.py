@@ -11,9 +11,16 @@ Time: ``tick(now)`` is the only place the station does anything. ``now`` is the 
 monotonic, possibly simulated, seconds (sim/runtime.py); controls and transport events are queued
 and take effect at the next tick, and the station asks its runtime for one through ``waker``.
 
-Energy only flows while the core says the connector is Charging (a transaction runs, OCPP permits
-it, the cable is in, the EVSE offers and the EV asks for energy, no fault): the station ties the
-meter's EVSE switch to that status, so the meter never charges outside a session.
+Energy only flows while the core says it may (``ChargePoint.charging``: in 1.6 the connector is
+Charging, in 2.0.1 the transaction's chargingState is Charging; a transaction runs, the cable is
+in, the EVSE offers and the EV asks for energy, no fault): the station ties the meter's EVSE
+switch to it, so the meter never charges outside a session.
+
+Protocol versions (sim/versions.py): the settings choose 1.6, 2.0.1 or "auto". With auto the
+handshake offers both and the station runs the engine of the one the CSMS selected: an engine of
+the other version is replaced before it sees the connection (the version last selected is
+remembered, so a station normally starts with the right one). Each version's engine keeps its
+documents in its own namespace of the Store; connectors are EVSE 1..N in 2.0.1.
 
 A Reset from the CSMS reboots the station: after the Reset.conf has left, the engine is discarded
 and a new ChargePoint is built on the same Store (the physical state, i.e. cables, EVs, faults and
@@ -29,8 +36,7 @@ sim/clock.py, sim/connectors.py (the hardware), sim/link.py (the transport), sim
 from __future__ import annotations
 
 import logging
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ocpp_core import ChargePoint
 from ocpp_core.clock import Clock
@@ -45,25 +51,25 @@ from ocpp_core.events import (
     StatusChanged,
 )
 from ocpp_core.sessions import STOPPING
-from ocpp_core.store import RetryingStore
 from sim.clock import AnchoredClock
-from sim.connectors import Hardware, MeterRegisters, check_id_tag, fault_of, new_ev, wire
+from sim.connectors import Hardware, MeterRegisters, check_id_tag, fault_of, new_ev
+from sim.engine_views import EngineViews
+from sim.engines import Engines
 from sim.events import (
     BackendEchoes,
     ConnectionChanged,
     ConnectorSnapshot,
-    FirmwareImage,
     LastAuth,
+    ProtocolSelected,
     ReservationShown,
     SnapshotChanged,
     StationRebooted,
-    TransferFailures,
 )
-from sim.link import CsmsLink, ping_interval
-from sim.meter import NOMINAL_VOLTAGE_V
-from sim.operations import Operations, failures_of, set_failures
-from sim.settings import SUPPORTED_VERSIONS, StationSettings
+from sim.link import CsmsLink
+from sim.operations import Operations
+from sim.settings import StationSettings
 from sim.transport.base import ConnectionState, TransportConfig
+from sim.versions import AUTO, id_tag_length, version_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -86,11 +92,10 @@ after the ChangeConfiguration.conf was sent (security whitepaper A01)."""
 
 NO_URL = "enter the CSMS URL (ws://host:port/path or wss://...)"
 
-
 # ---------------------------------------------------------------------------------- the station
 
 
-class Station:
+class Station(EngineViews):
     """One simulated charging station: ChargePoint + N simulated connectors (meter, EV, RFID,
     lock, faults) + a transport.
 
@@ -99,8 +104,8 @@ class Station:
     BrowserTransport``). ``clock_start_wall`` is the wall time (epoch seconds) at the first tick;
     without it the station's clock starts at 2020-01-01 until the CSMS tells the time.
     ``config_defaults`` replaces declared defaults of configuration keys (ChargePoint's option;
-    e.g. the CLI's ``{"WebSocketPingInterval": "20"}``, which a browser cannot honour). Raises
-    ValueError when the settings ask for a protocol version the engine does not implement yet.
+    e.g. ``{"WebSocketPingInterval": "20"}``, which a browser cannot honour): keys of the
+    settings' version, or per version (``{"1.6": {...}, "2.0.1": {...}}``, what auto needs).
     """
 
     def __init__(
@@ -110,24 +115,18 @@ class Station:
         store: Store,
         transport_factory: Callable[[TransportConfig, TransportListener], Transport],
         clock_start_wall: float | None = None,
-        config_defaults: Mapping[str, str] | None = None,
+        config_defaults: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
-        if settings.ocpp_version not in SUPPORTED_VERSIONS:
-            raise ValueError(
-                f"OCPP {settings.ocpp_version} is not supported by the station engine yet;"
-                f" use OCPP {' or '.join(SUPPORTED_VERSIONS)}"
-            )
         self.settings = settings
         self.store = store
-        # One for the station's life, so writes a failing disk made it keep survive a reboot.
-        self._store = RetryingStore(store)
+        self._engines = Engines(settings, store, config_defaults)
+        self._store = self._engines.root
         self.waker: Callable[[], None] | None = None
         """Set by the runtime: asks for a tick soon (a control was used, a frame arrived)."""
         self._link = CsmsLink(transport_factory, on_state=self._connection_changed, wake=self._wake)
-        self._config_defaults = dict(config_defaults or {})
         self._subscribers: tuple[Callable[[object], None], ...] = ()
         self._now: float | None = None
-        self._cards: list[tuple[int, str]] = []
+        self._cards: list[tuple[int, str, str | None]] = []
         self._reboot: str | None = None
         self._reconnect_at: float | None = None
         self._save_meters_soon = False
@@ -137,85 +136,26 @@ class Station:
         self._operations = Operations()
         self._registers = MeterRegisters(self._store, settings.charge_box_id)
         self._hardware = self._registers.load(settings)
-        self._engine = self._build_engine(AnchoredClock(clock_start_wall))
+        version = self._engines.first_version()
+        self._engine = self._build_engine(AnchoredClock(clock_start_wall), version)
         self._registers.raise_to(self._engine)
-        stored_key = self._engine.get_configuration("AuthorizationKey")
-        # The key given in the settings wins; without one, a key the CSMS set earlier (stored).
-        self._auth_key: str | None = settings.auth_key or stored_key or None
+        self._auth_key = self._engines.auth_key(self._engine)
 
-    # ------------------------------------------------------------------ construction
-
-    def _build_engine(self, clock: Clock, previous: ChargePoint | None = None) -> ChargePoint:
-        settings = self.settings
-        options: dict[str, Any] = {}
-        if previous is not None:
-            # What the user set on the engine survives the reboot (a new ChargePoint).
-            options["firmware_simulation"] = previous.firmware_simulation
-            options["diagnostics_simulation"] = previous.diagnostics_simulation
-        engine = ChargePoint(
-            identity=settings.identity(),
-            connectors=settings.connectors,
-            store=self._store,
-            version=settings.ocpp_version,
-            clock=clock,
+    def _build_engine(
+        self, clock: Clock, version: str, previous: ChargePoint | None = None
+    ) -> ChargePoint:
+        engine = self._engines.build(
+            version,
+            clock,
+            previous=previous,
             reset_handler=self._on_reset,
-            config_defaults=self._config_defaults,
-            resume_transactions_after_restart=settings.resume_transactions_after_restart,
-            **options,
+            diagnostics_log=self._operations.diagnostics_log,
+            hardware=self._hardware,
+            registers=self._registers,
         )
-        # Smart charging converts W and A and fills schedule gaps with the station's supply.
-        engine.set_supply(NOMINAL_VOLTAGE_V, settings.phases, settings.max_current_a)
-        engine.set_diagnostics_log(self._operations.diagnostics_log)
-        soc = settings.ev_capacity_kwh is not None
-        for hw in self._hardware:
-            wire(engine, hw, soc=soc, register=partial(self._registers.report, hw))
         self._statuses = {}
         self._unsubscribe_engine = engine.subscribe(self._on_engine_event)
         return engine
-
-    # ------------------------------------------------------------------ firmware, diagnostics
-
-    @property
-    def transfer_failures(self) -> TransferFailures:
-        return failures_of(self._engine)
-
-    def set_transfer_failures(self, failures: TransferFailures) -> None:
-        """Make the next simulated firmware download or installation, or diagnostics upload,
-        fail (kept across the station's reboots)."""
-        set_failures(self._engine, failures)
-
-    @property
-    def firmware_progress(self) -> FirmwareProgress | None:
-        """The latest step of the firmware update the CSMS asked for (None: none yet)."""
-        return self._operations.firmware
-
-    @property
-    def firmware_image(self) -> FirmwareImage | None:
-        """Size and SHA-256 of the image the current (or last) update really downloaded."""
-        return self._operations.firmware_image
-
-    @property
-    def diagnostics_progress(self) -> DiagnosticsProgress | None:
-        """The latest step of the diagnostics upload the CSMS asked for (None: none yet)."""
-        return self._operations.diagnostics
-
-    # ------------------------------------------------------------------ smart charging
-
-    def charging_profiles(self, n: int) -> list[dict[str, Any]]:
-        """The charging profiles that apply to connector ``n``: its own and the station-wide
-        ones (connectorId 0), each as installed, with its ``connectorId``."""
-        self._hw(n)
-        return [
-            {"connectorId": connector, **profile}
-            for connector, profile in self._engine.charging_profiles()
-            if connector in (0, n)
-        ]
-
-    def composite_schedule(self, n: int, duration_s: int = 3600) -> dict[str, Any]:
-        """What GetCompositeSchedule would answer for connector ``n`` now, in amps."""
-        self._hw(n)
-        now = 0.0 if self._now is None else self._now
-        return self._engine.composite_schedule(n, duration_s, now, "A")
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -312,7 +252,7 @@ class Station:
     def save_kept_writes(self) -> int:
         """Store now the writes a failing Store made the station keep in memory; returns how
         many it still cannot store (lost if the process ends)."""
-        return self._store.flush()
+        return self._engines.save_kept_writes()
 
     def _start_transport(self) -> None:
         config = TransportConfig(
@@ -323,7 +263,7 @@ class Station:
             ca_file=self.settings.ca_file,
             client_cert_file=self.settings.client_cert_file,
             client_key_file=self.settings.client_key_file,
-            ping_interval_s=ping_interval(self._engine.get_configuration("WebSocketPingInterval")),
+            ping_interval_s=self._engines.ping_interval_s(self._engine),
         )
         self._link.start(config)
 
@@ -387,11 +327,19 @@ class Station:
         hw.fault_record = None
         self._wake()
 
-    def present_card(self, n: int, id_tag: str) -> None:
+    def present_card(self, n: int, id_tag: str, token_type: str | None = None) -> None:
         """Hold an RFID card to connector ``n``'s reader: with no session it starts one (after
-        authorization), the card of the running session (or one of its group) stops it."""
+        authorization), the card of the running session (or one of its group) stops it.
+
+        ``token_type`` is the 2.0.1 idToken type, one of ``id_token_types`` (None: the
+        default, ISO14443); 1.6 idTags have none (ValueError).
+        """
         self._hw(n)
-        self._cards.append((n, check_id_tag(id_tag)))
+        longest = id_tag_length(self._engine.version)
+        if token_type is not None and token_type not in self._engine.id_token_types:
+            allowed = ", ".join(self._engine.id_token_types) or f"none in OCPP {self.ocpp_version}"
+            raise ValueError(f"unknown idToken type {token_type!r} (allowed: {allowed})")
+        self._cards.append((n, check_id_tag(id_tag, longest), token_type))
         self._wake()
 
     # ------------------------------------------------------------------ state
@@ -447,8 +395,8 @@ class Station:
                 return
             case StatusChanged(connector=n, status=status, error_code=error_code):
                 self._statuses[n] = (status, error_code)
-            case ConfigurationChanged(key="AuthorizationKey"):
-                self._auth_key = self._engine.get_configuration("AuthorizationKey") or None
+            case ConfigurationChanged(key=key) if self._engines.is_auth_key(self._engine, key):
+                self._auth_key = self._engine.get_configuration(key) or None
                 if self._link.running and self._now is not None:
                     self._reconnect_at = self._now + KEY_CHANGE_GRACE_S
             case AuthorizationResult(connector=n, id_tag=id_tag, status=status):
@@ -491,20 +439,23 @@ class Station:
         """Advance meters, poll the engine, send frames; returns the next wake-up time (None:
         only after a control or a transport event, which call ``waker``)."""
         self._now = now
-        engine = self._engine
-        clock = engine.clock
+        clock = self._engine.clock
         if isinstance(clock, AnchoredClock):
             clock.anchor(now)
         self._deliver(now)
+        engine = self._engine  # after _deliver: the CSMS may have selected another version
         cards, self._cards = self._cards, []
-        for n, id_tag in cards:
-            engine.present_card(n, id_tag, now)
+        for n, id_tag, token_type in cards:
+            try:
+                engine.present_card(n, id_tag, now, token_type=token_type)
+            except ValueError as exc:  # presented to an engine of the other version (auto)
+                _log().warning("[%s] card not presented: %s", self.settings.charge_box_id, exc)
         for hw in self._hardware:
             # The one advance per tick: the energy of the power held since the last tick.
             hw.meter.advance(now)
         self._registers.save_if_grown()
         frames = engine.poll(now)
-        self._gate_meters()
+        self._gate_meters(now)
         self._send(frames)
         if self._reboot is not None:
             kind, self._reboot = self._reboot, None
@@ -522,21 +473,33 @@ class Station:
         return self._next_wakeup(now)
 
     def _deliver(self, now: float) -> None:
-        engine = self._engine
         inbox = self._link.inbox
         while inbox:
             kind, value = inbox.popleft()
+            engine = self._engine
             if kind == "message":
                 engine.receive(value, now)
             elif kind == "open":
-                engine.connected(now)
+                self._opened(value, now)
             elif engine.is_connected:  # "close": the end of a connection or a failed attempt
                 engine.disconnected(now)
 
-    def _gate_meters(self) -> None:
-        """Energy flows only while the core says Charging (the readings follow at once)."""
+    def _opened(self, subprotocol: str, now: float) -> None:
+        """A connection opened with the subprotocol the CSMS selected: run that version's
+        engine (auto), then tell it it is connected."""
+        version = version_of(subprotocol) or self._engine.version
+        if version != self._engine.version:
+            self._replace_engine(version, now)
+        if self.settings.ocpp_version == AUTO:
+            self._engines.selected(version)
+            self._emit(ProtocolSelected(version, subprotocol))
+        self._engine.connected(now)
+
+    def _gate_meters(self, now: float) -> None:
+        """Energy flows only while the core says it may (the readings follow at once)."""
+        engine = self._engine
         for hw in self._hardware:
-            hw.meter.gate(hw.plugged, self._status_of(hw.n)[0] == "Charging")
+            hw.meter.gate(hw.plugged, engine.charging(hw.n, now))
 
     def _send(self, frames: list[str]) -> None:
         for text in frames:
@@ -567,28 +530,37 @@ class Station:
 
     def _do_reboot(self, kind: str, now: float) -> None:
         """Discard the engine and start a new one on the same Store, then connect again."""
-        old = self._engine
-        self.flush()
-        if self._unsubscribe_engine is not None:
-            self._unsubscribe_engine()
-        wall = old.clock.wall(now)
         self._link.drop()
         self._link.inbox.clear()  # all of it was for the discarded engine
         self._cards.clear()
-        for hw in self._hardware:
-            hw.locked = False
-            hw.meter.set_limit(None)
-        self._engine = self._build_engine(Clock(wall, now), old)
-        for setup in self._engine_setups:
-            try:
-                setup(self._engine)
-            except Exception:
-                _log().exception("an engine setup failed after the reboot")
+        self._replace_engine(self._engines.first_version(), now)
         self._emit(StationRebooted(kind))
         if self._link.running:
             self._start_transport()
         else:
             self._link.set_state(ConnectionState.DISCONNECTED, "rebooted")
+
+    def _replace_engine(self, version: str, now: float) -> None:
+        """Discard the engine and build one of ``version`` on the same Store (its namespace):
+        a reboot, or the version the CSMS selected. The hardware stays; locks open and limits
+        clear until the new engine sets them."""
+        old = self._engine
+        self.flush()
+        if self._unsubscribe_engine is not None:
+            self._unsubscribe_engine()
+        wall = old.clock.wall(now)
+        for hw in self._hardware:
+            hw.locked = False
+            hw.meter.set_limit(None)
+        self._engine = self._build_engine(Clock(wall, now), version, old)
+        self._registers.raise_to(self._engine)
+        if version != old.version:
+            self._auth_key = self._engines.auth_key(self._engine)
+        for setup in self._engine_setups:
+            try:
+                setup(self._engine)
+            except Exception:
+                _log().exception("an engine setup failed on the new engine")
 
     def __repr__(self) -> str:
         return f"Station({self.settings.charge_box_id!r}, {self._link.state.value})"

@@ -37,6 +37,7 @@ class MemoryTransport:
         self.running = False
         self.offline = False
         self.open = False
+        self.subprotocol: str | None = None  # the one the backend selected
 
     def _set(self, state: ConnectionState, detail: str) -> None:
         self.state = state
@@ -61,10 +62,18 @@ class MemoryTransport:
             self.listener.on_close(refusal)
             self._set(ConnectionState.RECONNECT_WAIT, f"{refusal}; reconnecting")
             return
+        self.subprotocol = next(
+            (name for name in self.config.subprotocols if name in self.backend.subprotocols), None
+        )
+        if self.subprotocol is None:
+            refusal = f"server did not accept subprotocol {self.config.offered} (it picked none)"
+            self.listener.on_close(refusal)
+            self._set(ConnectionState.RECONNECT_WAIT, f"{refusal}; reconnecting")
+            return
         self.open = True
         self.backend.opened(self)
         self._set(ConnectionState.CONNECTED, "connected")
-        self.listener.on_open(self.config.subprotocol)
+        self.listener.on_open(self.subprotocol)
 
     def close(self, reason: str, next_state: ConnectionState) -> None:
         if not self.open:
@@ -102,9 +111,20 @@ class MemoryTransport:
 
 
 class FakeBackend:
-    """A CSMS that accepts everything; records frames; can go down and come back."""
+    """A CSMS that accepts everything; records frames; can go down and come back.
 
-    def __init__(self, *, password: str | None = None, heartbeat_interval: int = 300) -> None:
+    It speaks the ``subprotocols`` given (the first the station offers wins) and answers 2.0.1
+    messages on an ocpp2.0.1 connection (``on201_<Action>``, else an empty object).
+    """
+
+    def __init__(
+        self,
+        *,
+        password: str | None = None,
+        heartbeat_interval: int = 300,
+        subprotocols: tuple[str, ...] = ("ocpp1.6", "ocpp2.0.1"),
+    ) -> None:
+        self.subprotocols = subprotocols
         self.password = password
         self.heartbeat_interval = heartbeat_interval
         self.up = True
@@ -163,7 +183,8 @@ class FakeBackend:
             return
         _, message_id, action, payload = frame
         self.calls.append((action, payload))
-        handler = self.handlers.get(action) or getattr(self, f"on_{action}", None)
+        prefix = "on201_" if transport.subprotocol == "ocpp2.0.1" else "on_"
+        handler = self.handlers.get(action) or getattr(self, f"{prefix}{action}", None)
         response = {} if handler is None else handler(payload)
         if response is None:  # no answer
             return
@@ -201,6 +222,16 @@ class FakeBackend:
 
     def on_DataTransfer(self, payload: dict) -> dict:
         return {"status": "UnknownVendorId"}
+
+    on201_BootNotification = on_BootNotification
+    on201_Heartbeat = on_Heartbeat
+    on201_DataTransfer = on_DataTransfer
+
+    def on201_Authorize(self, payload: dict) -> dict:
+        return {"idTokenInfo": {"status": "Accepted"}}
+
+    def on201_TransactionEvent(self, payload: dict) -> dict:
+        return {"idTokenInfo": {"status": "Accepted"}} if "idToken" in payload else {}
 
     # ------------------------------------------------------------------ inspection
 

@@ -136,7 +136,8 @@ def test_the_console_script_entry_point_is_main() -> None:
         (["--url", "http://127.0.0.1:1/ocpp"], "--url: the CSMS URL must start with ws://"),
         (["--url", "ws://host:99999/ocpp"], "--url: the CSMS URL is malformed"),
         (["--url", "ws://h/ocpp?x=1"], "must not contain a query"),
-        (["--ocpp", "2.0.1"], "OCPP 2.0.1 is not supported by the station engine yet"),
+        (["--ocpp", "2.0.1", "--plugged", "1", "--idtag", "x" * 37], "1 to 36 characters"),
+        (["--ocpp", "auto", "--plugged", "1", "--idtag", "x" * 21], "1 to 20 characters"),
         (["--plugged", "3"], "--plugged: '3' is not a connector from 1 to 2"),
         (["--connectors", "0"], "connectors must be from 1 to 99"),
         (["--speed", "0"], "--speed must be a positive number"),
@@ -156,11 +157,13 @@ def test_bad_arguments_exit_2_with_a_clear_message(argv: list[str], message: str
 
 def test_bad_arguments_from_the_command_line_are_not_tracebacks() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "sim", "--ocpp", "2.0.1"],
+        [sys.executable, "-m", "sim", "--ocpp", "2.0"],
         capture_output=True, text=True, check=False, cwd=ROOT, timeout=30,
     )  # fmt: skip
     assert result.returncode == 2
-    assert "OCPP 2.0.1 is not supported" in result.stderr
+    assert "argument --ocpp: invalid choice: '2.0' (choose from 'auto', '1.6', '2.0.1')" in (
+        result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 

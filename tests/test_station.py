@@ -138,13 +138,13 @@ def test_an_empty_url_is_allowed_until_connect() -> None:
     assert station.connection_state is ConnectionState.DISCONNECTED
 
 
-def test_ocpp_201_is_refused_with_a_clear_message() -> None:
-    with pytest.raises(ValueError, match=r"OCPP 2\.0\.1 is not supported .* use OCPP 1\.6"):
-        Station(
-            StationSettings(URL, ocpp_version="2.0.1"),
-            store=MemoryStore(),
-            transport_factory=FakeBackend().transport_factory,
-        )
+def test_the_settings_version_chooses_the_engine() -> None:
+    """1.6 and 2.0.1 run their own engine; 2.0.1 offers only ocpp2.0.1 (tests/test_sim_versions.py
+    has negotiation, auto and the Store namespaces)."""
+    for version in ("1.6", "2.0.1"):
+        rig = Rig(FakeBackend(), ocpp_version=version).boot()
+        assert rig.station.ocpp_version == version == rig.station.engine.version
+        assert rig.backend.connections[-1].ocpp_version == version
 
 
 # --- boot, identity, status -------------------------------------------------------------------

@@ -14,6 +14,8 @@ from dataclasses import dataclass, fields
 from typing import Protocol
 from urllib.parse import SplitResult, quote, urlsplit
 
+from sim.versions import CHOICES, SUBPROTOCOLS, offered_subprotocols
+
 __all__ = [
     "SUBPROTOCOLS",
     "Backoff",
@@ -28,8 +30,6 @@ __all__ = [
     "redact",
     "validate_url",
 ]
-
-SUBPROTOCOLS = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}
 
 _MASK = "***"
 
@@ -93,7 +93,7 @@ class TransportConfig:
 
     url: str
     charge_box_id: str
-    ocpp_version: str = "1.6"
+    ocpp_version: str = "1.6"  # "1.6", "2.0.1" or "auto" (the server picks one of both)
     auth_key: str | None = None
     ca_file: str | None = None
     client_cert_file: str | None = None
@@ -106,8 +106,8 @@ class TransportConfig:
     open_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
-        if self.ocpp_version not in SUBPROTOCOLS:
-            raise ValueError(f"unknown OCPP version {self.ocpp_version!r}: use 1.6 or 2.0.1")
+        if self.ocpp_version not in CHOICES:
+            raise ValueError(f"unknown OCPP version {self.ocpp_version!r}: use auto, 1.6 or 2.0.1")
         if not self.charge_box_id:
             raise ValueError("the charge box id is empty")
         if self.auth_key and ":" in self.charge_box_id:
@@ -132,9 +132,20 @@ class TransportConfig:
         return f"TransportConfig({', '.join(parts)})"
 
     @property
+    def subprotocols(self) -> tuple[str, ...]:
+        """The WebSocket subprotocols offered for ``ocpp_version``, preferred first ("auto":
+        ``("ocpp2.0.1", "ocpp1.6")``)."""
+        return offered_subprotocols(self.ocpp_version)
+
+    @property
     def subprotocol(self) -> str:
-        """The WebSocket subprotocol offered for ``ocpp_version``."""
-        return SUBPROTOCOLS[self.ocpp_version]
+        """The preferred subprotocol offered (the only one unless ``ocpp_version`` is auto)."""
+        return self.subprotocols[0]
+
+    @property
+    def offered(self) -> str:
+        """The subprotocols offered, for messages: "ocpp1.6" or "ocpp2.0.1, ocpp1.6"."""
+        return ", ".join(self.subprotocols)
 
     def backoff(self, rng: random.Random | None = None) -> Backoff:
         """A fresh reconnect-delay sequence with these settings."""

@@ -95,7 +95,7 @@ class BrowserTransport:
         if not self._life.wants_connection:  # a listener stopped us from on_state
             return
         try:
-            socket = js.WebSocket.new(self._url, to_js([self.config.subprotocol]))
+            socket = js.WebSocket.new(self._url, to_js(list(self.config.subprotocols)))
         except Exception as exc:  # a JS SyntaxError quotes the URL: Lifecycle redacts the key
             self._ended(f"the browser refused the URL: {exc}")
             return
@@ -122,9 +122,10 @@ class BrowserTransport:
         return run
 
     def _on_open(self, _event: Any) -> None:
-        problem = self._life.subprotocol_problem(self._socket.protocol)
+        accepted = str(self._socket.protocol)
+        problem = self._life.subprotocol_problem(accepted)
         if problem is None:
-            self._life.opened()
+            self._life.opened(accepted)
             return
         self._socket.close(1000, "subprotocol not accepted")
         self._detach()
@@ -148,7 +149,7 @@ class BrowserTransport:
         key = ", the authorization key" if self.config.auth_key else ""
         self._ended(
             f"could not connect to {self._life.url}: check the URL, that the server is reachable"
-            f"{key} and that it accepts subprotocol {self.config.subprotocol}"
+            f"{key} and that it accepts subprotocol {self.config.offered}"
             " (the browser does not tell why; its console may show more)"
         )
 

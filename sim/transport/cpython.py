@@ -188,7 +188,7 @@ class WebsocketsTransport:
         try:
             ws = await connect(
                 self._life.url,
-                subprotocols=[Subprotocol(config.subprotocol)],
+                subprotocols=[Subprotocol(name) for name in config.subprotocols],
                 additional_headers=headers,
                 ssl=self._ssl,
                 open_timeout=config.open_timeout_s,
@@ -216,7 +216,7 @@ class WebsocketsTransport:
         room.set()
         writer = asyncio.get_running_loop().create_task(_write(ws, outbox, room))
         try:
-            self._life.opened()  # on_open may send at once: the queue is ready
+            self._life.opened(str(ws.subprotocol))  # on_open may send at once: the queue is ready
             while True:
                 if outbox.qsize() >= OUTBOX_HIGH:
                     room.clear()
@@ -326,7 +326,7 @@ def _describe(exc: BaseException, config: TransportConfig) -> str:
             hint = "the CSMS asks for credentials: give the authorization key (--auth-key)"
         return f"handshake failed: HTTP {status}: {hint}"
     if isinstance(exc, NegotiationError) and "subprotocol" in str(exc):
-        return f"server did not accept subprotocol {config.subprotocol} ({exc})"
+        return f"server did not accept subprotocol {config.offered} ({exc})"
     if isinstance(exc, InvalidURI):
         return f"invalid URL: {exc}"
     if isinstance(exc, InvalidHandshake):

@@ -102,20 +102,22 @@ class Lifecycle:
         self._set(ConnectionState.CONNECTING, f"connecting to {self.url}")
 
     def subprotocol_problem(self, accepted: str | None) -> str | None:
-        """Why the handshake must count as failed when the server did not pick our subprotocol."""
-        wanted = self.config.subprotocol
-        if accepted == wanted:
+        """Why the handshake must count as failed when the server did not pick one of the
+        subprotocols offered (a CSMS that speaks none of them picks none)."""
+        offered = self.config.subprotocols
+        if accepted in offered:
             return None
         picked = f"it picked {accepted!r}" if accepted else "it picked none"
-        return f"server did not accept subprotocol {wanted} ({picked})"
+        noun = "subprotocol" if len(offered) == 1 else "subprotocols"
+        return f"server did not accept {noun} {self.config.offered} ({picked})"
 
-    def opened(self) -> None:
-        """The connection is open and checked; the transport must already be able to send."""
+    def opened(self, accepted: str) -> None:
+        """The connection is open with subprotocol ``accepted`` (checked); the transport must
+        already be able to send."""
         self.connected = True
         self.backoff.reset()
-        wanted = self.config.subprotocol
-        self._set(ConnectionState.CONNECTED, f"connected to {self.url} ({wanted})")
-        self._notify("on_open", wanted)
+        self._set(ConnectionState.CONNECTED, f"connected to {self.url} ({accepted})")
+        self._notify("on_open", accepted)
 
     def received(self, text: str) -> None:
         self._notify("on_message", text)

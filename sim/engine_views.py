@@ -1,0 +1,106 @@
+"""What a Station shows of its engine beyond the connectors: the protocol it runs, the
+firmware and diagnostics operations, smart charging and the device model (a mixin of Station,
+which provides ``_engine``, ``_operations``, ``_hw(n)``, ``_now`` and ``_wake()``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sim.operations import failures_of, set_failures
+
+if TYPE_CHECKING:
+    from ocpp_core import ChargePoint, VariableRow
+    from ocpp_core.events import DiagnosticsProgress, FirmwareProgress
+    from sim.connectors import Hardware
+    from sim.events import FirmwareImage, TransferFailures
+    from sim.operations import Operations
+
+__all__ = ["EngineViews"]
+
+
+class EngineViews:
+    """The Station's views of its engine (see the module docstring)."""
+
+    _engine: ChargePoint
+    _operations: Operations
+    _now: float | None
+
+    if TYPE_CHECKING:  # Station's
+
+        def _hw(self, n: int) -> Hardware: ...
+
+        def _wake(self) -> None: ...
+
+    @property
+    def ocpp_version(self) -> str:
+        """The OCPP version the station runs now ("1.6" or "2.0.1"; with auto, the one the
+        CSMS selected, or the one it will offer first until then)."""
+        return self._engine.version
+
+    @property
+    def id_token_types(self) -> tuple[str, ...]:
+        """The idToken types a card may have in the version running, the default first
+        (empty in 1.6: its idTags have no type)."""
+        return self._engine.id_token_types
+
+    # ------------------------------------------------------------------ firmware, diagnostics
+
+    @property
+    def transfer_failures(self) -> TransferFailures:
+        return failures_of(self._engine)
+
+    def set_transfer_failures(self, failures: TransferFailures) -> None:
+        """Make the next simulated firmware download or installation, or diagnostics upload,
+        fail (kept across the station's reboots)."""
+        set_failures(self._engine, failures)
+
+    @property
+    def firmware_progress(self) -> FirmwareProgress | None:
+        """The latest step of the firmware update the CSMS asked for (None: none yet)."""
+        return self._operations.firmware
+
+    @property
+    def firmware_image(self) -> FirmwareImage | None:
+        """Size and SHA-256 of the image the current (or last) update really downloaded."""
+        return self._operations.firmware_image
+
+    @property
+    def diagnostics_progress(self) -> DiagnosticsProgress | None:
+        """The latest step of the diagnostics upload the CSMS asked for (None: none yet)."""
+        return self._operations.diagnostics
+
+    # ------------------------------------------------------------------ smart charging
+
+    def charging_profiles(self, n: int) -> list[dict[str, Any]]:
+        """The charging profiles that apply to connector ``n``: its own and the station-wide
+        ones (connectorId 0), each as installed, with its ``connectorId``."""
+        self._hw(n)
+        return [
+            {"connectorId": connector, **profile}
+            for connector, profile in self._engine.charging_profiles()
+            if connector in (0, n)
+        ]
+
+    def composite_schedule(self, n: int, duration_s: int = 3600) -> dict[str, Any]:
+        """What GetCompositeSchedule would answer for connector ``n`` now, in amps."""
+        self._hw(n)
+        return self._engine.composite_schedule(n, duration_s, self._time(), "A")
+
+    # ------------------------------------------------------------------ device model
+
+    def variables(self) -> list[VariableRow]:
+        """Every variable the station has now, in report order (2.0.1: each attribute of the
+        device model's variables; 1.6: each configuration key); write-only values are None."""
+        return self._engine.variables(self._time())
+
+    def set_variable(self, address: str, value: str) -> str:
+        """Set a variable (a row's ``address``) as the user of the station, by the rules a
+        CSMS's SetVariables (1.6: ChangeConfiguration) follows; returns that status
+        ("Accepted", "Rejected", "RebootRequired", ...)."""
+        status = self._engine.set_variable(address, value, self._time())
+        self._wake()
+        return status
+
+    def _time(self) -> float:
+        return 0.0 if self._now is None else self._now
