@@ -561,6 +561,8 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         """Start, end or report the EVSE's transaction after ``cause`` (see module). A cable
         or an authorization that closes the power path is reported as it comes first (the EV
         connected), then the chargingState the EV and the EVSE reach (ChargingStateChanged)."""
+        if session.remote_start_id is not None and cause is not None:
+            cause = "RemoteStart"  # the first event after a RequestStartTransaction (part 6)
         state = self._state(session)
         if cause in _STAGED and state not in (IDLE, EV_CONNECTED):
             self._step(session, cause, EV_CONNECTED, now)
