@@ -17,7 +17,8 @@ same Store):
 
 * an event is journaled first, its record saved after: a crash in between leaves the event,
   whose seqNo and transactionId the load takes into account (the next seqNo is one above the
-  highest of the record and of the journaled events), so no seqNo is used twice or skipped;
+  highest of the record and of the journaled events, and the record is saved so at once,
+  before those events can be delivered and deleted), so no seqNo is used twice or skipped;
   a Started event without a record is a transaction of its own (rebuilt from the payload);
 * an answered Ended: the record is deleted, then the event. The event left behind is sent again
   (the CSMS recognises the message id), and without a record its transaction is known as ended;
@@ -175,6 +176,7 @@ class TransactionJournal(JournalOwner):
             else:
                 self.transactions[local_id] = tx
         by_id = {tx.transaction_id: tx for tx in self.transactions.values()}
+        stored = {local_id: tx.seq_no for local_id, tx in self.transactions.items()}
         for entry in self.journal:
             if entry.verdict is not None and entry.action != ACTION:
                 continue
@@ -207,6 +209,10 @@ class TransactionJournal(JournalOwner):
                 tx.last_meter = register
             if payload.get("eventType") == "Ended":
                 tx.ended = True
+        for tx in self.transactions.values():
+            if stored.get(tx.local_id) != tx.seq_no:
+                # Before its events are sent and deleted: the next seqNo must outlive them.
+                self._save_record(tx)
 
     @property
     def needs_recovery(self) -> bool:
