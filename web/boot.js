@@ -37,10 +37,13 @@
     unplug: (n) => call("unplug", connector(n)),
     setEvReady: (n, value) => call("set_ev_ready", connector(n), Boolean(value)),
     setEvseReady: (n, value) => call("set_evse_ready", connector(n), Boolean(value)),
-    presentCard: (n, idTag) => call("present_card", connector(n), String(idTag)),
+    // tokenType: an OCPP 2.0.1 idToken type (ISO14443 when left out; 1.6 has none)
+    presentCard: (n, idTag, tokenType) =>
+      call("present_card", connector(n), String(idTag), tokenType == null ? undefined : String(tokenType)),
     status: (n) => call("status", connector(n)),
     snapshot: (n) => JSON.parse(call("snapshot_json", connector(n))),
     connectionState: () => call("connection_state"),
+    ocppVersion: () => call("ocpp_version"),
     connect: () => call("connect"),
     disconnect: () => call("disconnect"),
     setOffline: (offline) => call("set_offline", Boolean(offline)),

@@ -18,14 +18,17 @@ MODULES = (
     "app",
     "chart",
     "console",
+    "device_panel",
     "dom",
     "fmt",
     "form",
+    "maintenance",
     "messages",
     "prefs",
     "startup",
     "storage",
     "ticking",
+    "variables",
     "views",
 )
 PACKAGE = "control_center"

@@ -324,6 +324,10 @@ def _describe(exc: BaseException, config: TransportConfig) -> str:
         hint = _STATUS_HINTS.get(status) or exc.response.reason_phrase
         if status == 401 and not config.auth_key:
             hint = "the CSMS asks for credentials: give the authorization key (--auth-key)"
+        body = bytes(exc.response.body or b"")[:300].decode("utf-8", "replace").strip()
+        if status == 400 and "subprotocol" in body.lower():
+            # A CSMS that refuses the upgrade for want of a common subprotocol (its words).
+            return f"server did not accept subprotocol {config.offered} (HTTP 400: {body})"
         return f"handshake failed: HTTP {status}: {hint}"
     if isinstance(exc, NegotiationError) and "subprotocol" in str(exc):
         return f"server did not accept subprotocol {config.offered} ({exc})"

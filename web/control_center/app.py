@@ -16,12 +16,13 @@ import js
 from pyodide.ffi import create_proxy
 
 from control_center import fmt
+from control_center.device_panel import DeviceModelView
 from control_center.dom import Binder, by_id, listen
 from control_center.form import SettingsForm
+from control_center.maintenance import bind_maintenance
 from control_center.messages import MessageLog, Redactor
 from control_center.prefs import (
     STORAGE_KEY,
-    FormValues,
     Prefs,
     dump_prefs,
     station_settings_json,
@@ -32,6 +33,7 @@ from ocpp_core.connector import ERROR_CODES
 from ocpp_core.events import (
     BootAccepted,
     BootNotAccepted,
+    ConfigurationChanged,
     DiagnosticsProgress,
     FirmwareProgress,
     FrameLogged,
@@ -44,6 +46,7 @@ from ocpp_core.events import (
 from sim.events import (
     BackendEchoes,
     ConnectionChanged,
+    ProtocolSelected,
     SnapshotChanged,
     StationRebooted,
     TransferFailures,
@@ -52,6 +55,7 @@ from sim.settings import StationSettings
 from sim.station import Station
 from sim.transfer import BrowserTransferHost
 from sim.transport.browser import BrowserTransport
+from sim.versions import AUTO, id_tag_length
 
 __all__ = ["ControlCenter", "default_csms_url", "proxy"]
 
@@ -59,7 +63,6 @@ logger = logging.getLogger("control_center")
 
 CHART_SAMPLE_MS = 1000
 NOTICE_INFO_MS = 8000
-RESET_CONFIRM_MS = 5000
 
 internals = js.ocppSimInternals
 
@@ -96,14 +99,15 @@ class ControlCenter(ConnectorActions):
         self._charts_dirty = False
         self._connection_dirty = True
         self._operations_dirty = True
-        self._reset_armed = False
-        self._reset_timer: Any = None
         self._notice_timer: Any = None
         self._store_problem: str | None = None
-        self._tasks: set[asyncio.Future[Any]] = set()
         self.connector_views: dict[int, ConnectorView] = {}
         self.log_view = LogView(self.log, self.request_render, self.binder)
         self.operations_view = OperationsView(self.binder, redact)
+        self.device_view = DeviceModelView(self.binder, self.set_variable)
+        self._protocol_dirty = True
+        self._selected: str | None = None  # the version the CSMS selected (auto)
+        self._refused_protocol = False  # the CSMS selected none: told once per station
         self._frame_proxy = proxy(self._on_frame)
 
     # ------------------------------------------------------------------ start-up
@@ -112,8 +116,9 @@ class ControlCenter(ConnectorActions):
         self.form.write(self.prefs.form)
         self._bind_form()
         self._bind_topbar()
-        self._bind_maintenance()
+        bind_maintenance(self, proxy, default_csms_url())
         self._bind_operations()
+        self.device_view.bind(self.request_render)
         settings, problem = self.form.settings()
         if settings is None:
             self.create_fallback_station()
@@ -189,6 +194,10 @@ class ControlCenter(ConnectorActions):
         self._unsubscribe = station.subscribe(self._on_event)
         self.runtime.add(station)
         self.registration = "—"
+        self._selected = None
+        self._refused_protocol = False
+        self._protocol_dirty = True
+        self.device_view.forget()
         self._dirty_connectors.update(self.connector_views)
         self._connection_dirty = True
         self._operations_dirty = True
@@ -217,10 +226,28 @@ class ControlCenter(ConnectorActions):
                     "error",
                 )
                 self._connection_dirty = True
-            case ConnectionChanged():
+            case ConnectionChanged(detail=detail):
                 self._connection_dirty = True
-            case SnapshotChanged(connector=n) | StatusChanged(connector=n):
+                if "did not accept subprotocol" in detail and not self._refused_protocol:
+                    self._refused_protocol = True
+                    self.notice(
+                        "The CSMS speaks none of the OCPP versions offered: choose the version"
+                        " it supports (or Auto) in the station settings.",
+                        "error",
+                    )
+            case ProtocolSelected(version=version):
+                self._selected = version
+                self._protocol_dirty = True
+                self.device_view.forget()
+                self._dirty_connectors.update(self.connector_views)
+                self._connection_dirty = True
+            case ConfigurationChanged():
+                self.device_view.dirty = True
+            case SnapshotChanged(connector=n):
                 self._dirty_connectors.add(n)
+            case StatusChanged(connector=n):
+                self._dirty_connectors.add(n)
+                self.device_view.dirty = True
             case BootAccepted():
                 self.registration = "Accepted"
                 self._connection_dirty = True
@@ -242,6 +269,7 @@ class ControlCenter(ConnectorActions):
             case StationRebooted(kind=kind):
                 self.registration = "—"
                 self.notice(f"The station rebooted ({kind} reset requested by the CSMS).", "info")
+                self.device_view.forget()
                 self._dirty_connectors.update(self.connector_views)
                 self._connection_dirty = True
             case _:
@@ -338,73 +366,6 @@ class ControlCenter(ConnectorActions):
 
     # ------------------------------------------------------------------ maintenance
 
-    def _bind_maintenance(self) -> None:
-        button = by_id("reset-station")
-
-        def disarm() -> None:
-            self._reset_armed = False
-            button.textContent = "Reset station"
-            button.removeAttribute("data-armed")
-
-        disarm_proxy = proxy(disarm)
-
-        def clicked(_event: Any) -> None:
-            if self._reset_timer is not None:
-                js.clearTimeout(self._reset_timer)
-                self._reset_timer = None
-            if not self._reset_armed:
-                self._reset_armed = True
-                button.textContent = "Click again to wipe"
-                button.setAttribute("data-armed", "true")
-                self._reset_timer = js.setTimeout(disarm_proxy, RESET_CONFIRM_MS)
-                return
-            disarm()
-            self._tasks.add(task := asyncio.ensure_future(self.reset_station()))
-            task.add_done_callback(self._tasks.discard)
-
-        listen(button, "click", clicked)
-
-        def forget(_event: Any) -> None:
-            try:
-                js.localStorage.removeItem(STORAGE_KEY)
-            except Exception as exc:
-                logger.warning("could not clear the saved settings: %s", exc)
-            self.form.write(FormValues(csms_url=default_csms_url()))
-            self.form.show_problem(
-                "Saved settings forgotten; the defaults apply when you connect.", "info"
-            )
-            self._connection_dirty = True
-            self.request_render()
-
-        listen(by_id("forget-settings"), "click", forget)
-
-    async def reset_station(self) -> None:
-        """Factory reset: wipe what this station keeps in the browser, start a fresh one."""
-        station = self.station
-        if station is None:
-            return
-        settings = station.settings
-        was_running = self.running
-        self.drop_station()
-        store = station.store
-        wipe = getattr(store, "wipe", None)
-        if wipe is not None:
-            await wipe()
-        else:
-            for name in store.names():
-                store.delete(name)
-        self.queue_length = 0
-        self.create_station(settings)
-        for view in self.connector_views.values():
-            view.reset_chart()
-        self.notice(
-            "Station reset: its stored configuration, journal and queue were wiped.", "info"
-        )
-        if was_running:
-            self.running = False
-            self.connect()
-        self.request_render()
-
     def _save_state(self) -> None:
         if self.station is not None:
             try:
@@ -460,8 +421,24 @@ class ControlCenter(ConnectorActions):
     def set_evse_ready(self, n: int, ready: bool) -> None:
         self._station_call("set_evse_ready", n, ready)
 
-    def present_card(self, n: int, id_tag: str) -> str | None:
-        return self._station_call("present_card", n, id_tag)
+    def present_card(self, n: int, id_tag: str, token_type: str | None = None) -> str | None:
+        return self._station_call("present_card", n, id_tag, token_type)
+
+    def set_variable(self, address: str, value: str) -> str:
+        """Set a device-model variable as the station's user; its status or the problem."""
+        if self.station is None:
+            return "no station"
+        try:
+            status = self.station.set_variable(address, value)
+        except ValueError as exc:
+            return str(exc)
+        self.request_render()
+        return status
+
+    def refresh_connection(self) -> None:
+        """The form changed outside its own events (Forget settings): redraw the top bar."""
+        self._connection_dirty = True
+        self.request_render()
 
     def inject_fault(self, n: int, code: str, info: str | None) -> None:
         problem = self._station_call("inject_fault", n, code, info)
@@ -496,6 +473,8 @@ class ControlCenter(ConnectorActions):
             view.sample(now, station.snapshot(n))
             if 1 <= n <= station.connectors:
                 view.render_smart(station.charging_profiles(n), station.composite_schedule(n))
+        if self.device_view.open:
+            self.device_view.dirty = True  # live values (AvailabilityState, ...)
         self._charts_dirty = True
         self.request_render()
 
@@ -508,6 +487,11 @@ class ControlCenter(ConnectorActions):
 
     def render(self) -> None:
         station = self.station
+        if station is not None and self._protocol_dirty:
+            self._protocol_dirty = False
+            longest = id_tag_length(station.ocpp_version)
+            for view in self.connector_views.values():
+                view.set_protocol(station.id_token_types, longest)
         if station is not None:
             dirty, self._dirty_connectors = self._dirty_connectors, set()
             for n in sorted(dirty):
@@ -525,6 +509,7 @@ class ControlCenter(ConnectorActions):
         if self._operations_dirty:
             self._operations_dirty = False
             self.operations_view.render(self.station)
+        self.device_view.render(station)
         self.log_view.render()
 
     def _render_connection(self) -> None:
@@ -548,6 +533,7 @@ class ControlCenter(ConnectorActions):
         b.text(detail_node, self.redact(detail))
         b.attr(detail_node, "data-tone", tone or None)
         b.attr(detail_node, "title", self.redact(detail))
+        b.text(by_id("protocol"), self._protocol_text(station))
         b.text(by_id("registration"), self.registration)
         b.text(by_id("queue-length"), str(self.queue_length))
         form_settings, _ = self.form.settings()
@@ -562,6 +548,13 @@ class ControlCenter(ConnectorActions):
             offline.checked = self.offline
         b.prop(by_id("reset-station"), "disabled", station is None)
         b.prop(by_id("forget-settings"), "disabled", False)
+
+    def _protocol_text(self, station: Station | None) -> str:
+        if station is None:
+            return "—"
+        if station.settings.ocpp_version == AUTO and self._selected is None:
+            return "Auto"
+        return f"OCPP {station.ocpp_version}"
 
     # ------------------------------------------------------------------ window.ocppSim
 

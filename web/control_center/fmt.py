@@ -14,6 +14,7 @@ __all__ = [
     "profile",
     "reservation",
     "schedule",
+    "seq_no",
     "soc",
     "status_note",
     "transaction",
@@ -144,12 +145,21 @@ def operation(progress: tuple | None, idle: str) -> tuple[str, int | None, str, 
     return status, percent, detail, tone
 
 
-def transaction(transaction_id: object, id_tag: str | None) -> str:
+def transaction(
+    transaction_id: object, id_tag: str | None, id_token_type: str | None = None
+) -> str:
+    """The card's transaction: 1.6 the CSMS's number, 2.0.1 the station's id (text as is)."""
+    card = f"{id_tag} ({id_token_type})" if id_tag and id_token_type else id_tag
     if transaction_id is None:
-        return f"starting ({id_tag})" if id_tag else DASH
+        return f"starting ({card})" if card else DASH
     if transaction_id == -1:
         return "not accepted by the CSMS"
-    return f"#{transaction_id}" + (f" · {id_tag}" if id_tag else "")
+    return f"#{transaction_id}" + (f" · {card}" if card else "")
+
+
+def seq_no(value: int | None) -> str:
+    """The seqNo of the transaction's latest TransactionEvent (2.0.1)."""
+    return DASH if value is None else str(value)
 
 
 def auth_text(last_auth: tuple[str, str] | None) -> tuple[str, str]:

@@ -145,6 +145,7 @@ class DeepLink:
 
 _TRUE = ("1", "true", "yes", "on")
 _VERSION_ALIASES = {
+    "auto": "auto",
     "1.6": "1.6",
     "16": "1.6",
     "ocpp1.6": "1.6",
@@ -163,7 +164,7 @@ def parse_deep_link(query: dict[str, str]) -> DeepLink:
     if raw_version is not None:
         version = _VERSION_ALIASES.get(raw_version.strip().lower())
         if version is None:
-            problems.append(f"ocpp={raw_version!r} is not an OCPP version (use 1.6 or 2.0.1)")
+            problems.append(f"ocpp={raw_version!r} is not an OCPP version (use auto, 1.6 or 2.0.1)")
     url = query.get("url")
     charge_box_id = query.get("id")
     return DeepLink(

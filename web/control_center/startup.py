@@ -48,6 +48,7 @@ def page_api(app: ControlCenter) -> Any:
         "status": lambda n: station().snapshot(int(n)).status,
         "snapshot_json": lambda n: json.dumps(station().snapshot(int(n)).to_json()),
         "connection_state": lambda: station().connection_state.value,
+        "ocpp_version": lambda: station().ocpp_version,
         "connect": lambda: app.connect(),
         "disconnect": lambda: app.disconnect(),
         "set_offline": lambda offline: app.set_offline(bool(offline)),

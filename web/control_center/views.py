@@ -65,8 +65,10 @@ class ConnectorView:
             "ev-ready": "ev-ready",
             "evse-ready": "evse-ready",
             "idtag": "idtag",
+            "idtoken-type": "idtoken-type",
             "present-card": "present-card",
             "transaction-id": "transaction-id",
+            "seq-no": "seq-no",
             "auth": "auth",
             "limit": "limit",
             "locked": "locked",
@@ -105,6 +107,7 @@ class ConnectorView:
             option.value = code
             select.append(option)
         self._smart_shown: tuple | None = None
+        self._token_types: tuple[str, ...] = ()
         self.series = chart.PowerSeries()
         self._chart_drawn_at = -1.0
         self._bind()
@@ -126,7 +129,9 @@ class ConnectorView:
 
         def present(event: Any) -> None:
             event.preventDefault()
-            problem = self.actions.present_card(n, str(nodes["idtag"].value).strip())
+            kind = nodes["idtoken-type"]
+            token_type = str(kind.value) if self._token_types and not kind.hidden else None
+            problem = self.actions.present_card(n, str(nodes["idtag"].value).strip(), token_type)
             self.binder.text(nodes["rfid-error"], problem or "")
             self.binder.attr(nodes["idtag"], "aria-invalid", "true" if problem else None)
 
@@ -140,6 +145,27 @@ class ConnectorView:
         listen(nodes["fault-clear"], "click", lambda _event: self.actions.clear_fault(n))
 
     # ------------------------------------------------------------------ rendering
+
+    def set_protocol(self, token_types: tuple[str, ...], id_tag_length: int) -> None:
+        """The version running: its idToken types (none in 1.6: the selector is hidden) and
+        the longest idTag a card may carry."""
+        b = self.binder
+        b.prop(self.nodes["idtag"], "maxLength", id_tag_length)
+        select = self.nodes["idtoken-type"]
+        b.prop(select, "hidden", not token_types)
+        b.prop(self.nodes["seq-no-row"], "hidden", not token_types)
+        if token_types == self._token_types:
+            return
+        self._token_types = token_types
+        chosen = str(select.value)
+        options = []
+        for kind in token_types:
+            option = make("option", text=kind)
+            option.value = kind
+            options.append(option)
+        select.replaceChildren(*options)
+        if chosen in token_types:
+            select.value = chosen
 
     def render(self, snap: Any) -> None:
         b = self.binder
@@ -155,7 +181,11 @@ class ConnectorView:
         self._checked("plug", snap.plugged)
         self._checked("ev-ready", snap.ev_ready)
         self._checked("evse-ready", snap.evse_ready)
-        b.text(nodes["transaction-id"], fmt.transaction(snap.transaction_id, snap.id_tag))
+        b.text(
+            nodes["transaction-id"],
+            fmt.transaction(snap.transaction_id, snap.id_tag, snap.id_token_type),
+        )
+        b.text(nodes["seq-no"], fmt.seq_no(snap.seq_no))
         auth, auth_tone = fmt.auth_text(snap.last_auth)
         b.text(nodes["auth"], auth)
         b.attr(nodes["auth"], "data-tone", auth_tone or None)
@@ -223,13 +253,14 @@ def _fill(container: Any, lines: list[str], empty: str) -> None:
 class ConnectorActions:
     """What a card can ask for; the app implements it on the Station API.
 
-    ``present_card`` returns a message for the user when the card is refused locally.
+    ``present_card`` returns a message for the user when the card is refused locally;
+    ``token_type`` is the idToken type chosen next to the card field (None in 1.6).
     """
 
     def set_plugged(self, n: int, plugged: bool) -> None: ...
     def set_ev_ready(self, n: int, ready: bool) -> None: ...
     def set_evse_ready(self, n: int, ready: bool) -> None: ...
-    def present_card(self, n: int, id_tag: str) -> str | None: ...
+    def present_card(self, n: int, id_tag: str, token_type: str | None) -> str | None: ...
     def inject_fault(self, n: int, code: str, info: str | None) -> None: ...
     def clear_fault(self, n: int) -> None: ...
 
