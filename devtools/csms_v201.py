@@ -181,6 +181,7 @@ class V201Station(CsmsStation, ChargePoint):
                 transaction_id=transaction_id, evse_id=evse.get("id", 0), started_at=timestamp
             )
             self.state.transactions[transaction_id] = record
+        record.events.append((event_type, payload["seq_no"], payload["trigger_reason"]))
         id_token = payload.get("id_token")
         if id_token:
             record.id_token = id_token.get("id_token")

@@ -30,6 +30,8 @@ class TransactionRecord:
     ended_at: str | None = None
     meter_stop: int | None = None
     stop_reason: str | None = None
+    events: list[tuple[str, int, str]] = field(default_factory=list)
+    """2.0.1: each TransactionEvent as (eventType, seqNo, triggerReason), in arrival order."""
 
     @property
     def active(self) -> bool:
