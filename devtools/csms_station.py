@@ -47,6 +47,8 @@ class CsmsOptions:
     passwords: Mapping[str, str] = field(default_factory=dict)
     accepted_vendor_ids: frozenset[str] = frozenset()
     call_timeout: float = 30.0
+    subprotocols: tuple[str, ...] = ("ocpp1.6", "ocpp2.0.1")
+    """The OCPP versions it speaks (a CSMS of one version, for negotiation tests)."""
 
     @property
     def auth_enabled(self) -> bool:

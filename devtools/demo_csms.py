@@ -31,13 +31,18 @@ SUBPROTOCOLS: dict[str, type[CsmsStation]] = {
     csms_v201.SUBPROTOCOL: csms_v201.V201Station,
 }
 
-UNSUPPORTED_SUBPROTOCOL = "unsupported subprotocol; offer ocpp1.6 or ocpp2.0.1"
 REPLACED = "replaced by a newer connection with the same charge box id"
 
 
-def choose_subprotocol(offered: Sequence[str]) -> str | None:
-    """The first subprotocol the client offers that the CSMS speaks."""
-    return next((protocol for protocol in offered if protocol in SUBPROTOCOLS), None)
+def choose_subprotocol(
+    offered: Sequence[str], spoken: Sequence[str] = tuple(SUBPROTOCOLS)
+) -> str | None:
+    """The first subprotocol the client offers that the CSMS speaks (``spoken``: all of
+    SUBPROTOCOLS unless the options name fewer)."""
+    return next(
+        (protocol for protocol in offered if protocol in SUBPROTOCOLS and protocol in spoken),
+        None,
+    )
 
 
 @dataclass
@@ -71,8 +76,9 @@ class DemoCsms:
         protocol = connection.subprotocol
         station_class = SUBPROTOCOLS.get(protocol or "")
         if protocol is None or station_class is None:
-            FRAME_LOG.warning("%s refused: %s", charge_box_id, UNSUPPORTED_SUBPROTOCOL)
-            await connection.close(CloseCode.PROTOCOL_ERROR, UNSUPPORTED_SUBPROTOCOL)
+            refusal = f"unsupported subprotocol; offer {' or '.join(self.options.subprotocols)}"
+            FRAME_LOG.warning("%s refused: %s", charge_box_id, refusal)
+            await connection.close(CloseCode.PROTOCOL_ERROR, refusal)
             return
         previous = self._sessions.get(charge_box_id)
         if previous is not None:

@@ -201,7 +201,7 @@ class DevServer:
         self, connection: ServerConnection, offered: Sequence[str]
     ) -> str | None:
         if route_for(connection.request.path).kind == "ocpp":  # type: ignore[union-attr]
-            return choose_subprotocol(offered)
+            return choose_subprotocol(offered, self.csms.options.subprotocols)
         return offered[0] if offered else None
 
     async def _handle(self, connection: ServerConnection) -> None:

@@ -349,3 +349,13 @@ def test_a_csms_refusing_the_upgrade_for_the_subprotocol_says_so() -> None:
     assert code == 1
     assert err.startswith("error: server did not accept subprotocol ocpp2.0.1 (HTTP 400: ")
     assert "expected one of ocpp1.6" in err
+
+
+def test_the_demo_csms_can_speak_one_version_only() -> None:
+    from devtools.demo_csms import choose_subprotocol
+
+    both = ("ocpp2.0.1", "ocpp1.6")
+    assert choose_subprotocol(both) == "ocpp2.0.1"
+    assert choose_subprotocol(both, ("ocpp1.6",)) == "ocpp1.6"
+    assert choose_subprotocol(("ocpp2.0.1",), ("ocpp1.6",)) is None
+    assert choose_subprotocol(("ocpp1.6",), ("ocpp2.0.1",)) is None
