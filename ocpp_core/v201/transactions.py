@@ -470,14 +470,19 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         def decided(decision: object, at: float) -> None:
             if session.pending_token is not token:
                 return
-            session.pending_token = session.auth = None
+            session.auth = None
             accepted = getattr(decision, "accepted", False)
             if getattr(decision, "master_pass", False):
                 accepted = False  # C16.FR.03: a master pass starts nothing
                 self.stop_all("MasterPass", at)
             if not accepted:
-                self._cancel(session, "Rejected", at)
+                if session.tx is None:
+                    self._cancel(session, "Rejected", at)
+                else:  # refused for a transaction without authorization: it goes on as it was
+                    session.pending_token = None
+                    self._tell_cancelled(session.evse, token, "Rejected")
                 return
+            session.pending_token = None
             session.remote_start_id = remote_start_id
             trigger_reason = "Authorized" if remote_start_id is None else "RemoteStart"
             group = getattr(decision, "group_id_token", None)
@@ -554,8 +559,12 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         if session.auth is not None:
             self.authorization.cancel(session.auth)
         session.clear()
-        if token is not None and self.ctx.watched:
-            self.ctx.emit(SessionCancelled(session.evse, str(token["idToken"]), reason))
+        if token is not None:
+            self._tell_cancelled(session.evse, token, reason)
+
+    def _tell_cancelled(self, evse: int, token: JsonObject, reason: str) -> None:
+        if self.ctx.watched:
+            self.ctx.emit(SessionCancelled(evse, str(token["idToken"]), reason))
 
     def _evaluate(self, session: EvseSession, cause: str | None, now: float) -> None:
         """Start, end or report the EVSE's transaction after ``cause`` (see module). A cable
