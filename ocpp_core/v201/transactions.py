@@ -378,7 +378,8 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         targets = self._evses[1:] if evse is None else [self._evses[evse]]
         running = [session for session in targets if session.tx is not None]
         for session in running:
-            self._event(session, "Updated", "Trigger", now)
+            values = self._meter_values("triggered_values", session.evse, now)
+            self._event(session, "Updated", "Trigger", now, meter_values=values, evse=True)
         return "Accepted" if running else "Rejected"
 
     # ------------------------------------------------------------------ RequestSource
@@ -617,11 +618,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         evse = session.evse
         self._closed[evse] = False
         meter = self._read_meter(evse)
-        try:
-            meter_values = self.metering.transaction_started(evse, now)
-        except Exception:
-            logger().exception("metering failed to start a transaction on EVSE %d", evse)
-            meter_values = []
+        meter_values = self._meter_values("transaction_started", evse, now)
         payload = self._payload(session, "Started", cause, now, state, meter_values)
         payload["evse"] = {"id": evse, "connectorId": 1}
         session.tx = self._journal.event(None, payload, now, meter)
@@ -639,11 +636,7 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         tx = session.tx
         assert tx is not None
         evse = session.evse
-        try:
-            meter_values = self.metering.transaction_stopped(evse, now)
-        except Exception:
-            logger().exception("metering failed to stop a transaction on EVSE %d", evse)
-            meter_values = []
+        meter_values = self._meter_values("transaction_stopped", evse, now)
         state = IDLE if not session.plugged else EV_CONNECTED
         register = self._read_meter(evse)
         payload = self._payload(session, "Ended", cause, now, state, meter_values)
@@ -679,11 +672,14 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         state: str | None = None,
         meter_values: list[JsonObject] | None = None,
         register: int | None = None,
+        evse: bool = False,
     ) -> None:
         tx = session.tx
         assert tx is not None
         state = self._state(session) if state is None else state
         payload = self._payload(session, event_type, cause, now, state, meter_values or [])
+        if evse:
+            payload["evse"] = {"id": session.evse, "connectorId": 1}
         token = session.stop_token if cause in _STOPPING_TRIGGERS else None
         if token is not None and "idToken" not in payload:
             payload["idToken"] = token
@@ -784,6 +780,19 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         plugged = [evse for evse in free if self._evses[evse].plugged]
         choice = plugged or free
         return choice[0] if choice else None
+
+    def _meter_values(self, method: str, evse: int, now: float) -> list[JsonObject]:
+        """Meter values from metering's ``method`` (absent or failing: none, logged); a
+        failing metering call never costs a transaction."""
+        source = getattr(self.metering, method, None)
+        if source is None:
+            return []
+        try:
+            values: list[JsonObject] = source(evse, now)
+        except Exception:
+            logger().exception("metering failed in %s for EVSE %d", method, evse)
+            return []
+        return values
 
     def _phases(self, evse: int) -> int | None:
         """numberOfPhasesUsed, as metering knows it."""
