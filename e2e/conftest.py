@@ -156,6 +156,22 @@ def auth_csms(loop_thread: LoopThread) -> Iterator[InProcessCsms]:
     server.close()
 
 
+@pytest.fixture(scope="session")
+def csms16_only(loop_thread: LoopThread) -> Iterator[InProcessCsms]:
+    """Page + demo CSMS that speaks OCPP 1.6 only (selects no other subprotocol)."""
+    server = InProcessCsms(loop_thread, DIST, CsmsOptions(subprotocols=("ocpp1.6",)))
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def csms201_only(loop_thread: LoopThread) -> Iterator[InProcessCsms]:
+    """Page + demo CSMS that speaks OCPP 2.0.1 only."""
+    server = InProcessCsms(loop_thread, DIST, CsmsOptions(subprotocols=("ocpp2.0.1",)))
+    yield server
+    server.close()
+
+
 def _tests_module(name: str) -> ModuleType:
     """A helper module of the unit tests (tests/<name>.py), loaded by path so that e2e also
     runs on its own."""
@@ -208,7 +224,7 @@ def invalid_frames_sent(server: InProcessCsms) -> list[str]:
 def _frames_the_page_sent_are_valid(request: pytest.FixtureRequest) -> Iterator[None]:
     """After each test that used an in-process CSMS: every frame the page sent it was valid."""
     yield
-    for name in ("csms", "auth_csms"):
+    for name in ("csms", "auth_csms", "csms16_only", "csms201_only"):
         if name in request.fixturenames:
             problems = invalid_frames_sent(request.getfixturevalue(name))
             assert not problems, "\n".join(problems)

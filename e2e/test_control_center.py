@@ -476,9 +476,11 @@ def test_settings_persist_and_controls_have_accessible_names(page: Page, servers
     expect(page.get_by_label("Vendor")).to_have_value("E2E Vendor")
     expect(page.get_by_label("Firmware", exact=True)).to_have_value("9.9.9")
 
-    # OCPP 2.0.1 is not implemented by the station engine yet: a clear message, no crash
+    # OCPP 2.0.1 runs: it offers ocpp2.0.1 to the (absent) CSMS and says so when it fails
     page.get_by_role("button", name="Connect", exact=True).click()
-    expect(page.get_by_test_id("connection-detail")).to_contain_text("2.0.1")
+    expect(page.get_by_test_id("connection-detail")).to_contain_text(
+        "accepts subprotocol ocpp2.0.1"
+    )
 
     for n in (1, 2):
         for name in ("Cable plugged", "EV ready", "EVSE ready"):
