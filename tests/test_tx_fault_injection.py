@@ -136,6 +136,8 @@ class Reception:
 class Csms:
     """A CSMS that processes what it gets, with injectable faults."""
 
+    tx_actions = TX_ACTIONS  # what it records as receptions
+
     def __init__(self, harness: Harness, *, dedupe: bool) -> None:
         self.harness = harness
         self.dedupe = dedupe  # answer a repeated message id as the first time, not again
@@ -158,7 +160,7 @@ class Csms:
             return
         if fault == "error":
             answer = [4, message_id, "InternalError", "injected", {}]
-            if action in TX_ACTIONS:
+            if action in self.tx_actions:
                 self.receptions.append(Reception(message_id, action, payload, "error"))
             self.harness.deliver(json.dumps(answer))
             return
@@ -167,7 +169,7 @@ class Csms:
         if self.dedupe:
             self.answers[message_id] = result
         reception = None
-        if action in TX_ACTIONS:
+        if action in self.tx_actions:
             outcome = "repeat" if repeat else "processed"
             reception = Reception(message_id, action, payload, outcome)
             self.receptions.append(reception)
@@ -212,7 +214,10 @@ def _status_of(id_tag: str) -> str:
 
 
 class Harness:
-    """One station, its hardware and its CSMS, driven by a seeded schedule."""
+    """One station, its hardware and its CSMS, driven by a seeded schedule (a protocol
+    version's harness overrides the engine, the CSMS and the CSMS's commands)."""
+
+    csms_type = Csms
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
@@ -225,7 +230,7 @@ class Harness:
         self.energy = [0.0] * (CONNECTORS + 1)
         self.tags = 0
         self.reset_requested = False
-        self.csms = Csms(self, dedupe=seed % 2 == 1)
+        self.csms = self.csms_type(self, dedupe=seed % 2 == 1)
         self.log: list[str] = []
         self.cp = self._new_engine()
 
@@ -313,7 +318,7 @@ class Harness:
             self.log.append(f"{self.now:.0f} plug {connector} {self.plugged[connector]}")
         elif choice < 0.30:
             info = cp.transaction(connector)
-            if info is not None and info.state != "stopping" and rng.random() < 0.6:
+            if info is not None and info.state != "stopping" and info.id_tag and rng.random() < 0.6:
                 tag = info.id_tag
             else:
                 self.tags += 1
@@ -323,13 +328,11 @@ class Harness:
         elif choice < 0.35 and self.online:
             self.tags += 1
             self.log.append(f"{self.now:.0f} remote start {connector} T{self.tags}")
-            self._csms_call(
-                "RemoteStartTransaction", {"connectorId": connector, "idTag": f"T{self.tags}"}
-            )
+            self.remote_start(connector, f"T{self.tags}")
         elif choice < 0.39 and self.online and self.csms.open_ids:
             transaction_id = rng.choice(sorted(self.csms.open_ids))
             self.log.append(f"{self.now:.0f} remote stop {transaction_id}")
-            self._csms_call("RemoteStopTransaction", {"transactionId": transaction_id})
+            self.remote_stop(transaction_id)
         elif choice < 0.47:
             self.online = not self.online
             self.log.append(f"{self.now:.0f} online {self.online}")
@@ -355,12 +358,21 @@ class Harness:
         elif choice < 0.72 and self.online:
             kind = rng.choice(("Soft", "Hard"))
             self.log.append(f"{self.now:.0f} reset {kind}")
-            self._csms_call("Reset", {"type": kind})
+            self.reset(kind)
         else:
             self.advance(rng.choice((1, 2, 5, 10, 20, 40)))
             return
         self.pump()
         self.settle()
+
+    def remote_start(self, connector: int, tag: str) -> None:
+        self._csms_call("RemoteStartTransaction", {"connectorId": connector, "idTag": tag})
+
+    def remote_stop(self, transaction_id: object) -> None:
+        self._csms_call("RemoteStopTransaction", {"transactionId": transaction_id})
+
+    def reset(self, kind: str) -> None:
+        self._csms_call("Reset", {"type": kind})
 
     def _csms_call(self, action: str, payload: dict) -> None:
         self.csms.calls += 1
@@ -466,17 +478,17 @@ def check(harness: Harness) -> None:
             assert not reception.answer_reached_station, f"duplicate without a lost answer: {key}"
 
 
-def run(seed: int, steps: int = 30) -> Harness:
-    harness = Harness(seed)
+def run(seed: int, steps: int = 30, *, harness_type=Harness, checker=check, env="TX_FAULT_SEED"):
+    harness = harness_type(seed)
     harness.pump()
     for _ in range(steps):
         harness.step()
     harness.heal()
     try:
-        check(harness)
+        checker(harness)
     except AssertionError as problem:
         trail = "\n".join(harness.log[-60:])
-        raise AssertionError(f"seed {seed} (TX_FAULT_SEED={seed}): {problem}\n{trail}") from None
+        raise AssertionError(f"seed {seed} ({env}={seed}): {problem}\n{trail}") from None
     return harness
 
 

@@ -19,7 +19,12 @@ TX_ACTIONS = ("StartTransaction", "StopTransaction", "MeterValues")
 
 
 class Rig:
-    """One station, its hardware, its CSMS and what it emitted."""
+    """One station, its hardware, its CSMS and what it emitted (a protocol version's rig sets
+    the version, its CSMS and its factory configuration)."""
+
+    version = "1.6"
+    csms_type = FakeCsms
+    base_config = {"MeterValueSampleInterval": "0"}  # noqa: RUF012 (read, never changed)
 
     def __init__(
         self,
@@ -33,7 +38,7 @@ class Rig:
     ) -> None:
         self.store = MemoryStore() if store is None else store
         self.connectors = connectors
-        self.config = {"MeterValueSampleInterval": "0", **(config or {})}
+        self.config = {**self.base_config, **(config or {})}
         self.options = options
         self.meter = meter
         self.plugged = [False] * (connectors + 1)
@@ -55,6 +60,7 @@ class Rig:
             identity=IDENTITY,
             connectors=self.connectors,
             store=self.store,
+            version=self.version,
             config_defaults=self.config,
             **self.options,
         )
@@ -68,7 +74,7 @@ class Rig:
             if self.lock_fitted:
                 io.lock = lambda locked, c=connector: self._lock(c, locked)
         cp.subscribe(self.events.append)
-        csms = FakeCsms(cp, now=now)
+        csms = self.csms_type(cp, now=now)
         csms.transaction_ids = self.transaction_ids
         return cp, csms
 
