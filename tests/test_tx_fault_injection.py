@@ -218,6 +218,8 @@ class Harness:
     version's harness overrides the engine, the CSMS and the CSMS's commands)."""
 
     csms_type = Csms
+    version = "1.6"
+    config = CONFIG
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
@@ -242,10 +244,11 @@ class Harness:
             identity=IDENTITY,
             connectors=CONNECTORS,
             store=self.store,
+            version=self.version,
             clock=Clock(wall_at_start=WALL_START + self.now, mono_at_start=self.now),
             message_ids=lambda: f"{self.seed}-{self.now}-{next(ids)}",
             reset_handler=self._reset,
-            config_defaults=CONFIG,
+            config_defaults=self.config,
             resume_transactions_after_restart=self.resume,
         )
         for connector in range(1, CONNECTORS + 1):
