@@ -137,13 +137,17 @@ class ControlCenter(ConnectorActions):
         self.request_render()
 
     def create_station_or_fallback(self, settings: StationSettings) -> str | None:
-        """Create the station; when the engine refuses the settings (e.g. an OCPP version it
-        does not implement yet), create a fallback station and return why."""
+        """Create the station; when it cannot be built with these settings (refused, or a
+        defect), create a fallback station and return why: the page keeps working."""
         try:
             self.create_station(settings)
         except ValueError as exc:
             self.create_fallback_station()
             return str(exc)
+        except Exception as exc:
+            logger.exception("the station could not be built")
+            self.create_fallback_station()
+            return f"the station could not be built: {exc}"
         return None
 
     def create_fallback_station(self) -> None:
