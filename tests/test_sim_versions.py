@@ -59,8 +59,9 @@ def test_the_settings_table_offers_auto_16_and_201_default_16() -> None:
     assert any(item.form and item.form.element_id == "ocpp-version" for item in SETTINGS)
 
 
-def test_auto_offers_201_first_then_16() -> None:
-    """OCPP-J: the client lists its subprotocols in order of preference."""
+def test_part4_3_1_2_auto_offers_201_first_then_16() -> None:
+    """OCPP-J part 4 §3.1.2: the client lists its subprotocols in order of preference
+    (the example offers exactly `ocpp2.0.1, ocpp1.6`)."""
     assert offered_subprotocols("auto") == ("ocpp2.0.1", "ocpp1.6")
     assert offered_subprotocols("1.6") == ("ocpp1.6",)
     assert offered_subprotocols("2.0.1") == ("ocpp2.0.1",)
@@ -216,7 +217,7 @@ def test_auto_starts_with_the_version_selected_last() -> None:
     assert rig.station.ocpp_version == "1.6"
 
 
-def test_a_csms_that_selects_none_is_a_clear_failure() -> None:
+def test_part4_3_2_a_csms_that_selects_none_is_a_clear_failure() -> None:
     rig = Rig(FakeBackend(subprotocols=V16_ONLY), ocpp_version="2.0.1")
     rig.station.connect()
     rig.run(0)
@@ -319,7 +320,7 @@ def test_the_cli_boots_with_the_subprotocol_the_csms_selected(
         ("1.6", "ocpp2.0.1", "server did not accept subprotocol ocpp1.6 (it picked none)"),
     ],
 )
-def test_the_cli_exits_1_when_the_csms_selects_none(
+def test_part4_3_2_the_cli_exits_1_when_the_csms_selects_none(
     offered: str, speaks: str, message: str
 ) -> None:
     async def scenario() -> tuple[Any, ...]:
