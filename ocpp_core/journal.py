@@ -91,6 +91,7 @@ __all__ = [
     "Entry",
     "Journal",
     "JournalOwner",
+    "JournalSource",
     "sequence_of",
 ]
 
@@ -509,6 +510,30 @@ class Journal(RequestSource):
         else:
             self._entries.remove(entry)
         self._owner.length_changed(len(self._entries))
+
+
+class JournalSource(RequestSource):
+    """A block whose requests are its journal's: the RequestSource methods handed through."""
+
+    __slots__ = ()
+
+    priority = PRIORITY_TRANSACTIONS
+
+    def source_journal(self) -> Journal:
+        """The journal whose oldest message is offered."""
+        raise NotImplementedError
+
+    def take(self, now: float) -> Request | None:
+        return self.source_journal().take(now)
+
+    def give_back(self, request: Request, now: float) -> None:
+        self.source_journal().give_back(request, now)
+
+    def wakeup(self, now: float) -> float | None:
+        return self.source_journal().wakeup(now)
+
+    def held(self, message_id: str) -> Request | None:
+        return self.source_journal().held(message_id)
 
 
 def _entry_from(seq: int, document: object) -> tuple[Entry | None, list[str]]:

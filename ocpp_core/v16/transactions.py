@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING
 
 from ocpp_core.block import Block
 from ocpp_core.events import SessionCancelled, SessionStarted, SessionStopped
+from ocpp_core.journal import JournalSource
 from ocpp_core.log import logger
-from ocpp_core.outbox import PRIORITY_TRANSACTIONS, RequestSource
 from ocpp_core.sessions import AUTHORIZING, PREPARING, RUNNING
 from ocpp_core.v16.authorization import same_tag
 from ocpp_core.v16.status import CHARGING, FAULTED
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from ocpp_core.context import BlockContext
-    from ocpp_core.outbox import Request
+    from ocpp_core.journal import Journal
     from ocpp_core.rpc import JsonObject
     from ocpp_core.sessions import MeteringView, ReservationView, SmartChargingView
     from ocpp_core.v16.authorization import AuthorizationBlock, Decision
@@ -64,7 +64,7 @@ __all__ = ["STOP_REASONS", "TransactionBlock"]
 _GROUP_STATUSES = frozenset({"Accepted", "ConcurrentTx"})  # may stop a session of its group
 
 
-class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
+class TransactionBlock(Block, JournalSource, SessionState, TransactionListener):
     """Sessions, transactions and the journal of their messages; the engine's SessionView."""
 
     __slots__ = (
@@ -85,7 +85,6 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
         "status",
     )
 
-    priority = PRIORITY_TRANSACTIONS
     sends = ("StartTransaction", "StopTransaction")
 
     def __init__(
@@ -302,19 +301,10 @@ class TransactionBlock(Block, RequestSource, SessionState, TransactionListener):
             return
         self._journal.meter_values(session.running(), meter_values, now, register_wh)
 
-    # ------------------------------------------------------------------ RequestSource
+    # ------------------------------------------------------------------ JournalSource
 
-    def take(self, now: float) -> Request | None:
-        return self._journal.journal.take(now)
-
-    def give_back(self, request: Request, now: float) -> None:
-        self._journal.journal.give_back(request, now)
-
-    def wakeup(self, now: float) -> float | None:
-        return self._journal.journal.wakeup(now)
-
-    def held(self, message_id: str) -> Request | None:
-        return self._journal.journal.held(message_id)
+    def source_journal(self) -> Journal:
+        return self._journal.journal
 
     # ------------------------------------------------------------------ TransactionListener
 

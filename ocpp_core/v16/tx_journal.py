@@ -68,18 +68,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ocpp_core.clock import format_datetime
-from ocpp_core.events import MessageDiscarded, QueueLengthChanged, RecordRepaired
-from ocpp_core.journal import Journal, JournalOwner, sequence_of
+from ocpp_core.events import MessageDiscarded, RecordRepaired
 from ocpp_core.log import logger
+from ocpp_core.tx_discards import DISCARD_LOG, DISCARDS
+from ocpp_core.tx_records import TransactionJournalBase
 from ocpp_core.v16.tx_clock import Presync, not_before_start, shifted, shifted_all
-from ocpp_core.tx_discards import DISCARD_LOG, DISCARDS, DiscardLog
 from ocpp_core.v16.tx_record import RECORDS, Transaction, record_name, transaction_from
 from ocpp_core.v16.tx_repair import EPOCH, RecordHints, repair_payload, repair_record
 
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
-    from ocpp_core.journal import Entry
+    from ocpp_core.journal import Entry, Journal
 
 __all__ = [
     "DISCARDS",
@@ -141,30 +140,23 @@ class TransactionListener:
         """A StopTransaction journaled with ``tell`` has its final timestamp (``payload``)."""
 
 
-class TransactionJournal(JournalOwner):
+class TransactionJournal(TransactionJournalBase):
     """The journal of one engine's 1.6 transaction messages and its transaction records."""
 
     __slots__ = (
         "_closing",
-        "_ctx",
-        "_discard_log",
         "_listener",
         "_presync",
         "_repairs",
-        "_unreadable",
         "_unsynced",
         "_untold",
-        "journal",
         "transactions",
     )
 
     def __init__(self, ctx: BlockContext, listener: TransactionListener) -> None:
-        self._ctx = ctx
+        super().__init__(ctx)
         self._listener = listener
-        self.journal = Journal(ctx.store, self)
-        self._discard_log = DiscardLog(ctx.store)
         self.transactions: dict[int, Transaction] = {}  # by local id
-        self._unreadable: list[str] = []  # reported once the engine runs (there is a `now`)
         self._repairs: list[RecordRepaired] = []  # likewise
         self._closing: list[int] = []  # local ids whose StartTransaction needed stand-ins
         self._unsynced: set[int] = set()  # seqs of the entries journaled before the sync
@@ -176,14 +168,7 @@ class TransactionJournal(JournalOwner):
     # ------------------------------------------------------------------ restart
 
     def _load(self) -> None:
-        store = self._ctx.store
-        records = [
-            (name, local_id)
-            for name in store.names(RECORDS)
-            if (local_id := sequence_of(name, RECORDS)) is not None
-        ]
-        self._unreadable.extend(self.journal.load(max((i for _, i in records), default=0)))
-        for name, local_id in records:
+        for name, local_id in self.load_journal():
             self._load_record(name, local_id)
         by_id = {tx.transaction_id: tx.local_id for tx in self.transactions.values()}
         for entry in list(self.journal):
@@ -309,19 +294,8 @@ class TransactionJournal(JournalOwner):
             for event in self._repairs:
                 ctx.emit(event)
         self._repairs = []
-        self._report_unreadable(now)
+        self.report_unreadable(now)
         self.journal.resume(now)
-
-    def _report_unreadable(self, now: float) -> None:
-        """Record and report what could not be read at load, then delete it."""
-        for name in self._unreadable:
-            logger().error("transaction document %s is unreadable; discarded", name)
-            self._record(MessageDiscarded("unknown", None, 0, f"unreadable document {name}"), now)
-            try:
-                self._ctx.store.delete(name)
-            except Exception:
-                logger().exception("unreadable document %s could not be deleted", name)
-        self._unreadable = []
 
     def open_transactions(self) -> list[Transaction]:
         """Transactions without a journaled StopTransaction, oldest first."""
@@ -514,7 +488,7 @@ class TransactionJournal(JournalOwner):
 
     def discarded(self, entry: Entry, reason: str, now: float) -> None:
         event = MessageDiscarded(entry.action, entry.tx, entry.attempts, reason)
-        self._record(event, now, entry.seq)
+        self.record_discards([(event, entry.seq)], now)
         tx = self.transactions.get(entry.tx)
         if entry.action == START:
             if tx is not None:
@@ -522,17 +496,6 @@ class TransactionJournal(JournalOwner):
         elif entry.action == STOP:
             self._settle_stop(tx)
             self._listener.stop_settled(tx, None, None, now)
-
-    def dropped(self, entries: list[Entry], reason: str, now: float) -> None:
-        events: list[tuple[MessageDiscarded, int | None]] = [
-            (MessageDiscarded(e.action, e.tx, e.attempts, reason), e.seq) for e in entries
-        ]
-        self._record_all(events, now)
-
-    def length_changed(self, length: int) -> None:
-        ctx = self._ctx
-        if ctx.watched:
-            ctx.emit(QueueLengthChanged(length))
 
     # ------------------------------------------------------------------ records
 
@@ -565,22 +528,3 @@ class TransactionJournal(JournalOwner):
             self._ctx.store.delete(record_name(tx.local_id))
         except Exception:
             logger().exception("transaction record %s could not be deleted", tx.local_id)
-
-    # ------------------------------------------------------------------ discards
-
-    def _record(self, event: MessageDiscarded, now: float, seq: int | None = None) -> None:
-        """Keep the discard in the Store (the last DISCARD_LOG) and report it — unless the
-        message ``seq`` is on record already (recorded just before a power cut)."""
-        self._record_all([(event, seq)], now)
-
-    def _record_all(self, events: list[tuple[MessageDiscarded, int | None]], now: float) -> None:
-        """``_record`` for several discards, in one write of the discard log."""
-        ctx = self._ctx
-        new = self._discard_log.add(events, format_datetime(ctx.clock.wall(now)))
-        if ctx.watched:
-            for event in new:
-                ctx.emit(event)
-
-    def discards(self) -> list[MessageDiscarded]:
-        """The recorded discards, oldest first."""
-        return self._discard_log.read()

@@ -11,17 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ocpp_core.tx_records import RECORDS, record_name
+
 if TYPE_CHECKING:
     from ocpp_core.journal import Entry
 
 __all__ = ["RECORDS", "Transaction", "record_name", "transaction_from"]
-
-RECORDS = "tx/"
-
-
-def record_name(local_id: int) -> str:
-    """The Store document of a transaction's record."""
-    return f"{RECORDS}{local_id:010d}"
 
 
 class Transaction:

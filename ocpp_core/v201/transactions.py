@@ -40,8 +40,9 @@ from typing import TYPE_CHECKING
 
 from ocpp_core.block import Block, on, trigger
 from ocpp_core.events import SessionCancelled, SessionStarted, SessionStopped
+from ocpp_core.journal import JournalSource
 from ocpp_core.log import logger
-from ocpp_core.outbox import PRIORITY_TRANSACTIONS, SEND_ACCEPTED, RequestSource
+from ocpp_core.outbox import SEND_ACCEPTED
 from ocpp_core.sessions import (
     AUTHORIZING,
     NO_RESERVATIONS,
@@ -61,7 +62,7 @@ from ocpp_core.v201.tx_views import NO_METER, TRUST_ALL
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
     from ocpp_core.events import MessageDiscarded
-    from ocpp_core.outbox import Request
+    from ocpp_core.journal import Journal
     from ocpp_core.rpc import JsonObject
     from ocpp_core.sessions import ReservationView
     from ocpp_core.v201.payloads import (
@@ -92,7 +93,7 @@ _ALWAYS_REPORTED = frozenset(
 )
 
 
-class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
+class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
     """Sessions and transactions per EVSE and the journal of their TransactionEvents."""
 
     __slots__ = (
@@ -109,7 +110,6 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
         "status",
     )
 
-    priority = PRIORITY_TRANSACTIONS
     sends = ("TransactionEvent",)
     keys = tx_ctrlr.VARIABLES
 
@@ -382,19 +382,10 @@ class TransactionBlock(Block, RequestSource, SessionView, TransactionListener):
             self._event(session, "Updated", "Trigger", now, meter_values=values, evse=True)
         return "Accepted" if running else "Rejected"
 
-    # ------------------------------------------------------------------ RequestSource
+    # ------------------------------------------------------------------ JournalSource
 
-    def take(self, now: float) -> Request | None:
-        return self._journal.journal.take(now)
-
-    def give_back(self, request: Request, now: float) -> None:
-        self._journal.journal.give_back(request, now)
-
-    def wakeup(self, now: float) -> float | None:
-        return self._journal.journal.wakeup(now)
-
-    def held(self, message_id: str) -> Request | None:
-        return self._journal.journal.held(message_id)
+    def source_journal(self) -> Journal:
+        return self._journal.journal
 
     # ------------------------------------------------------------------ TransactionListener
 

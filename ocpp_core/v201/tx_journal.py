@@ -39,10 +39,9 @@ from typing import TYPE_CHECKING
 
 from ocpp_core import validation
 from ocpp_core.clock import format_datetime
-from ocpp_core.events import MessageDiscarded, QueueLengthChanged
-from ocpp_core.journal import Journal, JournalOwner, sequence_of
+from ocpp_core.events import MessageDiscarded
 from ocpp_core.log import logger
-from ocpp_core.tx_discards import DiscardLog
+from ocpp_core.tx_records import TransactionJournalBase, record_name
 from ocpp_core.v201.tx_ctrlr import ATTEMPTS, INTERVAL
 
 if TYPE_CHECKING:
@@ -50,10 +49,9 @@ if TYPE_CHECKING:
     from ocpp_core.journal import Entry
     from ocpp_core.rpc import JsonObject
 
-__all__ = ["ACTION", "RECORDS", "Transaction", "TransactionJournal", "TransactionListener"]
+__all__ = ["ACTION", "Transaction", "TransactionJournal", "TransactionListener"]
 
 ACTION = "TransactionEvent"
-RECORDS = "tx/"
 QUEUE_LIMIT = 1000  # journaled events kept while periodic meter values can be thinned out
 _REGISTER = "registerWh"
 _PERIODIC = frozenset({"MeterValuePeriodic", "MeterValueClock"})
@@ -144,31 +142,22 @@ class TransactionListener:
         """The Ended event of ``tx`` was answered or discarded: the transaction is gone."""
 
 
-class TransactionJournal(JournalOwner):
+class TransactionJournal(TransactionJournalBase):
     """The journal of one engine's TransactionEvents and its transaction records."""
 
-    __slots__ = ("_ctx", "_discard_log", "_listener", "_unreadable", "journal", "transactions")
+    __slots__ = ("_listener", "transactions")
 
     def __init__(self, ctx: BlockContext, listener: TransactionListener) -> None:
-        self._ctx = ctx
+        super().__init__(ctx)
         self._listener = listener
-        self.journal = Journal(ctx.store, self)
-        self._discard_log = DiscardLog(ctx.store)
         self.transactions: dict[int, Transaction] = {}  # by local id
-        self._unreadable: list[str] = []  # reported at recover (there is a `now` then)
         self._load()
 
     # ------------------------------------------------------------------ restart
 
     def _load(self) -> None:
         store = self._ctx.store
-        records = [
-            (name, local_id)
-            for name in store.names(RECORDS)
-            if (local_id := sequence_of(name, RECORDS)) is not None
-        ]
-        self._unreadable.extend(self.journal.load(max((i for _, i in records), default=0)))
-        for name, local_id in records:
+        for name, local_id in self.load_journal():
             tx = _transaction_from(local_id, store.load(name))
             if tx is None:
                 logger().error("transaction record %s is unusable", name)
@@ -222,14 +211,7 @@ class TransactionJournal(JournalOwner):
     def recover(self, now: float) -> None:
         """At the first use after a restart: report what could not be read, finish the
         interrupted discards and restart the retry waits (ocpp_core.journal)."""
-        for name in self._unreadable:
-            logger().error("transaction document %s is unreadable; discarded", name)
-            self._record([(MessageDiscarded("unknown", None, 0, f"unreadable {name}"), None)], now)
-            try:
-                self._ctx.store.delete(name)
-            except Exception:
-                logger().exception("unreadable document %s could not be deleted", name)
-        self._unreadable = []
+        self.report_unreadable(now)
         self.journal.resume(now)
 
     def open_transactions(self) -> list[Transaction]:
@@ -277,7 +259,7 @@ class TransactionJournal(JournalOwner):
 
     def _save_record(self, tx: Transaction) -> None:
         try:
-            self._ctx.store.save(f"{RECORDS}{tx.local_id:010d}", tx.record())
+            self._ctx.store.save(record_name(tx.local_id), tx.record())
         except Exception:
             logger().exception("transaction record %s could not be stored", tx.local_id)
 
@@ -285,7 +267,7 @@ class TransactionJournal(JournalOwner):
         if tx is None or self.transactions.pop(tx.local_id, None) is None:
             return
         try:
-            self._ctx.store.delete(f"{RECORDS}{tx.local_id:010d}")
+            self._ctx.store.delete(record_name(tx.local_id))
         except Exception:
             logger().exception("transaction record %s could not be deleted", tx.local_id)
         self._listener.transaction_settled(tx, now)
@@ -330,33 +312,13 @@ class TransactionJournal(JournalOwner):
 
     def discarded(self, entry: Entry, reason: str, now: float) -> None:
         event = MessageDiscarded(entry.action, entry.tx, entry.attempts, reason)
-        self._record([(event, entry.seq)], now)
+        self.record_discards([(event, entry.seq)], now)
         if entry.payload.get("eventType") == "Ended":
             self._settle(self.transactions.get(entry.tx), now)
 
     def droppable(self, entry: Entry) -> bool:
         payload = entry.payload
         return payload.get("eventType") == "Updated" and payload.get("triggerReason") in _PERIODIC
-
-    def dropped(self, entries: list[Entry], reason: str, now: float) -> None:
-        self._record(
-            [(MessageDiscarded(e.action, e.tx, e.attempts, reason), e.seq) for e in entries], now
-        )
-
-    def length_changed(self, length: int) -> None:
-        if self._ctx.watched:
-            self._ctx.emit(QueueLengthChanged(length))
-
-    def _record(self, events: list[tuple[MessageDiscarded, int | None]], now: float) -> None:
-        ctx = self._ctx
-        new = self._discard_log.add(events, format_datetime(ctx.clock.wall(now)))
-        if ctx.watched:
-            for event in new:
-                ctx.emit(event)
-
-    def discards(self) -> list[MessageDiscarded]:
-        """The recorded discards, oldest first."""
-        return self._discard_log.read()
 
 
 def _register_of(entry: Entry) -> int | None:
