@@ -466,6 +466,12 @@ class MeteringBlock(Block, MeteringView):
         end = self._transaction_value(evse, f"{SAMPLED}.TxEndedMeasurands", END, now)
         return self._data.finish(evse, end)
 
+    def triggered_values(self, evse: int, now: float) -> list[JsonObject]:
+        """TriggerMessage(TransactionEvent): the transaction's TxUpdatedMeasurands now, context
+        Trigger, for the triggered Updated event ([]: none; TC_F_13/F_14)."""
+        value = self._transaction_value(evse, f"{SAMPLED}.TxUpdatedMeasurands", TRIGGER, now)
+        return [] if value is None else [value]
+
     # ------------------------------------------------------------------ TriggerMessage
 
     @trigger("MeterValues")
