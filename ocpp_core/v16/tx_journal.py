@@ -42,7 +42,7 @@ filled in at send time, or written into a StopTransaction journaled before). A S
 that is discarded settles its transaction all the same (the record is deleted).
 
 Timestamps taken before the CSMS set the clock are moved by the clock's correction when they
-are sent after it in the same run (ocpp_core.v16.tx_clock; ``saw_time`` notes the unsynced wall
+are sent after it in the same run (ocpp_core.tx_clock; ``saw_time`` notes the unsynced wall
 times at every poll and every start); the corrected message is journaled again.
 
 The PowerLoss stop of a transaction cut by a restart is journaled at load, always before the
@@ -70,9 +70,9 @@ from typing import TYPE_CHECKING, Any
 
 from ocpp_core.events import MessageDiscarded, RecordRepaired
 from ocpp_core.log import logger
+from ocpp_core.tx_clock import Presync, not_before_start, shifted, shifted_all
 from ocpp_core.tx_discards import DISCARD_LOG, DISCARDS
 from ocpp_core.tx_records import TransactionJournalBase
-from ocpp_core.v16.tx_clock import Presync, not_before_start, shifted, shifted_all
 from ocpp_core.v16.tx_record import RECORDS, Transaction, record_name, transaction_from
 from ocpp_core.v16.tx_repair import EPOCH, RecordHints, repair_payload, repair_record
 

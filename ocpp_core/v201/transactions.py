@@ -415,6 +415,7 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
     # ------------------------------------------------------------------ timing
 
     def tick(self, now: float) -> None:
+        self._journal.saw_time(now)  # readings of this poll, for a later clock correction
         if not self._recovered:
             self._recover(now)
         connectors = self.ctx.connectors

@@ -41,6 +41,7 @@ from ocpp_core import validation
 from ocpp_core.clock import format_datetime
 from ocpp_core.events import MessageDiscarded
 from ocpp_core.log import logger
+from ocpp_core.tx_clock import Presync, shifted, shifted_all
 from ocpp_core.tx_records import TransactionJournalBase, record_name
 from ocpp_core.v201.tx_ctrlr import ATTEMPTS, INTERVAL
 
@@ -145,12 +146,14 @@ class TransactionListener:
 class TransactionJournal(TransactionJournalBase):
     """The journal of one engine's TransactionEvents and its transaction records."""
 
-    __slots__ = ("_listener", "transactions")
+    __slots__ = ("_listener", "_presync", "_unsynced", "transactions")
 
     def __init__(self, ctx: BlockContext, listener: TransactionListener) -> None:
         super().__init__(ctx)
         self._listener = listener
         self.transactions: dict[int, Transaction] = {}  # by local id
+        self._unsynced: set[int] = set()  # seqs of the events journaled before the clock sync
+        self._presync: Presync | None = None  # None: the clock was synced all this run
         self._load()
 
     # ------------------------------------------------------------------ restart
@@ -235,6 +238,11 @@ class TransactionJournal(TransactionJournalBase):
         info = payload["transactionInfo"]
         assert isinstance(info, dict)
         data = None if register_wh is None else {_REGISTER: register_wh}
+        clock = self._ctx.clock
+        presync = self._presync
+        if presync is not None and clock.is_synced and "meterValue" in payload:
+            delta = clock.wall(0.0) - presync.offset  # readings taken before the sync
+            payload = {**payload, "meterValue": presync.moved(payload["meterValue"], delta)}
         if tx is None:
             evse = payload["evse"]
             assert isinstance(evse, dict)
@@ -245,7 +253,12 @@ class TransactionJournal(TransactionJournalBase):
             )
             self.transactions[tx.local_id] = tx
         else:
-            self.journal.append(ACTION, {**payload, "seqNo": tx.seq_no}, tx.local_id, data, now)
+            entry = self.journal.append(
+                ACTION, {**payload, "seqNo": tx.seq_no}, tx.local_id, data, now
+            )
+        if not clock.is_synced:
+            self._presync_of()
+            self._unsynced.add(entry.seq)
         tx.seq_no += 1
         if register_wh is not None and register_wh > tx.last_meter:
             tx.last_meter = register_wh
@@ -256,6 +269,35 @@ class TransactionJournal(TransactionJournalBase):
             tx.ended = True
         self._save_record(tx)
         return tx
+
+    # ------------------------------------------------------------------ clock corrections
+
+    def saw_time(self, now: float) -> None:
+        """Readings may be taken at ``now``: before the sync, note it in the unsynced range."""
+        clock = self._ctx.clock
+        if not clock.is_synced:
+            self._presync_of().saw(clock.wall(now))
+
+    def _presync_of(self) -> Presync:
+        presync = self._presync
+        if presync is None:
+            presync = self._presync = Presync(self._ctx.clock.wall(0.0))
+        return presync
+
+    def prepare(self, entry: Entry) -> JsonObject:
+        """An event journaled before the CSMS set the clock gets the clock's correction (and
+        is journaled again), as in 1.6 (ocpp_core.tx_clock)."""
+        if entry.seq in self._unsynced and self._ctx.clock.is_synced:
+            self._unsynced.discard(entry.seq)
+            delta = self._ctx.clock.wall(0.0) - self._presync_of().offset
+            if delta:
+                payload = dict(entry.payload)
+                payload["timestamp"] = shifted(str(payload["timestamp"]), delta)
+                if "meterValue" in payload:
+                    payload["meterValue"] = shifted_all(payload["meterValue"], delta)
+                entry.payload = payload
+                self.journal.rewrite(entry)
+        return entry.payload
 
     def _save_record(self, tx: Transaction) -> None:
         try:

@@ -1,4 +1,4 @@
-"""Timestamps of 1.6 transaction messages taken before the CSMS set the clock.
+"""Timestamps of transaction messages taken before the CSMS set the clock (both versions).
 
 Timestamps taken before the CSMS set the clock (a transaction before the BootNotification, or
 the PowerLoss stop right after a restart) are moved by the clock's correction when they are sent
