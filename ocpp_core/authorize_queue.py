@@ -149,6 +149,20 @@ class AuthorizeSource(RequestSource):
     _queue: AuthorizeQueue
     priority = PRIORITY_CALLS
 
+    def _new_queue(self, field: str) -> AuthorizeQueue:
+        """The queue of AuthorizeRequests carrying the presented token as ``field``."""
+        return AuthorizeQueue(
+            lambda pending: {field: pending.token}, self._answered, self._undecided
+        )
+
+    def _answered(self, pending: PendingAuthorization, response: JsonObject, now: float) -> None:
+        """The CSMS answered (also for a cancelled request: the cache learns from it)."""
+        raise NotImplementedError
+
+    def _undecided(self, pending: PendingAuthorization, now: float) -> None:
+        """No usable answer in time: the version's offline rules decide."""
+        raise NotImplementedError
+
     def cancel(self, pending: PendingAuthorization) -> None:
         """Nobody waits for this decision any more (an answer still updates the cache)."""
         self._queue.cancel(pending)

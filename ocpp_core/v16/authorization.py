@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from ocpp_core.authorize_queue import AuthorizeQueue, AuthorizeSource, PendingAuthorization, expired
+from ocpp_core.authorize_queue import AuthorizeSource, PendingAuthorization, expired
 from ocpp_core.block import Block, on
 from ocpp_core.connector import ErrorRecord
 from ocpp_core.events import AuthorizationResult
@@ -83,9 +83,7 @@ class AuthorizationBlock(Block, AuthorizeSource):
         self.local_list = local_list
         self.status = status  # reports a LocalListConflict
         self._cache = cache(self.ctx.store)
-        self._queue = AuthorizeQueue(
-            lambda pending: {"idTag": pending.token}, self._answered, self._decide_offline
-        )
+        self._queue = self._new_queue("idTag")
 
     # ------------------------------------------------------------------ deciding
 
@@ -191,6 +189,6 @@ class AuthorizationBlock(Block, AuthorizeSource):
             decision = Decision(status, info.get("parentIdTag"), CSMS, status == ACCEPTED)
             self._finish(pending.connector, pending.token, decision, pending.done, now)
 
-    def _decide_offline(self, pending: PendingAuthorization, now: float) -> None:
+    def _undecided(self, pending: PendingAuthorization, now: float) -> None:
         decision = self._offline(self.known(pending.token, now))
         self._finish(pending.connector, pending.token, decision, pending.done, now)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ocpp_core.authorize_queue import AuthorizeQueue, AuthorizeSource, PendingAuthorization, expired
+from ocpp_core.authorize_queue import AuthorizeSource, PendingAuthorization, expired
 from ocpp_core.block import Block
 from ocpp_core.events import AuthorizationResult
 from ocpp_core.log import logger
@@ -104,9 +104,7 @@ class AuthorizationBlock(Block, AuthorizeSource):
         super().__init__(ctx)
         self.local_list = local_list
         self.cache = cache
-        self._queue = AuthorizeQueue(
-            lambda pending: {"idToken": pending.token}, self._answered, self._decide_offline
-        )
+        self._queue = self._new_queue("idToken")
 
     # ------------------------------------------------------------------ deciding
 
@@ -253,7 +251,7 @@ class AuthorizationBlock(Block, AuthorizeSource):
             decision = self._decision(info, CSMS, pending.connector)
             self._finish(pending.connector, pending.token, decision, pending.done, now)
 
-    def _decide_offline(self, pending: PendingAuthorization, now: float) -> None:
+    def _undecided(self, pending: PendingAuthorization, now: float) -> None:
         decision = self._offline(self.known(pending.token, now, pending.connector))
         self._finish(pending.connector, pending.token, decision, pending.done, now)
 
