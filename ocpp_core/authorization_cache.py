@@ -71,6 +71,7 @@ class AuthorizationCache:
         key: Callable[[Any], str],
         valid: frozenset[str],
         track_use: bool = False,
+        report: bool = True,
     ) -> None:
         self._store = store
         self.document = document
@@ -79,9 +80,9 @@ class AuthorizationCache:
         self._valid = valid  # the statuses of a valid identifier
         self._track_use = track_use
         self._entries: dict[str, _Entry] = {}
-        self._load()
+        self._load(report)
 
-    def _load(self) -> None:
+    def _load(self, report: bool) -> None:
         stored = self._store.load(self.document)
         if stored is None:
             return
@@ -95,7 +96,8 @@ class AuthorizationCache:
                     raise TypeError("bad lastUsed")
                 self._entries[self._key(identifier)] = _Entry(identifier, info, used, uses)
         except (KeyError, TypeError, AttributeError, ValueError):
-            logger().error("stored authorization cache is unreadable; starting empty")
+            if report:  # ``report`` False: a read-only look at the document
+                logger().error("stored authorization cache is unreadable; starting empty")
             self._entries = {}
 
     def __len__(self) -> int:

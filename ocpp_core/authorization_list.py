@@ -65,6 +65,7 @@ class AuthorizationList:
         info_field: str,
         key: Callable[[Any], str],
         empty_is_version_zero: bool,
+        report: bool = True,
     ) -> None:
         self._store = store
         self.document = document
@@ -73,9 +74,9 @@ class AuthorizationList:
         self._empty_is_version_zero = empty_is_version_zero  # 1.6 §5.10: empty list = version 0
         self._entries: dict[str, tuple[Any, JsonObject]] = {}
         self.version = 0
-        self._load()
+        self._load(report)
 
-    def _load(self) -> None:
+    def _load(self, report: bool) -> None:
         stored = self._store.load(self.document)
         if stored is None:
             return
@@ -89,7 +90,8 @@ class AuthorizationList:
             ):
                 raise TypeError("bad types")
         except (KeyError, TypeError, AttributeError, ValueError):
-            logger().error("stored local authorization list is unreadable; starting empty")
+            if report:  # ``report`` False: a read-only look at the document
+                logger().error("stored local authorization list is unreadable; starting empty")
             return
         self._entries, self.version = entries, self._version_of(version, entries)
 

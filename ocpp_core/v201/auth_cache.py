@@ -16,10 +16,9 @@ refuses the change. A disabled cache is neither read nor written.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ocpp_core.authorization_cache import CAPACITY, AuthorizationCache
-from ocpp_core.authorization_list import document_size
 from ocpp_core.block import Block, on
 from ocpp_core.log import logger
 from ocpp_core.v201.id_tokens import token_key
@@ -28,6 +27,7 @@ from ocpp_core.v201.variables import VariableDeclarer, computed
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
     from ocpp_core.rpc import JsonObject
+    from ocpp_core.store import Store
     from ocpp_core.v201.payloads import ClearCacheRequest, ClearCacheResponse
 
 __all__ = ["CAPACITY", "DOCUMENT", "MAX_STORAGE", "AuthCacheBlock"]
@@ -37,9 +37,18 @@ MAX_STORAGE = 32_768  # Storage's maxLimit: bytes the stored cache takes at most
 VALID = frozenset({"Accepted"})  # what a cached idToken needs to be used without asking
 
 
-def _stored_bytes(ctx: Any) -> int:
-    document = ctx.store.load(DOCUMENT)
-    return document_size(document) if isinstance(document, list) and document else 0
+def _open(store: Store, *, report: bool = True) -> AuthorizationCache:
+    """The cache in ``store`` (``report`` False: a look for the read-only variables, no log)."""
+    return AuthorizationCache(
+        store,
+        DOCUMENT,
+        id_field="idToken",
+        info_field="idTokenInfo",
+        key=token_key,
+        valid=VALID,
+        track_use=True,
+        report=report,
+    )
 
 
 _vars = VariableDeclarer(__name__, "AuthCacheCtrlr")
@@ -47,7 +56,13 @@ _vars.boolean("Available", True, mutability="ReadOnly")
 _vars.boolean("Enabled", True)
 _vars.integer("LifeTime", 86_400, unit="s")
 _vars.option("Policy", "LRU", ("LRU", "LFU"))
-_vars.integer("Storage", 0, maximum=MAX_STORAGE, unit="B", **computed(_stored_bytes))
+_vars.integer(
+    "Storage",
+    0,
+    maximum=MAX_STORAGE,
+    unit="B",
+    **computed(lambda ctx: _open(ctx.store, report=False).size()),
+)
 _vars.boolean("DisablePostAuthorize", False)
 
 
@@ -60,15 +75,7 @@ class AuthCacheBlock(Block):
 
     def __init__(self, ctx: BlockContext) -> None:
         super().__init__(ctx)
-        self._cache = AuthorizationCache(
-            ctx.store,
-            DOCUMENT,
-            id_field="idToken",
-            info_field="idTokenInfo",
-            key=token_key,
-            valid=VALID,
-            track_use=True,
-        )
+        self._cache = _open(ctx.store)
 
     @property
     def enabled(self) -> bool:

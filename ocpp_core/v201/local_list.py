@@ -24,9 +24,9 @@ DisablePostAuthorize (C14.FR.03: a listed idToken that is not Accepted is not as
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ocpp_core.authorization_list import FAILED, ITEMS, AuthorizationList, document_size
+from ocpp_core.authorization_list import FAILED, AuthorizationList, document_size
 from ocpp_core.block import Block, on
 from ocpp_core.v201.id_tokens import token_key
 from ocpp_core.v201.variables import VariableDeclarer, computed
@@ -34,6 +34,7 @@ from ocpp_core.v201.variables import VariableDeclarer, computed
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
     from ocpp_core.rpc import JsonObject
+    from ocpp_core.store import Store
     from ocpp_core.v201.payloads import (
         GetLocalListVersionRequest,
         GetLocalListVersionResponse,
@@ -46,25 +47,37 @@ __all__ = ["DOCUMENT", "MAX_ENTRIES", "MAX_STORAGE", "LocalListBlock"]
 DOCUMENT = "localauth"
 MAX_ENTRIES = 1000  # Entries' maxLimit: idTokens the list holds at most
 MAX_STORAGE = 262_144  # Storage's maxLimit: bytes the stored list takes at most
-_VERSION = "versionNumber"
 
 
-def _stored(ctx: Any) -> tuple[int, int]:
-    """(entries, bytes) of the stored list, for the read-only variables (0, 0 if unusable)."""
-    document = ctx.store.load(DOCUMENT)
-    items = document.get(ITEMS) if isinstance(document, dict) else None
-    if not isinstance(items, list):
-        return 0, 0
-    return len(items), document_size(document)
+def _open(store: Store, *, report: bool = True) -> AuthorizationList:
+    """The list in ``store`` (``report`` False: a look for the read-only variables, no log)."""
+    return AuthorizationList(
+        store,
+        DOCUMENT,
+        version_field="versionNumber",
+        id_field="idToken",
+        info_field="idTokenInfo",
+        key=token_key,
+        empty_is_version_zero=False,
+        report=report,
+    )
 
 
 _vars = VariableDeclarer(__name__, "LocalAuthListCtrlr")
 _vars.boolean("Enabled", True)
 _vars.boolean("Available", True, mutability="ReadOnly")
-_vars.integer("Entries", 0, maximum=MAX_ENTRIES, **computed(lambda ctx: _stored(ctx)[0]))
+_vars.integer(
+    "Entries", 0, maximum=MAX_ENTRIES, **computed(lambda ctx: len(_open(ctx.store, report=False)))
+)
 _vars.integer("ItemsPerMessage", 250, mutability="ReadOnly")
 _vars.integer("BytesPerMessage", 65_536, mutability="ReadOnly", unit="B")
-_vars.integer("Storage", 0, maximum=MAX_STORAGE, unit="B", **computed(lambda ctx: _stored(ctx)[1]))
+_vars.integer(
+    "Storage",
+    0,
+    maximum=MAX_STORAGE,
+    unit="B",
+    **computed(lambda ctx: _open(ctx.store, report=False).size()),
+)
 _vars.boolean("DisablePostAuthorize", False)
 
 
@@ -77,15 +90,7 @@ class LocalListBlock(Block):
 
     def __init__(self, ctx: BlockContext) -> None:
         super().__init__(ctx)
-        self._list = AuthorizationList(
-            ctx.store,
-            DOCUMENT,
-            version_field=_VERSION,
-            id_field="idToken",
-            info_field="idTokenInfo",
-            key=token_key,
-            empty_is_version_zero=False,
-        )
+        self._list = _open(ctx.store)
 
     @property
     def enabled(self) -> bool:
