@@ -17,12 +17,12 @@ ends at the next stop condition with stoppedReason Local / Remote).
 **Ends commanded whatever the stop points:** StopTxOnEVSideDisconnect and an unplugged cable
 (EVCommunicationLost, EVDisconnected); EVConnectionTimeOut without a cable, counted from the
 authorization or the unplugging (EVConnectTimeout, Timeout); an invalid idTokenInfo in a
-TransactionEventResponse with StopTxOnInvalidId (Deauthorized, DeAuthorized), after
-MaxEnergyOnInvalidId Wh if that is set (EnergyLimitReached); a master pass (StopAuthorized,
-MasterPass); Reset and reboots (ResetCommand, ImmediateReset / Reboot, ``stop_all``); a restart
-that found the transaction open (AbnormalCondition, PowerLoss) unless it resumes; and any
-ReasonEnumType the station's API gives (``end``). Without StopTxOnInvalidId an invalid idToken
-only withdraws the energy offer (chargingState EVConnected).
+TransactionEventResponse with StopTxOnInvalidId (Deauthorized, DeAuthorized); a master pass
+(StopAuthorized, MasterPass); Reset and reboots (ResetCommand, ImmediateReset / Reboot,
+``stop_all``); a restart that found the transaction open (AbnormalCondition, PowerLoss) unless
+it resumes; and any ReasonEnumType the station's API gives (``end``). Without
+StopTxOnInvalidId an invalid idToken only withdraws the energy offer (Deauthorized, chargingState
+SuspendedEVSE), after MaxEnergyOnInvalidId Wh if that is set.
 
 Cards (E02, E03, C01, C09, C16): a card on an EVSE without authorization authorizes it (the
 authorization block decides; TxBeforeAcceptedEnabled false refuses cards until the
@@ -520,23 +520,23 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         self._evaluate(session, cause, now)
 
     def _enforce_invalid(self, session: EvseSession, now: float) -> None:
-        """E05: after a non-Accepted idTokenInfo: MaxEnergyOnInvalidId, then stop or suspend."""
+        """E05 after a non-Accepted idTokenInfo: StopTxOnInvalidId ends the transaction at once
+        (Deauthorized, DeAuthorized); else the energy offer stops (Deauthorized, chargingState
+        SuspendedEVSE), once MaxEnergyOnInvalidId Wh more have flowed if that is set."""
         tx = session.tx
         if tx is None:
             return
         config = self.ctx.config
+        if config.boolean(tx_ctrlr.STOP_ON_INVALID_ID):
+            self._finish(session, "Deauthorized", "DeAuthorized", now)
+            return
         limit = config.integer(tx_ctrlr.MAX_ENERGY_ON_INVALID_ID)
-        cause, reason = "Deauthorized", "DeAuthorized"
         if limit > 0:
             energy = self._read_meter(session.evse)
             if energy is not None and energy - tx.meter_start < limit:
                 return
-            cause = reason = "EnergyLimitReached"
-        if config.boolean(tx_ctrlr.STOP_ON_INVALID_ID):
-            self._finish(session, cause, reason, now)
-        else:
-            session.suspended = True
-            self._evaluate(session, cause, now)
+        session.suspended = True
+        self._evaluate(session, "Deauthorized", now)
 
     def _timed_out(self, session: EvseSession, now: float) -> None:
         """EVConnectionTimeOut passed without a cable (E03.FR.05, E10)."""

@@ -5,8 +5,8 @@ accepted for this EVSE), the one being decided, the transaction if one runs, the
 TxStartPoint/TxStopPoint seen true during it, and what the next event must report.
 
 ChargingStateEnumType as the station derives it: Idle (no cable), EVConnected (cable, no
-authorization, or the EVSE's offer withdrawn after an invalid idToken), SuspendedEVSE
-(authorized, the EVSE offers no energy), SuspendedEV (the EV takes none), Charging.
+authorization), SuspendedEVSE (authorized, the EVSE offers no energy, or withdrew its offer after
+an invalid idToken), SuspendedEV (the EV takes none), Charging.
 """
 
 from __future__ import annotations
@@ -106,9 +106,9 @@ class EvseSession:
         """ChargingStateEnumType now (see module)."""
         if not self.plugged:
             return IDLE
-        if self.id_token is None or self.suspended:
+        if self.id_token is None:
             return EV_CONNECTED
-        if evse_ready is False:
+        if evse_ready is False or self.suspended:
             return SUSPENDED_EVSE
         if ev_ready is False:
             return SUSPENDED_EV
