@@ -84,7 +84,9 @@ class AuthorizationResult(NamedTuple):
 
     ``status`` is an idTagInfo status (Accepted, Blocked, Expired, Invalid, ConcurrentTx) or
     "Unknown" (the CSMS could not be asked and no local rule authorizes it); ``source`` says who
-    decided: "csms", "cache", "local-list" or "offline" (AllowOfflineTxForUnknownId).
+    decided: "csms", "cache", "local-list" or "offline" (AllowOfflineTxForUnknownId), and in 2.0.1
+    also "unauthorized" (AuthCtrlr.Enabled false, type NoAuthorization) or "not-found"
+    (DisableRemoteAuthorization, not known locally). ``id_tag`` is 2.0.1's idToken value.
     """
 
     connector: int
