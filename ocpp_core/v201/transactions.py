@@ -99,6 +99,7 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
     __slots__ = (
         "_closed",
         "_evses",
+        "_holds",
         "_journal",
         "_recovered",
         "_stopping",
@@ -132,6 +133,8 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         self._evses = [EvseSession(n) for n in range(len(ctx.connectors))]
         # Ended with the cable still in by a restart: Finishing-like until it is unplugged.
         self._closed = [False] * len(ctx.connectors)
+        # The idToken whose cable stays locked after an EV-side disconnect (E09), per EVSE.
+        self._holds: list[JsonObject | None] = [None] * len(ctx.connectors)
         self._stopping: list[Transaction | None] = [None] * len(ctx.connectors)  # Ended unanswered
         self.resume_after_restart = False
         self._journal = TransactionJournal(ctx, self)
@@ -146,6 +149,11 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         self._recover(now)
         token: JsonObject = {"idToken": id_tag, "type": token_type or "ISO14443"}
         session = self._evses[connector]
+        hold = self._holds[connector]
+        if hold is not None and session.tx is None and _same_token(token, hold):
+            self._holds[connector] = None
+            self._lock(connector, False)
+            return
         if session.id_token is None and session.pending_token is None:
             self._authorize(session, token, now, remote_start_id=None)
             return
@@ -609,6 +617,7 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
     ) -> None:
         evse = session.evse
         self._closed[evse] = False
+        self._holds[evse] = None  # locked again for this transaction
         meter = self._read_meter(evse)
         meter_values = self._meter_values("transaction_started", evse, now)
         payload = self._payload(session, "Started", cause, now, state, meter_values)
@@ -641,12 +650,12 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         self._journal.event(tx, payload, now, register)
         if 0 < evse < len(self._stopping) and tx.local_id in self._journal.transactions:
             self._stopping[evse] = tx
+        holder = tx.id_token
         session.clear()
         self._closed[evse] = session.plugged
-        keep_locked = reason == "EVDisconnected" and not self._flag(
-            tx_ctrlr.UNLOCK_ON_EV_SIDE_DISCONNECT
-        )
-        if not keep_locked:
+        if reason == "EVDisconnected" and not self._flag(tx_ctrlr.UNLOCK_ON_EV_SIDE_DISCONNECT):
+            self._holds[evse] = holder  # E09: locked until its idToken (or UnlockConnector)
+        else:
             self._lock(evse, False)
         if self.ctx.watched:
             meter = max(tx.last_meter, tx.meter_start)
