@@ -36,7 +36,7 @@ Updated event (Trigger) per ongoing transaction.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ocpp_core.block import Block, on, trigger
 from ocpp_core.events import SessionCancelled, SessionStarted, SessionStopped
@@ -782,33 +782,29 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         choice = plugged or free
         return choice[0] if choice else None
 
-    def _meter_values(self, method: str, evse: int, now: float) -> list[JsonObject]:
-        """Meter values from metering's ``method`` (absent or failing: none, logged); a
-        failing metering call never costs a transaction."""
+    def _ask_metering(self, method: str, *args: object) -> Any:
+        """Metering's ``method`` (absent or failing: None, logged): a failing metering call
+        never costs a transaction."""
         source = getattr(self.metering, method, None)
         if source is None:
-            return []
+            return None
         try:
-            values: list[JsonObject] = source(evse, now)
+            return source(*args)
         except Exception:
-            logger().exception("metering failed in %s for EVSE %d", method, evse)
-            return []
-        return values
+            logger().exception("metering failed in %s%r", method, args)
+            return None
+
+    def _meter_values(self, method: str, evse: int, now: float) -> list[JsonObject]:
+        values: list[JsonObject] | None = self._ask_metering(method, evse, now)
+        return values or []
 
     def _phases(self, evse: int) -> int | None:
         """numberOfPhasesUsed, as metering knows it."""
-        try:
-            return self.metering.phases(evse)
-        except Exception:
-            logger().exception("metering failed to tell the phases of EVSE %d", evse)
-            return None
+        phases: int | None = self._ask_metering("phases", evse)
+        return phases
 
     def _read_meter(self, evse: int) -> int | None:
-        try:
-            value = self.metering.energy_wh(evse)
-        except Exception:
-            logger().exception("metering failed to read EVSE %d", evse)
-            return None
+        value = self._ask_metering("energy_wh", evse)
         return None if value is None else round(value)
 
     def _lock(self, evse: int, locked: bool) -> None:
