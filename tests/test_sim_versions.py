@@ -124,7 +124,7 @@ def test_a_namespaced_store_sees_only_its_own_documents(tmp_path: Path) -> None:
 def test_16_keeps_its_document_names_so_existing_stores_still_load(tmp_path: Path) -> None:
     """A store written before issue 13 (1.6 documents at the top level) is the 1.6 state."""
     before = FileStore(tmp_path)
-    before.save("config", {"HeartbeatInterval": "123"})
+    before.save("config", {"HeartbeatInterval": 123})
     rig = Rig(FakeBackend(), store=FileStore(tmp_path), ocpp_version="1.6")
     assert rig.station.engine.get_configuration("HeartbeatInterval") == "123"
     rig = Rig(FakeBackend(), store=FileStore(tmp_path), ocpp_version="2.0.1")
@@ -149,7 +149,7 @@ def test_switching_version_never_corrupts_the_others_state(tmp_path: Path) -> No
     v16.station.present_card(1, "CARD-16")
     v16.run(5)
     v16.station.unplug(1)
-    v16.station.engine.change_configuration("HeartbeatInterval", "77", v16.runtime.now())
+    assert v16.station.set_variable("HeartbeatInterval", "77") == "Accepted"
     v16.run(1)
     v16.station.disconnect()
     v16.run(1)
@@ -162,7 +162,7 @@ def test_switching_version_never_corrupts_the_others_state(tmp_path: Path) -> No
     v201.run(30)
     started = v201.station.snapshot(2)
     assert started.transaction_id is not None and isinstance(started.transaction_id, str)
-    v201.station.engine.set_variable("OCPPCommCtrlr.HeartbeatInterval", "99", 31.0)
+    assert v201.station.set_variable("OCPPCommCtrlr.HeartbeatInterval", "99") == "Accepted"
     # killed: nothing more happens to this station
 
     after = {k: v for k, v in _files(tmp_path).items() if not k.startswith(("sim-", "v201/"))}
