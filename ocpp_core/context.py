@@ -36,15 +36,16 @@ class BlockContext:
 
     ``config`` is set right after the context (the Configuration reports through it) and
     ``outbox`` once the wiring has named the request sources; blocks use both only at run time.
-    ``connected`` and ``accepting_calls`` are the link state: the engine sets the first, the
-    registration (BootNotification) the second. ``identity`` is replaced when an installed
-    firmware changes the version the station boots with.
+    ``connected``, ``accepting_calls`` and ``call_refusal`` are the link state: the engine sets
+    the first, the registration (BootNotification) the others. ``identity`` is replaced when an
+    installed firmware changes the version the station boots with.
     """
 
     __slots__ = (
         "_subscribers",
         "accepting_calls",
         "assembly",
+        "call_refusal",
         "clock",
         "config",
         "connected",
@@ -83,6 +84,8 @@ class BlockContext:
         self.reset_handler = reset_handler
         self.connected = False
         self.accepting_calls = True
+        # The CALLERROR code CSMS calls get while not accepted (None: they are ignored).
+        self.call_refusal: str | None = None
         self.watched = False  # anyone subscribed: events are built only then
         self._subscribers: tuple[Callable[[Event], None], ...] = ()
 

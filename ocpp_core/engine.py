@@ -239,7 +239,7 @@ class Engine:
     def _on_call(self, call: rpc.Call, now: float) -> None:
         message_id, action, payload = call.message_id, call.action, call.payload
         if not self.ctx.accepting_calls:
-            logger().warning("%s %s ignored: BootNotification was Rejected", action, message_id)
+            self._refuse_unregistered(message_id, action)
             return
         if self.outbox.reply_pending(message_id):
             self._refuse(message_id, action, "GenericError", "Duplicate message id")
@@ -279,6 +279,15 @@ class Engine:
             self._refuse(message_id, action, "InternalError", "Handler failed")
         else:
             self.outbox.reply(message_id, action, rpc.result_text(message_id, response))
+
+    def _refuse_unregistered(self, message_id: str, action: str | None) -> None:
+        """A CALL while the BootNotification is Rejected: ignored, or refused with the code the
+        registration set (``ctx.call_refusal``)."""
+        code = self.ctx.call_refusal
+        if code is None:
+            logger().warning("%s %s ignored: BootNotification was Rejected", action, message_id)
+            return
+        self._refuse(message_id, action, code, "BootNotification was Rejected")
 
     def _refuse(
         self,
@@ -333,7 +342,7 @@ class Engine:
             return
         if message_type == rpc.CALL:
             if not self.ctx.accepting_calls:
-                logger().warning("malformed CALL ignored: BootNotification was Rejected")
+                self._refuse_unregistered(message_id, None)
                 return
             logger().warning("malformed CALL %s refused: %s", message_id, frame.reason)
             if frame.too_large:

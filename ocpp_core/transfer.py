@@ -20,6 +20,9 @@ __all__ = [
     "DiagnosticsSimulation",
     "FirmwareSimulation",
     "TransferHost",
+    "check_diagnostics_simulation",
+    "check_duration",
+    "check_firmware_simulation",
     "file_name_of",
     "is_http",
     "scheme_of",
@@ -117,3 +120,30 @@ def simulated_because(location: str) -> str:
     if scheme in _BROWSERLESS:
         return f"simulated: {scheme}:// is not possible in a browser, only http(s)"
     return f"simulated: {scheme}:// is not supported, only http(s)"
+
+
+def check_duration(value: float, name: str) -> float:
+    """A simulated duration in seconds: finite and not negative (ValueError otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
+        raise ValueError(f"{name} must be a number of seconds from 0 to 1e9")
+    return float(value)
+
+
+def check_firmware_simulation(simulation: FirmwareSimulation) -> FirmwareSimulation:
+    """``simulation`` if usable, else ValueError saying which field is wrong."""
+    if not isinstance(simulation, FirmwareSimulation):
+        raise ValueError("expected a FirmwareSimulation")
+    check_duration(simulation.download_s, "download_s")
+    check_duration(simulation.install_s, "install_s")
+    version = simulation.version
+    if version is not None and (not isinstance(version, str) or not 0 < len(version) <= 50):
+        raise ValueError("version must be None or a string of 1 to 50 characters")
+    return simulation
+
+
+def check_diagnostics_simulation(simulation: DiagnosticsSimulation) -> DiagnosticsSimulation:
+    """``simulation`` if usable, else ValueError saying which field is wrong."""
+    if not isinstance(simulation, DiagnosticsSimulation):
+        raise ValueError("expected a DiagnosticsSimulation")
+    check_duration(simulation.upload_s, "upload_s")
+    return simulation

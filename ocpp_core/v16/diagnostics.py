@@ -23,9 +23,10 @@ from ocpp_core.block import on, trigger
 from ocpp_core.events import DiagnosticsProgress
 from ocpp_core.log import logger
 from ocpp_core.transfer import DiagnosticsSimulation, TransferHost, simulated_because
+from ocpp_core.transfer import check_diagnostics_simulation as check_simulation
 from ocpp_core.transfer_machine import TRANSFERRING
 from ocpp_core.v16 import diagnostics_file
-from ocpp_core.v16.file_transfer import TransferBlock, check_duration, retry_policy, wall_time
+from ocpp_core.v16.file_transfer import TransferBlock, retry_policy, wall_time
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -49,14 +50,6 @@ UPLOAD_FAILED = "UploadFailed"
 
 
 _DEFAULT_SIMULATION = DiagnosticsSimulation()  # shared: engines hold only a changed one
-
-
-def check_simulation(simulation: DiagnosticsSimulation) -> DiagnosticsSimulation:
-    """``simulation`` if usable, else ValueError saying which field is wrong."""
-    if not isinstance(simulation, DiagnosticsSimulation):
-        raise ValueError("expected a DiagnosticsSimulation")
-    check_duration(simulation.upload_s, "upload_s")
-    return simulation
 
 
 class DiagnosticsBlock(TransferBlock):

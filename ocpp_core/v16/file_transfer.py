@@ -33,7 +33,6 @@ __all__ = [
     "DEFAULT_RETRY_INTERVAL",
     "NoticeSource",
     "TransferBlock",
-    "check_duration",
     "retry_policy",
     "wall_time",
 ]
@@ -78,13 +77,6 @@ def wall_time(text: str | None, field: str) -> float | None:
     if not EARLIEST <= epoch <= LATEST:
         raise CallRefused(f"{field}: outside the years 100 to 8999", kind="property")
     return epoch
-
-
-def check_duration(value: float, name: str) -> float:
-    """A simulated duration in seconds: finite and not negative (ValueError otherwise)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e9:
-        raise ValueError(f"{name} must be a number of seconds from 0 to 1e9")
-    return float(value)
 
 
 class NoticeSource(RequestSource):

@@ -49,8 +49,9 @@ from ocpp_core.transfer import (
     shown,
     simulated_because,
 )
+from ocpp_core.transfer import check_firmware_simulation as check_simulation
 from ocpp_core.transfer_machine import TRANSFERRED, TRANSFERRING, WAITING, Countdown
-from ocpp_core.v16.file_transfer import TransferBlock, check_duration, retry_policy, wall_time
+from ocpp_core.v16.file_transfer import TransferBlock, retry_policy, wall_time
 
 if TYPE_CHECKING:
     from typing import TypeGuard
@@ -98,18 +99,6 @@ _MAX_VERSION = 50  # BootNotification.firmwareVersion is CiString50
 
 
 _DEFAULT_SIMULATION = FirmwareSimulation()  # shared: engines hold only a changed one
-
-
-def check_simulation(simulation: FirmwareSimulation) -> FirmwareSimulation:
-    """``simulation`` if usable, else ValueError saying which field is wrong."""
-    if not isinstance(simulation, FirmwareSimulation):
-        raise ValueError("expected a FirmwareSimulation")
-    check_duration(simulation.download_s, "download_s")
-    check_duration(simulation.install_s, "install_s")
-    version = simulation.version
-    if version is not None and (not isinstance(version, str) or not 0 < len(version) <= 50):
-        raise ValueError("version must be None or a string of 1 to 50 characters")
-    return simulation
 
 
 class FirmwareBlock(TransferBlock):

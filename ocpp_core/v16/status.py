@@ -38,15 +38,21 @@ from typing import TYPE_CHECKING, cast
 from ocpp_core.block import Block, trigger
 from ocpp_core.clock import format_datetime
 from ocpp_core.config import KeyDeclarer, R
-from ocpp_core.connector import ERROR_CODES, ErrorRecord, UnusableValue
 from ocpp_core.events import StatusChanged
-from ocpp_core.outbox import PRIORITY_STATUS, Request, RequestSource
+from ocpp_core.outbox import Request
 from ocpp_core.sessions import NO_RESERVATIONS, NO_SESSIONS
+from ocpp_core.status_reports import (
+    EV_COMMUNICATION_ERROR,
+    NO_ERROR,
+    Reports,
+    StatusReporter,
+    read_errors,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ocpp_core.connector import ConnectorIO
+    from ocpp_core.connector import ConnectorIO, ErrorRecord
     from ocpp_core.context import BlockContext
     from ocpp_core.rpc import JsonObject
     from ocpp_core.sessions import ReservationView, SessionView, SmartChargingView
@@ -75,50 +81,25 @@ RESERVED = "Reserved"
 UNAVAILABLE = "Unavailable"
 FAULTED = "Faulted"
 
-NO_ERROR = "NoError"
-EV_COMMUNICATION_ERROR = "EVCommunicationError"
 _AFTER_TRANSACTION = frozenset({CHARGING, SUSPENDED_EV, SUSPENDED_EVSE, FINISHING})
 _EV_COMMUNICATION_STATUSES = frozenset({PREPARING, SUSPENDED_EV, SUSPENDED_EVSE, FINISHING})
-# Records for plain error codes, made once: an erroring input costs no allocation per poll.
-_CODE_RECORDS = {
-    code: ErrorRecord(code, faulted=code != EV_COMMUNICATION_ERROR) for code in ERROR_CODES
-}
 
 _keys = KeyDeclarer(__name__)
 _keys.integer("MinimumStatusDuration", 0)
 _keys.integer("NumberOfConnectors", 0, access=R, compute=lambda ctx: len(ctx.connectors) - 1)
 
 
-class _Reporting:
-    """Status of one connector as derived, as last sent, and as last confirmed by the CSMS."""
-
-    __slots__ = ("acked", "error", "reported", "since", "status")
-
-    def __init__(self) -> None:
-        self.status: str | None = None
-        self.error: ErrorRecord | None = None
-        self.since = 0.0  # monotonic time of the latest change
-        self.reported: tuple[str, ErrorRecord | None] | None = None
-        self.acked: tuple[str, ErrorRecord | None] | None = None
-
-    def pending(self) -> bool:
-        reported = self.reported
-        return reported is None or reported[0] != self.status or reported[1] != self.error
-
-
-class StatusBlock(Block, RequestSource):
+class StatusBlock(Block, StatusReporter):
     """Derives connector statuses and reports them with StatusNotification."""
 
     __slots__ = (
-        "_maybe_pending",
-        "_states",
+        "_reports",
         "availability",
         "reservations",
         "sessions",
         "smart_charging",
     )
 
-    priority = PRIORITY_STATUS
     keys = tuple(_keys.keys)
     sends = ("StatusNotification",)
 
@@ -136,16 +117,14 @@ class StatusBlock(Block, RequestSource):
         # blocks.
         self.sessions: SessionView = NO_SESSIONS
         self.reservations: ReservationView = NO_RESERVATIONS
-        self._states = tuple(_Reporting() for _ in self.ctx.connectors)
-        # False once a scan found nothing to report: the idle poll then skips the scan.
-        self._maybe_pending = True
+        self._reports = Reports(len(ctx.connectors))
 
     # ------------------------------------------------------------------ derivation
 
     def status_of(self, connector: int, now: float) -> str:
         """The current status of a connector."""
         self.tick(now)
-        status = self._states[connector].status
+        status = self._reports.states[connector].status
         assert status is not None  # the tick derived it
         return status
 
@@ -154,9 +133,9 @@ class StatusBlock(Block, RequestSource):
         connectors = ctx.connectors
         operative = self.availability.operative
         sessions, reservations, smart = self.sessions, self.reservations, self.smart_charging
-        for connector, state in enumerate(self._states):
+        for connector, state in enumerate(self._reports.states):
             io = connectors[connector]
-            error = _read_errors(io) if io.errors else None
+            error = read_errors(io) if io.errors else None
             if error is not None and error.faulted:
                 status = FAULTED
             elif connector == 0:
@@ -177,9 +156,8 @@ class StatusBlock(Block, RequestSource):
                     status = SUSPENDED_EVSE
                 elif status not in _EV_COMMUNICATION_STATUSES:
                     error = None
-            if status != state.status or error != state.error:
-                state.status, state.error, state.since = status, error, now
-                self._maybe_pending = True
+            if state.change(status, error, now):
+                self._reports.maybe_pending = True
                 if ctx.watched:
                     code = NO_ERROR if error is None else error.code
                     ctx.emit(StatusChanged(connector, status, code))
@@ -197,7 +175,7 @@ class StatusBlock(Block, RequestSource):
             return False
         if not ignore_session and self.sessions.current(connector) is not None:
             return False
-        error = _read_errors(io) if io.errors else None
+        error = read_errors(io) if io.errors else None
         return error is None or not error.faulted
 
     def _charge_point_status(self, operative: bool, sessions: SessionView) -> str:
@@ -205,47 +183,20 @@ class StatusBlock(Block, RequestSource):
         if operative:
             return AVAILABLE
         running = sessions.transaction_running
-        if any(running(c) for c in range(1, len(self._states))):
+        if any(running(c) for c in range(1, len(self._reports.states))):
             return AVAILABLE
         return UNAVAILABLE
 
     # ------------------------------------------------------------------ reporting
 
-    def take(self, now: float) -> Request | None:
-        if not self._maybe_pending:
-            return None
-        minimum = self.ctx.config.integer("MinimumStatusDuration")
-        chosen = None
-        waiting = False
-        for connector, state in enumerate(self._states):
-            if state.status is None or not state.pending():
-                continue
-            if now - state.since < minimum:
-                waiting = True
-            elif chosen is None or state.since < self._states[chosen].since:
-                chosen = connector
-        if chosen is None:
-            self._maybe_pending = waiting
-            return None
-        return self._request(chosen)
+    def minimum_duration(self) -> float:
+        return self.ctx.config.integer("MinimumStatusDuration")
 
-    def wakeup(self, now: float) -> float | None:
-        minimum = self.ctx.config.integer("MinimumStatusDuration")
-        earliest = None
-        for state in self._states:
-            if state.status is not None and state.pending():
-                at = max(now, state.since + minimum)
-                if earliest is None or at < earliest:
-                    earliest = at
-        return earliest
+    def unit_of(self, request: Request) -> int:
+        return cast("int", request.payload["connectorId"])  # set by status_request
 
-    def give_back(self, request: Request, now: float) -> None:
-        state = self._states[cast("int", request.payload["connectorId"])]  # set by _request
-        state.reported = state.acked  # lost with the connection: report the current status again
-        self._maybe_pending = True
-
-    def _request(self, connector: int) -> Request:
-        state = self._states[connector]
+    def status_request(self, connector: int) -> Request:
+        state = self._reports.states[connector]
         status = state.status
         assert status is not None  # derived by the tick before any report
         sent = state.reported = (status, state.error)
@@ -274,7 +225,7 @@ class StatusBlock(Block, RequestSource):
     @trigger("StatusNotification")
     def send_triggered(self, connector_id: int | None, now: float) -> str:
         """TriggerMessage(StatusNotification): current status of one connector, or of all."""
-        count = len(self._states)
+        count = len(self._reports.states)
         targets: Sequence[int]
         if connector_id is None:
             targets = range(count)
@@ -284,13 +235,13 @@ class StatusBlock(Block, RequestSource):
             return "Rejected"
         self.tick(now)
         for connector in targets:
-            self.ctx.triggered.push(self._request(connector), now)
+            self.ctx.triggered.push(self.status_request(connector), now)
         return "Accepted"
 
     def notify(self, connector: int, error: ErrorRecord, now: float) -> None:
         """Report a one-off error (e.g. ResetFailure) with the connector's current status."""
         self.tick(now)
-        state = self._states[connector]
+        state = self._reports.states[connector]
         payload = {"connectorId": connector, "errorCode": error.code, "status": state.status}
         clock = self.ctx.clock
         if clock.is_synced:
@@ -337,57 +288,3 @@ def _connector_status(
     if previous in _AFTER_TRANSACTION or sessions.finishing(connector):
         return FINISHING
     return PREPARING
-
-
-def _read_errors(io: ConnectorIO) -> ErrorRecord | None:
-    """The error to report: the first faulted one, else the first warning, else None."""
-    warning = None
-    sample = io.sample
-    for source in io.errors:
-        record = sample(source, source, _as_record)
-        if record is None:
-            continue
-        if record.faulted:
-            return record
-        if warning is None:
-            warning = record
-    return warning
-
-
-def _as_record(value: object) -> ErrorRecord | None:
-    """Normalise what an error input returned; unknown codes become OtherError.
-
-    Raises UnusableValue for anything else than None, a str or a well-formed ErrorRecord.
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        if not value or value == NO_ERROR:
-            return None
-        record = _CODE_RECORDS.get(value)
-        return (
-            record
-            if record is not None
-            else ErrorRecord("OtherError", vendor_error_code=value[:50])
-        )
-    if not isinstance(value, ErrorRecord):
-        raise UnusableValue(f"{type(value).__name__}, expected str, ErrorRecord or None")
-    code, info, vendor_id, vendor_error_code, faulted = value
-    if not isinstance(code, str):
-        raise UnusableValue(f"ErrorRecord code of type {type(code).__name__}")
-    for name, text in (
-        ("info", info),
-        ("vendor_id", vendor_id),
-        ("vendor_error_code", vendor_error_code),
-    ):
-        if text is not None and not isinstance(text, str):
-            raise UnusableValue(f"ErrorRecord {name} of type {type(text).__name__}")
-    if faulted is not True and faulted is not False:
-        faulted = bool(faulted)
-        value = ErrorRecord(code, info, vendor_id, vendor_error_code, faulted)
-    if not code or code == NO_ERROR:
-        return None
-    if code not in ERROR_CODES:
-        vendor_code = vendor_error_code or code[:50]
-        return ErrorRecord("OtherError", info, vendor_id, vendor_code, faulted)
-    return value

@@ -1,16 +1,32 @@
 """What ChargePoint offers a station, made of one OCPP 2.0.1 engine's blocks (``Operations``).
 
-SKELETON (issue 13 in progress): the blocks are being written; until a block lands, its part
-of the API is a _NotWired placeholder that raises. Each helper replaces its placeholder with
-its block when it wires it in ``wiring.py``; none may remain when the issue is done.
+Reservations, smart charging, firmware updates and log uploads come with issue 14; until their
+blocks are wired, the parts here answer truthfully for a station that has none of them: no
+reservations, no profiles (the supply is kept for the device model), transfers Idle.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ocpp_core.smart_charging import Supply
+from ocpp_core.transfer import (
+    DiagnosticsSimulation,
+    FirmwareSimulation,
+    check_diagnostics_simulation,
+    check_firmware_simulation,
+)
 
 if TYPE_CHECKING:
-    from ocpp_core.transfer import DiagnosticsSimulation, FirmwareSimulation
+    from collections.abc import Callable
+
+    from ocpp_core.sessions import ReservationInfo
+    from ocpp_core.transfer import TransferHost
+    from ocpp_core.v201.boot import BootBlock
+    from ocpp_core.v201.data_transfer import DataTransferBlock
+    from ocpp_core.v201.device_model import DeviceModelBlock
+    from ocpp_core.v201.status import StatusBlock
+    from ocpp_core.v201.transactions import TransactionBlock
 
 __all__ = ["ID_TOKEN_LENGTH", "STOP_REASONS", "Operations201"]
 
@@ -42,18 +58,103 @@ STOP_REASONS = frozenset(
 )
 
 
-class _NotWired:
-    """Placeholder for a block not written yet (skeleton only; see the module docstring)."""
+class NoReservations:
+    """Reservations until issue 14: none held."""
 
-    def __init__(self, part: str) -> None:
-        self._part = part
+    __slots__ = ()
 
-    def __getattr__(self, name: str) -> Any:
-        raise NotImplementedError(f"OCPP 2.0.1 {self._part} is not wired yet ({name})")
+    def reservations(self) -> list[ReservationInfo]:
+        return []
+
+    def reservation_on(self, connector: int) -> ReservationInfo | None:
+        return None
+
+
+class NoSmartCharging:
+    """Smart charging until issue 14: no profiles; the supply is kept (the device model's
+    SupplyPhases and EVSE Power report it)."""
+
+    __slots__ = ("supply",)
+
+    def __init__(self) -> None:
+        self.supply = Supply()
+
+    def installed(self) -> list[tuple[int, dict[str, object]]]:
+        return []
+
+    def composite_payload(
+        self, connector: int, duration: int, unit: str | None, now: float
+    ) -> dict[str, object]:
+        """GetCompositeScheduleResponse: Rejected, there is no schedule to compose."""
+        return {"status": "Rejected"}
+
+    def set_supply(self, voltage_v: float, phases: int, max_current_a: float) -> None:
+        self.supply = Supply(voltage_v, phases, max_current_a)
+
+
+class _NoTransfer:
+    """A transfer kind until issue 14: none ever runs (status Idle); settings are kept."""
+
+    __slots__ = ("host",)
+
+    def __init__(self) -> None:
+        self.host: TransferHost | None = None
+
+    @property
+    def status(self) -> str:
+        return "Idle"
+
+
+class NoFirmware(_NoTransfer):
+    """Firmware updates until issue 14 (FirmwareStatusEnumType Idle)."""
+
+    __slots__ = ("simulation",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.simulation = FirmwareSimulation()
+
+    def download_progress(self, received: int, total: int | None, now: float) -> None:
+        """No download was asked for: nothing to report."""
+
+    def download_finished(
+        self, ok: bool, detail: str, size: int | None, sha256: str | None, now: float
+    ) -> None:
+        """No download was asked for: nothing to finish."""
+
+
+class NoDiagnostics(_NoTransfer):
+    """Log uploads until issue 14 (UploadLogStatusEnumType Idle)."""
+
+    __slots__ = ("log_source", "simulation")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.simulation = DiagnosticsSimulation()
+        self.log_source: Callable[[float | None, float | None], str] | None = None
+
+    @property
+    def last_file(self) -> tuple[str, bytes] | None:
+        return None
+
+    def upload_finished(self, ok: bool, detail: str, now: float) -> None:
+        """No upload was asked for: nothing to finish."""
 
 
 class Operations201:
     """The 2.0.1 blocks behind ChargePoint's version-neutral API."""
+
+    __slots__ = (
+        "_boot",
+        "_status",
+        "data_transfer",
+        "device_model",
+        "diagnostics",
+        "firmware",
+        "reservations",
+        "sessions",
+        "smart_charging",
+    )
 
     stop_reasons = STOP_REASONS
     id_tag_length = ID_TOKEN_LENGTH
@@ -69,32 +170,39 @@ class Operations201:
         "NoAuthorization",
     )
 
-    def __init__(self, **blocks: Any) -> None:
-        self._boot = blocks.get("boot")
-        self._status = blocks.get("status")
-        self.sessions = blocks.get("sessions", _NotWired("sessions"))
-        self.reservations = blocks.get("reservations", _NotWired("reservations"))
-        self.smart_charging = blocks.get("smart_charging", _NotWired("smart charging"))
-        self.data_transfer = blocks.get("data_transfer", _NotWired("data transfer"))
-        self.firmware = blocks.get("firmware", _NotWired("firmware"))
-        self.diagnostics = blocks.get("diagnostics", _NotWired("diagnostics"))
-        self.device_model = blocks.get("device_model", _NotWired("device model"))
+    def __init__(
+        self,
+        *,
+        boot: BootBlock,
+        status: StatusBlock,
+        sessions: TransactionBlock,
+        data_transfer: DataTransferBlock,
+        device_model: DeviceModelBlock,
+        smart_charging: NoSmartCharging,
+    ) -> None:
+        self._boot = boot
+        self._status = status
+        self.sessions = sessions
+        self.data_transfer = data_transfer
+        self.device_model = device_model
+        self.smart_charging = smart_charging
+        self.reservations = NoReservations()
+        self.firmware = NoFirmware()
+        self.diagnostics = NoDiagnostics()
 
     @property
     def registration(self) -> str | None:
         """The last BootNotification answer: None, "Pending", "Rejected" or "Accepted"."""
-        return None if self._boot is None else self._boot.registration
+        return self._boot.registration
 
     def status(self, connector: int, now: float) -> str:
-        """The connector's ConnectorStatusEnumType."""
-        if self._status is None:
-            raise NotImplementedError("OCPP 2.0.1 status is not wired yet")
-        return str(self._status.status_of(connector, now))
+        """ConnectorStatusEnumType of EVSE 1..N; 0: the station (Available / Unavailable)."""
+        return self._status.status_of(connector, now)
 
     def set_firmware_simulation(self, simulation: FirmwareSimulation) -> None:
-        """Change how simulated updates behave."""
-        raise NotImplementedError("OCPP 2.0.1 firmware updates are not wired yet")
+        """Change how simulated updates behave (ValueError if invalid)."""
+        self.firmware.simulation = check_firmware_simulation(simulation)
 
     def set_diagnostics_simulation(self, simulation: DiagnosticsSimulation) -> None:
-        """Change how simulated uploads behave."""
-        raise NotImplementedError("OCPP 2.0.1 log uploads are not wired yet")
+        """Change how simulated uploads behave (ValueError if invalid)."""
+        self.diagnostics.simulation = check_diagnostics_simulation(simulation)

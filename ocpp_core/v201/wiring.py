@@ -12,12 +12,17 @@ from typing import TYPE_CHECKING
 from ocpp_core.v201 import comm_ctrlr, components
 from ocpp_core.v201.auth_cache import AuthCacheBlock
 from ocpp_core.v201.authorization import AuthorizationBlock
+from ocpp_core.v201.availability import AvailabilityBlock
+from ocpp_core.v201.boot import BootBlock
+from ocpp_core.v201.data_transfer import DataTransferBlock
 from ocpp_core.v201.device_model import DeviceModelBlock
+from ocpp_core.v201.heartbeat import HeartbeatBlock
 from ocpp_core.v201.local_list import LocalListBlock
 from ocpp_core.v201.metering import MeteringBlock
-from ocpp_core.v201.operations import Operations201
+from ocpp_core.v201.operations import NoSmartCharging, Operations201
 from ocpp_core.v201.remote_control import RemoteControlBlock
 from ocpp_core.v201.reports import ReportsBlock
+from ocpp_core.v201.status import StatusBlock
 from ocpp_core.v201.transactions import TransactionBlock
 from ocpp_core.wiring import Wiring
 
@@ -29,12 +34,17 @@ __all__ = ["BLOCK_TYPES", "EXTRA_VARIABLES", "wire"]
 BLOCK_TYPES: tuple[type, ...] = (
     DeviceModelBlock,
     ReportsBlock,
+    BootBlock,
+    HeartbeatBlock,
+    AvailabilityBlock,
     LocalListBlock,
     AuthCacheBlock,
     AuthorizationBlock,
     MeteringBlock,
     TransactionBlock,
     RemoteControlBlock,
+    StatusBlock,
+    DataTransferBlock,
 )
 
 EXTRA_VARIABLES = (*comm_ctrlr.VARIABLES, *components.VARIABLES)
@@ -42,28 +52,64 @@ EXTRA_VARIABLES = (*comm_ctrlr.VARIABLES, *components.VARIABLES)
 
 def wire(ctx: BlockContext) -> Wiring:
     """Build the 2.0.1 blocks of one engine on ``ctx`` and say how the engine drives them."""
-    device_model = DeviceModelBlock(ctx)
+    boot, heartbeat = BootBlock(ctx), HeartbeatBlock(ctx)
+    availability = AvailabilityBlock(ctx)
+    status = StatusBlock(ctx, availability=availability)
+    smart_charging = NoSmartCharging()  # issue 14
+    device_model = DeviceModelBlock(ctx, status=status, smart_charging=smart_charging)
     reports = ReportsBlock(ctx, device_model=device_model)
     local_list, auth_cache = LocalListBlock(ctx), AuthCacheBlock(ctx)
     authorization = AuthorizationBlock(ctx, local_list=local_list, cache=auth_cache)
     metering = MeteringBlock(ctx)
-    transactions = TransactionBlock(ctx, authorization=authorization, metering=metering)
+    transactions = TransactionBlock(
+        ctx,
+        authorization=authorization,
+        metering=metering,
+        availability=availability,
+        status=status,
+    )
     metering.sessions = transactions
+    availability.sessions = transactions
+    status.sessions = transactions
+    data_transfer = DataTransferBlock(ctx)
     remote_control = RemoteControlBlock(ctx, transactions=transactions)
     return Wiring(
         blocks=(
             device_model,
             reports,
+            boot,
+            heartbeat,
+            availability,
             local_list,
             auth_cache,
             authorization,
             metering,
             transactions,
             remote_control,
+            status,
+            data_transfer,
         ),
-        ticks=(authorization.tick, transactions.tick, metering.tick),
+        # The status tick after the transaction tick: it derives from the sessions as they are.
+        ticks=(authorization.tick, transactions.tick, status.tick, metering.tick),
         timers=(authorization.timer, transactions.timer, metering.timer),
-        sources=(ctx.triggered, ctx.queue, reports, authorization, transactions),
+        # The outbox asks by priority (see ocpp_core.outbox); equal ones in this order.
+        sources=(
+            ctx.triggered,
+            ctx.queue,
+            boot,
+            heartbeat,
+            reports,
+            authorization,
+            transactions,
+            status,
+        ),
         disconnects=(authorization.disconnected,),
-        operations=Operations201(device_model=device_model, sessions=transactions),
+        operations=Operations201(
+            boot=boot,
+            status=status,
+            sessions=transactions,
+            data_transfer=data_transfer,
+            device_model=device_model,
+            smart_charging=smart_charging,
+        ),
     )
