@@ -23,15 +23,12 @@ is Pending (§4.2).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from ocpp_core.block import Block, on
+from ocpp_core.block import on
+from ocpp_core.triggers import TriggerRouter
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from ocpp_core.block import Sender
-    from ocpp_core.context import BlockContext
     from ocpp_core.v16.payloads import (
         TriggerMessageRequest,
         TriggerMessageResponse,
@@ -40,27 +37,13 @@ if TYPE_CHECKING:
 
 __all__ = ["TriggerBlock"]
 
-# What a sender answers, each mapped to itself (a lookup the type checker follows).
-_STATUSES: dict[str, TriggerMessageResponseStatus] = {
-    status: status for status in ("Accepted", "Rejected", "NotImplemented")
-}
 
-
-class TriggerBlock(Block):
+class TriggerBlock(TriggerRouter):
     """Routes TriggerMessage to the block that sends the requested message."""
 
-    __slots__ = ("blocks", "senders")
-
-    def __init__(self, ctx: BlockContext, *, senders: Mapping[str, tuple[int, Sender]]) -> None:
-        super().__init__(ctx)
-        self.senders = senders  # message -> (position in ``blocks``, @trigger method)
-        self.blocks: tuple[Block, ...] = ()  # set by the wiring: every block, in routing order
+    __slots__ = ()
 
     @on("TriggerMessage")
     def trigger_message(self, payload: TriggerMessageRequest, now: float) -> TriggerMessageResponse:
-        entry = self.senders.get(payload["requestedMessage"])
-        if entry is None:
-            return {"status": "NotImplemented"}
-        index, sender = entry
-        answer = sender(self.blocks[index], payload.get("connectorId"), now)
-        return {"status": _STATUSES[answer]}
+        status = self.route(payload["requestedMessage"], payload.get("connectorId"), now)
+        return {"status": cast("TriggerMessageResponseStatus", status)}

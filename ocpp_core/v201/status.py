@@ -87,6 +87,12 @@ class StatusBlock(Block, StatusReporter):
         """EVSE 1..N is Faulted (it cannot take a transaction)."""
         return self.status_of(evse, now) == FAULTED
 
+    def rereport(self, evse: int) -> None:
+        """Report EVSE ``evse``'s connector again, as after its restart (an EVSE reset)."""
+        state = self._reports.states[evse]
+        state.reported = state.acked = None
+        self._reports.maybe_pending = True
+
     def tick(self, now: float) -> None:
         ctx = self.ctx
         self._note_link(now)

@@ -22,8 +22,10 @@ from ocpp_core.v201.metering import MeteringBlock
 from ocpp_core.v201.operations import NoSmartCharging, Operations201
 from ocpp_core.v201.remote_control import RemoteControlBlock
 from ocpp_core.v201.reports import ReportsBlock
+from ocpp_core.v201.reset import ResetBlock
 from ocpp_core.v201.status import StatusBlock
 from ocpp_core.v201.transactions import TransactionBlock
+from ocpp_core.v201.trigger import IdleTransferNotices, TriggerBlock
 from ocpp_core.wiring import Wiring
 
 if TYPE_CHECKING:
@@ -44,7 +46,10 @@ BLOCK_TYPES: tuple[type, ...] = (
     TransactionBlock,
     RemoteControlBlock,
     StatusBlock,
+    ResetBlock,
     DataTransferBlock,
+    IdleTransferNotices,
+    TriggerBlock,
 )
 
 EXTRA_VARIABLES = (*comm_ctrlr.VARIABLES, *components.VARIABLES)
@@ -71,27 +76,35 @@ def wire(ctx: BlockContext) -> Wiring:
     metering.sessions = transactions
     availability.sessions = transactions
     status.sessions = transactions
-    data_transfer = DataTransferBlock(ctx)
     remote_control = RemoteControlBlock(ctx, transactions=transactions)
+    reset = ResetBlock(ctx, sessions=transactions, status=status)
+    data_transfer = DataTransferBlock(ctx)
+    transfer_notices = IdleTransferNotices(ctx)  # issue 14: firmware and log blocks
+    trigger = TriggerBlock(ctx, senders=ctx.assembly.triggers)
+    blocks = (
+        device_model,
+        reports,
+        boot,
+        heartbeat,
+        availability,
+        local_list,
+        auth_cache,
+        authorization,
+        metering,
+        transactions,
+        remote_control,
+        status,
+        reset,
+        data_transfer,
+        transfer_notices,
+        trigger,
+    )
+    trigger.blocks = blocks
     return Wiring(
-        blocks=(
-            device_model,
-            reports,
-            boot,
-            heartbeat,
-            availability,
-            local_list,
-            auth_cache,
-            authorization,
-            metering,
-            transactions,
-            remote_control,
-            status,
-            data_transfer,
-        ),
+        blocks=blocks,
         # The status tick after the transaction tick: it derives from the sessions as they are.
-        ticks=(authorization.tick, transactions.tick, status.tick, metering.tick),
-        timers=(authorization.timer, transactions.timer, metering.timer),
+        ticks=(authorization.tick, transactions.tick, status.tick, reset.tick, metering.tick),
+        timers=(authorization.timer, transactions.timer, reset.timer, metering.timer),
         # The outbox asks by priority (see ocpp_core.outbox); equal ones in this order.
         sources=(
             ctx.triggered,

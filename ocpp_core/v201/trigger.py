@@ -1,0 +1,73 @@
+"""TriggerMessage (OCPP 2.0.1 F06): the CSMS asks for a message now.
+
+The shared TriggerRouter (ocpp_core/triggers.py) finds the block that declares ``@trigger`` for
+the requestedMessage; one no block declares (SignChargingStationCertificate, SignV2GCertificate,
+SignCombinedCertificate, PublishFirmwareStatusNotification: no ISO 15118, no certificate
+management, no local controller) is NotImplemented (F06.FR.08). A requestedMessage outside the
+enum fails the request schema (CALLERROR). ``evse.id`` goes to the sender, which answers Rejected
+for an EVSE that does not exist where the message concerns EVSEs (StatusNotification,
+MeterValues, TransactionEvent) and ignores it where it does not (BootNotification, Heartbeat,
+FirmwareStatusNotification, LogStatusNotification: F06.FR.03/TC_F_17). Each EVSE has only
+connector 1: a StatusNotification request for another connectorId is Rejected.
+
+Until issue 14 brings firmware updates and log uploads, none ever runs, so their triggered
+notifications truthfully say Idle (F06.FR.15/16, L01.FR.25): ``IdleTransferNotices``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from ocpp_core.block import Block, on, trigger
+from ocpp_core.outbox import Request
+from ocpp_core.triggers import TriggerRouter
+
+if TYPE_CHECKING:
+    from ocpp_core.v201.payloads import (
+        TriggerMessageRequest,
+        TriggerMessageResponse,
+        TriggerMessageStatusEnumType,
+    )
+
+__all__ = ["IdleTransferNotices", "TriggerBlock"]
+
+CONNECTOR_ID = 1  # the only connector of each EVSE
+
+
+class TriggerBlock(TriggerRouter):
+    """Routes TriggerMessage to the block that sends the requested message."""
+
+    __slots__ = ()
+
+    @on("TriggerMessage")
+    def trigger_message(self, payload: TriggerMessageRequest, now: float) -> TriggerMessageResponse:
+        message, evse = payload["requestedMessage"], payload.get("evse")
+        target = None if evse is None else evse["id"]
+        if (
+            evse is not None
+            and message == "StatusNotification"
+            and evse.get("connectorId", CONNECTOR_ID) != CONNECTOR_ID
+        ):
+            return {"status": "Rejected"}
+        status = self.route(message, target, now)
+        return {"status": cast("TriggerMessageStatusEnumType", status)}
+
+
+class IdleTransferNotices(Block):
+    """Firmware and log status notifications while no transfer can run (until issue 14)."""
+
+    __slots__ = ()
+
+    sends = ("FirmwareStatusNotification", "LogStatusNotification")
+
+    @trigger("FirmwareStatusNotification")
+    def firmware_status(self, evse: int | None, now: float) -> str:
+        """No firmware update is in progress: Idle (F06.FR.16)."""
+        self.ctx.triggered.push(Request("FirmwareStatusNotification", {"status": "Idle"}), now)
+        return "Accepted"
+
+    @trigger("LogStatusNotification")
+    def log_status(self, evse: int | None, now: float) -> str:
+        """No log upload is in progress: Idle (F06.FR.15)."""
+        self.ctx.triggered.push(Request("LogStatusNotification", {"status": "Idle"}), now)
+        return "Accepted"
