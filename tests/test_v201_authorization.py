@@ -37,6 +37,11 @@ def answers(rig: Rig201, infos: dict[str, dict]) -> None:
     )
 
 
+def grouped(rig: Rig201, **statuses: str) -> None:
+    """The CSMS answers these idTokens with these statuses, all of GROUP."""
+    answers(rig, {t: {"status": st, "groupIdToken": GROUP} for t, st in statuses.items()})
+
+
 def seeded(*entries: tuple[str, dict], config: dict | None = None) -> Rig201:
     store = MemoryStore()
     store.save(auth_cache.DOCUMENT, [{"idToken": token(t), "idTokenInfo": i} for t, i in entries])
@@ -315,13 +320,7 @@ def test_TC_C_18_CS_with_StopTxOnInvalidId_and_MaxEnergyOnInvalidId_deauthorized
 
 def test_TC_C_39_CS_an_idtoken_of_the_same_group_stops_the_transaction() -> None:
     rig = Rig201()
-    answers(
-        rig,
-        {
-            "TOKEN1": {"status": "Accepted", "groupIdToken": GROUP},
-            "TOKEN2": {"status": "Accepted", "groupIdToken": GROUP},
-        },
-    )
+    grouped(rig, TOKEN1="Accepted", TOKEN2="Accepted")
     energy_transfer_started(rig)
     rig.card("TOKEN2")
     assert rig.payloads("Authorize") == [{"idToken": token("TOKEN2")}]
@@ -346,13 +345,7 @@ def test_TC_C_41_CS_same_group_from_the_cache_stops_without_authorize() -> None:
 
 def test_TC_C_42_CS_an_invalid_idtoken_of_the_group_does_not_stop() -> None:
     rig = Rig201()
-    answers(
-        rig,
-        {
-            "TOKEN1": {"status": "Accepted", "groupIdToken": GROUP},
-            "BAD": {"status": "Invalid", "groupIdToken": GROUP},
-        },
-    )
+    grouped(rig, TOKEN1="Accepted", BAD="Invalid")
     energy_transfer_started(rig)
     rig.card("BAD")
     assert rig.payloads("Authorize") == [{"idToken": token("BAD")}]
@@ -369,13 +362,7 @@ def test_TC_C_44_CS_an_invalid_cached_idtoken_of_the_group_is_asked_about_and_do
         ("BAD", {"status": "Invalid", "groupIdToken": GROUP}),
         config=PRE_AUTHORIZE,
     )
-    answers(
-        rig,
-        {
-            "TOKEN1": {"status": "Accepted", "groupIdToken": GROUP},
-            "BAD": {"status": "Invalid", "groupIdToken": GROUP},
-        },
-    )
+    grouped(rig, TOKEN1="Accepted", BAD="Invalid")
     energy_transfer_started(rig)
     rig.card("BAD")
     assert rig.payloads("Authorize") == [{"idToken": token("BAD")}]

@@ -323,19 +323,16 @@ def test_C13_FR_01_offline_listed_token_starts_with_LocalAuthorizeOffline() -> N
     assert all(p.get("offline") for p in started[:1])
 
 
-def test_C13_offline_listed_token_is_refused_without_LocalAuthorizeOffline() -> None:
-    rig = Rig201(config={"AuthCtrlr.LocalAuthorizeOffline": "false"})
-    listed(rig, entry("CARD1"))
-    rig.offline()
-    rig.plug()
-    rig.card("CARD1")
-    rig.online()
-    assert not [p for p in rig.events_tx() if p.get("idToken")]
-
-
-def test_C13_offline_listed_token_not_accepted_is_refused_even_for_unknown_ids() -> None:
-    rig = Rig201(config={"AuthCtrlr.OfflineTxForUnknownIdEnabled": "true"})
-    listed(rig, entry("CARD1", "Blocked"))
+@pytest.mark.parametrize(
+    ("status", "config"),
+    [
+        ("Accepted", {"AuthCtrlr.LocalAuthorizeOffline": "false"}),
+        ("Blocked", {"AuthCtrlr.OfflineTxForUnknownIdEnabled": "true"}),  # listed: not unknown
+    ],
+)
+def test_C13_offline_listed_token_is_refused(status: str, config: dict) -> None:
+    rig = Rig201(config=config)
+    listed(rig, entry("CARD1", status))
     rig.offline()
     rig.plug()
     rig.card("CARD1")
