@@ -22,7 +22,7 @@ from ocpp_core.authorization_cache import CAPACITY, AuthorizationCache
 from ocpp_core.block import Block, on
 from ocpp_core.log import logger
 from ocpp_core.v201.id_tokens import token_key
-from ocpp_core.v201.variables import VariableDeclarer, computed
+from ocpp_core.v201.variables import VariableDeclarer
 
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
@@ -61,7 +61,7 @@ _vars.integer(
     0,
     maximum=MAX_STORAGE,
     unit="B",
-    **computed(lambda ctx: _open(ctx.store, report=False).size()),
+    live=lambda state, _, now: _open(state.ctx.store, report=False).size(),
 )
 _vars.boolean("DisablePostAuthorize", False)
 

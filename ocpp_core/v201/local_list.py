@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from ocpp_core.authorization_list import FAILED, AuthorizationList, document_size
 from ocpp_core.block import Block, on
 from ocpp_core.v201.id_tokens import token_key
-from ocpp_core.v201.variables import VariableDeclarer, computed
+from ocpp_core.v201.variables import VariableDeclarer
 
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
@@ -67,7 +67,10 @@ _vars = VariableDeclarer(__name__, "LocalAuthListCtrlr")
 _vars.boolean("Enabled", True)
 _vars.boolean("Available", True, mutability="ReadOnly")
 _vars.integer(
-    "Entries", 0, maximum=MAX_ENTRIES, **computed(lambda ctx: len(_open(ctx.store, report=False)))
+    "Entries",
+    0,
+    maximum=MAX_ENTRIES,
+    live=lambda state, _, now: len(_open(state.ctx.store, report=False)),
 )
 _vars.integer("ItemsPerMessage", 250, mutability="ReadOnly")
 _vars.integer("BytesPerMessage", 65_536, mutability="ReadOnly", unit="B")
@@ -76,7 +79,7 @@ _vars.integer(
     0,
     maximum=MAX_STORAGE,
     unit="B",
-    **computed(lambda ctx: _open(ctx.store, report=False).size()),
+    live=lambda state, _, now: _open(state.ctx.store, report=False).size(),
 )
 _vars.boolean("DisablePostAuthorize", False)
 
