@@ -65,7 +65,7 @@ class BootBlock(RegistrationBlock):
     def __init__(self, ctx: BlockContext) -> None:
         super().__init__(ctx)
         stored = ctx.store.load(DOCUMENT)
-        if stored is not None and stored not in BOOT_REASONS:
+        if stored is not None and not (isinstance(stored, str) and stored in BOOT_REASONS):
             logger().warning("stored boot reason is invalid; booting as PowerUp")
             stored = None
         self._reason = "PowerUp" if stored is None else str(stored)
