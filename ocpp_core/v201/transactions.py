@@ -57,7 +57,7 @@ from ocpp_core.v201.tx_ctrlr import AUTHORIZED, BAY, CONNECTED, ENERGY, POWER_PA
 from ocpp_core.v201.tx_evse import CHARGING, EV_CONNECTED, IDLE, STOP_TRIGGERS, EvseSession
 from ocpp_core.v201.tx_evse import default_reason as _default_reason
 from ocpp_core.v201.tx_journal import TransactionJournal, TransactionListener, new_transaction_id
-from ocpp_core.v201.tx_views import NO_METER, TRUST_ALL
+from ocpp_core.v201.tx_views import ALWAYS_USABLE, NO_METER, TRUST_ALL
 
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
@@ -70,7 +70,7 @@ if TYPE_CHECKING:
         GetTransactionStatusResponse,
     )
     from ocpp_core.v201.tx_journal import Transaction
-    from ocpp_core.v201.tx_views import Authorizer, Meter
+    from ocpp_core.v201.tx_views import Authorizer, Availability, Faults, Meter
 
 __all__ = ["TransactionBlock"]
 
@@ -120,15 +120,15 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         *,
         authorization: Authorizer = TRUST_ALL,
         metering: Meter = NO_METER,
-        availability: object = None,
-        status: object = None,
+        availability: Availability = ALWAYS_USABLE,
+        status: Faults = ALWAYS_USABLE,
         reservations: ReservationView = NO_RESERVATIONS,
     ) -> None:
         super().__init__(ctx)
         self.authorization = authorization
         self.metering = metering
-        self.availability = availability  # ``operative(evse) -> bool`` if it has one
-        self.status = status  # ``faulted(evse, now) -> bool`` if it has one
+        self.availability = availability  # an inoperative EVSE takes no transaction
+        self.status = status  # nor does a faulted one
         self.reservations = reservations
         self._evses = [EvseSession(n) for n in range(len(ctx.connectors))]
         # Ended with the cable still in by a restart: Finishing-like until it is unplugged.
@@ -764,12 +764,7 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
 
     def _usable(self, evse: int, now: float) -> bool:
         """The EVSE may take a transaction: operative and not faulted."""
-        availability, status = self.availability, self.status
-        operative = getattr(availability, "operative_evse", None)
-        if operative is not None and not operative(evse):
-            return False
-        faulted = getattr(status, "faulted", None)
-        return not (faulted is not None and faulted(evse, now))
+        return self.availability.operative_evse(evse) and not self.status.faulted(evse, now)
 
     def _free_evse(self, now: float) -> int | None:
         """An EVSE for a RequestStartTransaction without evseId: a plugged one first."""

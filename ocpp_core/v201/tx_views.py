@@ -1,10 +1,11 @@
 """What the 2.0.1 transaction block asks of its peers, as seams with harmless defaults.
 
-The authorization block (AuthorizationView) decides on an idToken; the metering block
-(MeteringView) gives the energy register and the meter values of Started and Ended events.
+The authorization block (Authorizer) decides on an idToken; the metering block (Meter, whose
+defaults are MeteringView's) gives the energy register and the meter values of the events;
+availability and status (Availability, Faults) say whether an EVSE may take a transaction.
 Until the wiring passes the real blocks, the defaults stand in: every idToken accepted locally
-(no Authorize), no meter. The peers are typed by these protocols, so neither block imports the
-other.
+(no Authorize), no meter, every EVSE usable. The peers are typed by these protocols, so the
+transaction block imports none of them.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ if TYPE_CHECKING:
     from ocpp_core.rpc import JsonObject
 
 __all__ = [
+    "ALWAYS_USABLE",
     "NO_METER",
     "TRUST_ALL",
     "AuthDecision",
     "Authorizer",
+    "Availability",
     "Decision",
+    "Faults",
     "Meter",
     "MeteringView",
     "TrustAll",
@@ -131,3 +135,31 @@ class MeteringView:
 
 TRUST_ALL = TrustAll()
 NO_METER = MeteringView()
+
+
+class Availability(Protocol):
+    """What the transaction block asks of availability (ocpp_core.v201.availability)."""
+
+    def operative_evse(self, evse: int) -> bool: ...
+
+
+class Faults(Protocol):
+    """What the transaction block asks of the status block (ocpp_core.v201.status)."""
+
+    def faulted(self, evse: int, now: float) -> bool: ...
+
+
+class AlwaysUsable:
+    """The default before availability and status are wired: every EVSE operative, none
+    faulted."""
+
+    __slots__ = ()
+
+    def operative_evse(self, evse: int) -> bool:
+        return True
+
+    def faulted(self, evse: int, now: float) -> bool:
+        return False
+
+
+ALWAYS_USABLE = AlwaysUsable()
