@@ -1,4 +1,4 @@
-"""OCPP 2.0.1 provisioning: BootNotification (B01-B04) and Heartbeat, after part 6's TC_B_* steps."""
+"""OCPP 2.0.1 provisioning: BootNotification (B01-B04) and Heartbeat, after part 6 TC_B_*."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def test_TC_B_02_CS_cold_boot_pending() -> None:
 
 
 def test_B02_pending_retries_after_the_interval() -> None:
-    cp, csms = station201()
+    _cp, csms = station201()
     csms.handlers["BootNotification"] = answer("Pending", 30, csms)
     csms.connect()
     csms.advance(29)
@@ -161,7 +161,7 @@ def test_TC_B_30_CS_calls_while_rejected_get_a_SecurityError() -> None:
 
 
 def test_B03_rejected_with_interval_0_retries_after_the_default() -> None:
-    cp, csms = station201()
+    _cp, csms = station201()
     csms.handlers["BootNotification"] = answer("Rejected", 0, csms)
     csms.connect()
     csms.advance(DEFAULT_RETRY - 1)
@@ -200,13 +200,13 @@ def test_B01_boot_reason_survives_the_reboot_and_is_dropped_once_accepted() -> N
 def test_B01_an_unknown_stored_boot_reason_boots_as_PowerUp() -> None:
     store = MemoryStore()
     store.save("bootreason", {"not": "a reason"})
-    cp, csms = station201(store=store)
+    _cp, csms = station201(store=store)
     csms.connect()
     assert csms.payloads("BootNotification")[0]["reason"] == "PowerUp"
 
 
 def test_B01_reconnect_without_reboot_sends_no_second_boot() -> None:
-    cp, csms = booted201()
+    _cp, csms = booted201()
     csms.disconnect()
     csms.advance(10)
     csms.connect()
