@@ -149,7 +149,7 @@ def test_switching_version_never_corrupts_the_others_state(tmp_path: Path) -> No
     v16.station.present_card(1, "CARD-16")
     v16.run(5)
     v16.station.unplug(1)
-    assert v16.station.set_variable("HeartbeatInterval", "77") == "Accepted"
+    assert v16.station.set_variable("MeterValueSampleInterval", "77") == "Accepted"
     v16.run(1)
     v16.station.disconnect()
     v16.run(1)
@@ -162,7 +162,7 @@ def test_switching_version_never_corrupts_the_others_state(tmp_path: Path) -> No
     v201.run(30)
     started = v201.station.snapshot(2)
     assert started.transaction_id is not None and isinstance(started.transaction_id, str)
-    assert v201.station.set_variable("OCPPCommCtrlr.HeartbeatInterval", "99") == "Accepted"
+    assert v201.station.set_variable("SampledDataCtrlr.TxUpdatedInterval", "99") == "Accepted"
     # killed: nothing more happens to this station
 
     after = {k: v for k, v in _files(tmp_path).items() if not k.startswith(("sim-", "v201/"))}
@@ -170,7 +170,7 @@ def test_switching_version_never_corrupts_the_others_state(tmp_path: Path) -> No
     assert any(name.startswith("v201/") for name in _files(tmp_path))
 
     again16 = Rig(FakeBackend(), store=FileStore(tmp_path), ocpp_version="1.6").boot()
-    assert again16.station.engine.get_configuration("HeartbeatInterval") == "77"
+    assert again16.station.engine.get_configuration("MeterValueSampleInterval") == "77"
     assert again16.station.snapshot(1).transaction_id is None
     assert "StopTransaction" not in again16.backend.actions()  # nothing of 2.0.1 leaked
 
@@ -179,7 +179,7 @@ def test_switching_version_never_corrupts_the_others_state(tmp_path: Path) -> No
     ended = [p for p in again201.backend.payloads("TransactionEvent") if p["eventType"] == "Ended"]
     assert [p["transactionInfo"]["transactionId"] for p in ended] == [started.transaction_id]
     assert ended[0]["transactionInfo"]["stoppedReason"] == "PowerLoss"
-    got = again201.station.engine.get_configuration("OCPPCommCtrlr.HeartbeatInterval")
+    got = again201.station.engine.get_configuration("SampledDataCtrlr.TxUpdatedInterval")
     assert got == "99"
 
 
