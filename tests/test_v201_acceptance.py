@@ -66,7 +66,7 @@ class Csms(ChargePoint):
             status, interval = RegistrationStatusEnumType.pending, 2
         else:
             status, interval = RegistrationStatusEnumType.accepted, 300
-        self.world.boot_answers.append(status)
+        self.world.boot_answers.append(status.value)
         return call_result.BootNotification(current_time=_now(), interval=interval, status=status)
 
     async def provision(self) -> None:
@@ -308,6 +308,12 @@ def check(world: World, killed: str, before: list[dict[str, Any]], remote_id: st
     assert_seq_nos(remote)
     assert remote_id != killed
 
+    print(
+        f"\nacceptance: boots {world.boot_answers}, report pages {len(pages)} with"
+        f" {len(reported)} variables, killed transaction seqNo {[e['seqNo'] for e in events]}"
+        f" ({[e['triggerReason'] for e in events]}), remote seqNo {[e['seqNo'] for e in remote]},"
+        f" {len(world.frames)} frames"
+    )
     # Every frame the station sent is valid for the independent checker too.
     checker = FrameChecker("2.0.1")
     for direction, text in world.frames:
