@@ -230,7 +230,7 @@ def test_acceptance_boot_pending_then_accepted_transactions_and_a_kill(tmp_path:
                         e
                         for e in world.events()
                         if e.get("idToken", {}).get("idToken") == "REMOTE-1"
-                    ]  # noqa: E501
+                    ]
 
                 await until(lambda: bool(remote()), "the remote transaction started")
                 remote_id = remote()[0]["transactionInfo"]["transactionId"]
