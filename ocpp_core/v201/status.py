@@ -138,11 +138,14 @@ class StatusBlock(Block, StatusReporter):
             return RESERVED
         return AVAILABLE
 
+    def disconnected(self, now: float) -> None:
+        """The connection was lost (the offline period starts)."""
+        if self._offline_since is None:
+            self._offline_since = now
+
     def _note_link(self, now: float) -> None:
         """B04: after an outage beyond OfflineThreshold, report every connector again."""
         if not self.ctx.connected:
-            if self._offline_since is None:
-                self._offline_since = now
             return
         since, self._offline_since = self._offline_since, None
         if since is None:

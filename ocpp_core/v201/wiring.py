@@ -116,7 +116,7 @@ def wire(ctx: BlockContext) -> Wiring:
             transactions,
             status,
         ),
-        disconnects=(authorization.disconnected,),
+        disconnects=(authorization.disconnected, status.disconnected),
         operations=Operations201(
             boot=boot,
             status=status,
