@@ -1,6 +1,8 @@
 """RequestStartTransaction, RequestStopTransaction and UnlockConnector (OCPP 2.0.1 F01-F03, F05).
 
-RequestStartTransaction: an evseId that is not one of the station's EVSEs (0 included: the
+RequestStartTransaction: while the BootNotification is not Accepted (Pending) -> Rejected: the
+station may not start a transaction for the CSMS before it is registered (TC_B_02 step 12); an
+evseId that is not one of the station's EVSEs (0 included: the
 station as a whole cannot charge) -> Rejected; a chargingProfile that is not a TxProfile, or that
 names a transactionId (a transaction that does not exist yet), -> Rejected. Otherwise the
 transaction block decides (it picks an EVSE when none is given, authorizes the idToken first when
@@ -24,6 +26,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 from ocpp_core.block import Block, on
+from ocpp_core.outbox import SEND_ACCEPTED
 
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
@@ -81,6 +84,8 @@ class RemoteControlBlock(Block):
     def request_start_transaction(
         self, payload: RequestStartTransactionRequest, now: float
     ) -> RequestStartTransactionResponse:
+        if self.ctx.outbox.gate != SEND_ACCEPTED:
+            return {"status": "Rejected", "statusInfo": {"reasonCode": "NotRegistered"}}
         evse = payload.get("evseId")
         if evse is not None and not self._evse_known(evse):
             return {"status": "Rejected", "statusInfo": {"reasonCode": "UnknownEvse"}}
