@@ -16,6 +16,7 @@ import pytest
 from block_peers import block_of
 from fake_csms import WALL_START
 from fake_csms201 import booted201, station201
+from station_fakes import FakeBackend, Rig
 
 from ocpp_core import ChargePoint, MemoryStore, SignedReading
 from ocpp_core.clock import parse_datetime
@@ -621,3 +622,32 @@ def test_F06_triggered_transaction_event_values_are_tx_updated_measurands_now() 
     assert value["sampledValue"][0]["value"] == 4321
     cp.change_configuration(f"{SAMPLED}.TxUpdatedMeasurands", "")
     assert metering.triggered_values(1, 0.0) == []
+
+
+def test_J02_the_sim_station_reports_every_measurand_of_its_meter_per_phase() -> None:
+    """sim.Station on 2.0.1: its meter's inputs (sim/connectors.py) in Updated events, per phase,
+    as numbers with units, and the energy register rising."""
+    rig = Rig(FakeBackend(), ocpp_version="2.0.1", ev_capacity_kwh=50.0).boot()
+    station = rig.station
+    assert station.set_variable(f"{SAMPLED}.TxUpdatedMeasurands", SIM_MEASURANDS) == "Accepted"
+    assert station.set_variable(f"{SAMPLED}.TxUpdatedInterval", "10") == "Accepted"
+    station.plug(1)
+    station.present_card(1, "CARD-201")
+    rig.run(35)
+    periodic = [
+        e
+        for e in rig.backend.payloads("TransactionEvent")
+        if e["triggerReason"] == "MeterValuePeriodic"
+    ]
+    assert len(periodic) == 3
+    for event in periodic:
+        (value,) = event["meterValue"]
+        found = [
+            (s["measurand"], s.get("phase"), s["location"], s["unitOfMeasure"]["unit"])
+            for s in value["sampledValue"]
+        ]
+        assert found == [row[:4] for row in SIM_VALUES]
+    registers = [e["meterValue"][0]["sampledValue"][0]["value"] for e in periodic]
+    assert registers[0] < registers[1] < registers[2]
+    power = periodic[-1]["meterValue"][0]["sampledValue"][1]["value"]
+    assert power > 0
