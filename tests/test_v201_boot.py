@@ -211,3 +211,16 @@ def test_B01_reconnect_without_reboot_sends_no_second_boot() -> None:
     csms.advance(10)
     csms.connect()
     assert "BootNotification" not in csms.actions()
+
+
+def test_TC_B_02_CS_remote_start_while_pending_is_rejected() -> None:
+    """TC_B_02 step 12: RequestStartTransaction while Pending -> Rejected, nothing starts."""
+    cp, csms = station201()
+    csms.handlers["BootNotification"] = answer("Pending", 300, csms)
+    csms.connect()
+    start = csms.result(
+        "RequestStartTransaction",
+        {"idToken": {"idToken": "TOKEN1", "type": "ISO14443"}, "remoteStartId": 1},
+    )
+    assert start["status"] == "Rejected"
+    assert cp.transaction(1) is None
