@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from block_peers import block_of
+from ev201 import Ev, tx_events
 from fake_csms import WALL_START
 from fake_csms201 import booted201, station201
 from station_fakes import FakeBackend, Rig
@@ -416,21 +417,6 @@ def test_phases_used_follow_the_phase_currents() -> None:
 # ---------------------------------------------------------------------- part 6 test cases
 
 
-class Ev:
-    """An EV at an EVSE: its cable, and it asks for energy while plugged in."""
-
-    def __init__(self, cp: ChargePoint, evse: int) -> None:
-        self.plugged = False
-        io = cp.connector(evse)
-        io.plugged = lambda: self.plugged
-        io.ev_ready = lambda: self.plugged
-
-
-def events(csms: Any, kind: str | None = None) -> list[dict[str, Any]]:
-    sent = csms.payloads("TransactionEvent")
-    return [p for p in sent if kind is None or p["eventType"] == kind]
-
-
 def energy_transfer_started(
     config: dict[str, str], evse: int = 1
 ) -> tuple[ChargePoint, Any, list[Meter], Ev]:
@@ -470,7 +456,7 @@ def test_TC_J_02_CS_clock_aligned_meter_values_transaction_ongoing() -> None:
     assert info is not None
     csms.clear()
     csms.advance(FIRST_BOUNDARY + 900 + 1, step=50)
-    clocked = [e for e in events(csms) if e["triggerReason"] == "MeterValueClock"]
+    clocked = [e for e in tx_events(csms) if e["triggerReason"] == "MeterValueClock"]
     assert len(clocked) == 2
     for event in clocked:
         assert event["eventType"] == "Updated"
@@ -495,7 +481,7 @@ def test_TC_J_03_CS_clock_aligned_meter_values_event_type_ended() -> None:
     meters[0].energy = 9000
     ev.plugged = False  # reusable state ParkingBayUnoccupied
     csms.pump()
-    (ended,) = events(csms, "Ended")
+    (ended,) = tx_events(csms, "Ended")
     clocked = [v for v in ended["meterValue"] if v["sampledValue"][0]["context"] == "Sample.Clock"]
     assert len(clocked) == 3
     assert [wall(v) % 900 for v in clocked] == [0.0] * 3
@@ -536,7 +522,7 @@ def test_TC_J_06_CS_clock_aligned_no_meter_values_during_transaction() -> None:
     ev.plugged = False  # step 6: ParkingBayUnoccupied
     csms.pump()
     assert len(csms.payloads("MeterValues")) == 2
-    assert events(csms, "Ended") and not any("meterValue" in e for e in events(csms))
+    assert tx_events(csms, "Ended") and not any("meterValue" in e for e in tx_events(csms))
     csms.advance(900, step=50)  # steps 7-8
     assert [p["evseId"] for p in csms.payloads("MeterValues")] == [1, 2, 1, 2]
 
@@ -552,7 +538,7 @@ def test_TC_J_07_CS_sampled_meter_values_event_type_started_evse_known() -> None
     ev = Ev(cp, 2)
     ev.plugged = True  # EVConnectedPreSession
     csms.pump()
-    (started,) = events(csms, "Started")
+    (started,) = tx_events(csms, "Started")
     (value,) = started["meterValue"]
     assert value["sampledValue"][0]["context"] == "Transaction.Begin"
     assert measurands(value) == [(ENERGY, None)] + [
@@ -575,7 +561,7 @@ def test_TC_J_09_CS_sampled_meter_values_event_type_updated() -> None:
     csms.clear()
     meters[0].energy = 1234
     csms.advance(61)
-    periodic = [e for e in events(csms) if e["triggerReason"] == "MeterValuePeriodic"]
+    periodic = [e for e in tx_events(csms) if e["triggerReason"] == "MeterValuePeriodic"]
     assert len(periodic) == 4
     times = [wall(e["meterValue"][0]) for e in periodic]
     assert [b - a for a, b in itertools.pairwise(times)] == [15.0] * 3
@@ -601,7 +587,7 @@ def test_TC_J_10_CS_sampled_meter_values_event_type_ended() -> None:
     csms.advance(65)
     ev.plugged = False  # ParkingBayUnoccupied
     csms.pump()
-    (ended,) = events(csms, "Ended")
+    (ended,) = tx_events(csms, "Ended")
     values = ended["meterValue"]
     assert [v["sampledValue"][0]["context"] for v in values] == ["Sample.Periodic"] * 3 + [
         "Transaction.End"

@@ -182,11 +182,12 @@ VARIABLES = (*_sampled.keys, *_aligned.keys)
 
 
 class TransactionEvents(Protocol):
-    """What metering asks of the transaction block (D's TransactionBlock)."""
+    """What metering asks of the transaction block (D's TransactionBlock); the bodies are the
+    default's (``_NoTransactions``) until the wiring sets the block: no transaction anywhere."""
 
     def transaction_running(self, evse: int) -> bool:
         """A transaction runs on the EVSE."""
-        ...
+        return False
 
     def enqueue_transaction_meter_values(
         self,
@@ -198,26 +199,13 @@ class TransactionEvents(Protocol):
     ) -> None:
         """Journal an Updated event of the EVSE's transaction with these values and trigger
         reason (MeterValuePeriodic / MeterValueClock); ``register_wh``: the energy it reports."""
-        ...
+        return None
 
 
-class _NoTransactions:
-    """The default until the wiring sets the transaction block: no transaction anywhere."""
+class _NoTransactions(TransactionEvents):
+    """The default peer: the protocol's own bodies."""
 
     __slots__ = ()
-
-    def transaction_running(self, evse: int) -> bool:
-        return False
-
-    def enqueue_transaction_meter_values(
-        self,
-        evse: int,
-        meter_values: list[JsonObject],
-        now: float,
-        register_wh: int | None = None,
-        trigger: str = "MeterValuePeriodic",
-    ) -> None:
-        return None
 
 
 class _Schedule:
