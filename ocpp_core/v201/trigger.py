@@ -42,7 +42,8 @@ class TriggerBlock(TriggerRouter):
     @on("TriggerMessage")
     def trigger_message(self, payload: TriggerMessageRequest, now: float) -> TriggerMessageResponse:
         message, evse = payload["requestedMessage"], payload.get("evse")
-        target = None if evse is None else evse["id"]
+        # int(): the draft-06 schemas let an integer arrive as 1.0.
+        target = None if evse is None else int(evse["id"])
         if (
             evse is not None
             and message == "StatusNotification"
