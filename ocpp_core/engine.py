@@ -340,6 +340,14 @@ class Engine:
         if message_id is None:
             logger().warning("malformed frame ignored: %s", frame.reason)
             return
+        if message_type not in (rpc.CALL, rpc.CALLRESULT, rpc.CALLERROR):
+            try:
+                code = self.assembly.validation.error_code(self.version, "message_type")
+            except LookupError:  # the version ignores unknown message types
+                logger().warning("frame of message type %s ignored", message_type)
+                return
+            self._refuse(message_id, None, code, f"Message type {message_type} is not supported")
+            return
         if message_type == rpc.CALL:
             if not self.ctx.accepting_calls:
                 self._refuse_unregistered(message_id, None)

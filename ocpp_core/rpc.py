@@ -13,7 +13,8 @@ deserves a CALLERROR is the engine's decision:
   "format" code (1.6 FormationViolation: the message "is syntactically incorrect"). ProtocolError
   ("payload for Action is incomplete") would describe a truncated payload only.
 * JSON but not an array, a message type other than the integers 2/3/4, or an id that is not a
-  string -> no id to answer to; OCPP-J §4.1.3 says to ignore an unknown message type.
+  string -> no id to answer to; OCPP-J 1.6 §4.1.3 says to ignore an unknown message type, 2.0.1
+  §4.3 to answer it: an unknown integer type with a non-empty string id keeps that id.
 * a CALL/CALLRESULT/CALLERROR with the wrong number of elements, a non-string action or error
   code, or a payload that is not an object -> Malformed with its id (a FormationViolation for a
   CALL). A ``null`` payload means ``{}`` (OCPP-J §4.2.1 allows both notations).
@@ -166,7 +167,11 @@ def parse(text: str, max_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> Frame:
         return Malformed(None, None, "not a non-empty JSON array")
     message_type = frame[0]
     if type(message_type) is not int or message_type not in _ARITY:
-        return Malformed(None, None, "unknown message type")
+        # An integer type with a readable id can be answered (OCPP-J 2.0.1 §4.3).
+        readable = type(message_type) is int and len(frame) > 1 and type(frame[1]) is str
+        if not readable or not frame[1]:
+            return Malformed(None, None, "unknown message type")
+        return Malformed(frame[1], message_type, "unknown message type")
     message_id = frame[1] if len(frame) > 1 else None
     if type(message_id) is not str:
         return Malformed(None, message_type, "message id is not a string")

@@ -62,6 +62,8 @@ __all__ = [
 
 _VERSION_FILES = {"1.6": "v16", "2.0.1": "v201"}
 
+MESSAGE_TYPE = "message_type"  # a frame of an unknown message type, with a readable id
+
 _ERROR_CODES = {
     "1.6": {
         FORMAT: "FormationViolation",
@@ -74,6 +76,8 @@ _ERROR_CODES = {
         TYPE: "TypeConstraintViolation",
         PROPERTY: "PropertyConstraintViolation",
         OCCURRENCE: "OccurrenceConstraintViolation",
+        # OCPP-J 2.0.1 §4.3: an unknown message type SHALL be answered (1.6 ignores it).
+        MESSAGE_TYPE: "MessageTypeNotSupported",
     },
 }
 

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from fake_csms import SILENT, Error, Raw, booted, station
+from fake_csms201 import booted201
 
 from ocpp_core import CallFailure, DataTransferResult, FrameLogged, rpc
 
@@ -232,6 +233,224 @@ def test_hostile_frame_gets_exactly_the_expected_reply(
     assert json.loads(frames[0]) == [rpc.CALLERROR, message_id, code, description, details]
 
 
+# The same hostility against a 2.0.1 station, on 2.0.1 actions, with 2.0.1's spellings of the
+# codes (FormatViolation, OccurrenceConstraintViolation) and its MessageTypeNotSupported.
+HOSTILE_FRAMES_201: list[tuple[str, str, tuple[str, str, str] | None]] = [
+    ("not JSON at all", "hello", None),
+    ("JSON object", '{"a":1}', None),
+    ("empty array", "[]", None),
+    (
+        "truncated CALL",
+        '[2,"u1","Heartbeat",{',
+        ("u1", "FormatViolation", "Message is not valid JSON"),
+    ),
+    (
+        "trailing garbage",
+        '[2,"u2","Reset",{"type":"OnIdle"}]x',
+        ("u2", "FormatViolation", "Message is not valid JSON"),
+    ),
+    (
+        "unknown message type 5",
+        '[5,"u3","Reset",{"type":"OnIdle"}]',
+        ("u3", "MessageTypeNotSupported", "Message type 5 is not supported"),
+    ),
+    (
+        "unknown message type 0, nothing else",
+        '[0,"u4"]',
+        ("u4", "MessageTypeNotSupported", "Message type 0 is not supported"),
+    ),
+    ("unknown message type without an id", "[6]", None),
+    ("unknown message type with a numeric id", '[5,7,"Reset",{}]', None),
+    ("message type as string", '["2","u5","Reset",{"type":"OnIdle"}]', None),
+    ("message type as boolean", '[true,"u6","Reset",{"type":"OnIdle"}]', None),
+    (
+        "id of 37 characters",
+        f'[2,"{"i" * 37}","Heartbeat",{{}}]',
+        ("i" * 37, "FormatViolation", "Message id longer than 36 characters"),
+    ),
+    (
+        "empty id",
+        '[2,"","Reset",{"type":"OnIdle"}]',
+        ("", "FormatViolation", "Message id is empty"),
+    ),
+    (
+        "CALL with 3 elements",
+        '[2,"u7","Reset"]',
+        ("u7", "FormatViolation", "CALL must have 4 elements"),
+    ),
+    ("action is a number", '[2,"u8",7,{}]', ("u8", "FormatViolation", "Action is not a string")),
+    (
+        "payload is an array",
+        '[2,"u9","Reset",[]]',
+        ("u9", "FormatViolation", "Payload is not a JSON object"),
+    ),
+    (
+        "payload null means {}",
+        '[2,"u10","Reset",null]',
+        ("u10", "OccurrenceConstraintViolation", "/type: required property 'type' is missing"),
+    ),
+    ("unknown action", '[2,"u11","FooBar",{}]', ("u11", "NotImplemented", "Unknown action")),
+    (
+        "1.6-only action",
+        '[2,"u12","RemoteStartTransaction",{"connectorId":1,"idTag":"A"}]',
+        ("u12", "NotImplemented", "Unknown action"),
+    ),
+    (
+        "known action not handled",
+        '[2,"u13","GetDisplayMessages",{"requestId":1}]',
+        ("u13", "NotSupported", "GetDisplayMessages is not supported"),
+    ),
+    (
+        "CS-initiated action sent to the CS",
+        '[2,"u14","StatusNotification",{}]',
+        ("u14", "NotSupported", "StatusNotification is not supported"),
+    ),
+    (
+        "1.6 enum value",
+        '[2,"u15","Reset",{"type":"Soft"}]',
+        ("u15", "PropertyConstraintViolation", "/type: 'Soft' is not one of 'Immediate', 'OnIdle'"),
+    ),
+    (
+        "field of the wrong type",
+        '[2,"u16","Reset",{"type":"OnIdle","evseId":"1"}]',
+        ("u16", "TypeConstraintViolation", "/evseId: expected integer, got string '1'"),
+    ),
+    (
+        "boolean for an integer",
+        '[2,"u17","Reset",{"type":"OnIdle","evseId":true}]',
+        ("u17", "TypeConstraintViolation", "/evseId: expected integer, got boolean true"),
+    ),
+    (
+        "integer with a fraction",
+        '[2,"u18","ChangeAvailability",{"operationalStatus":"Operative","evse":{"id":1.5}}]',
+        ("u18", "TypeConstraintViolation", "/evse/id: expected integer, got number 1.5"),
+    ),
+    (
+        "unknown field",
+        '[2,"u19","ChangeAvailability",{"operationalStatus":"Operative","now":1}]',
+        ("u19", "FormatViolation", "/now: property 'now' is not allowed"),
+    ),
+    (
+        "unknown nested field",
+        '[2,"u20","TriggerMessage",{"requestedMessage":"Heartbeat","evse":{"id":1,"x":1}}]',
+        ("u20", "FormatViolation", "/evse/x: property 'x' is not allowed"),
+    ),
+    (
+        "nested required field missing",
+        '[2,"u21","TriggerMessage",{"requestedMessage":"Heartbeat","evse":{}}]',
+        ("u21", "OccurrenceConstraintViolation", "/evse/id: required property 'id' is missing"),
+    ),
+    (
+        "customData without vendorId",
+        '[2,"u22","ChangeAvailability",{"operationalStatus":"Operative","customData":{}}]',
+        (
+            "u22",
+            "OccurrenceConstraintViolation",
+            "/customData/vendorId: required property 'vendorId' is missing",
+        ),
+    ),
+    (
+        "empty array below minItems",
+        '[2,"u23","SetVariables",{"setVariableData":[]}]',
+        (
+            "u23",
+            "OccurrenceConstraintViolation",
+            "/setVariableData: array has 0 items, at least 1 required",
+        ),
+    ),
+    (
+        "identifier over maxLength",
+        f'[2,"u24","RequestStopTransaction",{{"transactionId":"{"x" * 37}"}}]',
+        (
+            "u24",
+            "PropertyConstraintViolation",
+            "/transactionId: string longer than 36 characters (37)",
+        ),
+    ),
+    (
+        "trigger of a message outside the enum",
+        '[2,"u25","TriggerMessage",{"requestedMessage":"StartTransaction"}]',
+        None,  # checked below: a PropertyConstraintViolation naming the enum
+    ),
+    (
+        "number overflowing a float",
+        '[2,"u26","Reset",{"type":"OnIdle","evseId":1e999}]',
+        ("u26", "FormatViolation", "Message is not valid JSON"),
+    ),
+    (
+        "NaN literal",
+        '[2,"u27","Reset",{"type":NaN}]',
+        ("u27", "FormatViolation", "Message is not valid JSON"),
+    ),
+    (
+        "escaped NUL in an enum",
+        '[2,"u28","Reset",{"type":"On\\u0000Idle"}]',
+        (
+            "u28",
+            "PropertyConstraintViolation",
+            "/type: 'On\\x00Idle' is not one of 'Immediate', 'OnIdle'",
+        ),
+    ),
+    (
+        "lone surrogate as the id",
+        '[2,"\\ud800","FooBar",{}]',
+        ("\ud800", "NotImplemented", "Unknown action"),
+    ),
+    (
+        "frame over the size limit",
+        f'[2,"u29","DataTransfer",{{"vendorId":"v","data":"{"a" * BIG}"}}]',
+        ("u29", "GenericError", "Message exceeds 65536 bytes"),
+    ),
+    (
+        "30,000 nested arrays as DataTransfer data",
+        '[2,"u30","DataTransfer",{"vendorId":"v","data":' + "[" * 30000 + "]" * 30000 + "}]",
+        ("u30", "FormatViolation", "Message is nested too deeply"),
+    ),
+    ("byte order mark", '\ufeff[2,"u31","Reset",{"type":"OnIdle"}]', None),
+    ("CALLRESULT for no request", '[3,"u32",{}]', None),
+    ("CALLERROR for no request", '[4,"u33","GenericError","",{}]', None),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [pytest.param(text, expected, id=name) for name, text, expected in HOSTILE_FRAMES_201],
+)
+def test_hostile_201_frame_gets_exactly_the_expected_reply(
+    text: str, expected: tuple[str, str, str] | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    cp, csms = booted201()
+    with caplog.at_level(logging.WARNING, logger="ocpp_core"):
+        cp.receive(text, csms.now)
+        frames = cp.poll(csms.now)
+    if '"u25"' in text:  # the enum violation's description lists the whole enum
+        [frame] = frames
+        assert json.loads(frame)[:3] == [rpc.CALLERROR, "u25", "PropertyConstraintViolation"]
+        return
+    if expected is None:
+        assert frames == []
+        assert any(word in caplog.text for word in ("ignored", "dropped")), caplog.text
+        return
+    assert len(frames) == 1
+    frames[0].encode("utf-8")
+    message_id, code, description = expected
+    details = {"limit": BIG} if code == "GenericError" else {}
+    assert json.loads(frames[0]) == [rpc.CALLERROR, message_id, code, description, details]
+    # The station goes on: a valid CALL is still answered.
+    assert csms.result("DataTransfer", {"vendorId": "v"}) == {"status": "UnknownVendorId"}
+
+
+def test_a_valid_integer_written_as_1_0_is_taken_as_1_in_2_0_1() -> None:
+    """draft-06: 1.0 is an integer; the 2.0.1 station acts on it as 1 (1.6, draft-04, refuses)."""
+    cp, csms = booted201()
+    change = {"operationalStatus": "Inoperative", "evse": {"id": 1.0}}
+    assert csms.result("ChangeAvailability", change) == {"status": "Accepted"}
+    assert cp.status(1, csms.now) == "Unavailable"
+    trigger = {"requestedMessage": "StatusNotification", "evse": {"id": 2.0, "connectorId": 1.0}}
+    assert csms.result("TriggerMessage", trigger) == {"status": "Accepted"}
+    assert csms.result("Reset", {"type": "OnIdle", "evseId": 2.0}) == {"status": "Accepted"}
+
+
 def test_empty_message_id_is_malformed_but_keeps_the_id_to_answer() -> None:
     for text in ('[2,"","Reset",{}]', '[3,"",{}]', '[4,"","GenericError","",{}]'):
         frame = rpc.parse(text)
@@ -243,6 +462,7 @@ def test_empty_message_id_is_malformed_but_keeps_the_id_to_answer() -> None:
 
 def test_hostile_table_is_large_enough() -> None:
     assert len(HOSTILE_FRAMES) >= 30
+    assert len(HOSTILE_FRAMES_201) >= 30
 
 
 def test_oversize_callerror_names_the_limit() -> None:
