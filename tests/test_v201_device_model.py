@@ -687,3 +687,18 @@ def _item_of(component: str, variable: str, value: str | None) -> dict:
             item["component"]["evse"]["connectorId"] = int(connector[0])
     item["attributeValue"] = value or ""
     return item
+
+
+def test_B06_an_evse_id_written_as_1_0_is_evse_1() -> None:
+    """Draft-06 schemas take 1.0 as an integer: it names EVSE 1 (and connector 1)."""
+    _cp, csms = booted()
+    item = get_item("Connector", "ConnectorType", evse={"id": 1.0, "connectorId": 1.0})
+    assert get_one(csms, item)["attributeValue"] == "cType2"
+    wanted = [{"component": {"name": "EVSE", "evse": {"id": 2.0}}, "variable": {"name": "Power"}}]
+    assert csms.result("GetReport", {"requestId": 1, "componentVariable": wanted}) == {
+        "status": "Accepted"
+    }
+    (page,) = csms.payloads("NotifyReport")
+    assert [data["component"] for data in page["reportData"]] == [
+        {"name": "EVSE", "evse": {"id": 2}}
+    ]
