@@ -10,6 +10,7 @@ part 6 test cases further down run the real transaction block against the fake C
 from __future__ import annotations
 
 import itertools
+import random
 from typing import Any
 
 import pytest
@@ -637,3 +638,35 @@ def test_J02_the_sim_station_reports_every_measurand_of_its_meter_per_phase() ->
     assert registers[0] < registers[1] < registers[2]
     power = periodic[-1]["meterValue"][0]["sampledValue"][1]["value"]
     assert power > 0
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_wakeups_of_the_metering_schedules_always_lie_in_the_future(seed: int) -> None:
+    """Seeded station lives with every sampling schedule on: polled at its wake-ups, the
+    station never asks for a time already past (no spin), whatever the intervals and cables."""
+    rng = random.Random(seed)
+    config = {
+        f"{SAMPLED}.TxUpdatedInterval": str(rng.choice((0, 7, 30))),
+        f"{SAMPLED}.TxEndedInterval": str(rng.choice((0, 5, 13))),
+        f"{ALIGNED}.Interval": str(rng.choice((0, 20, 60, 900))),
+        f"{ALIGNED}.TxEndedInterval": str(rng.choice((0, 30, 900))),
+    }
+    cp, csms, _ = metered(config)
+    evs = [Ev(cp, 1), Ev(cp, 2)]
+    for _ in range(20):
+        action = rng.random()
+        ev = rng.choice(evs)
+        if action < 0.3:
+            ev.plugged = not ev.plugged
+        elif action < 0.5:
+            cp.present_card(evs.index(ev) + 1, "RFID-1", csms.now)
+        csms.pump()
+        until = csms.now + rng.uniform(0.0, 300.0)
+        while True:
+            wake = cp.next_wakeup(csms.now)
+            assert wake is None or wake > csms.now
+            if wake is None or wake > until:
+                break
+            csms.now = wake
+            csms.pump()
+        csms.now = until
