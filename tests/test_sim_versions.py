@@ -360,3 +360,61 @@ def test_the_demo_csms_can_speak_one_version_only() -> None:
     assert choose_subprotocol(both, ("ocpp1.6",)) == "ocpp1.6"
     assert choose_subprotocol(("ocpp2.0.1",), ("ocpp1.6",)) is None
     assert choose_subprotocol(("ocpp1.6",), ("ocpp2.0.1",)) is None
+
+
+class _States:
+    def __init__(self) -> None:
+        self.details: list[str] = []
+
+    def on_open(self, subprotocol: str) -> None: ...
+
+    def on_message(self, text: str) -> None: ...
+
+    def on_close(self, reason: str) -> None: ...
+
+    def on_state(self, state: Any, detail: str) -> None:
+        self.details.append(detail)
+
+
+def test_part4_3_2_the_browser_probe_explains_a_refused_subprotocol(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Chromium fails a handshake answered without a subprotocol like a refused connection; one
+    probe offering none tells the two apart, once per failure streak."""
+    from test_transport import FakeBrowser
+
+    from sim.transport.browser import BrowserTransport
+
+    fake = FakeBrowser()
+    fake.install(monkeypatch)
+    states = _States()
+    config = TransportConfig(URL, "CP1", ocpp_version="2.0.1", backoff_jitter=0.0)
+    transport = BrowserTransport(config, states, probe_subprotocols=True)
+    transport.start()
+    assert fake.sockets[0].protocols == ["ocpp2.0.1"]
+    fake.sockets[0].drop(1006)  # what Chromium reports
+    probe = fake.sockets[1]
+    assert probe.protocols == [] and probe.url == fake.sockets[0].url
+    probe.accept("")
+    assert probe.closed == (1000, "subprotocol probe")
+    assert transport.detail == (
+        "server did not accept subprotocol ocpp2.0.1 (it picked none); reconnecting"
+    )
+    fake.fire_timer()
+    fake.sockets[2].drop(1006)
+    assert len(fake.sockets) == 3  # one probe per failure streak
+    assert probe.onopen is None and probe.onclose is None
+    assert len(fake.live_proxies()) == 1  # the reconnect timer's; the probe's are destroyed
+
+    unreachable = FakeBrowser()
+    unreachable.install(monkeypatch)
+    other = BrowserTransport(config, _States(), probe_subprotocols=True)
+    other.start()
+    unreachable.sockets[0].drop(1006)
+    unreachable.sockets[1].drop(1006)  # the probe fails too: the server is not reachable
+    assert other.detail.startswith("could not connect to ws://csms.test/ocpp/CP1")
+    plain = FakeBrowser()
+    plain.install(monkeypatch)
+    BrowserTransport(config, _States()).start()
+    plain.sockets[0].drop(1006)
+    assert len(plain.sockets) == 1  # no probe unless asked

@@ -9,6 +9,13 @@ status on a failed handshake.
 ``after_event`` runs at the end of every socket event (open, message, close), in the same JS task:
 the Control Center ticks the station there, so a received frame is handled and what it changes is
 stored before the browser can run anything else — a reload included.
+
+``probe_subprotocols``: Chromium fails a handshake whose response selects none of the subprotocols
+offered (what OCPP-J part 4 §3.2 prescribes for a CSMS that speaks none of them) exactly like an
+unreachable server. With it, the first attempt of a streak that fails without opening is followed
+by one probe of the same URL offering no subprotocol: if that opens, the server is reachable and
+takes our id and key, so the subprotocols were refused; the probe is closed at once and the detail
+says so (the Control Center shows a notice). A CSMS sees the probe as one short connection.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from sim.transport.base import (
 )
 from sim.transport.lifecycle import Lifecycle, logger
 
+RECONNECT_WAIT = ConnectionState.RECONNECT_WAIT
+
 __all__ = ["BrowserTransport"]
 
 _STOPPED = "closed by the station (stopped)"
@@ -42,9 +51,12 @@ class BrowserTransport:
         *,
         rng: random.Random | None = None,
         after_event: Callable[[], None] | None = None,
+        probe_subprotocols: bool = False,
     ) -> None:
         self.config = config
         self._after_event = after_event
+        self._probe_wanted = probe_subprotocols
+        self._probed = False  # this failure streak had its probe
         self._life = Lifecycle(config, listener, rng)
         self._url = credentials_url(config)  # carries the key: never shown, logged or raised
         self._socket: Any = None
@@ -125,6 +137,7 @@ class BrowserTransport:
         accepted = str(self._socket.protocol)
         problem = self._life.subprotocol_problem(accepted)
         if problem is None:
+            self._probed = False
             self._life.opened(accepted)
             return
         self._socket.close(1000, "subprotocol not accepted")
@@ -152,6 +165,34 @@ class BrowserTransport:
             f"{key} and that it accepts subprotocol {self.config.offered}"
             " (the browser does not tell why; its console may show more)"
         )
+        if self._probe_wanted and not self._probed and self._life.state is RECONNECT_WAIT:
+            self._probed = True
+            self._probe()
+
+    def _probe(self) -> None:
+        """Open the URL offering no subprotocol; if it opens, explain the failure (see the
+        module docstring) and close it at once."""
+        import js
+        from pyodide.ffi import create_proxy, to_js
+
+        try:
+            probe = js.WebSocket.new(self._url, to_js([]))
+        except Exception:
+            return
+        proxies: list[Any] = []
+
+        def finish(opened: bool) -> None:
+            probe.onopen = probe.onclose = None
+            for proxy in proxies:
+                proxy.destroy()
+            if opened:
+                probe.close(1000, "subprotocol probe")
+                self._life.explain(self._life.subprotocol_problem(None) or "")
+
+        for name, opened in (("onopen", True), ("onclose", False)):
+            proxy = create_proxy(lambda _event, opened=opened: finish(opened))
+            proxies.append(proxy)
+            setattr(probe, name, proxy)
 
     def _close(self, reason: str) -> None:
         """Close the open connection cleanly and report it at once (the browser finishes it)."""

@@ -119,6 +119,11 @@ class Lifecycle:
         self._set(ConnectionState.CONNECTED, f"connected to {self.url} ({accepted})")
         self._notify("on_open", accepted)
 
+    def explain(self, why: str) -> None:
+        """A later finding on why the last attempt failed, while waiting to retry."""
+        if self.state is ConnectionState.RECONNECT_WAIT and why:
+            self._set(ConnectionState.RECONNECT_WAIT, f"{why}; reconnecting")
+
     def received(self, text: str) -> None:
         self._notify("on_message", text)
 

@@ -181,7 +181,7 @@ class ControlCenter(ConnectorActions):
             store=store,
             # A received frame is handled in the JS task of its message event (ticking.py).
             transport_factory=lambda config, listener: BrowserTransport(
-                config, listener, after_event=runtime.step_now
+                config, listener, after_event=runtime.step_now, probe_subprotocols=True
             ),
             clock_start_wall=time.time(),
         )
