@@ -670,3 +670,26 @@ def test_wakeups_of_the_metering_schedules_always_lie_in_the_future(seed: int) -
             csms.now = wake
             csms.pump()
         csms.now = until
+
+
+def test_J02_ended_after_a_power_loss_keeps_the_tx_ended_values_taken_before_it() -> None:
+    """A restart that ends the transaction (PowerLoss): its Ended event still carries the
+    TxEnded values stored before the power cut, then Transaction.End."""
+    store = MemoryStore()
+    config = {f"{SAMPLED}.TxEndedInterval": "10", f"{SAMPLED}.TxUpdatedInterval": "0"}
+    cp, csms, _ = metered(config, store=store)
+    ev = Ev(cp, 1)
+    ev.plugged = True
+    csms.pump()
+    cp.present_card(1, "RFID-1", csms.now)
+    csms.pump()
+    assert cp.charging(1, csms.now)
+    csms.advance(25)  # two TxEnded samples stored; then the power goes
+    cp2, csms2 = station201(store=store, config_defaults=config)
+    fit(cp2, 1, Meter())
+    csms2.connect()
+    (ended,) = tx_events(csms2, "Ended")
+    assert ended["transactionInfo"]["stoppedReason"] == "PowerLoss"
+    contexts_in_order = [v["sampledValue"][0]["context"] for v in ended["meterValue"]]
+    assert contexts_in_order == ["Sample.Periodic", "Sample.Periodic", "Transaction.End"]
+    assert store.load("txdata/1") is None
