@@ -143,7 +143,7 @@ def test_F03_request_stop_asks_the_transaction_block() -> None:
 # ---------------------------------------------------------------------- UnlockConnector
 
 
-def unlock(csms: Any, evse: int = 1, connector: int = 1) -> str:
+def unlock(csms: Any, evse: float = 1, connector: float = 1) -> str:
     answer = csms.result("UnlockConnector", {"evseId": evse, "connectorId": connector})
     return str(answer["status"])
 
@@ -397,3 +397,15 @@ def test_B02_request_start_while_the_boot_is_pending_is_rejected() -> None:
     csms.advance(61)
     assert cp.registration == "Accepted"
     assert csms.result("RequestStartTransaction", request)["status"] == "Accepted"
+
+
+def test_integers_written_as_decimals_are_integers() -> None:
+    """JSON schema integers may be written 1.0: answered as 1, never an InternalError."""
+    _cp, csms, sessions = stub()
+    assert unlock(csms, 1.0, 1.0) == "Unlocked"
+    sessions.authorized.add(2)
+    assert unlock(csms, 2.0, 1) == "OngoingAuthorizedTransaction"
+    request = {"remoteStartId": 7.0, "idToken": TOKEN, "evseId": 2.0}
+    assert csms.result("RequestStartTransaction", request)["status"] == "Accepted"
+    assert sessions.starts[-1][:3] == (2, TOKEN, 7)
+    assert type(sessions.starts[-1][0]) is int and type(sessions.starts[-1][2]) is int
