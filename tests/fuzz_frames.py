@@ -1,8 +1,10 @@
-"""Seeded OCPP 1.6 frame generators for the fuzz tests: valid CSMS-initiated CALLs mutated one
-defect at a time, each with the OCPP-J CALLERROR code that defect deserves.
+"""Seeded OCPP 1.6 and 2.0.1 frame generators for the fuzz tests: valid CSMS-initiated CALLs
+mutated one defect at a time, each with the OCPP-J CALLERROR code that defect deserves (spelled
+as the version spells it).
 
-The mutation sites come from the official 1.6 schemas bundled with the package (read here as
-data), so every field of every CSMS-initiated action gets its turn.
+The mutation sites come from the official schemas bundled with the package (read here as data),
+so every field of every CSMS-initiated action gets its turn. 2.0.1's schemas are draft-06, where
+an integer may be written 5.0: its "float-int" mutation sends one and expects a result.
 """
 
 from __future__ import annotations
@@ -113,6 +115,89 @@ NOT_SUPPORTED = {"ExtendedTriggerMessage": {"requestedMessage": "Heartbeat"}}
 """Actions of the bundled schemas the station does not implement: NotSupported, whatever the
 payload (the route is decided before the payload is validated)."""
 
+TOKEN = {"idToken": "FUZZ-1", "type": "ISO14443"}
+COMPONENT = {"name": "OCPPCommCtrlr"}
+
+VALID_201: dict[str, dict[str, Any]] = {
+    "ChangeAvailability": {"operationalStatus": "Inoperative", "evse": {"id": 2, "connectorId": 1}},
+    "ClearCache": {},
+    "DataTransfer": {"vendorId": "com.example", "messageId": "Ping", "data": {"k": [1, "v"]}},
+    "GetBaseReport": {"requestId": 4, "reportBase": "ConfigurationInventory"},
+    "GetLocalListVersion": {},
+    "GetReport": {
+        "requestId": 5,
+        "componentCriteria": ["Available"],
+        "componentVariable": [
+            {"component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "Power"}}
+        ],
+    },
+    "GetTransactionStatus": {"transactionId": "TX-1"},
+    "GetVariables": {
+        "getVariableData": [
+            {"component": COMPONENT, "variable": {"name": "HeartbeatInterval"}},
+            {
+                "component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
+                "variable": {"name": "AvailabilityState"},
+                "attributeType": "Actual",
+            },
+        ]
+    },
+    "RequestStartTransaction": {
+        "evseId": 1,
+        "remoteStartId": 12,
+        "idToken": TOKEN,
+        "groupIdToken": {"idToken": "GROUP-1", "type": "Central"},
+        "chargingProfile": {
+            "id": 9,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "TxProfile",
+            "chargingProfileKind": "Relative",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.0}],
+                }
+            ],
+        },
+    },
+    "RequestStopTransaction": {"transactionId": "TX-1"},
+    "Reset": {"type": "OnIdle", "evseId": 1},
+    "SendLocalList": {
+        "versionNumber": 3,
+        "updateType": "Full",
+        "localAuthorizationList": [
+            {
+                "idToken": {"idToken": "LOCAL-1", "type": "ISO14443"},
+                "idTokenInfo": {"status": "Accepted", "cacheExpiryDateTime": T1},
+            },
+            {"idToken": {"idToken": "LOCAL-2", "type": "KeyCode"}},
+        ],
+    },
+    "SetVariables": {
+        "setVariableData": [
+            {
+                "component": COMPONENT,
+                "variable": {"name": "HeartbeatInterval"},
+                "attributeValue": "120",
+                "attributeType": "Actual",
+            }
+        ]
+    },
+    "TriggerMessage": {
+        "requestedMessage": "StatusNotification",
+        "evse": {"id": 1, "connectorId": 1},
+    },
+    "UnlockConnector": {"evseId": 1, "connectorId": 1},
+}
+"""A valid request of every CSMS-initiated OCPP 2.0.1 action the station implements."""
+
+NOT_SUPPORTED_201 = {
+    "GetDisplayMessages": {"requestId": 1},
+    "ReserveNow": {"id": 1, "expiryDateTime": T1, "idToken": TOKEN},
+}
+"""2.0.1 actions of the bundled schemas the station does not implement (yet: issue 14)."""
+
 # The codes OCPP-J 1.6 §4.2.3 gives each kind of defect (its published spellings).
 FORMATION = "FormationViolation"
 TYPE = "TypeConstraintViolation"
@@ -120,6 +205,33 @@ PROPERTY = "PropertyConstraintViolation"
 OCCURRENCE = "OccurenceConstraintViolation"
 RESULT = "result"  # a CALLRESULT
 SCHEMA_CODES = {FORMATION, TYPE, PROPERTY, OCCURRENCE}
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """What differs between the versions' fuzzing: the actions, their schemas, the codes."""
+
+    version: str
+    schemas: str  # the bundled schema file
+    valid: dict[str, dict[str, Any]]
+    not_supported: dict[str, dict[str, Any]]
+    format_code: str
+    occurrence_code: str
+    lenient_integers: bool  # draft-06: 5.0 is an integer
+    request_suffix: str = ""  # an action's request schema is named action + this
+
+
+V16 = Flavour("1.6", "v16.json", VALID, NOT_SUPPORTED, FORMATION, OCCURRENCE, False)
+V201 = Flavour(
+    "2.0.1",
+    "v201.json",
+    VALID_201,
+    NOT_SUPPORTED_201,
+    "FormatViolation",
+    "OccurrenceConstraintViolation",
+    True,
+    "Request",
+)
 
 
 @dataclass(frozen=True)
@@ -134,30 +246,32 @@ class Fuzzed:
 
 
 @cache
-def _bundle() -> tuple[dict[str, Any], dict[str, Any]]:
-    doc = json.loads((files("ocpp_core") / "schemas" / "v16.json").read_text(encoding="utf-8"))
+def _bundle(schemas: str = "v16.json") -> tuple[dict[str, Any], dict[str, Any]]:
+    doc = json.loads((files("ocpp_core") / "schemas" / schemas).read_text(encoding="utf-8"))
     return doc["definitions"], doc["schemas"]
 
 
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+def _resolve(node: dict[str, Any], schemas: str) -> dict[str, Any]:
     ref = node.get("$ref")
     if isinstance(ref, str):
-        return _bundle()[0][ref.rsplit("/", 1)[-1]]
+        return _bundle(schemas)[0][ref.rsplit("/", 1)[-1]]
     return node
 
 
-def _sites(value: Any, schema: dict[str, Any], path: tuple[Any, ...] = ()) -> list[Any]:
+def _sites(
+    value: Any, schema: dict[str, Any], schemas: str, path: tuple[Any, ...] = ()
+) -> list[Any]:
     """(path, schema, value) of every node of a valid payload."""
-    schema = _resolve(schema)
+    schema = _resolve(schema, schemas)
     found = [(path, schema, value)]
     if isinstance(value, dict):
         props = schema.get("properties", {})
         for key, item in value.items():
             if key in props:
-                found += _sites(item, props[key], (*path, key))
+                found += _sites(item, props[key], schemas, (*path, key))
     elif isinstance(value, list) and "items" in schema:
         for index, item in enumerate(value):
-            found += _sites(item, schema["items"], (*path, index))
+            found += _sites(item, schema["items"], schemas, (*path, index))
     return found
 
 
@@ -193,14 +307,17 @@ def _nested(depth: int) -> Any:
 
 
 def mutate(
-    action: str, rng: random.Random, message_id: str
+    action: str, rng: random.Random, message_id: str, flavour: Flavour = V16
 ) -> tuple[str, dict[str, Any] | str, frozenset[str]]:
     """(kind, payload or raw payload text, expected codes) of one single-defect mutation."""
-    payload = copy.deepcopy(VALID[action])
-    schema = _bundle()[1][action]
-    sites = _sites(payload, schema)
+    payload = copy.deepcopy(flavour.valid[action])
+    schema = _bundle(flavour.schemas)[1][action + flavour.request_suffix]
+    sites = _sites(payload, schema, flavour.schemas)
+    formation = flavour.format_code
     kinds = ["type", "surrogate", "deep", "huge-text", "huge-int", "enum", "length", "date"]
     kinds += ["missing", "unknown", "valid"]
+    if flavour.lenient_integers:
+        kinds.append("float-int")
     rng.shuffle(kinds)
     for kind in kinds:
         if kind == "valid":
@@ -210,14 +327,19 @@ def mutate(
             if objects:
                 path, node, value = rng.choice(objects)
                 del value[rng.choice(node["required"])]
-                return kind, payload, frozenset({OCCURRENCE})
+                return kind, payload, frozenset({flavour.occurrence_code})
         elif kind == "unknown":
             objects = [s for s in sites if isinstance(s[2], dict)]
             objects = [s for s in objects if s[1].get("additionalProperties") is False]
             if objects:
                 _, _, value = rng.choice(objects)
                 value["fuzzExtra"] = 1
-                return kind, payload, frozenset({FORMATION})
+                return kind, payload, frozenset({formation})
+        elif kind == "float-int":
+            integers = [s for s in sites if s[1].get("type") == "integer" and type(s[2]) is int]
+            if integers:
+                path, _, value = rng.choice(integers)
+                return kind, _set(payload, path, float(value)), frozenset({RESULT})
         else:
             leaves = [s for s in sites if s[0] and "type" in s[1]]
             if kind == "type" and leaves:
@@ -231,7 +353,7 @@ def mutate(
                     marker = "@@DEEP@@"
                     deep = "[" * depth + "]" * depth
                     text = json.dumps(_set(payload, path, marker)).replace(f'"{marker}"', deep)
-                    return kind, text, frozenset({FORMATION})
+                    return kind, text, frozenset({formation})
                 if node.get("type") not in ("object", "array"):
                     return kind, _set(payload, path, _nested(depth)), frozenset({TYPE})
             strings = [s for s in leaves if isinstance(s[2], str)]
@@ -266,7 +388,7 @@ def mutate(
                 path, _, _ = rng.choice(numbers)
                 marker = "@@HUGE@@"
                 text = json.dumps(_set(payload, path, marker)).replace(f'"{marker}"', HUGE_TEXT)
-                return kind, text, frozenset({FORMATION})
+                return kind, text, frozenset({formation})
             if kind == "huge-int" and numbers:
                 path, _, _ = rng.choice(numbers)
                 # Valid JSON and schema-valid (no bound in 1.6): a result, or refused as a value
@@ -275,12 +397,12 @@ def mutate(
     raise AssertionError(f"no mutation for {action}")
 
 
-def fuzzed_call(rng: random.Random, message_id: str) -> Fuzzed:
+def fuzzed_call(rng: random.Random, message_id: str, flavour: Flavour = V16) -> Fuzzed:
     """A CSMS-initiated CALL: mutated, valid, hostile in framing or an unsupported action."""
     roll = rng.random()
     if roll < 0.04:
-        action = rng.choice(sorted(NOT_SUPPORTED))
-        text = json.dumps([2, message_id, action, NOT_SUPPORTED[action]])
+        action = rng.choice(sorted(flavour.not_supported))
+        text = json.dumps([2, message_id, action, flavour.not_supported[action]])
         return Fuzzed("not-supported", message_id, text, frozenset({"NotSupported"}))
     if roll < 0.07:
         text = json.dumps([2, message_id, "FuzzAction", {}])
@@ -291,8 +413,8 @@ def fuzzed_call(rng: random.Random, message_id: str) -> Fuzzed:
     if roll < 0.13:
         text = "[" * 5000 + "]" * 5000
         return Fuzzed("deep-frame", None, text, None)
-    action = rng.choice(sorted(VALID))
-    kind, payload, expected = mutate(action, rng, message_id)
+    action = rng.choice(sorted(flavour.valid))
+    kind, payload, expected = mutate(action, rng, message_id, flavour)
     if isinstance(payload, str):
         text = f'[2,{json.dumps(message_id)},"{action}",{payload}]'
     else:

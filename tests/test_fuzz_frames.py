@@ -1,5 +1,5 @@
-"""Issues 11 and 18: seeded fuzzing of OCPP 1.6 frames through the engine and the station, on
-a FileStore.
+"""Issues 11, 18 and 13: seeded fuzzing of OCPP 1.6 and 2.0.1 frames through the engine and the
+station, on a FileStore.
 
 Engine level: every CSMS-initiated action, valid and mutated one defect at a time (wrong types,
 missing and unknown fields, enum and length violations, bad dates, lone surrogates, 1e400 and
@@ -7,7 +7,9 @@ missing and unknown fields, enum and length violations, bad dates, lone surrogat
 idTagInfo), with plugs, cards, time and reboots in between. No exception escapes; every CALL
 gets exactly one reply with the code its defect deserves; every store write succeeds and reads
 back; every store file stays loadable; every transactionId the CSMS issued ends with exactly
-one StopTransaction.
+one StopTransaction. The 2.0.1 engine gets the same treatment on its own actions and codes
+(draft-06 integers written 5.0 included): every transaction it started ends with exactly one
+Ended event.
 
 Station level (issue 18): ``sim.Station`` on a Runtime and a VirtualClock, with Reset Soft/Hard
 frames (reboots), restarts on the same store (a kill), a CSMS that goes silent or away, and the
@@ -34,9 +36,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fuzz_frames import RESULT, VALID, Fuzzed, fuzzed_call, hostile_id_tag_info
+from fuzz_frames import RESULT, SURROGATES, V201, VALID, Fuzzed, fuzzed_call, hostile_id_tag_info
 from station_fakes import WALL, FakeBackend, MemoryTransport
 from tx_rig import Rig
+from tx_rig201 import Rig201
 
 from ocpp_core import FileStore, FrameLogged
 from ocpp_core.engine import _WITHHELD
@@ -270,6 +273,128 @@ def test_engine_fuzz_on_a_file_store(store_dir: Path, report_counts: Callable[[s
         undelivered=[f"{rig.cp.queue_length()} messages queued"] if rig.cp.queue_length() else [],
     )
     assert set(VALID) <= set(actions), set(VALID) - set(actions)  # every action had its turn
+
+
+class Ledger201:
+    """The transactions a 2.0.1 station started (its own transactionIds) and the message ids of
+    the Ended events the CSMS received for each."""
+
+    def __init__(self) -> None:
+        self.started: set[str] = set()
+        self.ended: dict[str, set[str]] = collections.defaultdict(set)
+        self.events = 0
+
+    def event(self, message_id: str, payload: dict[str, Any]) -> None:
+        self.events += 1
+        tid = payload["transactionInfo"]["transactionId"]
+        if payload["eventType"] == "Started":
+            self.started.add(tid)
+        elif payload["eventType"] == "Ended":
+            self.ended[tid].add(message_id)
+
+    def problems(self) -> list[str]:
+        found = [f"transaction {t} never ended" for t in sorted(self.started) if not self.ended[t]]
+        found += [
+            f"transaction {t} ended {len(ids)} times (distinct message ids)"
+            for t, ids in sorted(self.ended.items())
+            if len(ids) > 1
+        ]
+        return found
+
+
+def _engine_csms_201(rig: Rig201, ledger: Ledger201, rng: random.Random) -> None:
+    """A 2.0.1 CSMS that keeps the transaction ledger and answers with lone surrogates."""
+    csms = rig.csms
+
+    def hostile_info() -> dict[str, Any]:
+        info: dict[str, Any] = {"status": rng.choice(["Accepted", "Accepted", "Invalid"])}
+        if rng.random() < 0.5:
+            info["personalMessage"] = {"format": "UTF8", "content": rng.choice(SURROGATES)}
+        return info
+
+    def event(payload: dict[str, Any]) -> dict[str, Any]:
+        ledger.event(csms.calls[-1][0], payload)
+        return {"idTokenInfo": hostile_info()} if "idToken" in payload else {}
+
+    csms.handlers["TransactionEvent"] = event
+    csms.handlers["Authorize"] = lambda payload: {"idTokenInfo": hostile_info()}
+
+
+def test_engine_fuzz_201_on_a_file_store(
+    store_dir: Path, report_counts: Callable[[str], None]
+) -> None:
+    rng = random.Random(SEED + 201)
+    store = CheckedStore(store_dir)
+    ledger = Ledger201()
+    rig = Rig201(store=store, config={"SampledDataCtrlr.TxUpdatedInterval": "30"})
+    _engine_csms_201(rig, ledger, rng)
+    kinds: collections.Counter[str] = collections.Counter()
+    codes: collections.Counter[str] = collections.Counter()
+    actions: collections.Counter[str] = collections.Counter()
+    problems: list[str] = []
+    crashes: list[str] = []
+    reboots = 0
+
+    def guarded(what: str, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except Exception as exc:
+            crashes.append(f"{what}: {exc!r}")
+            return None
+
+    for step in range(ENGINE_STEPS):
+        roll = rng.random()
+        evse = rng.randint(1, 2)
+        if roll < 0.06:
+            guarded("plug", lambda e=evse: rig.plug(e))
+        elif roll < 0.10:
+            guarded("unplug", lambda e=evse: rig.unplug(e))
+        elif roll < 0.14:
+            token = rng.choice(["CARD-1", "CARD-2", "LOCAL-1"])
+            guarded("card", lambda e=evse, t=token: rig.card(t, evse=e))
+        elif roll < 0.18:
+            seconds = rng.choice([1.0, 10.0, 45.0, 200.0])
+            guarded("time", lambda s=seconds: rig.advance(s, charging_w=7000.0))
+        elif roll < 0.20:
+            reboots += 1
+            guarded("reboot", rig.restart)
+        else:
+            message_id = rng.choice([f"fz{step}", f"fz{step}\ud800"])
+            fuzzed = fuzzed_call(rng, message_id, V201)
+            kinds[fuzzed.kind.split(":")[-1]] += 1
+            actions[fuzzed.kind.split(":")[0]] += 1
+            guarded(fuzzed.kind, lambda t=fuzzed.text: rig.cp.receive(t, rig.now))
+            frames = guarded(fuzzed.kind, rig.pump) or []
+            problem = _check_reply(fuzzed, frames)
+            if problem is not None:
+                problems.append(problem)
+            for reply in _replies_to(frames, message_id):
+                codes[RESULT if reply[0] == 3 else reply[2]] += 1
+    # The end of the day: every car leaves, time passes, one more reboot delivers the rest.
+    for evse in (1, 2):
+        guarded("unplug", lambda e=evse: rig.unplug(e))
+        guarded("end", lambda e=evse: rig.cp.end_transaction(e, rig.now, reason="Local"))
+    guarded("time", lambda: rig.advance(600.0))
+    guarded("reboot", rig.restart)
+    guarded("time", lambda: rig.advance(600.0))
+    tx_problems = ledger.problems()
+    report_counts(
+        f"engine fuzz 2.0.1 (seed {SEED + 201}): {sum(kinds.values())} frames, {reboots} reboots,"
+        f" {len(ledger.started)} transactions, {ledger.events} TransactionEvents;"
+        f" kinds {dict(sorted(kinds.items()))}; replies {dict(sorted(codes.items()))};"
+        f" {len(crashes)} exceptions, {len(store.failures)} store failures,"
+        f" {len(problems)} wrong replies, {len(tx_problems)} transaction problems"
+    )
+    _assert_none(
+        exceptions=crashes,
+        store_failures=store.failures,
+        unloadable_documents=store.unloadable(),
+        wrong_replies=problems,
+        transaction_problems=tx_problems,
+        undelivered=[f"{rig.cp.queue_length()} messages queued"] if rig.cp.queue_length() else [],
+    )
+    assert set(V201.valid) <= set(actions), set(V201.valid) - set(actions)
+    assert ledger.started, "no transaction was started: the fuzz did not reach the sessions"
 
 
 # --------------------------------------------------------------------------- station level
