@@ -418,3 +418,28 @@ def test_part4_3_2_the_browser_probe_explains_a_refused_subprotocol(
     BrowserTransport(config, _States()).start()
     plain.sockets[0].drop(1006)
     assert len(plain.sockets) == 1  # no probe unless asked
+
+
+def test_the_demo_csms_serves_a_201_cli_session(tmp_path: Path) -> None:
+    """`build.py serve`'s demo CSMS handles 2.0.1 as it does 1.6: a CLI session (card, charge,
+    card at the end) is answered without one CALLERROR and recorded with its events."""
+    from test_cli import cli, run_with_server
+
+    argv = ["--id", "DEMO-201", "--ocpp", "2.0.1", "--plugged", "1", "--idtag", "CARD-D",
+            "--duration", "120", "--speed", "60", "--store", str(tmp_path / "store")]  # fmt: skip
+
+    async def scenario(server: Any) -> tuple[Any, ...]:
+        code, out, err = await cli(["--url", server.csms_url, *argv])
+        return code, out, err, server.csms.station("DEMO-201")
+
+    code, out, err, state = run_with_server(tmp_path, scenario)
+    assert code == 0, err
+    assert state is not None and state.protocol == "ocpp2.0.1" and state.boot_count == 1
+    [record] = state.transactions.values()
+    assert record.id_token == "CARD-D" and record.stop_reason == "Local"
+    kinds = [kind for kind, _, _ in record.events]
+    assert kinds[0] == "Started" and kinds[-1] == "Ended" and "Updated" in kinds
+    assert [seq for _, seq, _ in record.events] == list(range(len(record.events)))
+    answers = [json.loads(text) for direction, text in state.frames if direction == "send"]
+    assert answers and all(frame[0] == 3 for frame in answers)  # no CALLERROR, no CALL
+    assert "session started" in out and "session stopped" in out
