@@ -221,6 +221,20 @@ def test_D01_an_accepted_list_is_on_disk_before_the_answer_leaves(tmp_path) -> N
     assert variable(csms2, "Entries") == "1"
 
 
+def test_D01_a_version_sent_as_5_0_is_kept_as_5_across_a_restart(tmp_path) -> None:
+    """Draft-06 integers: 5.0 is a valid versionNumber; the stored list must read back."""
+    _cp, csms = booted201(store=FileStore(tmp_path))
+    answer = csms.result(
+        "SendLocalList",
+        {"versionNumber": 5.0, "updateType": "Full", "localAuthorizationList": [entry("A")]},
+    )
+    assert answer == {"status": "Accepted"}
+    assert send(csms, 6.0, "Differential", entry("B"))["status"] == "Accepted"
+    _cp2, csms2 = booted201(store=FileStore(tmp_path))
+    assert csms2.result("GetLocalListVersion", {}) == {"versionNumber": 6}
+    assert variable(csms2, "Entries") == "2"
+
+
 @pytest.mark.parametrize(
     "document",
     [
