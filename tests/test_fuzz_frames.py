@@ -404,14 +404,19 @@ class WireBackend(FakeBackend):
     """The FakeBackend, recording every frame on the wire (per station instance) and able to
     go silent (CALLs recorded, never answered)."""
 
-    def __init__(self, ledger: Ledger, rng: random.Random) -> None:
-        super().__init__()
+    def __init__(
+        self, ledger: Ledger, rng: random.Random, ledger201: Ledger201 | None = None
+    ) -> None:
+        super().__init__(subprotocols=("ocpp1.6",) if ledger201 is None else ("ocpp2.0.1",))
         self.ledger = ledger
         self.rng = rng
         self.silent = False
         self.wire: list[tuple[str, str]] = []  # (direction seen by the station, text)
         self.handlers["StartTransaction"] = self._start
         self.handlers["StopTransaction"] = self._stop
+        if ledger201 is not None:
+            self.handlers["TransactionEvent"] = self._event
+        self.ledger201 = ledger201
         self._current: str = ""
 
     def transport_factory(
@@ -436,6 +441,11 @@ class WireBackend(FakeBackend):
     def _stop(self, payload: dict[str, Any]) -> dict[str, Any]:
         self.ledger.stop(self._current, payload)
         return {}
+
+    def _event(self, payload: dict[str, Any]) -> dict[str, Any]:
+        assert self.ledger201 is not None
+        self.ledger201.event(self._current, payload)
+        return {"idTokenInfo": {"status": "Accepted"}} if "idToken" in payload else {}
 
     def send_raw(self, text: str) -> bool:
         transport = self.live
@@ -469,9 +479,14 @@ class Life:
     """One station process: a Station on its own Runtime and clock, the CLI's --log writer
     attached, its ticks watched for spins."""
 
-    def __init__(self, backend: WireBackend, store: CheckedStore, log: io.TextIOBase) -> None:
+    def __init__(
+        self, backend: WireBackend, store: CheckedStore, log: io.TextIOBase, version: str = "1.6"
+    ) -> None:
+        settings = StationSettings(
+            "ws://csms.test/ocpp", charge_box_id="FUZZ-1", connectors=2, ocpp_version=version
+        )
         self.station = Station(
-            StationSettings("ws://csms.test/ocpp", charge_box_id="FUZZ-1", connectors=2),
+            settings,
             store=store,
             transport_factory=backend.transport_factory,
             clock_start_wall=WALL,
@@ -586,16 +601,24 @@ def _well_formed(text: str) -> bool:
     return isinstance(frame, list) and len(frame) >= 3 and frame[0] in (2, 3, 4)
 
 
+# The Reset types of each version (a reboot), and its frames.
+RESET_TYPES = {"1.6": ["Soft", "Hard"], "2.0.1": ["Immediate", "OnIdle"]}
+FLAVOURS = {"1.6": None, "2.0.1": V201}
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
 def test_station_fuzz_with_reboots_has_no_spins_and_no_lost_log_lines(
-    store_dir: Path, report_counts: Callable[[str], None]
+    store_dir: Path, report_counts: Callable[[str], None], version: str
 ) -> None:
-    rng = random.Random(SEED + 1)
+    rng = random.Random(SEED + 1 if version == "1.6" else SEED + 202)
     store = CheckedStore(store_dir)
     ledger = Ledger()
-    backend = WireBackend(ledger, random.Random(rng.random()))
+    ledger201 = None if version == "1.6" else Ledger201()
+    backend = WireBackend(ledger, random.Random(rng.random()), ledger201)
     raw_log = io.BytesIO()
     log = io.TextIOWrapper(raw_log, encoding="utf-8", errors="strict", line_buffering=True)
-    life = Life(backend, store, log)
+    flavour = FLAVOURS[version]
+    life = Life(backend, store, log, version)
     lives = [life]
     life.station.connect()
     kills = resets = frames_sent = livelocks = 0
@@ -613,9 +636,8 @@ def test_station_fuzz_with_reboots_has_no_spins_and_no_lost_log_lines(
             elif roll < 0.20:
                 station.present_card(n, rng.choice(["CARD-1", "CARD-2"]))
             elif roll < 0.26:
-                resets += backend.send_raw(
-                    json.dumps([2, f"r{step}", "Reset", {"type": rng.choice(["Soft", "Hard"])}])
-                )
+                reset = {"type": rng.choice(RESET_TYPES[version])}
+                resets += backend.send_raw(json.dumps([2, f"r{step}", "Reset", reset]))
             elif roll < 0.30:
                 backend.silent = not backend.silent
             elif roll < 0.32:
@@ -625,7 +647,7 @@ def test_station_fuzz_with_reboots_has_no_spins_and_no_lost_log_lines(
                 kills += 1
                 for transport in backend.transports:
                     transport.close("killed", ConnectionState.CLOSED)
-                life = Life(backend, store, log)
+                life = Life(backend, store, log, version)
                 lives.append(life)
                 life.station.connect()
             elif roll < 0.60:
@@ -633,7 +655,10 @@ def test_station_fuzz_with_reboots_has_no_spins_and_no_lost_log_lines(
                     livelocks += 1
                     break
             else:
-                fuzzed = fuzzed_call(rng, f"s{step}")
+                if flavour is None:
+                    fuzzed = fuzzed_call(rng, f"s{step}")
+                else:
+                    fuzzed = fuzzed_call(rng, f"s{step}", flavour)
                 frames_sent += backend.send_raw(fuzzed.text)
             if rng.random() < 0.5 and not life.run(0.0):
                 livelocks += 1
@@ -650,7 +675,7 @@ def test_station_fuzz_with_reboots_has_no_spins_and_no_lost_log_lines(
         life.run(600.0)
         for transport in backend.transports:
             transport.close("killed", ConnectionState.CLOSED)
-        life = Life(backend, store, log)
+        life = Life(backend, store, log, version)
         lives.append(life)
         life.station.connect()
         life.run(600.0)
@@ -664,12 +689,15 @@ def test_station_fuzz_with_reboots_has_no_spins_and_no_lost_log_lines(
     logged = [(r["direction"], r["frame"]) for r in map(json.loads, lines) if "direction" in r]
     wire = [(d, t) for d, t in backend.wire if not (d == "in" and t in unprocessed)]
     dropped = len(backend.wire) - len(wire)
-    tx_problems = ledger.problems()
+    tx_problems = ledger.problems() if ledger201 is None else ledger201.problems()
+    transactions = len(ledger.by_start_id) if ledger201 is None else len(ledger201.started)
     lost_events = _lost(wire, events)
     lost_lines = _lost(wire, logged)
+    seed = SEED + 1 if version == "1.6" else SEED + 202
+    label = "station fuzz" if version == "1.6" else "station fuzz 2.0.1"
     report_counts(
-        f"station fuzz (seed {SEED + 1}): {STATION_STEPS} steps, {frames_sent} fuzzed frames,"
-        f" {resets} Reset frames, {kills} kills/restarts, {len(ledger.by_start_id)}"
+        f"{label} (seed {seed}): {STATION_STEPS} steps, {frames_sent} fuzzed frames,"
+        f" {resets} Reset frames, {kills} kills/restarts, {transactions}"
         f" transactions; {len(backend.wire)} frames on the wire ({dropped} never taken in: at a"
         f" kill or with the engine a reboot discards); {spins} spins"
         f" ({livelocks} livelocks), {len(lost_events)} frames missing from FrameLogged,"
