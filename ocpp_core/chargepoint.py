@@ -45,10 +45,11 @@ class ChargePoint:
     ``store`` keeps configuration and availability across restarts (a new ChargePoint on the same
     Store is a reboot); by default a MemoryStore. ``clock`` maps ``now`` to wall time until the
     CSMS sets it. ``message_ids`` makes CALL ids (default: random UUIDs). ``max_frame_bytes``
-    bounds received frames. ``reset_handler(kind)`` performs a "Soft" or "Hard" reset (the
-    application discards this ChargePoint and creates a new one); returning False reports a
-    failure. Without it, Reset is Rejected. ``config_defaults`` replaces declared defaults of
-    configuration keys (text as in ChangeConfiguration; never persisted, stored values win).
+    bounds received frames. ``reset_handler(kind)`` performs a reset (the application discards
+    this ChargePoint and creates a new one; ``kind``: 1.6 "Soft"/"Hard", 2.0.1
+    "Immediate"/"OnIdle"); returning False reports a failure. Without it, a station Reset is
+    Rejected. ``config_defaults`` replaces declared defaults of configuration keys (text as in
+    ChangeConfiguration; never persisted, stored values win).
     ``firmware_simulation`` / ``diagnostics_simulation`` shape simulated transfers (see
     ``set_transfer_host``); a reboot builds a new ChargePoint, so pass them again.
     ``resume_transactions_after_restart``: a transaction that was running when the previous
