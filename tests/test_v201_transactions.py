@@ -899,3 +899,19 @@ def test_E11_queue_limit_thins_periodic_values_and_keeps_Started_and_Ended() -> 
     seq_nos = [p["seqNo"] for p in events]
     assert seq_nos == sorted(seq_nos)
     assert dropped and len(seq_nos) + len(dropped) == seq_nos[-1] + 1
+
+
+def test_G03_an_EVSE_made_inoperative_drops_a_waiting_authorization() -> None:
+    """An authorization waiting for the cable is cancelled when ChangeAvailability makes the
+    EVSE Inoperative, and the cable then starts nothing."""
+    r = rig()
+    r.card()
+    answer = r.csms.result(
+        "ChangeAvailability", {"operationalStatus": "Inoperative", "evse": {"id": 1}}
+    )
+    assert answer["status"] == "Accepted"
+    r.csms.pump()
+    assert r.cp.transaction(1) is None
+    assert r.events_of_cancelled()[-1].reason == "Unavailable"
+    r.plug()
+    assert r.events_tx() == []

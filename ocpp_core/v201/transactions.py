@@ -442,6 +442,9 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
             session.occupied = occupied
             if cause is None and session.tx is None and session.id_token is None:
                 continue  # nothing can start without a change of input or an authorization
+            if session.tx is None and not self.availability.operative_evse(session.evse):
+                self._cancel(session, "Unavailable", now)  # made inoperative: no session waits
+                continue
             if session.invalid and not session.suspended:
                 self._enforce_invalid(session, now)
                 if session.tx is None:
