@@ -18,7 +18,8 @@ kept and what the CSMS really saw:
   timestamps never going back;
 * each Started eventually Ended (and the Ended reached the CSMS unless discarded on record);
 * every send of an event carries the message id journaled with it; a CSMS processes an event
-  twice only if the station never got the first answer.
+  twice only if the station never got the first answer;
+* after every poll the station's wake-up is None or lies in the future (it never asks to spin).
 
 ``TX201_FAULT_SEEDS=N`` runs N schedules (default 1000); ``TX201_FAULT_SEED=s`` only seed s.
 """
@@ -97,6 +98,13 @@ class Harness201(Harness):
     csms_type = Csms201
     version = "2.0.1"
     config = CONFIG
+
+    def pump(self) -> None:
+        """The 1.6 harness's pump; then the wake-up must lie in the future (issue 18.1)."""
+        super().pump()
+        if not self.store.frozen:
+            wakeup = self.cp.next_wakeup(self.now)
+            assert wakeup is None or wakeup > self.now, f"wake-up {wakeup} at {self.now}"
 
     def remote_start(self, connector: int, tag: str) -> None:
         token = {"idToken": tag, "type": "ISO14443"}
