@@ -53,6 +53,7 @@ from ocpp_core.sessions import (
     TransactionInfo,
 )
 from ocpp_core.v201 import tx_ctrlr
+from ocpp_core.v201.id_tokens import same_id_token
 from ocpp_core.v201.tx_ctrlr import AUTHORIZED, BAY, CONNECTED, ENERGY, POWER_PATH
 from ocpp_core.v201.tx_evse import CHARGING, EV_CONNECTED, IDLE, STOP_TRIGGERS, EvseSession
 from ocpp_core.v201.tx_evse import default_reason as _default_reason
@@ -97,7 +98,6 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
     """Sessions and transactions per EVSE and the journal of their TransactionEvents."""
 
     __slots__ = (
-        "_closed",
         "_evses",
         "_holds",
         "_journal",
@@ -131,8 +131,6 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         self.status = status  # nor does a faulted one
         self.reservations = reservations
         self._evses = [EvseSession(n) for n in range(len(ctx.connectors))]
-        # Ended with the cable still in by a restart: Finishing-like until it is unplugged.
-        self._closed = [False] * len(ctx.connectors)
         # The idToken whose cable stays locked after an EV-side disconnect (E09), per EVSE.
         self._holds: list[JsonObject | None] = [None] * len(ctx.connectors)
         self._stopping: list[Transaction | None] = [None] * len(ctx.connectors)  # Ended unanswered
@@ -150,14 +148,14 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         token: JsonObject = {"idToken": id_tag, "type": token_type or "ISO14443"}
         session = self._evses[connector]
         hold = self._holds[connector]
-        if hold is not None and session.tx is None and _same_token(token, hold):
+        if hold is not None and session.tx is None and same_id_token(token, hold):
             self._holds[connector] = None
             self._lock(connector, False)
             return
         if session.id_token is None and session.pending_token is None:
             self._authorize(session, token, now, remote_start_id=None)
             return
-        if session.id_token is not None and _same_token(token, session.id_token):
+        if session.id_token is not None and same_id_token(token, session.id_token):
             self._deauthorize(session, "StopAuthorized", "Local", token, now)
             return
 
@@ -290,11 +288,6 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         session = self._evses[evse]
         return session.tx is not None and session.id_token is not None
 
-    def transaction_of(self, evse: int) -> str | None:
-        """The transactionId ongoing on the EVSE."""
-        tx = self._evses[evse].tx
-        return None if tx is None else tx.transaction_id
-
     # ------------------------------------------------------------------ SessionView
 
     def transaction_running(self, connector: int) -> bool:
@@ -319,9 +312,6 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
             or session.id_token is not None
             or session.pending_token is not None
         )
-
-    def finishing(self, connector: int) -> bool:
-        return self._closed[connector]
 
     def settled(self) -> bool:
         return not self._journal.journal
@@ -410,7 +400,7 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
             return
         if not isinstance(token, dict) or session.id_token is None:
             return
-        if not _same_token(token, session.id_token):
+        if not same_id_token(token, session.id_token):
             return
         logger().warning("transaction %s: idToken %s", tx.transaction_id, info.get("status"))
         session.invalid = True
@@ -435,8 +425,6 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
             if plugged != session.plugged:
                 session.plugged = plugged
                 cause = "CablePluggedIn" if plugged else "EVCommunicationLost"
-                if not plugged:
-                    self._closed[session.evse] = False
             if occupied != session.occupied and not plugged:
                 cause = cause or ("EVDetected" if occupied else "EVDeparted")
             session.occupied = occupied
@@ -619,7 +607,6 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         self, session: EvseSession, cause: str, state: str, conditions: set[str], now: float
     ) -> None:
         evse = session.evse
-        self._closed[evse] = False
         self._holds[evse] = None  # locked again for this transaction
         meter = self._read_meter(evse)
         meter_values = self._meter_values("transaction_started", evse, now)
@@ -655,7 +642,6 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
             self._stopping[evse] = tx
         holder = tx.id_token
         session.clear()
-        self._closed[evse] = session.plugged
         if reason == "EVDisconnected" and not self._flag(tx_ctrlr.UNLOCK_ON_EV_SIDE_DISCONNECT):
             self._holds[evse] = holder  # E09: locked until its idToken (or UnlockConnector)
         else:
@@ -818,13 +804,6 @@ def _start_trigger(cause: str | None, starts: set[str]) -> str:
             return "EVDetected"
         return cause or "ChargingStateChanged"
     return cause
-
-
-def _same_token(a: JsonObject, b: JsonObject) -> bool:
-    """Two IdTokenType values name the same token (idToken case-insensitive, same type)."""
-    return str(a.get("idToken", "")).lower() == str(b.get("idToken", "")).lower() and a.get(
-        "type"
-    ) == b.get("type")
 
 
 def _info(tx: Transaction, state: str, token: JsonObject | None) -> TransactionInfo:
