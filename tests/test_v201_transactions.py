@@ -915,3 +915,19 @@ def test_G03_an_EVSE_made_inoperative_drops_a_waiting_authorization() -> None:
     assert r.events_of_cancelled()[-1].reason == "Unavailable"
     r.plug()
     assert r.events_tx() == []
+
+
+@pytest.mark.parametrize("evse", [0, 9])
+def test_E_a_record_naming_no_EVSE_of_this_station_still_ends(evse: int) -> None:
+    """A transaction whose record names EVSE 0 or one the station does not have (damaged, or
+    the station has fewer EVSEs now) is ended with PowerLoss all the same, nothing raised."""
+    r = rig(**OFFLINE_TX)
+    r.csms.disconnect()
+    transaction_id = energy_started(r)
+    (name,) = [n for n in r.store.names("tx/")]
+    record = r.store.load(name)
+    r.store.save(name, {**record, "evse": evse})
+    r.restart(resume_transactions_after_restart=True)
+    ended = r.last()
+    assert ended["transactionInfo"]["transactionId"] == transaction_id
+    assert ended["transactionInfo"]["stoppedReason"] == "PowerLoss"

@@ -730,7 +730,7 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
             session.id_token = tx.id_token
             session.token_reported = True
             session.plugged = usable and self.ctx.connectors[evse].read("plugged") is True
-            session.reported_state = self._state(session)
+            session.reported_state = self._state(session) if usable else IDLE
             session.seen = session.conditions(session.reported_state)
             if not (self.resume_after_restart and usable):
                 self._finish(session, "AbnormalCondition", "PowerLoss", now)
@@ -792,7 +792,8 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         return None if value is None else round(value)
 
     def _lock(self, evse: int, locked: bool) -> None:
-        self.ctx.connectors[evse].drive_lock(locked)
+        if 0 < evse < len(self._evses):  # a damaged record may name no EVSE of this station
+            self.ctx.connectors[evse].drive_lock(locked)
 
 
 def _start_trigger(cause: str | None, starts: set[str]) -> str:
