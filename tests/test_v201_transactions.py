@@ -931,3 +931,25 @@ def test_E_a_record_naming_no_EVSE_of_this_station_still_ends(evse: int) -> None
     ended = r.last()
     assert ended["transactionInfo"]["transactionId"] == transaction_id
     assert ended["transactionInfo"]["stoppedReason"] == "PowerLoss"
+
+
+def test_E_timeSpentCharging_counts_Charging_and_survives_a_restart() -> None:
+    """timeSpentCharging sums the time between the events that reported Charging and the next
+    event; kept in the record across a restart (the time since the last event before a restart
+    is not known to the new run: not counted)."""
+    r = rig()
+    energy_started(r)
+    r.advance(100)
+    r.ev_ready[1] = False  # SuspendedEV: not charging
+    r.csms.pump()
+    assert r.last()["transactionInfo"]["timeSpentCharging"] == 100
+    r.advance(50)
+    r.ev_ready[1] = True
+    r.csms.pump()
+    r.advance(20)
+    r.restart(resume_transactions_after_restart=True)
+    r.advance(10)
+    r.card()
+    ended = r.last()
+    assert ended["eventType"] == "Ended"
+    assert ended["transactionInfo"]["timeSpentCharging"] == 110  # 100 + (20 lost) + 10

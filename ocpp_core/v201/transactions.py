@@ -691,6 +691,13 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
             "chargingState": state,
         }
         session.reported_state = state
+        if tx is not None:  # timeSpentCharging: the time reported in chargingState Charging
+            if session.charging_since is not None:
+                tx.charged += max(0.0, now - session.charging_since)
+            if tx.charged:
+                info["timeSpentCharging"] = int(tx.charged)
+        charging = state == CHARGING and event_type != "Ended"
+        session.charging_since = now if charging else None
         if session.remote_start_id is not None:
             info["remoteStartId"] = session.remote_start_id
             session.remote_start_id = None
@@ -731,6 +738,7 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
             session.token_reported = True
             session.plugged = usable and self.ctx.connectors[evse].read("plugged") is True
             session.reported_state = self._state(session) if usable else IDLE
+            session.charging_since = now if session.reported_state == CHARGING else None
             session.seen = session.conditions(session.reported_state)
             if not (self.resume_after_restart and usable):
                 self._finish(session, "AbnormalCondition", "PowerLoss", now)

@@ -60,6 +60,7 @@ class EvseSession:
     __slots__ = (
         "auth",
         "charging_profile",
+        "charging_since",
         "deadline",
         "evse",
         "group_id_token",
@@ -101,6 +102,7 @@ class EvseSession:
         self.stop_token: JsonObject | None = None  # the idToken that ended it
         self.invalid = False  # the CSMS answered the idToken with a non-Accepted idTokenInfo
         self.suspended = False  # the energy offer withdrawn (invalid idToken)
+        self.charging_since: float | None = None  # reported Charging since (monotonic)
 
     def charging_state(self, ev_ready: bool | None, evse_ready: bool | None) -> str:
         """ChargingStateEnumType now (see module)."""

@@ -8,8 +8,9 @@ The station names its transactions (a UUID, ``transactionId``) and numbers the e
   sequence number of its Started event. The energy register an event reports is kept beside its
   payload (the entry's data ``registerWh``), never parsed back from the frame.
 * ``tx/<local id>`` — the transaction's record (``Transaction.record``): its id, EVSE, idToken,
-  the next seqNo, the meter at its start and the highest register journaled. Saved right after
-  each of its events is journaled, deleted when its Ended event is answered or discarded.
+  the next seqNo, the meter at its start, the highest register journaled and the time reported
+  charging (timeSpentCharging). Saved right after each of its events is journaled, deleted when
+  its Ended event is answered or discarded.
 * ``txdiscarded`` — the discard log (ocpp_core.tx_discards).
 
 Why the order of writes is safe at every point of a crash (a restart is a new engine on the
@@ -68,6 +69,7 @@ class Transaction:
     """A 2.0.1 transaction from its Started event until its Ended event is settled."""
 
     __slots__ = (
+        "charged",
         "ended",
         "evse",
         "id_token",
@@ -91,6 +93,7 @@ class Transaction:
         self.seq_no = 0  # the seqNo of its next event
         self.id_token: JsonObject | None = None
         self.ended = False  # its Ended event is journaled
+        self.charged = 0.0  # seconds reported in chargingState Charging (timeSpentCharging)
 
     def record(self) -> JsonObject:
         record: JsonObject = {
@@ -103,6 +106,8 @@ class Transaction:
         }
         if self.id_token is not None:
             record["idToken"] = self.id_token
+        if self.charged:
+            record["charged"] = self.charged
         return record
 
 
@@ -122,6 +127,9 @@ def _transaction_from(local_id: int, stored: object) -> Transaction | None:
     )
     tx.last_meter = max(tx.meter_start, _count(stored.get("lastMeter")))
     tx.seq_no = _count(stored.get("seqNo"))
+    charged = stored.get("charged")
+    if isinstance(charged, (int, float)) and not isinstance(charged, bool) and 0 <= charged < 1e9:
+        tx.charged = float(charged)
     token = stored.get("idToken")
     tx.id_token = token if isinstance(token, dict) else None
     return tx
