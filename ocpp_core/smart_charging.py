@@ -1,7 +1,8 @@
 """Charging profiles and the limits they impose: pure computation, no engine, no I/O.
 
-Version-neutral: a Profile holds what OCPP 1.6 (and later 2.0.1) profiles share; ``parse_v16``
-builds one from the 1.6 JSON. All times are wall-clock epoch seconds given by the caller.
+Version-neutral: a Profile holds what OCPP 1.6 and 2.0.1 profiles share; ``parse_v16`` and
+``parse_v201`` build one from each version's JSON (2.0.1's ChargingStationMaxProfile is the
+CHARGE_POINT_MAX purpose). All times are wall-clock epoch seconds given by the caller.
 
 One profile at wall time ``t`` (``_active``):
 
@@ -68,6 +69,7 @@ __all__ = [
     "floor_tenth",
     "json_tenth",
     "parse_v16",
+    "parse_v201",
 ]
 
 CHARGE_POINT_MAX, TX_DEFAULT, TX = "ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"
@@ -81,6 +83,7 @@ MAX_RATE = 1e9  # a limit or minChargingRate (A or W) beyond any station, so bey
 
 _CYCLES = {DAILY: 86_400, WEEKLY: 604_800}
 _PURPOSES = frozenset({CHARGE_POINT_MAX, TX_DEFAULT, TX})
+_V201_PURPOSES = {"ChargingStationMaxProfile": CHARGE_POINT_MAX, TX_DEFAULT: TX_DEFAULT, TX: TX}
 _KINDS = frozenset({ABSOLUTE, RECURRING, RELATIVE})
 _INF = math.inf
 
@@ -106,7 +109,7 @@ class Profile(NamedTuple):
     recurrency: str | None = None
     valid_from: float | None = None
     valid_to: float | None = None
-    transaction_id: int | None = None
+    transaction_id: int | str | None = None  # 1.6: the CSMS's integer; 2.0.1: the station's
     start: float | None = None  # startSchedule
     duration: int | None = None
     min_rate: float | None = None
@@ -185,6 +188,50 @@ def parse_v16(data: object, connector: int) -> Profile:
     if not isinstance(data, dict):
         raise ValueError("the charging profile is not an object")
     purpose = _member(data, "chargingProfilePurpose", _PURPOSES)
+    transaction_id = None
+    if purpose == TX and "transactionId" in data:
+        transaction_id = _integer(data, "transactionId", None)
+    return _profile(data, connector, purpose, data.get("chargingSchedule"), transaction_id)
+
+
+def parse_v201(data: object, evse: int) -> Profile:
+    """A Profile from a 2.0.1 ``ChargingProfileType`` object; ValueError says what is wrong.
+
+    The checks of ``parse_v16``, and: ChargingStationExternalConstraints is not a purpose a CSMS
+    sets (K01); one chargingSchedule only (up to three are alternatives for an ISO 15118 EV,
+    which a simulated AC station does not talk to); no phaseToUse (it needs phase switching,
+    which the station does not offer). The transactionId (a string) is kept for TxProfiles.
+    """
+    if not isinstance(data, dict):
+        raise ValueError("the charging profile is not an object")
+    purpose = _V201_PURPOSES.get(data.get("chargingProfilePurpose"))  # type: ignore[arg-type]
+    if purpose is None:
+        raise ValueError("chargingProfilePurpose is missing or not one a CSMS may set")
+    schedules = data.get("chargingSchedule")
+    if not isinstance(schedules, list) or len(schedules) != 1:
+        raise ValueError("chargingSchedule is not one schedule (more are for ISO 15118 only)")
+    schedule = schedules[0]
+    periods = schedule.get("chargingSchedulePeriod") if isinstance(schedule, dict) else None
+    if isinstance(periods, list) and any(
+        isinstance(item, dict) and "phaseToUse" in item for item in periods
+    ):
+        raise ValueError("phaseToUse needs phase switching, which this station does not offer")
+    transaction_id = None
+    if purpose == TX and "transactionId" in data:
+        transaction_id = data["transactionId"]
+        if not isinstance(transaction_id, str):
+            raise ValueError("transactionId is not a string")
+    return _profile(data, evse, purpose, schedule, transaction_id)
+
+
+def _profile(
+    data: JsonObject,
+    connector: int,
+    purpose: str,
+    schedule: object,
+    transaction_id: int | str | None,
+) -> Profile:
+    """What both versions' profiles share, checked; ``schedule`` is the one chargingSchedule."""
     kind = _member(data, "chargingProfileKind", _KINDS)
     recurrency = data.get("recurrencyKind")
     if recurrency is not None and recurrency not in _CYCLES:
@@ -193,12 +240,8 @@ def parse_v16(data: object, connector: int) -> Profile:
     valid_to = _time(data, "validTo")
     if valid_from is not None and valid_to is not None and valid_from >= valid_to:
         raise ValueError("validFrom is not before validTo")
-    schedule = data.get("chargingSchedule")
     if not isinstance(schedule, dict):
         raise ValueError("chargingSchedule is not an object")
-    transaction_id = None
-    if purpose == TX and "transactionId" in data:
-        transaction_id = _integer(data, "transactionId", None)
     return Profile(
         id=_integer(data, "chargingProfileId", None),
         connector=connector,

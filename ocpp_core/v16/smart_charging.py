@@ -19,31 +19,26 @@ offset 0 (a TxProfile installed earlier in the same second included), later chan
 next whole second. Limits are multiples of 0.1 that float-based validators accept too
 (``smart_charging.json_tenth``: at most 0.2 below the limit in force, never above).
 
-Profiles persist in the Store document ``charging_profiles`` (errata 3.37), as received, so they
-parse again after a reboot; a corrupt document or entry is logged and left out.
+Profiles persist (errata 3.37) and drive ``ConnectorIO.charging_limit`` (connector 0: the
+ChargePointMaxProfile limit) as ``ocpp_core.profile_keeper`` says.
 
 A running transaction whose limit is 0 (§7.7: the EVSE offers no energy "due to a smart
 charging restriction") is SuspendedEVSE: the status block asks ``offers_energy``; a higher limit
 returns it to Charging.
 
-Output: whenever a connector's effective limit changes, ``ConnectorIO.charging_limit`` receives the
-current per phase in A (a W limit converted with the nominal voltage and the phases in use), or
-None when no profile limits it; connector 0 receives the ChargePointMaxProfile limit. The limit is
-recomputed only when a profile, a transaction or the supply changed, or at the precomputed time of
-its next change: the idle poll reads the clock and compares (nothing at all without profiles). A
-clock the CSMS sets back is noticed too. Phase switching is not offered
+Phase switching is not offered
 (ConnectorSwitch3to1PhaseSupported is not declared): numberPhases only converts units.
 """
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
-from ocpp_core.block import Block, CallRefused, on
+from ocpp_core.block import CallRefused, on
 from ocpp_core.clock import format_datetime
 from ocpp_core.config import KeyDeclarer, R
 from ocpp_core.log import logger
+from ocpp_core.profile_keeper import DOCUMENT, ProfileKeeper
 from ocpp_core.sessions import NO_SESSIONS, SmartChargingView
 from ocpp_core.smart_charging import (
     AMPS,
@@ -52,19 +47,11 @@ from ocpp_core.smart_charging import (
     RELATIVE,
     TX,
     WATTS,
-    Composite,
-    Limit,
     Profile,
-    ProfileSet,
-    Supply,
-    floor_tenth,
     parse_v16,
 )
-from ocpp_core.store import write
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from ocpp_core.context import BlockContext
     from ocpp_core.rpc import JsonObject
     from ocpp_core.sessions import SessionView
@@ -84,11 +71,7 @@ __all__ = ["DOCUMENT", "SmartChargingBlock"]
 # The composite's unit as the frame's enumeration (a lookup the type checker follows).
 _RATE_UNITS: dict[str, ChargingScheduleChargingRateUnit] = {AMPS: "A", WATTS: "W"}
 
-
-DOCUMENT = "charging_profiles"
-
 _UNITS = {"Current": AMPS, "Power": WATTS}
-_NEVER = math.inf
 
 _keys = KeyDeclarer(__name__)
 _keys.integer("ChargeProfileMaxStackLevel", 8, access=R)
@@ -102,35 +85,20 @@ _keys.integer("ChargingScheduleMaxPeriods", 24, access=R, minimum=1)
 _keys.integer("MaxChargingProfilesInstalled", 10, access=R, minimum=1)
 
 
-class SmartChargingBlock(Block, SmartChargingView):
-    """Installed charging profiles, the limits they impose and the output that applies them."""
+class SmartChargingBlock(ProfileKeeper, SmartChargingView):
+    """1.6 charging profiles: SetChargingProfile, ClearChargingProfile, GetCompositeSchedule."""
 
-    __slots__ = (
-        "_active",
-        "_checked",
-        "_due",
-        "_limits",
-        "_profiles",
-        "_raw",
-        "_started",
-        "_supply",
-        "sessions",
-    )
+    __slots__ = ("sessions",)
 
     keys = tuple(_keys.keys)
+    stored_fields = ("connectorId", "csChargingProfiles")
 
     def __init__(self, ctx: BlockContext) -> None:
         super().__init__(ctx)
-        self._supply = Supply()
-        self._raw: dict[int, JsonObject] = {}  # profile id -> the profile's JSON, as persisted
-        self._profiles = ProfileSet(self._load())
-        self._started: dict[int, tuple[int | None, float]] = {}  # connector -> (tx id, wall start)
-        self._limits: list[Limit | None] = [None] * len(self.ctx.connectors)
-        self._checked = -_NEVER  # wall time of the last evaluation
-        self._due = _NEVER  # wall time of the next possible change (-inf: evaluate now)
-        self._active = False  # False: no profile and no limit, so the idle poll skips the clock
-        self._invalidate()
         self.sessions: SessionView = NO_SESSIONS  # set by the wiring: the transaction block
+
+    def parse(self, data: object, connector: int) -> Profile:
+        return parse_v16(data, connector)
 
     # ------------------------------------------------------------------ CSMS requests
 
@@ -255,125 +223,9 @@ class SmartChargingBlock(Block, SmartChargingView):
             logger().info("RemoteStartTransaction profile %s refused: %s", parsed.id, problem)
         return problem is None
 
-    def transaction_started(self, connector: int, transaction_id: int | None, now: float) -> None:
-        previous = self._started.get(connector)
-        if previous is not None and previous[0] in (None, transaction_id):
-            start = previous[1]  # the CSMS assigned the id later: the same transaction
-        else:
-            start = self.ctx.clock.wall(now)
-        self._started[connector] = (transaction_id, start)
-        if transaction_id is not None:
-            self._bind(connector, transaction_id)
-        self._invalidate()
-
-    def transaction_stopped(self, connector: int, now: float) -> None:
-        self._started.pop(connector, None)
-        # §3.13.1 / §7.10: a TxProfile "SHALL cease to be valid when the transaction terminates".
-        self._remove(lambda p: p.purpose == TX and p.connector == connector)
-        self._invalidate()
-
-    def limit(self, connector: int, now: float) -> tuple[float, str] | None:
-        limit = self._limit_at(connector, self.ctx.clock.wall(now))[0]
-        return None if limit is None else (floor_tenth(limit.value), limit.unit)
-
-    def offers_energy(self, connector: int, now: float) -> bool:
-        """False while the connector's limit is 0: a 0 A / 0 W period, or one below the
-        prevailing profile's minChargingRate (see ``smart_charging``). The status block asks
-        while it derives, which may come before this block's tick in the poll: the tick is run
-        here first (it does nothing when nothing is due), so a limit and the SuspendedEVSE it
-        causes come in the same poll."""
-        if not self._active:
-            return True  # no profile and no limit
-        self.tick(now)
-        limit = self._limits[connector]
-        return limit is None or limit.amps > 0
-
-    def installed(self) -> list[tuple[int, JsonObject]]:
-        """Every installed profile as ``(connectorId, csChargingProfiles)``, as received."""
-        return [(p.connector, self._raw[p.id]) for p in self._profiles.profiles]
-
-    def composite_schedule(
-        self, connector: int, duration: int, unit: str | None, now: float
-    ) -> Composite:
-        at = self.ctx.clock.wall(now)
-        supply = self._supply
-        if connector == 0:
-            ceiling = supply.max_current * (len(self.ctx.connectors) - 1)
-            return self._profiles.composite(0, at, duration, unit, supply, ceiling=ceiling)
-        return self._profiles.composite(
-            connector,
-            at,
-            duration,
-            unit,
-            supply,
-            tx_start=self._tx_start(connector),
-            share=self._share(connector),
-        )
-
-    def set_supply(self, voltage_v: float, phases: int, max_current_a: float) -> None:
-        if not (voltage_v > 0 and phases in (1, 2, 3) and max_current_a >= 0):
-            raise ValueError("the supply needs a voltage > 0, 1 to 3 phases and a current >= 0")
-        self._supply = Supply(float(voltage_v), phases, float(max_current_a))
-        self._invalidate()
-
-    # ------------------------------------------------------------------ driving the output
-
-    def tick(self, now: float) -> None:
-        if not self._active:
-            return
-        wall = self.ctx.clock.wall(now)
-        if self._checked <= wall < self._due:
-            return
-        due = _NEVER
-        for connector, io in enumerate(self.ctx.connectors):
-            limit, until = self._limit_at(connector, wall)
-            due = min(due, until)
-            previous = self._limits[connector]
-            if limit == previous:
-                continue
-            self._limits[connector] = limit
-            amps = None if limit is None else limit.amps
-            if amps != (None if previous is None else previous.amps):
-                _apply(io.charging_limit, amps, connector)
-        self._checked, self._due = wall, due
-        self._active = len(self._profiles) > 0
-
-    def timer(self, now: float) -> float | None:
-        due = self._due
-        if not self._active or due == _NEVER:
-            return None
-        wall = self.ctx.clock.wall(now)
-        return now if wall < self._checked else now + max(0.0, due - wall)
-
     # ------------------------------------------------------------------ internals
 
-    def _invalidate(self) -> None:
-        """Evaluate at the next poll, unless no profile limits anything, now or before."""
-        if len(self._profiles) or any(limit is not None for limit in self._limits):
-            self._active = True
-            self._due = -_NEVER
-
-    def _limit_at(self, connector: int, wall: float) -> tuple[Limit | None, float]:
-        if connector == 0:
-            return self._profiles.limit(0, wall, self._supply)
-        return self._profiles.limit(
-            connector,
-            wall,
-            self._supply,
-            tx_start=self._tx_start(connector),
-            share=self._share(connector),
-        )
-
-    def _tx_start(self, connector: int) -> float | None:
-        started = self._started.get(connector)
-        return None if started is None else started[1]
-
-    def _share(self, connector: int) -> int:
-        """Connectors sharing the ChargePointMaxProfile: those charging, plus this one."""
-        started = self._started
-        return len(started) + (connector not in started)
-
-    def _transaction(self, connector: int) -> tuple[bool, int | None]:
+    def _transaction(self, connector: int) -> tuple[bool, int | str | None]:
         """Whether a transaction runs on the connector, and its id (None: not known yet)."""
         info = self.sessions.current(connector)
         if info is not None:
@@ -420,75 +272,3 @@ class SmartChargingBlock(Block, SmartChargingView):
         raw[profile.id] = data
         self._commit([*kept, profile], raw, refusable=True)
         return None
-
-    def _bind(self, connector: int, transaction_id: int) -> None:
-        """Tie the connector's TxProfiles to its transaction; drop those of an earlier one (a
-        transaction that did not resume after a reboot), so they never apply to this one."""
-        profiles, raw = [], {}
-        for p in self._profiles.profiles:
-            data = self._raw[p.id]
-            if p.purpose == TX and p.connector == connector:
-                if p.transaction_id not in (None, transaction_id):
-                    continue
-                if p.transaction_id is None:
-                    p = p._replace(transaction_id=transaction_id)
-                    data = {**data, "transactionId": transaction_id}
-            profiles.append(p)
-            raw[p.id] = data
-        if profiles != list(self._profiles.profiles):
-            self._commit(profiles, raw)
-
-    def _remove(self, matches: Callable[[Profile], bool], *, refusable: bool = False) -> bool:
-        """Remove the profiles that match; whether there were any."""
-        kept = [p for p in self._profiles.profiles if not matches(p)]
-        if len(kept) == len(self._profiles):
-            return False
-        self._commit(kept, {p.id: self._raw[p.id] for p in kept}, refusable=refusable)
-        return True
-
-    def _commit(
-        self, profiles: list[Profile], raw: dict[int, JsonObject], *, refusable: bool = False
-    ) -> None:
-        """Persist first, so a failing Store leaves the installed profiles as they were. A
-        ``refusable`` change (a CSMS's CALL) is refused if the Store cannot take it now; the
-        station's own (a transaction began or ended) is kept by the Store for later if need be.
-        """
-        document = [{"connectorId": p.connector, "csChargingProfiles": raw[p.id]} for p in profiles]
-        write(self.ctx.store, DOCUMENT, document or None, refusable=refusable)
-        self._profiles = ProfileSet(profiles)
-        self._raw = raw
-        self._invalidate()
-
-    def _load(self) -> list[Profile]:
-        stored = self.ctx.store.load(DOCUMENT)
-        if stored is None:
-            return []
-        if not isinstance(stored, list):
-            logger().warning("stored charging profiles are not a list; none installed")
-            return []
-        profiles = []
-        count = len(self.ctx.connectors)
-        for entry in stored:
-            try:
-                connector = entry["connectorId"]
-                if type(connector) is not int or not 0 <= connector < count:
-                    raise ValueError("no such connector")
-                profile = parse_v16(entry["csChargingProfiles"], connector)
-                if profile.id in self._raw:
-                    raise ValueError(f"profile {profile.id} stored twice")
-            except (ValueError, KeyError, TypeError) as exc:
-                logger().warning("a stored charging profile is unusable (%s); left out", exc)
-                continue
-            profiles.append(profile)
-            self._raw[profile.id] = entry["csChargingProfiles"]
-        return profiles
-
-
-def _apply(output: Callable[[float | None], None] | None, amps: float | None, at: int) -> None:
-    """Call a connector's charging-limit output; a raising station callback is only logged."""
-    if output is None:
-        return
-    try:
-        output(amps)
-    except Exception:
-        logger().exception("charging_limit output of connector %s failed", at)
