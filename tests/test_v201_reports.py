@@ -183,14 +183,123 @@ REQUIRED = [
 ]
 
 
+# The rest of TC_B_53's Core table and its LocalAuthListCtrlr part: the variables the other blocks
+# declare (their blocks act on them), checked here as one report of the whole station.
+OTHERS = [
+    ("AlignedDataCtrlr", None, None, "Interval", None, {"ReadWrite"}, "integer", "s"),
+    ("AlignedDataCtrlr", None, None, "Measurands", None, {"ReadWrite"}, "MemberList", None),
+    ("AlignedDataCtrlr", None, None, "TxEndedInterval", None, {"ReadWrite"}, "integer", "s"),
+    ("AlignedDataCtrlr", None, None, "TxEndedMeasurands", None, {"ReadWrite"}, "MemberList", None),
+    (
+        "AuthCtrlr",
+        None,
+        None,
+        "AuthorizeRemoteStart",
+        None,
+        {"ReadOnly", "ReadWrite"},
+        "boolean",
+        None,
+    ),
+    ("AuthCtrlr", None, None, "LocalAuthorizeOffline", None, {"ReadWrite"}, "boolean", None),
+    ("AuthCtrlr", None, None, "LocalPreAuthorize", None, {"ReadWrite"}, "boolean", None),
+    (
+        "OCPPCommCtrlr",
+        None,
+        None,
+        "MessageAttemptInterval",
+        "TransactionEvent",
+        {"ReadWrite"},
+        "integer",
+        "s",
+    ),
+    (
+        "OCPPCommCtrlr",
+        None,
+        None,
+        "MessageAttempts",
+        "TransactionEvent",
+        {"ReadWrite"},
+        "integer",
+        None,
+    ),
+    ("OCPPCommCtrlr", None, None, "ResetRetries", None, {"ReadWrite"}, "integer", None),
+    (
+        "OCPPCommCtrlr",
+        None,
+        None,
+        "UnlockOnEVSideDisconnect",
+        None,
+        {"ReadWrite", "ReadOnly"},
+        "boolean",
+        None,
+    ),
+    ("SampledDataCtrlr", None, None, "TxEndedInterval", None, {"ReadWrite"}, "integer", "s"),
+    ("SampledDataCtrlr", None, None, "TxEndedMeasurands", None, {"ReadWrite"}, "MemberList", None),
+    (
+        "SampledDataCtrlr",
+        None,
+        None,
+        "TxStartedMeasurands",
+        None,
+        {"ReadWrite"},
+        "MemberList",
+        None,
+    ),
+    ("SampledDataCtrlr", None, None, "TxUpdatedInterval", None, {"ReadWrite"}, "integer", "s"),
+    (
+        "SampledDataCtrlr",
+        None,
+        None,
+        "TxUpdatedMeasurands",
+        None,
+        {"ReadWrite"},
+        "MemberList",
+        None,
+    ),
+    ("TxCtrlr", None, None, "EVConnectionTimeOut", None, {"ReadWrite"}, "integer", "s"),
+    (
+        "TxCtrlr",
+        None,
+        None,
+        "StopTxOnEVSideDisconnect",
+        None,
+        {"ReadWrite", "ReadOnly"},
+        "boolean",
+        None,
+    ),
+    ("TxCtrlr", None, None, "StopTxOnInvalidId", None, {"ReadWrite"}, "boolean", None),
+    ("TxCtrlr", None, None, "TxStartPoint", None, {"ReadWrite", "ReadOnly"}, "MemberList", None),
+    ("TxCtrlr", None, None, "TxStopPoint", None, {"ReadWrite", "ReadOnly"}, "MemberList", None),
+    ("LocalAuthListCtrlr", None, None, "BytesPerMessage", None, {"ReadOnly"}, "integer", None),
+    ("LocalAuthListCtrlr", None, None, "Entries", None, {"ReadOnly"}, "integer", None),
+    ("LocalAuthListCtrlr", None, None, "ItemsPerMessage", None, {"ReadOnly"}, "integer", None),
+]
+# "maxLimit>0" in TC_B_53's Other column.
+WITH_MAX_LIMIT = [
+    ("AlignedDataCtrlr", "Measurands"),
+    ("AlignedDataCtrlr", "TxEndedMeasurands"),
+    ("SampledDataCtrlr", "TxEndedMeasurands"),
+    ("SampledDataCtrlr", "TxStartedMeasurands"),
+    ("SampledDataCtrlr", "TxUpdatedMeasurands"),
+    ("LocalAuthListCtrlr", "Entries"),
+    ("SmartChargingCtrlr", "Entries"),
+    ("EVSE", "Power"),
+]
+
+
 def test_TC_B_53_CS_get_base_report_mandatory_device_model_variables() -> None:
-    """TC_B_53's list (errata 2023-12: "the required variables of part 2"), for the components
-    the device model declares; each block's tests check its own controller's variables."""
+    """TC_B_53's list of required Core and LocalAuthListCtrlr variables (errata 2023-12: "the
+    required variables of part 2"; the optional functional blocks' parts — display messages,
+    ISO 15118, monitoring, tariff — are not implemented), with their mutability, dataType, unit
+    and maxLimit, in one FullInventory of the whole station."""
     _cp, csms = booted()
     response = csms.result("GetBaseReport", {"requestId": 853, "reportBase": "FullInventory"})
     assert response["status"] == "Accepted"
     reported = {address(data): data for data in check_paging(csms, 853)}
-    for component, evse, connector, variable, instance, mutability, data_type, unit in REQUIRED:
+    for component, evse, connector, variable, instance, mutability, data_type, unit in (
+        *REQUIRED,
+        *OTHERS,
+    ):
         data = reported.get((component, None, evse, connector, variable, instance))
         assert data is not None, (component, evse, variable, instance)
         actual = [a for a in data["variableAttribute"] if a.get("type", "Actual") == "Actual"]
@@ -200,10 +309,16 @@ def test_TC_B_53_CS_get_base_report_mandatory_device_model_variables() -> None:
         assert characteristics["dataType"] == data_type
         if unit is not None:
             assert characteristics["unit"] == unit
-    power = reported[("EVSE", None, 1, None, "Power", None)]["variableCharacteristics"]
-    assert power["maxLimit"] > 0
-    entries = reported[("SmartChargingCtrlr", None, None, None, "Entries", "ChargingProfiles")]
-    assert entries["variableCharacteristics"]["maxLimit"] > 0
+    for component, variable in WITH_MAX_LIMIT:
+        found = [
+            data["variableCharacteristics"]
+            for key, data in reported.items()
+            if key[0] == component and key[4] == variable
+        ]
+        assert found, (component, variable)
+        assert all(item.get("maxLimit", 0) > 0 for item in found), (component, variable)
+    for data in reported.values():  # every list type says which values it takes
+        check_characteristics(data)
     assert (
         reported[("SmartChargingCtrlr", None, None, None, "RateUnit", None)][
             "variableCharacteristics"

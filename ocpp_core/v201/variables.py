@@ -92,7 +92,8 @@ class VariableDef(KeyDef):
     ``data_type`` is part 2's DataEnumType (string, decimal, integer, dateTime, boolean,
     OptionList, SequenceList, MemberList); ``values_list`` the allowed values of a list type;
     ``unit`` the characteristics' unit. ``min_limit``/``max_limit`` are the characteristics'
-    limits: an integer's ``minimum``/``maximum`` unless given, a decimal's allowed range (a
+    limits: an integer's ``minimum``/``maximum`` unless given, a text's or list's longest length
+    (``max_length``: maxLimit is a length for those types), a decimal's allowed range (a
     ``max_limit`` may be live: ``max_limit(state, definition)``). ``live`` makes it a ReadOnly
     value read from the engine (see the module docstring).
     """
@@ -171,6 +172,8 @@ class VariableDef(KeyDef):
                 min_limit = self.minimum
             if max_limit is None and self.maximum != MAX_INTEGER:
                 max_limit = self.maximum
+        elif max_limit is None and data_type in _TEXTS:
+            max_limit = self.max_length  # maxLimit of a text or list: its longest (CSV) string
         self.min_limit = min_limit
         self.max_limit = max_limit
 
@@ -246,6 +249,9 @@ def _date_time(text: object) -> bool:
         return False
     return True
 
+
+# The data types whose maxLimit is a length (VariableCharacteristicsType.maxLimit).
+_TEXTS = frozenset({"string", "OptionList", "SequenceList", "MemberList"})
 
 # DataEnumType -> the KeyDef type its values are stored as (decimal and dateTime as text).
 _KEY_TYPES = {
