@@ -702,3 +702,43 @@ def test_B06_an_evse_id_written_as_1_0_is_evse_1() -> None:
     assert [data["component"] for data in page["reportData"]] == [
         {"name": "EVSE", "evse": {"id": 2}}
     ]
+
+
+def test_availability_state_and_supply_follow_the_wired_blocks() -> None:
+    """AvailabilityState reads the status block (ChangeAvailability, a plugged EV); SupplyPhases
+    and EVSE Power's maxLimit the supply the station sets (ChargePoint.set_supply)."""
+    cp, csms = booted()
+    assert cp.registration == "Accepted"
+    states = [
+        get_item("ChargingStation", "AvailabilityState"),
+        get_item("EVSE", "AvailabilityState", evse={"id": 1}),
+        get_item("Connector", "AvailabilityState", evse={"id": 1, "connectorId": 1}),
+        get_item("EVSE", "AvailabilityState", evse={"id": 2}),
+    ]
+
+    def values() -> list[str]:
+        results = csms.result("GetVariables", {"getVariableData": states})["getVariableResult"]
+        return [result["attributeValue"] for result in results]
+
+    assert values() == ["Available"] * 4
+    request = {"operationalStatus": "Inoperative", "evse": {"id": 1}}
+    assert csms.result("ChangeAvailability", request)["status"] == "Accepted"
+    assert values() == ["Available", "Unavailable", "Unavailable", "Available"]
+    cp.connector(2).plugged = lambda: True
+    csms.pump()
+    assert values()[3] == "Occupied"
+    assert values()[3] == cp.status(2, csms.now)
+    request = {"operationalStatus": "Inoperative"}
+    assert csms.result("ChangeAvailability", request)["status"] in ("Accepted", "Scheduled")
+    csms.pump()
+    assert values()[0] == cp.status(0, csms.now) == "Unavailable"
+
+    cp.set_supply(230.0, 1, 16.0)
+    phases = get_one(csms, get_item("EVSE", "SupplyPhases", evse={"id": 1}))
+    assert phases["attributeValue"] == "1"
+    csms.result(
+        "GetReport",
+        {"requestId": 2, "componentVariable": [states[1] | {"variable": {"name": "Power"}}]},
+    )
+    (page,) = csms.payloads("NotifyReport")
+    assert page["reportData"][0]["variableCharacteristics"]["maxLimit"] == 3680.0
