@@ -10,7 +10,7 @@ import logging
 import pytest
 from block_peers import block_of
 from fake_csms import station
-from fake_csms201 import FakeCsms201, station201
+from fake_csms201 import FakeCsms201, booted201
 
 from ocpp_core import ChargePoint, ConfigurationChanged, FrameLogged, VariableRow
 from ocpp_core.clock import parse_datetime
@@ -19,14 +19,6 @@ from ocpp_core.v201.device_model import DeviceModelBlock
 from ocpp_core.v201.variables import VariableDeclarer, value_text, variable_key
 
 PASSWORD = "Secret-Pass_1234567"
-
-
-def booted(**options: object) -> tuple[ChargePoint, FakeCsms201]:
-    """A connected 2.0.1 station that has done whatever its start-up sends."""
-    cp, csms = station201(**options)  # type: ignore[arg-type]
-    csms.connect()
-    csms.clear()
-    return cp, csms
 
 
 def get_item(component: str, variable: str, **extra: object) -> dict:
@@ -64,7 +56,7 @@ def no_error(result: dict) -> bool:
 
 
 def test_TC_B_06_CS_get_variables_single_value() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     assert (
         set_one(csms, set_item("OCPPCommCtrlr", "OfflineThreshold", "300"))["attributeStatus"]
         == "Accepted"
@@ -79,7 +71,7 @@ def test_TC_B_06_CS_get_variables_single_value() -> None:
 
 
 def test_TC_B_07_CS_get_variables_multiple_values() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     results = csms.result(
         "SetVariables",
         {
@@ -111,7 +103,7 @@ def test_TC_B_07_CS_get_variables_multiple_values() -> None:
 
 
 def test_TC_B_32_CS_get_variables_unknown_component() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     result = get_one(csms, get_item("UnknownComponent", "OfflineThreshold"))
     assert result["attributeStatus"] == "UnknownComponent"
     assert result["component"] == {"name": "UnknownComponent"}
@@ -120,7 +112,7 @@ def test_TC_B_32_CS_get_variables_unknown_component() -> None:
 
 
 def test_TC_B_33_CS_get_variables_unknown_variable() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     result = get_one(csms, get_item("OCPPCommCtrlr", "UnknownVariable"))
     assert result["attributeStatus"] == "UnknownVariable"
     assert result["component"] == {"name": "OCPPCommCtrlr"}
@@ -128,7 +120,7 @@ def test_TC_B_33_CS_get_variables_unknown_variable() -> None:
 
 
 def test_TC_B_34_CS_get_variables_not_supported_attribute_type() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     result = get_one(csms, get_item("OCPPCommCtrlr", "OfflineThreshold", attributeType="Target"))
     assert result["attributeStatus"] == "NotSupportedAttributeType"
     assert result["component"] == {"name": "OCPPCommCtrlr"}
@@ -140,7 +132,7 @@ def test_TC_B_08_CS_get_variables_limit_to_maximum_number_of_values() -> None:
     """B06.FR.05 binds the CSMS (errata 2023-12 removed TC_B_08); the station answers such a
     request the second way TC_B_08 allows: the items beyond ItemsPerMessageGetVariables Rejected
     (TooManyElements), the others answered."""
-    _cp, csms = booted()
+    _cp, csms = booted201()
     csms.result("GetBaseReport", {"requestId": 1, "reportBase": "FullInventory"})
     reported = [data for page in csms.payloads("NotifyReport") for data in page["reportData"]]
     limit = int(
@@ -165,7 +157,7 @@ def test_TC_B_08_CS_get_variables_limit_to_maximum_number_of_values() -> None:
 def test_get_variables_over_bytes_per_message_rejects_every_item() -> None:
     """DeviceDataCtrlr.BytesPerMessage[GetVariables]: a larger request is answered, every item
     Rejected (TooLargeElement), the other answer TC_B_08 allows."""
-    _cp, csms = booted(config_defaults={"DeviceDataCtrlr.BytesPerMessage[GetVariables]": "200"})
+    _cp, csms = booted201(config_defaults={"DeviceDataCtrlr.BytesPerMessage[GetVariables]": "200"})
     small = [get_item("OCPPCommCtrlr", "OfflineThreshold")]
     assert (
         csms.result("GetVariables", {"getVariableData": small})["getVariableResult"][0][
@@ -183,7 +175,7 @@ def test_get_variables_over_bytes_per_message_rejects_every_item() -> None:
 
 
 def test_B06_names_match_ignoring_case_and_instances_exactly() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     result = get_one(csms, get_item("ocppcommctrlr", "offlinethreshold"))
     assert result["attributeStatus"] == "Accepted"
     assert result["component"] == {"name": "ocppcommctrlr"}  # echoed as asked
@@ -202,7 +194,7 @@ def test_B06_names_match_ignoring_case_and_instances_exactly() -> None:
 
 
 def test_B06_live_values_of_the_station_components() -> None:
-    cp, csms = booted()
+    cp, csms = booted201()
     cp.connector(1).power_w = lambda: 7360.0
     power = get_one(csms, get_item("EVSE", "Power", evse={"id": 1}))
     assert power["attributeValue"] == "7360.0"
@@ -226,7 +218,7 @@ def _routes(cp: ChargePoint, action: str) -> bool:
 
 
 def test_B06_availability_state_follows_the_status_of_each_evse() -> None:
-    cp, csms = booted()
+    cp, csms = booted201()
 
     class Statuses:
         def __init__(self) -> None:
@@ -260,7 +252,7 @@ def test_B06_availability_state_follows_the_status_of_each_evse() -> None:
 
 
 def test_TC_B_09_CS_set_variables_single_value() -> None:
-    cp, csms = booted()
+    cp, csms = booted201()
     result = set_one(
         csms, set_item("OCPPCommCtrlr", "OfflineThreshold", "300", attributeType="Actual")
     )
@@ -273,7 +265,7 @@ def test_TC_B_09_CS_set_variables_single_value() -> None:
 
 
 def test_TC_B_10_CS_set_variables_multiple_values() -> None:
-    cp, csms = booted()
+    cp, csms = booted201()
     results = csms.result(
         "SetVariables",
         {
@@ -295,7 +287,7 @@ def test_TC_B_10_CS_set_variables_multiple_values() -> None:
 
 
 def test_TC_B_35_CS_set_variables_unknown_component() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     result = set_one(csms, set_item("UnknownComponent", "OfflineThreshold", "300"))
     assert result["attributeStatus"] == "UnknownComponent"
     assert result["component"] == {"name": "UnknownComponent"}
@@ -303,7 +295,7 @@ def test_TC_B_35_CS_set_variables_unknown_component() -> None:
 
 
 def test_TC_B_36_CS_set_variables_unknown_variable() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     result = set_one(csms, set_item("OCPPCommCtrlr", "UnknownVariable", "300"))
     assert result["attributeStatus"] == "UnknownVariable"
     assert result["component"] == {"name": "OCPPCommCtrlr"}
@@ -311,7 +303,7 @@ def test_TC_B_36_CS_set_variables_unknown_variable() -> None:
 
 
 def test_TC_B_37_CS_set_variables_not_supported_attribute_type() -> None:
-    cp, csms = booted()
+    cp, csms = booted201()
     result = set_one(
         csms, set_item("OCPPCommCtrlr", "OfflineThreshold", "300", attributeType="Target")
     )
@@ -329,7 +321,7 @@ def test_TC_B_11_CS_set_variables_invalidly_formatted_values(value: str) -> None
     """Steps 1-8 for the five values (errata 2023-12: the configured OfflineThreshold and that
     plus 0.1). Steps 5-6 only if AuthCtrlr.AuthorizeRemoteStart is ReadWrite; steps 7-8 only if
     ClockCtrlr.NextTimeOffsetTransitionDateTime exists (it does not: UnknownVariable)."""
-    cp, csms = booted()
+    cp, csms = booted201()
     threshold = int(get_one(csms, get_item("OCPPCommCtrlr", "OfflineThreshold"))["attributeValue"])
     text = {
         "<offlineThreshold>": str(threshold),
@@ -374,7 +366,7 @@ def _mutability(cp: ChargePoint, address: str) -> str | None:
 
 
 def test_TC_B_39_CS_set_variables_read_only() -> None:
-    cp, csms = booted()
+    cp, csms = booted201()
     result = set_one(
         csms, set_item("OCPPCommCtrlr", "MessageTimeout", "60", variable_instance="Default")
     )
@@ -387,7 +379,7 @@ def test_TC_B_39_CS_set_variables_read_only() -> None:
 
 def test_B05_reboot_required_for_network_configuration_priority() -> None:
     """B10: a new NetworkConfigurationPriority applies at the next boot, so RebootRequired."""
-    _cp, csms = booted()
+    _cp, csms = booted201()
     result = set_one(csms, set_item("OCPPCommCtrlr", "NetworkConfigurationPriority", "1"))
     assert result["attributeStatus"] == "RebootRequired"
     result = set_one(csms, set_item("OCPPCommCtrlr", "NetworkConfigurationPriority", "2"))
@@ -395,7 +387,7 @@ def test_B05_reboot_required_for_network_configuration_priority() -> None:
 
 
 def test_B05_out_of_range_values_are_value_out_of_range() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     result = set_one(csms, set_item("SmartChargingCtrlr", "LimitChangeSignificance", "100.5"))
     assert result["attributeStatus"] == "Rejected"
     assert result["attributeStatusInfo"]["reasonCode"] == "ValueOutOfRange"
@@ -408,7 +400,7 @@ def test_B05_out_of_range_values_are_value_out_of_range() -> None:
 
 
 def test_set_variables_over_items_per_message_applies_only_the_allowed_items() -> None:
-    cp, csms = booted(config_defaults={"DeviceDataCtrlr.ItemsPerMessage[SetVariables]": "2"})
+    cp, csms = booted201(config_defaults={"DeviceDataCtrlr.ItemsPerMessage[SetVariables]": "2"})
     items = [set_item("OCPPCommCtrlr", "OfflineThreshold", str(value)) for value in (10, 20, 30)]
     results = csms.result("SetVariables", {"setVariableData": items})["setVariableResult"]
     assert [result["attributeStatus"] for result in results] == [
@@ -421,7 +413,7 @@ def test_set_variables_over_items_per_message_applies_only_the_allowed_items() -
 
 
 def test_set_variables_over_bytes_per_message_applies_nothing() -> None:
-    cp, csms = booted(config_defaults={"DeviceDataCtrlr.BytesPerMessage[SetVariables]": "150"})
+    cp, csms = booted201(config_defaults={"DeviceDataCtrlr.BytesPerMessage[SetVariables]": "150"})
     items = [set_item("OCPPCommCtrlr", "OfflineThreshold", "10")] * 2
     results = csms.result("SetVariables", {"setVariableData": items})["setVariableResult"]
     assert {result["attributeStatusInfo"]["reasonCode"] for result in results} == {
@@ -432,11 +424,11 @@ def test_set_variables_over_bytes_per_message_applies_nothing() -> None:
 
 def test_B05_set_values_survive_a_restart() -> None:
     store = MemoryStore()
-    _cp, csms = booted(store=store)
+    _cp, csms = booted201(store=store)
     set_one(csms, set_item("OCPPCommCtrlr", "OfflineThreshold", "123"))
     set_one(csms, set_item("SecurityCtrlr", "OrganizationName", "ACME Charging"))
     # The station is gone right after the answer: a new one on the same store is a reboot.
-    _again, csms = booted(store=store)
+    _again, csms = booted201(store=store)
     assert get_one(csms, get_item("OCPPCommCtrlr", "OfflineThreshold"))["attributeValue"] == "123"
     assert get_one(csms, get_item("SecurityCtrlr", "OrganizationName"))["attributeValue"] == (
         "ACME Charging"
@@ -456,7 +448,7 @@ class RefusingStore(MemoryStore):
 
 def test_B05_a_value_the_store_cannot_keep_is_rejected_and_not_applied() -> None:
     store = RefusingStore()
-    cp, csms = booted(store=store)
+    cp, csms = booted201(store=store)
     store.full = True
     result = set_one(csms, set_item("OCPPCommCtrlr", "OfflineThreshold", "42"))
     assert result["attributeStatus"] == "Rejected"
@@ -471,7 +463,7 @@ def test_basic_auth_password_is_write_only_never_read_back_or_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    cp, csms = booted()
+    cp, csms = booted201()
     logged: list[FrameLogged] = []
     changes: list[ConfigurationChanged] = []
     cp.subscribe(lambda event: logged.append(event) if isinstance(event, FrameLogged) else None)
@@ -497,7 +489,7 @@ def test_basic_auth_password_is_write_only_never_read_back_or_logged(
 
 @pytest.mark.parametrize("value", ["short", "x" * 41, "with space in it 1234", "päss-wörd-1234567"])
 def test_basic_auth_password_must_be_a_password_string(value: str) -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     result = set_one(csms, set_item("SecurityCtrlr", "BasicAuthPassword", value))
     assert result["attributeStatus"] == "Rejected"
     assert result["attributeStatusInfo"]["reasonCode"] == "InvalidValue"
@@ -507,7 +499,7 @@ def test_basic_auth_password_must_be_a_password_string(value: str) -> None:
 
 
 def test_variables_view_2_0_1_rows_and_set_variable_statuses() -> None:
-    cp, csms = booted()
+    cp, csms = booted201()
     rows = cp.variables(csms.now)
     assert all(isinstance(row, VariableRow) for row in rows)
     by_address = {row.address: row for row in rows}
@@ -649,7 +641,7 @@ def test_B05_every_writable_variable_takes_its_own_value_and_refuses_garbage_cle
     """Each writable variable of the wired blocks: its current value is accepted back, and
     hostile texts get a SetVariables status (never a CALLERROR), after which GetVariables
     still reads a value of the variable's type."""
-    cp, csms = booted()
+    cp, csms = booted201()
     for evse in (0, 1, 2):  # a meter, so the measurand lists may name what it measures
         cp.connector(evse).energy_wh = lambda: 1000.0
     writable = [row for row in cp.variables(csms.now) if row.mutability == "ReadWrite"]
@@ -691,7 +683,7 @@ def _item_of(component: str, variable: str, value: str | None) -> dict:
 
 def test_B06_an_evse_id_written_as_1_0_is_evse_1() -> None:
     """Draft-06 schemas take 1.0 as an integer: it names EVSE 1 (and connector 1)."""
-    _cp, csms = booted()
+    _cp, csms = booted201()
     item = get_item("Connector", "ConnectorType", evse={"id": 1.0, "connectorId": 1.0})
     assert get_one(csms, item)["attributeValue"] == "cType2"
     wanted = [{"component": {"name": "EVSE", "evse": {"id": 2.0}}, "variable": {"name": "Power"}}]
@@ -707,7 +699,7 @@ def test_B06_an_evse_id_written_as_1_0_is_evse_1() -> None:
 def test_availability_state_and_supply_follow_the_wired_blocks() -> None:
     """AvailabilityState reads the status block (ChangeAvailability, a plugged EV); SupplyPhases
     and EVSE Power's maxLimit the supply the station sets (ChargePoint.set_supply)."""
-    cp, csms = booted()
+    cp, csms = booted201()
     assert cp.registration == "Accepted"
     states = [
         get_item("ChargingStation", "AvailabilityState"),

@@ -7,22 +7,13 @@ from __future__ import annotations
 import pytest
 from block_peers import block_of
 from fake_csms import SILENT
-from fake_csms201 import FakeCsms201, station201
+from fake_csms201 import FakeCsms201, booted201
 
-from ocpp_core import ChargePoint
 from ocpp_core.clock import parse_datetime
 from ocpp_core.v201.device_model import DeviceModelBlock
 from ocpp_core.v201.reports import MAX_PENDING_REPORTS, REPORT_PAGE_ITEMS
 
 LIST_TYPES = ("OptionList", "SequenceList", "MemberList")
-
-
-def booted(**options: object) -> tuple[ChargePoint, FakeCsms201]:
-    """A connected 2.0.1 station that has done whatever its start-up sends."""
-    cp, csms = station201(**options)  # type: ignore[arg-type]
-    csms.connect()
-    csms.clear()
-    return cp, csms
 
 
 def pages(csms: FakeCsms201, request_id: int) -> list[dict]:
@@ -63,7 +54,7 @@ def check_characteristics(data: dict) -> None:
 
 
 def test_TC_B_12_CS_get_base_report_configuration_inventory() -> None:
-    cp, csms = booted()
+    cp, csms = booted201()
     response = csms.result(
         "GetBaseReport", {"requestId": 812, "reportBase": "ConfigurationInventory"}
     )
@@ -91,7 +82,7 @@ def test_TC_B_12_CS_get_base_report_configuration_inventory() -> None:
 
 
 def test_TC_B_13_CS_get_base_report_full_inventory() -> None:
-    cp, csms = booted()
+    cp, csms = booted201()
     response = csms.result("GetBaseReport", {"requestId": 813, "reportBase": "FullInventory"})
     assert response == {"status": "Accepted"}
     reported = check_paging(csms, 813)
@@ -292,7 +283,7 @@ def test_TC_B_53_CS_get_base_report_mandatory_device_model_variables() -> None:
     required variables of part 2"; the optional functional blocks' parts — display messages,
     ISO 15118, monitoring, tariff — are not implemented), with their mutability, dataType, unit
     and maxLimit, in one FullInventory of the whole station."""
-    _cp, csms = booted()
+    _cp, csms = booted201()
     response = csms.result("GetBaseReport", {"requestId": 853, "reportBase": "FullInventory"})
     assert response["status"] == "Accepted"
     reported = {address(data): data for data in check_paging(csms, 853)}
@@ -330,7 +321,7 @@ def test_TC_B_53_CS_get_base_report_mandatory_device_model_variables() -> None:
 def test_B07_summary_inventory_reports_the_state_of_each_component() -> None:
     """SummaryInventory is supported (so TC_B_15's NotSupported does not apply): the state
     variables of every component."""
-    _cp, csms = booted()
+    _cp, csms = booted201()
     response = csms.result("GetBaseReport", {"requestId": 815, "reportBase": "SummaryInventory"})
     assert response == {"status": "Accepted"}
     reported = check_paging(csms, 815)
@@ -347,7 +338,7 @@ def test_B07_summary_inventory_reports_the_state_of_each_component() -> None:
 
 
 def test_B07_reports_list_write_only_variables_without_their_value() -> None:
-    cp, csms = booted()
+    cp, csms = booted201()
     assert cp.set_variable("SecurityCtrlr.BasicAuthPassword", "Sixteen-chars-0123", 0) == "Accepted"
     csms.result("GetBaseReport", {"requestId": 9, "reportBase": "ConfigurationInventory"})
     reported = {address(data): data for data in check_paging(csms, 9)}
@@ -365,7 +356,7 @@ def test_B07_reports_list_write_only_variables_without_their_value() -> None:
 
 
 def test_B07_report_taken_at_the_request_and_sent_after_the_answer() -> None:
-    cp, csms = booted()
+    cp, csms = booted201()
     message_id = csms.send("GetBaseReport", {"requestId": 3, "reportBase": "FullInventory"})
     # Changed before the first page leaves: the report shows the value at the request.
     assert cp.set_variable("OCPPCommCtrlr.OfflineThreshold", "55", csms.now) == "Accepted"
@@ -377,7 +368,7 @@ def test_B07_report_taken_at_the_request_and_sent_after_the_answer() -> None:
 
 
 def test_B07_a_lost_connection_resends_the_page_and_the_report_goes_on() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     pending = []
     csms.handlers["NotifyReport"] = lambda payload: pending.append(payload["seqNo"]) or SILENT
     csms.result("GetBaseReport", {"requestId": 4, "reportBase": "FullInventory"})
@@ -392,7 +383,7 @@ def test_B07_a_lost_connection_resends_the_page_and_the_report_goes_on() -> None
 
 
 def test_B07_too_many_reports_waiting_are_rejected() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     ids = [
         csms.send("GetBaseReport", {"requestId": n, "reportBase": "FullInventory"})
         for n in range(MAX_PENDING_REPORTS + 1)
@@ -406,7 +397,7 @@ def test_B07_too_many_reports_waiting_are_rejected() -> None:
 
 
 def test_B07_many_evses_many_pages() -> None:
-    cp, csms = booted(connectors=12)
+    cp, csms = booted201(connectors=12)
     csms.result("GetBaseReport", {"requestId": 77, "reportBase": "FullInventory"})
     reported = check_paging(csms, 77)
     assert len(reported) == len(cp.variables(csms.now))
@@ -426,14 +417,14 @@ def report(csms: FakeCsms201, request_id: int, **request: object) -> list[dict] 
 
 
 def test_B08_get_report_without_filters_reports_everything() -> None:
-    cp, csms = booted()
+    cp, csms = booted201()
     reported = report(csms, 1)
     assert isinstance(reported, list)
     assert len(reported) == len(cp.variables(csms.now))
 
 
 def test_B08_component_variable_names_one_variable() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     wanted = [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "OfflineThreshold"}}]
     reported = report(csms, 2, componentVariable=wanted)
     assert isinstance(reported, list)
@@ -458,7 +449,7 @@ def test_B08_component_variable_names_one_variable() -> None:
 
 
 def test_B08_FR_23_no_evse_reports_every_evse_and_the_top_level() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     wanted = [{"component": {"name": "EVSE"}, "variable": {"name": "AvailabilityState"}}]
     reported = report(csms, 3, componentVariable=wanted)
     assert isinstance(reported, list)
@@ -469,7 +460,7 @@ def test_B08_FR_23_no_evse_reports_every_evse_and_the_top_level() -> None:
 
 
 def test_B08_FR_22_evse_without_connector_reports_every_connector_of_it() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     wanted = [{"component": {"name": "Connector", "evse": {"id": 2}}}]  # no variable: all
     reported = report(csms, 4, componentVariable=wanted)
     assert isinstance(reported, list)
@@ -484,7 +475,7 @@ def test_B08_FR_22_evse_without_connector_reports_every_connector_of_it() -> Non
 
 
 def test_B08_variable_without_instance_reports_every_instance() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     wanted = [{"component": {"name": "DeviceDataCtrlr"}, "variable": {"name": "ItemsPerMessage"}}]
     reported = report(csms, 5, componentVariable=wanted)
     assert isinstance(reported, list)
@@ -500,19 +491,19 @@ def test_B08_variable_without_instance_reports_every_instance() -> None:
 
 
 def test_B08_component_instance_must_match_when_given() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     wanted = [{"component": {"name": "OCPPCommCtrlr", "instance": "Other"}}]
     assert report(csms, 7, componentVariable=wanted) == "EmptyResultSet"
 
 
 def test_B08_nothing_matching_is_an_empty_result_set() -> None:
-    _cp, csms = booted()
+    _cp, csms = booted201()
     wanted = [{"component": {"name": "NoSuchCtrlr"}}]
     assert report(csms, 8, componentVariable=wanted) == "EmptyResultSet"
 
 
 def test_B08_component_criteria_select_components_by_their_state() -> None:
-    cp, csms = booted()
+    cp, csms = booted201()
 
     class Statuses:
         def status_of(self, connector: int, now: float) -> str:
@@ -550,7 +541,7 @@ def test_B08_component_criteria_select_components_by_their_state() -> None:
 
 
 def test_B08_more_component_variables_than_items_per_message_is_rejected() -> None:
-    _cp, csms = booted(config_defaults={"DeviceDataCtrlr.ItemsPerMessage[GetReport]": "2"})
+    _cp, csms = booted201(config_defaults={"DeviceDataCtrlr.ItemsPerMessage[GetReport]": "2"})
     wanted = [{"component": {"name": "OCPPCommCtrlr"}}] * 3
     response = csms.result("GetReport", {"requestId": 14, "componentVariable": wanted})
     assert response == {"status": "Rejected", "statusInfo": {"reasonCode": "TooManyElements"}}
@@ -560,7 +551,7 @@ def test_B08_more_component_variables_than_items_per_message_is_rejected() -> No
 
 
 def test_B08_a_request_over_bytes_per_message_is_rejected() -> None:
-    _cp, csms = booted(config_defaults={"DeviceDataCtrlr.BytesPerMessage[GetReport]": "100"})
+    _cp, csms = booted201(config_defaults={"DeviceDataCtrlr.BytesPerMessage[GetReport]": "100"})
     wanted = [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "OfflineThreshold"}}]
     response = csms.result("GetReport", {"requestId": 16, "componentVariable": wanted * 2})
     assert response == {"status": "Rejected", "statusInfo": {"reasonCode": "TooLargeElement"}}
