@@ -126,13 +126,15 @@ class ProfileKeeper(Block):
     # ------------------------------------------------------------------ transactions
 
     def transaction_started(
-        self, connector: int, transaction_id: int | str | None, now: float
+        self, connector: int, transaction_id: int | str | None, now: float, at: float | None = None
     ) -> None:
+        """A transaction runs on ``connector`` (again, once the CSMS assigned its id); ``at``:
+        its wall start if known (a transaction resumed after a restart), else now."""
         previous = self._started.get(connector)
         if previous is not None and previous[0] in (None, transaction_id):
             start = previous[1]  # the CSMS assigned the id later: the same transaction
         else:
-            start = self.ctx.clock.wall(now)
+            start = self.ctx.clock.wall(now) if at is None else at
         self._started[connector] = (transaction_id, start)
         if transaction_id is not None:
             self._bind(connector, transaction_id)

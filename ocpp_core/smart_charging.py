@@ -191,7 +191,8 @@ def parse_v16(data: object, connector: int) -> Profile:
     transaction_id = None
     if purpose == TX and "transactionId" in data:
         transaction_id = _integer(data, "transactionId", None)
-    return _profile(data, connector, purpose, data.get("chargingSchedule"), transaction_id)
+    schedule = data.get("chargingSchedule")
+    return _profile(data, "chargingProfileId", connector, purpose, schedule, transaction_id)
 
 
 def parse_v201(data: object, evse: int) -> Profile:
@@ -221,17 +222,19 @@ def parse_v201(data: object, evse: int) -> Profile:
         transaction_id = data["transactionId"]
         if not isinstance(transaction_id, str):
             raise ValueError("transactionId is not a string")
-    return _profile(data, evse, purpose, schedule, transaction_id)
+    return _profile(data, "id", evse, purpose, schedule, transaction_id)
 
 
 def _profile(
     data: JsonObject,
+    id_field: str,
     connector: int,
     purpose: str,
     schedule: object,
     transaction_id: int | str | None,
 ) -> Profile:
-    """What both versions' profiles share, checked; ``schedule`` is the one chargingSchedule."""
+    """What both versions' profiles share, checked; ``id_field`` names the profile's id,
+    ``schedule`` is its one chargingSchedule."""
     kind = _member(data, "chargingProfileKind", _KINDS)
     recurrency = data.get("recurrencyKind")
     if recurrency is not None and recurrency not in _CYCLES:
@@ -243,7 +246,7 @@ def _profile(
     if not isinstance(schedule, dict):
         raise ValueError("chargingSchedule is not an object")
     return Profile(
-        id=_integer(data, "chargingProfileId", None),
+        id=_integer(data, id_field, None),
         connector=connector,
         stack_level=_integer(data, "stackLevel", 0),
         purpose=purpose,

@@ -122,6 +122,11 @@ _smart.decimal("LimitChangeSignificance", "1.0", unit="Percent", min_limit=0.0, 
 _smart.integer("PeriodsPerSchedule", PERIODS_PER_SCHEDULE, mutability="ReadOnly")
 _smart.integer("ProfileStackLevel", STACK_LEVEL_MAX, mutability="ReadOnly")
 _smart.members("RateUnit", "A,W", ("A", "W"), mutability="ReadOnly")
+# The simulated AC station cannot choose the phase of 1-phase charging (phaseToUse is refused).
+_smart.boolean("ACPhaseSwitchingSupported", False, mutability="ReadOnly")
+# Read by the external-limit part of smart charging (NotifyChargingLimit, K12/K13).
+_smart.boolean("ExternalControlSignalsEnabled", True)
+_smart.boolean("NotifyChargingLimitWithSchedules", False)
 
 VARIABLES = (*_device.keys, *_clock.keys, *_security.keys, *_reservation.keys, *_smart.keys)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ocpp_core.smart_charging import Supply
 from ocpp_core.transfer import (
     DiagnosticsSimulation,
     FirmwareSimulation,
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
     from ocpp_core.v201.boot import BootBlock
     from ocpp_core.v201.data_transfer import DataTransferBlock
     from ocpp_core.v201.device_model import DeviceModelBlock
+    from ocpp_core.v201.smart_charging import SmartChargingBlock
     from ocpp_core.v201.status import StatusBlock
     from ocpp_core.v201.transactions import TransactionBlock
 
@@ -68,28 +68,6 @@ class NoReservations:
 
     def reservation_on(self, connector: int) -> ReservationInfo | None:
         return None
-
-
-class NoSmartCharging:
-    """Smart charging until issue 14: no profiles; the supply is kept (the device model's
-    SupplyPhases and EVSE Power report it)."""
-
-    __slots__ = ("supply",)
-
-    def __init__(self) -> None:
-        self.supply = Supply()
-
-    def installed(self) -> list[tuple[int, dict[str, object]]]:
-        return []
-
-    def composite_payload(
-        self, connector: int, duration: int, unit: str | None, now: float
-    ) -> dict[str, object]:
-        """GetCompositeScheduleResponse: Rejected, there is no schedule to compose."""
-        return {"status": "Rejected"}
-
-    def set_supply(self, voltage_v: float, phases: int, max_current_a: float) -> None:
-        self.supply = Supply(voltage_v, phases, max_current_a)
 
 
 class _NoTransfer:
@@ -178,7 +156,7 @@ class Operations201:
         sessions: TransactionBlock,
         data_transfer: DataTransferBlock,
         device_model: DeviceModelBlock,
-        smart_charging: NoSmartCharging,
+        smart_charging: SmartChargingBlock,
     ) -> None:
         self._boot = boot
         self._status = status

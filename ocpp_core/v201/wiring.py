@@ -19,10 +19,11 @@ from ocpp_core.v201.device_model import DeviceModelBlock
 from ocpp_core.v201.heartbeat import HeartbeatBlock
 from ocpp_core.v201.local_list import LocalListBlock
 from ocpp_core.v201.metering import MeteringBlock
-from ocpp_core.v201.operations import NoSmartCharging, Operations201
+from ocpp_core.v201.operations import Operations201
 from ocpp_core.v201.remote_control import RemoteControlBlock
 from ocpp_core.v201.reports import ReportsBlock
 from ocpp_core.v201.reset import ResetBlock
+from ocpp_core.v201.smart_charging import SmartChargingBlock
 from ocpp_core.v201.status import StatusBlock
 from ocpp_core.v201.transactions import TransactionBlock
 from ocpp_core.v201.trigger import IdleTransferNotices, TriggerBlock
@@ -45,6 +46,7 @@ BLOCK_TYPES: tuple[type, ...] = (
     MeteringBlock,
     TransactionBlock,
     RemoteControlBlock,
+    SmartChargingBlock,
     StatusBlock,
     ResetBlock,
     DataTransferBlock,
@@ -60,7 +62,7 @@ def wire(ctx: BlockContext) -> Wiring:
     boot, heartbeat = BootBlock(ctx), HeartbeatBlock(ctx)
     availability = AvailabilityBlock(ctx)
     status = StatusBlock(ctx, availability=availability)
-    smart_charging = NoSmartCharging()  # issue 14
+    smart_charging = SmartChargingBlock(ctx)
     device_model = DeviceModelBlock(ctx, status=status, smart_charging=smart_charging)
     reports = ReportsBlock(ctx, device_model=device_model)
     local_list, auth_cache = LocalListBlock(ctx), AuthCacheBlock(ctx)
@@ -74,6 +76,7 @@ def wire(ctx: BlockContext) -> Wiring:
         status=status,
     )
     metering.sessions = transactions
+    smart_charging.sessions = transactions
     availability.sessions = transactions
     status.sessions = transactions
     remote_control = RemoteControlBlock(ctx, transactions=transactions)
@@ -93,6 +96,7 @@ def wire(ctx: BlockContext) -> Wiring:
         metering,
         transactions,
         remote_control,
+        smart_charging,
         status,
         reset,
         data_transfer,
@@ -103,8 +107,21 @@ def wire(ctx: BlockContext) -> Wiring:
     return Wiring(
         blocks=blocks,
         # The status tick after the transaction tick: it derives from the sessions as they are.
-        ticks=(authorization.tick, transactions.tick, status.tick, reset.tick, metering.tick),
-        timers=(authorization.timer, transactions.timer, reset.timer, metering.timer),
+        ticks=(
+            authorization.tick,
+            transactions.tick,
+            status.tick,
+            reset.tick,
+            metering.tick,
+            smart_charging.tick,
+        ),
+        timers=(
+            authorization.timer,
+            transactions.timer,
+            reset.timer,
+            metering.timer,
+            smart_charging.timer,
+        ),
         # The outbox asks by priority (see ocpp_core.outbox); equal ones in this order.
         sources=(
             ctx.triggered,
