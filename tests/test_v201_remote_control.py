@@ -363,9 +363,9 @@ def test_TC_F_10_CS_remote_unlock_connector_unknown_connector() -> None:
     assert unlock(csms, 1, 999) == "UnknownConnector"
 
 
-def test_TC_K_38_CS_remote_start_with_charging_profile_kept_for_smart_charging() -> None:
-    """F01.FR.12: a station without smart charging ignores the TxProfile and starts; the profile
-    stays with the session (TransactionInfo.charging_profile) for the smart-charging block."""
+def test_F01_a_remote_start_with_a_tx_profile_starts_and_keeps_the_profile() -> None:
+    """F01: a RequestStartTransaction with a TxProfile starts the transaction; the profile stays
+    with the session (TransactionInfo.charging_profile) for the smart-charging block."""
     cp, csms = booted201()
     ev = Ev(cp, 1)
     ev.plugged = True  # EVConnectedPreSession
