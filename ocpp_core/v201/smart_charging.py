@@ -85,7 +85,7 @@ _INTEGERS = frozenset({"id", "stackLevel", "startPeriod", "numberPhases", "phase
 class SmartChargingBlock(ProfileKeeper):
     """2.0.1 charging profiles and the limits they impose."""
 
-    __slots__ = ("_followed", "sessions")
+    __slots__ = ("_followed", "_swept", "sessions")
 
     stored_fields = ("evseId", "chargingProfile")
 
@@ -93,6 +93,7 @@ class SmartChargingBlock(ProfileKeeper):
         super().__init__(ctx)
         self.sessions: SessionView = NO_SESSIONS  # late peer: the transaction block
         self._followed: dict[int, str] = {}  # EVSE -> the transactionId seen running there
+        self._swept = False  # stored TxProfiles of transactions that did not resume: dropped
 
     def parse(self, data: object, connector: int) -> Profile:
         return parse_v201(data, connector)
@@ -254,6 +255,11 @@ class SmartChargingBlock(ProfileKeeper):
     def _follow(self, now: float) -> None:
         """Notice transactions that started or ended on each EVSE since the last tick."""
         followed = self._followed
+        if not self._swept:  # the first tick, after the transaction block's own
+            self._swept = True
+            self._remove(
+                lambda p: p.purpose == TX and p.transaction_id != self._running(p.connector)
+            )
         for evse in range(1, len(self.ctx.connectors)):
             info = self.sessions.current(evse)
             running = None
