@@ -67,7 +67,12 @@ class TransactionInfo(NamedTuple):
 
 
 class ReservationInfo(NamedTuple):
-    """One reservation as the CSMS made it (``expiry`` in wall epoch seconds)."""
+    """One reservation as the CSMS made it (``expiry`` in wall epoch seconds).
+
+    ``connector`` 0: any (2.0.1: no evseId). In 2.0.1 ``id_tag`` and ``parent_id_tag`` are the
+    idToken and groupIdToken values, their types beside them, and ``connector_type`` the
+    ConnectorEnumType the reservation asks for (None: any).
+    """
 
     reservation_id: int
     connector: int
@@ -75,6 +80,9 @@ class ReservationInfo(NamedTuple):
     parent_id_tag: str | None
     expiry_date: str
     expiry: float
+    id_token_type: str | None = None
+    parent_id_token_type: str | None = None
+    connector_type: str | None = None
 
 
 class SessionView:

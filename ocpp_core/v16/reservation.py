@@ -36,17 +36,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ocpp_core.block import Block, CallRefused, on
-from ocpp_core.clock import parse_datetime
 from ocpp_core.config import KeyDeclarer, R
-from ocpp_core.events import ReservationChanged
-from ocpp_core.log import logger
-from ocpp_core.sessions import ReservationInfo, ReservationView
+from ocpp_core.reservation_book import (
+    CANCELLED,
+    DOCUMENT,
+    ENDING,
+    EXPIRED,
+    TERMINATED,
+    BookedReservations,
+    ReservationBook,
+    checked,
+    refusal,
+)
+from ocpp_core.sessions import ReservationInfo
 from ocpp_core.v16.authorization import same_tag
-from ocpp_core.v16.status import AVAILABLE, FAULTED, UNAVAILABLE
+from ocpp_core.v16.status import AVAILABLE
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from ocpp_core.connector import ConnectorIO
     from ocpp_core.context import BlockContext
     from ocpp_core.rpc import JsonObject
@@ -66,21 +72,8 @@ _RESERVE_STATUSES: dict[str, ReserveNowResponseStatus] = {
     status: status for status in ("Accepted", "Faulted", "Occupied", "Rejected", "Unavailable")
 }
 
-DOCUMENT = "reservations"
-
 _keys = KeyDeclarer(__name__)
 _keys.boolean("ReserveConnectorZeroSupported", True, access=R)
-
-# Why a reservation ended (ReservationChanged.change); "made" and "replaced" begin one.
-MADE, REPLACED, USED, EXPIRED, CANCELLED, TERMINATED = (
-    "made",
-    "replaced",
-    "used",
-    "expired",
-    "cancelled",
-    "terminated",
-)
-_ENDING_STATUSES = frozenset({FAULTED, UNAVAILABLE})
 
 
 def _record(reservation: ReservationInfo) -> JsonObject:
@@ -106,171 +99,70 @@ def _reservation(record: object) -> ReservationInfo:
     """A ReservationInfo from a stored record or a ReserveNow payload (ValueError if not one)."""
     if not isinstance(record, dict):
         raise ValueError("not an object")
-    reservation_id, connector = record.get("reservationId"), record.get("connectorId")
-    id_tag, parent = record.get("idTag"), record.get("parentIdTag")
-    expiry_date = record.get("expiryDate")
-    if not (
-        type(reservation_id) is int
-        and type(connector) is int
-        and connector >= 0
-        and isinstance(id_tag, str)
-        and (parent is None or isinstance(parent, str))
-        and isinstance(expiry_date, str)
-    ):
-        raise ValueError("bad fields")
-    return ReservationInfo(
-        reservation_id, connector, id_tag, parent, expiry_date, parse_datetime(expiry_date)
+    return checked(
+        record.get("reservationId"),
+        record.get("connectorId"),
+        record.get("idTag"),
+        record.get("parentIdTag"),
+        record.get("expiryDate"),
     )
 
 
-class ReservationBlock(Block, ReservationView):
+class ReservationBlock(Block, BookedReservations):
     """ReserveNow / CancelReservation and the reservations they hold; the ReservationView."""
 
-    __slots__ = ("_reservations", "status")
+    __slots__ = ("_book", "status")
 
     keys = tuple(_keys.keys)
 
     def __init__(self, ctx: BlockContext, *, status: StatusBlock) -> None:
         super().__init__(ctx)
         self.status = status  # what connectors show, whether they could take a session
-        self._reservations: list[ReservationInfo] = self._load()
-
-    def _load(self) -> list[ReservationInfo]:
-        stored = self.ctx.store.load(DOCUMENT)
-        if stored is None:
-            return []
-        count = len(self.ctx.connectors)
-        try:
-            if not isinstance(stored, list):
-                raise ValueError("not a list")
-            reservations = [_reservation(record) for record in stored]
-        except ValueError:
-            logger().error("stored reservations are unreadable; starting without any")
-            return []
-        return [r for r in reservations if r.connector < count]
-
-    def _save(self) -> None:
-        self.ctx.store.save(DOCUMENT, [_record(r) for r in self._reservations])
-
-    def _changed(self, reservation: ReservationInfo, change: str) -> None:
-        ctx = self.ctx
-        if ctx.watched:
-            ctx.emit(ReservationChanged(reservation, change))
-
-    # ------------------------------------------------------------------ the application's view
-
-    def reservations(self) -> list[ReservationInfo]:
-        """The reservations held now, in the order they were made."""
-        return list(self._reservations)
-
-    def reservation_on(self, connector: int) -> ReservationInfo | None:
-        """The reservation that makes ``connector`` show Reserved (by id, else connector 0)."""
-        for reservation in self._reservations:
-            if reservation.connector == connector:
-                return reservation
-        if connector > 0 and self._kept_free(connector):
-            return next((r for r in self._reservations if r.connector == 0), None)
-        return None
+        self._book = ReservationBook(ctx, record=_record, parse=_reservation)
 
     # ------------------------------------------------------------------ ReservationView
 
-    def reserved(self, connector: int) -> bool:
-        if not self._reservations or connector == 0:
-            return False
-        return any(r.connector == connector for r in self._reservations) or self._kept_free(
-            connector
-        )
-
     def blocks(self, connector: int, id_tag: str, parent_id_tag: str | None) -> bool:
-        if not self._reservations:
-            return False
-        by_id = [r for r in self._reservations if r.connector == connector]
-        if by_id:
-            return not any(_admits(r, id_tag, parent_id_tag) for r in by_id)
-        zero = [r for r in self._reservations if r.connector == 0]
-        if not zero or any(_admits(r, id_tag, parent_id_tag) for r in zero):
-            return False
-        free = self._free(ignoring=connector)
-        return connector in free and len(free) <= len(zero)
+        return self._refuses(connector, lambda r: _admits(r, id_tag, parent_id_tag))
 
     def needs_parent(self, connector: int) -> bool:
         return any(
-            r.parent_id_tag is not None and r.connector in (0, connector)
-            for r in self._reservations
+            r.parent_id_tag is not None and r.connector in (0, connector) for r in self._book.held
         )
 
     def claim(
         self, connector: int, id_tag: str, parent_id_tag: str | None, now: float
     ) -> int | None:
-        candidates = [r for r in self._reservations if _admits(r, id_tag, parent_id_tag)]
-        for wanted in (connector, 0):  # by connector id first, then connector 0
-            for reservation in candidates:
-                if reservation.connector == wanted:
-                    self._end([reservation], USED)
-                    return reservation.reservation_id
-        return None
+        return self._use(connector, lambda r: _admits(r, id_tag, parent_id_tag))
 
-    def _free(self, ignoring: int | None = None) -> list[int]:
+    def _free(self, presenting: int | None = None) -> list[int]:
         """Connectors that could take a session and are not reserved by id: what connector-0
-        reservations draw on (the session on ``ignoring`` does not count)."""
+        reservations draw on (the session on ``presenting`` does not count)."""
         status = self.status
-        by_id = {r.connector for r in self._reservations}
+        by_id = {r.connector for r in self._book.held}
         return [
             c
             for c in range(1, len(self.ctx.connectors))
-            if c not in by_id and status.usable(c, ignore_session=c == ignoring)
+            if c not in by_id and status.usable(c, ignore_session=c == presenting)
         ]
-
-    def _kept_free(self, connector: int) -> bool:
-        """Whether ``connector`` is held back for the connector-0 reservations."""
-        held = sum(1 for r in self._reservations if r.connector == 0)
-        if not held:
-            return False
-        free = self._free()
-        return connector in free and len(free) <= held
 
     # ------------------------------------------------------------------ timing
 
     def tick(self, now: float) -> None:
-        if not self._reservations:
+        book = self._book
+        if not book.held:
             return
-        wall = self.ctx.clock.wall(now)
-        expired = [r for r in self._reservations if r.expiry <= wall]
+        expired = book.expired(now)
         if expired:
-            self._end(expired, EXPIRED)
-        if not self._reservations:
+            book.end(expired, EXPIRED)
+        if not book.held:
             return
-        status = self.status
-        station = status.status_of(0, now)
-        ended = [
-            r
-            for r in self._reservations
-            if station in _ENDING_STATUSES
-            or (r.connector > 0 and status.status_of(r.connector, now) in _ENDING_STATUSES)
-        ]
+        ended = self._ending(self.status.status_of, now)
         if ended:
-            self._end(ended, TERMINATED)
+            book.end(ended, TERMINATED)
 
     def timer(self, now: float) -> float | None:
-        if not self._reservations:
-            return None
-        # Measured from wall(now) as tick compares: after a tick every expiry lies after it.
-        wall = self.ctx.clock.wall(now)
-        return now + max(0.0, min(r.expiry for r in self._reservations) - wall)
-
-    def _end(self, ended: Iterable[ReservationInfo], change: str) -> None:
-        ended = list(ended)
-        self._reservations = [r for r in self._reservations if r not in ended]
-        self._persist()
-        for reservation in ended:
-            logger().info("reservation %d %s", reservation.reservation_id, change)
-            self._changed(reservation, change)
-
-    def _persist(self) -> None:
-        try:
-            self._save()
-        except Exception:
-            logger().exception("reservations could not be stored")
+        return self._book.wakeup(now)
 
     # ------------------------------------------------------------------ the CSMS's operations
 
@@ -287,52 +179,33 @@ class ReservationBlock(Block, ReservationView):
             return {"status": "Rejected"}
         if reservation.expiry <= self.ctx.clock.wall(now):
             return {"status": "Rejected"}  # it would end before it began
-        previous = next(
-            (r for r in self._reservations if r.reservation_id == reservation.reservation_id), None
-        )
-        if previous is not None:
-            self._reservations.remove(previous)
-        status = self._admission(connector, now)
-        if status != "Accepted":
-            if previous is not None:
-                self._reservations.append(previous)
-            return {"status": _RESERVE_STATUSES[status]}
-        self._reservations.append(reservation)
-        self._persist()
-        self._changed(reservation, MADE if previous is None else REPLACED)
-        return {"status": "Accepted"}
+        status = self._book.reserve(reservation, lambda: self._admission(connector, now))
+        return {"status": _RESERVE_STATUSES[status]}
 
     def _admission(self, connector: int, now: float) -> str:
         """ReserveNow's status for a new reservation of ``connector`` (§7.40)."""
         status = self.status
         station = status.status_of(0, now)
-        if station in _ENDING_STATUSES:
+        if station in ENDING:
             return station
         if connector > 0:
             current = status.status_of(connector, now)
-            if current in _ENDING_STATUSES:
+            if current in ENDING:
                 return current
             return "Accepted" if current == AVAILABLE else "Occupied"
-        held = sum(1 for r in self._reservations if r.connector == 0)
         unplugged = [c for c in self._free() if not _plugged(self.ctx.connectors[c])]
-        if len(unplugged) > held:
+        if len(unplugged) > self._held_for_any():
             return "Accepted"
-        statuses = [status.status_of(c, now) for c in range(1, len(self.ctx.connectors))]
-        if all(s == FAULTED for s in statuses):
-            return FAULTED
-        if all(s in _ENDING_STATUSES for s in statuses):
-            return UNAVAILABLE
-        return "Occupied"
+        return refusal(status.status_of(c, now) for c in range(1, len(self.ctx.connectors)))
 
     @on("CancelReservation")
     def cancel_reservation(
         self, payload: CancelReservationRequest, now: float
     ) -> CancelReservationResponse:
-        wanted = payload["reservationId"]
-        found = [r for r in self._reservations if r.reservation_id == wanted]
-        if not found:
+        found = self._book.find(payload["reservationId"])
+        if found is None:
             return {"status": "Rejected"}
-        self._end(found, CANCELLED)
+        self._book.end([found], CANCELLED)
         return {"status": "Accepted"}
 
 

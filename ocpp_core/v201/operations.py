@@ -1,8 +1,8 @@
 """What ChargePoint offers a station, made of one OCPP 2.0.1 engine's blocks (``Operations``).
 
-Reservations, smart charging, firmware updates and log uploads come with issue 14; until their
-blocks are wired, the parts here answer truthfully for a station that has none of them: no
-reservations, no profiles (the supply is kept for the device model), transfers Idle.
+Smart charging, firmware updates and log uploads come with issue 14; until their blocks are
+wired, the parts here answer truthfully for a station that has none of them: no profiles (the
+supply is kept for the device model), transfers Idle.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from ocpp_core.transfer import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from ocpp_core.sessions import ReservationInfo
     from ocpp_core.transfer import TransferHost
     from ocpp_core.v201.boot import BootBlock
     from ocpp_core.v201.data_transfer import DataTransferBlock
     from ocpp_core.v201.device_model import DeviceModelBlock
+    from ocpp_core.v201.reservation import ReservationBlock
     from ocpp_core.v201.smart_charging import SmartChargingBlock
     from ocpp_core.v201.status import StatusBlock
     from ocpp_core.v201.transactions import TransactionBlock
@@ -56,18 +56,6 @@ STOP_REASONS = frozenset(
         "Timeout",
     }
 )
-
-
-class NoReservations:
-    """Reservations until issue 14: none held."""
-
-    __slots__ = ()
-
-    def reservations(self) -> list[ReservationInfo]:
-        return []
-
-    def reservation_on(self, connector: int) -> ReservationInfo | None:
-        return None
 
 
 class _NoTransfer:
@@ -157,6 +145,7 @@ class Operations201:
         data_transfer: DataTransferBlock,
         device_model: DeviceModelBlock,
         smart_charging: SmartChargingBlock,
+        reservations: ReservationBlock,
     ) -> None:
         self._boot = boot
         self._status = status
@@ -164,7 +153,7 @@ class Operations201:
         self.data_transfer = data_transfer
         self.device_model = device_model
         self.smart_charging = smart_charging
-        self.reservations = NoReservations()
+        self.reservations = reservations
         self.firmware = NoFirmware()
         self.diagnostics = NoDiagnostics()
 

@@ -4,9 +4,10 @@ The station has EVSE 1..N with one connector each; every poll derives the Connec
 of each from the hardware inputs, the availability flags and the transaction view:
 Faulted (a faulted error on the connector, or on the station's own error inputs) > Unavailable
 (its EVSE inoperative, unless a transaction runs: a Scheduled change waits for its end) >
-Occupied (a transaction, a session or an EV plugged / the connector occupied) > Reserved >
-Available. The station itself (``status_of(0)``) is Unavailable when made inoperative and no
-transaction runs anywhere, else Available; StatusNotification has no station-level report.
+Reserved (see ocpp_core/v201/reservation.py) > Occupied (a transaction, a session or an EV
+plugged / the connector occupied) > Available. The station itself (``status_of(0)``) is
+Unavailable when made inoperative and no transaction runs anywhere, else Available;
+StatusNotification has no station-level report.
 
 Reporting is the shared StatusReporter (ocpp_core/status_reports.py): a change is reported once
 the BootNotification is Accepted (each connector once after it, B01), changes made offline
@@ -122,10 +123,27 @@ class StatusBlock(Block, StatusReporter):
             if ctx.watched:
                 ctx.emit(StatusChanged(0, station, NO_ERROR))
 
-    def _connector_status(self, evse: int, io: ConnectorIO, transaction: bool) -> str:
-        """An EVSE's status short of Faulted."""
+    def unreserved_status(self, evse: int) -> str:
+        """EVSE ``evse``'s status were it not reserved, read from the inputs: what the
+        reservation block weighs (it asks while the status is being derived)."""
+        connectors = self.ctx.connectors
+        for io in (connectors[0], connectors[evse]):
+            error = read_errors(io) if io.errors else None
+            if error is not None and error.faulted:
+                return FAULTED
+        running = getattr(self.sessions, "transaction_running", None)
+        transaction = running is not None and bool(running(evse))
+        return self._connector_status(evse, connectors[evse], transaction, reservations=False)
+
+    def _connector_status(
+        self, evse: int, io: ConnectorIO, transaction: bool, *, reservations: bool = True
+    ) -> str:
+        """An EVSE's status short of Faulted. Reserved comes before Occupied: a reserved
+        connector stays Reserved when an EV plugs in, until its holder presents (G03.FR.09)."""
         if not transaction and not self.availability.operative_evse(evse):
             return UNAVAILABLE
+        if reservations and self.reservations.reserved(evse):
+            return RESERVED
         occupied = getattr(self.sessions, "occupied", None)
         if (
             transaction
@@ -134,8 +152,6 @@ class StatusBlock(Block, StatusReporter):
             or (io.occupied is not None and io.read("occupied"))
         ):
             return OCCUPIED
-        if self.reservations.reserved(evse):
-            return RESERVED
         return AVAILABLE
 
     def disconnected(self, now: float) -> None:

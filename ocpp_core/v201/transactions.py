@@ -45,7 +45,6 @@ from ocpp_core.log import logger
 from ocpp_core.outbox import SEND_ACCEPTED
 from ocpp_core.sessions import (
     AUTHORIZING,
-    NO_RESERVATIONS,
     PREPARING,
     RUNNING,
     STOPPING,
@@ -58,20 +57,19 @@ from ocpp_core.v201.tx_ctrlr import AUTHORIZED, BAY, CONNECTED, ENERGY, POWER_PA
 from ocpp_core.v201.tx_evse import CHARGING, EV_CONNECTED, IDLE, STOP_TRIGGERS, EvseSession
 from ocpp_core.v201.tx_evse import default_reason as _default_reason
 from ocpp_core.v201.tx_journal import TransactionJournal, TransactionListener, new_transaction_id
-from ocpp_core.v201.tx_views import ALWAYS_USABLE, NO_METER, TRUST_ALL
+from ocpp_core.v201.tx_views import ALWAYS_USABLE, NO_METER, NO_RESERVATIONS, TRUST_ALL
 
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
     from ocpp_core.events import MessageDiscarded
     from ocpp_core.journal import Journal
     from ocpp_core.rpc import JsonObject
-    from ocpp_core.sessions import ReservationView
     from ocpp_core.v201.payloads import (
         GetTransactionStatusRequest,
         GetTransactionStatusResponse,
     )
     from ocpp_core.v201.tx_journal import Transaction
-    from ocpp_core.v201.tx_views import Authorizer, Availability, Faults, Meter
+    from ocpp_core.v201.tx_views import Authorizer, Availability, Faults, Meter, Reservations
 
 __all__ = ["TransactionBlock"]
 
@@ -122,14 +120,14 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         metering: Meter = NO_METER,
         availability: Availability = ALWAYS_USABLE,
         status: Faults = ALWAYS_USABLE,
-        reservations: ReservationView = NO_RESERVATIONS,
+        reservations: Reservations = NO_RESERVATIONS,
     ) -> None:
         super().__init__(ctx)
         self.authorization = authorization
         self.metering = metering
         self.availability = availability  # an inoperative EVSE takes no transaction
         self.status = status  # nor does a faulted one
-        self.reservations = reservations
+        self.reservations = reservations  # a reserved EVSE takes only its holder (H03)
         self._evses = [EvseSession(n) for n in range(len(ctx.connectors))]
         # The idToken whose cable stays locked after an EV-side disconnect (E09), per EVSE.
         self._holds: list[JsonObject | None] = [None] * len(ctx.connectors)
@@ -252,11 +250,13 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         chargingProfile is kept with the session (TransactionInfo) for smart charging."""
         self._recover(now)
         if evse is None:
-            evse = self._free_evse(now)
+            evse = self._free_evse(now, id_token, group_id_token)
             if evse is None:
                 return "Rejected", None
         if not 0 < evse < len(self._evses):
             return "Rejected", None
+        if self.reservations.refuses(evse, id_token, group_id_token):
+            return "Rejected", None  # reserved for another idToken (H03)
         session = self._evses[evse]
         if session.id_token is not None or session.pending_token is not None:
             return "Rejected", None
@@ -268,6 +268,7 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
             self._authorize(session, dict(id_token), now, remote_start_id=remote_start_id)
         else:
             session.remote_start_id = remote_start_id
+            session.reservation_id = self.reservations.consume(evse, id_token, group_id_token, now)
             self._authorized(session, dict(id_token), group_id_token, "RemoteStart", now)
         return "Accepted", running
 
@@ -467,17 +468,21 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
             if getattr(decision, "master_pass", False):
                 accepted = False  # C16.FR.03: a master pass starts nothing
                 self.stop_all("MasterPass", at)
+            group = getattr(decision, "group_id_token", None)
+            refusal = "Rejected"
+            if accepted and self.reservations.refuses(session.evse, token, group):
+                accepted, refusal = False, "ReservationConflict"  # H03: not the holder
             if not accepted:
                 if session.tx is None:
-                    self._cancel(session, "Rejected", at)
+                    self._cancel(session, refusal, at)
                 else:  # refused for a transaction without authorization: it goes on as it was
                     session.pending_token = None
-                    self._tell_cancelled(session.evse, token, "Rejected")
+                    self._tell_cancelled(session.evse, token, refusal)
                 return
             session.pending_token = None
             session.remote_start_id = remote_start_id
+            session.reservation_id = self.reservations.consume(session.evse, token, group, at)
             trigger_reason = "Authorized" if remote_start_id is None else "RemoteStart"
-            group = getattr(decision, "group_id_token", None)
             self._authorized(session, token, group, trigger_reason, at)
 
         session.auth = self.authorization.authorize(session.evse, token, now, decided)
@@ -707,6 +712,9 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
             "triggerReason": cause,
             "transactionInfo": info,
         }
+        if session.reservation_id is not None:  # the reservation this transaction used
+            payload["reservationId"] = session.reservation_id
+            session.reservation_id = None
         if not self.ctx.connected:
             payload["offline"] = True
         if session.id_token is not None and not session.token_reported:
@@ -763,12 +771,18 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         """The EVSE may take a transaction: operative and not faulted."""
         return self.availability.operative_evse(evse) and not self.status.faulted(evse, now)
 
-    def _free_evse(self, now: float) -> int | None:
-        """An EVSE for a RequestStartTransaction without evseId: a plugged one first."""
+    def _free_evse(
+        self, now: float, id_token: JsonObject, group_id_token: JsonObject | None
+    ) -> int | None:
+        """An EVSE for a RequestStartTransaction without evseId: a plugged one first (none
+        reserved for another idToken)."""
         free = [
             s.evse
             for s in self._evses[1:]
-            if s.id_token is None and s.pending_token is None and self._usable(s.evse, now)
+            if s.id_token is None
+            and s.pending_token is None
+            and self._usable(s.evse, now)
+            and not self.reservations.refuses(s.evse, id_token, group_id_token)
         ]
         plugged = [evse for evse in free if self._evses[evse].plugged]
         choice = plugged or free

@@ -71,6 +71,7 @@ class EvseSession:
         "plugged",
         "remote_start_id",
         "reported_state",
+        "reservation_id",
         "seen",
         "stop_reason",
         "stop_token",
@@ -93,6 +94,7 @@ class EvseSession:
         self.auth: object | None = None  # the authorization block's handle for it
         self.deadline: float | None = None  # EVConnectionTimeOut
         self.remote_start_id: int | None = None  # for the next event
+        self.reservation_id: int | None = None  # the reservation used, for the next event
         self.charging_profile: JsonObject | None = None  # a RequestStartTransaction's
         self.tx: Transaction | None = None
         self.seen: set[str] = set()  # start/stop conditions true at some time in the transaction

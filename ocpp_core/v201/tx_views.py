@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ALWAYS_USABLE",
     "NO_METER",
+    "NO_RESERVATIONS",
     "TRUST_ALL",
     "AuthDecision",
     "Authorizer",
@@ -29,6 +30,7 @@ __all__ = [
     "Faults",
     "Meter",
     "MeteringView",
+    "Reservations",
     "TrustAll",
 ]
 
@@ -163,3 +165,23 @@ class AlwaysUsable:
 
 
 ALWAYS_USABLE = AlwaysUsable()
+
+
+class Reservations:
+    """What the transaction block asks of reservations (ocpp_core.v201.reservation); the
+    default before they are wired: nothing reserved."""
+
+    __slots__ = ()
+
+    def refuses(self, evse: int, id_token: JsonObject, group_id_token: JsonObject | None) -> bool:
+        """Reservations forbid ``id_token`` (of that groupIdToken) a transaction on ``evse``."""
+        return False
+
+    def consume(
+        self, evse: int, id_token: JsonObject, group_id_token: JsonObject | None, now: float
+    ) -> int | None:
+        """The holder of a reservation presented on ``evse``: it is used; its id."""
+        return None
+
+
+NO_RESERVATIONS = Reservations()

@@ -22,6 +22,7 @@ from ocpp_core.v201.metering import MeteringBlock
 from ocpp_core.v201.operations import Operations201
 from ocpp_core.v201.remote_control import RemoteControlBlock
 from ocpp_core.v201.reports import ReportsBlock
+from ocpp_core.v201.reservation import ReservationBlock
 from ocpp_core.v201.reset import ResetBlock
 from ocpp_core.v201.smart_charging import SmartChargingBlock
 from ocpp_core.v201.status import StatusBlock
@@ -43,6 +44,7 @@ BLOCK_TYPES: tuple[type, ...] = (
     LocalListBlock,
     AuthCacheBlock,
     AuthorizationBlock,
+    ReservationBlock,
     MeteringBlock,
     TransactionBlock,
     RemoteControlBlock,
@@ -67,6 +69,8 @@ def wire(ctx: BlockContext) -> Wiring:
     reports = ReportsBlock(ctx, device_model=device_model)
     local_list, auth_cache = LocalListBlock(ctx), AuthCacheBlock(ctx)
     authorization = AuthorizationBlock(ctx, local_list=local_list, cache=auth_cache)
+    reservation = ReservationBlock(ctx, status=status)
+    status.reservations = reservation
     metering = MeteringBlock(ctx)
     transactions = TransactionBlock(
         ctx,
@@ -74,6 +78,7 @@ def wire(ctx: BlockContext) -> Wiring:
         metering=metering,
         availability=availability,
         status=status,
+        reservations=reservation,
     )
     metering.sessions = transactions
     smart_charging.sessions = transactions
@@ -93,6 +98,7 @@ def wire(ctx: BlockContext) -> Wiring:
         local_list,
         auth_cache,
         authorization,
+        reservation,
         metering,
         transactions,
         remote_control,
@@ -106,10 +112,12 @@ def wire(ctx: BlockContext) -> Wiring:
     trigger.blocks = blocks
     return Wiring(
         blocks=blocks,
-        # The status tick after the transaction tick: it derives from the sessions as they are.
+        # The status tick after the transaction and reservation ticks: it derives from the
+        # sessions and reservations as they are.
         ticks=(
             authorization.tick,
             transactions.tick,
+            reservation.tick,
             status.tick,
             reset.tick,
             metering.tick,
@@ -118,6 +126,7 @@ def wire(ctx: BlockContext) -> Wiring:
         timers=(
             authorization.timer,
             transactions.timer,
+            reservation.timer,
             reset.timer,
             metering.timer,
             smart_charging.timer,
@@ -141,5 +150,6 @@ def wire(ctx: BlockContext) -> Wiring:
             data_transfer=data_transfer,
             device_model=device_model,
             smart_charging=smart_charging,
+            reservations=reservation,
         ),
     )
