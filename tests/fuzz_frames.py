@@ -120,6 +120,8 @@ COMPONENT = {"name": "OCPPCommCtrlr"}
 
 VALID_201: dict[str, dict[str, Any]] = {
     "ChangeAvailability": {"operationalStatus": "Inoperative", "evse": {"id": 2, "connectorId": 1}},
+    "CancelReservation": {"reservationId": 1},
+    "ReserveNow": {"id": 1, "expiryDateTime": T1, "idToken": TOKEN, "evseId": 2},
     "ClearCache": {},
     "DataTransfer": {"vendorId": "com.example", "messageId": "Ping", "data": {"k": [1, "v"]}},
     "GetBaseReport": {"requestId": 4, "reportBase": "ConfigurationInventory"},
@@ -194,7 +196,6 @@ VALID_201: dict[str, dict[str, Any]] = {
 
 NOT_SUPPORTED_201 = {
     "GetDisplayMessages": {"requestId": 1},
-    "ReserveNow": {"id": 1, "expiryDateTime": T1, "idToken": TOKEN},
 }
 """2.0.1 actions of the bundled schemas the station does not implement (yet: issue 14)."""
 
