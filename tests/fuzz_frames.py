@@ -123,8 +123,17 @@ VALID_201: dict[str, dict[str, Any]] = {
     "CancelReservation": {"reservationId": 1},
     "ReserveNow": {"id": 1, "expiryDateTime": T1, "idToken": TOKEN, "evseId": 2},
     "ClearCache": {},
+    "ClearChargingProfile": {
+        "chargingProfileCriteria": {"evseId": 1, "chargingProfilePurpose": "TxDefaultProfile"}
+    },
     "DataTransfer": {"vendorId": "com.example", "messageId": "Ping", "data": {"k": [1, "v"]}},
     "GetBaseReport": {"requestId": 4, "reportBase": "ConfigurationInventory"},
+    "GetChargingProfiles": {
+        "requestId": 6,
+        "evseId": 1,
+        "chargingProfile": {"chargingProfilePurpose": "TxDefaultProfile", "chargingProfileId": [3]},
+    },
+    "GetCompositeSchedule": {"duration": 600, "evseId": 1, "chargingRateUnit": "W"},
     "GetLocalListVersion": {},
     "GetReport": {
         "requestId": 5,
@@ -175,6 +184,30 @@ VALID_201: dict[str, dict[str, Any]] = {
             },
             {"idToken": {"idToken": "LOCAL-2", "type": "KeyCode"}},
         ],
+    },
+    "SetChargingProfile": {
+        "evseId": 1,
+        "chargingProfile": {
+            "id": 3,
+            "stackLevel": 1,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Recurring",
+            "recurrencyKind": "Daily",
+            "validTo": T1,
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "startSchedule": "2023-11-14T00:00:00Z",
+                    "duration": 86400,
+                    "chargingRateUnit": "A",
+                    "minChargingRate": 6.0,
+                    "chargingSchedulePeriod": [
+                        {"startPeriod": 0, "limit": 16.0, "numberPhases": 3},
+                        {"startPeriod": 3600, "limit": 10.0},
+                    ],
+                }
+            ],
+        },
     },
     "SetVariables": {
         "setVariableData": [
