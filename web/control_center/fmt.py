@@ -124,7 +124,7 @@ def schedule(payload: dict) -> list[str]:
     """The composite schedule as lines ``+0:15  10.0 A`` (a dash for no limit)."""
     if payload.get("status") != "Accepted":
         return ["not available"]
-    chosen = payload.get("chargingSchedule") or {}
+    chosen = payload.get("chargingSchedule") or payload.get("schedule") or {}  # 1.6 or 2.0.1
     unit = chosen.get("chargingRateUnit", "A")
     periods = chosen.get("chargingSchedulePeriod") or []
     lines = []
