@@ -75,6 +75,8 @@ class Assembly:
                     raise ValueError(f"two blocks handle {action}")
                 self.routes[action] = (index, handler)
             for message, sender in block_type.triggers.items():
+                if message in self.triggers:
+                    raise ValueError(f"two blocks send {message} for TriggerMessage")
                 self.triggers[message] = (index, sender)
             keys.extend(block_type.keys)
             implemented.update(block_type.sends)

@@ -129,5 +129,25 @@ def test_chargepoint_and_engine_import_no_version_package() -> None:
 
 
 def test_an_unknown_version_is_refused_with_the_supported_ones() -> None:
-    with pytest.raises(ValueError, match=r"'9\.9' is not implemented \(supported: '1\.6', '2\.0\.1'\)"):
+    with pytest.raises(
+        ValueError, match=r"'9\.9' is not implemented \(supported: '1\.6', '2\.0\.1'\)"
+    ):
         ChargePoint(identity=IDENTITY, version="9.9")
+
+
+def test_two_blocks_sending_one_triggered_message_is_an_error_at_start_up() -> None:
+    from ocpp_core.assembly import Assembly
+    from ocpp_core.block import trigger
+
+    class First(Block):
+        @trigger("Heartbeat")
+        def send(self, connector: int | None, now: float) -> str:
+            return "Accepted"
+
+    class Second(Block):
+        @trigger("Heartbeat")
+        def send(self, connector: int | None, now: float) -> str:
+            return "Accepted"
+
+    with pytest.raises(ValueError, match="two blocks send Heartbeat"):
+        Assembly("x", (First, Second), (), {}, wire=None, timeout_key="T", mask=None)  # type: ignore[arg-type]
