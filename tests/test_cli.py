@@ -539,6 +539,29 @@ def test_count_three_stations_each_run_a_session(tmp_path: Path) -> None:
             assert transaction.stop_reason == "Local" and transaction.meter_stop > 0
 
 
+def test_count_three_201_stations_each_run_a_session_per_evse(tmp_path: Path) -> None:
+    """--count works the same in OCPP 2.0.1: every station of the fleet boots with ocpp2.0.1 and
+    runs one transaction per EVSE, Started at seqNo 0, Ended (Local), seqNos contiguous."""
+
+    async def scenario(server: DevServer) -> tuple[Any, ...]:
+        code, _, err = await cli(
+            ["--url", server.csms_url, "--id", "FLEET201", "--count", "3", "--ocpp", "2.0.1",
+             "--plugged", "1,2", "--idtag", "FLEET-CARD", "--duration", "120", "--speed", "60"]
+        )  # fmt: skip
+        return code, err, [server.csms.station(f"FLEET201-{n}") for n in (1, 2, 3)]
+
+    code, err, states = run_with_server(tmp_path, scenario)
+    assert code == 0, err
+    for state in states:
+        assert state.protocol == "ocpp2.0.1"
+        assert sorted(t.evse_id for t in state.transactions.values()) == [1, 2]
+        for transaction in state.transactions.values():
+            assert transaction.stop_reason == "Local" and not transaction.active
+            seq_nos = [seq_no for _, seq_no, _ in transaction.events]
+            assert seq_nos == list(range(len(seq_nos))) and len(seq_nos) >= 2
+            assert transaction.events[0][0] == "Started" and transaction.events[-1][0] == "Ended"
+
+
 def test_log_times_never_go_backwards_when_the_csms_sets_the_clock(tmp_path: Path) -> None:
     """At --speed 100 the station's clock runs ahead of the CSMS's until the boot reply sets it
     back: the frames carry that clock, the log lines one that never decreases."""
