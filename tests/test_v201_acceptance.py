@@ -17,6 +17,7 @@ import json
 import signal
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -252,7 +253,9 @@ def test_acceptance_boot_pending_then_accepted_transactions_and_a_kill(tmp_path:
                     await second.wait()
             check(world, killed, before, remote_id)
 
-    asyncio.run(scenario())
+    # In a fresh thread: the e2e tests' Playwright fixtures keep a loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
 
 
 def check(world: World, killed: str, before: list[dict[str, Any]], remote_id: str) -> None:
