@@ -344,8 +344,3 @@ class VariableDeclarer:
     ) -> VariableDef:
         """A SequenceList variable: an ordered comma-separated list drawn from ``values``."""
         return self.declare(variable, "SequenceList", default, values_list=values, **options)
-
-
-def computed(compute: Callable[[Any], object]) -> dict[str, Any]:
-    """Options of a ReadOnly variable whose Actual value is derived from the engine's context."""
-    return {"mutability": "ReadOnly", "compute": compute}
