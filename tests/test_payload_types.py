@@ -223,3 +223,16 @@ def test_the_stop_reasons_the_engine_accepts_are_the_schemas_reason_enum() -> No
 
     reasons = typing.get_args(payloads("1.6").StopTransactionRequestReason)
     assert frozenset(reasons) == STOP_REASONS
+
+
+def test_the_201_stop_reasons_and_id_token_types_are_the_schemas_enums() -> None:
+    # Operations201 keeps its own copies at run time; these pin them to ReasonEnumType and
+    # IdTokenEnumType as the 2.0.1 schemas spell them (the default type, ISO14443, first).
+    from ocpp_core.v201.operations import STOP_REASONS, Operations201
+
+    types = payloads("2.0.1")
+    assert frozenset(typing.get_args(types.ReasonEnumType)) == STOP_REASONS
+    assert frozenset(typing.get_args(types.IdTokenEnumType)) == frozenset(
+        Operations201.id_token_types
+    )
+    assert Operations201.id_token_types[0] == "ISO14443"
