@@ -9,6 +9,7 @@ schemas afterwards (conftest).
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from ocpp.v201 import call
 from pagekit import energy_kwh, open_app, screenshot, wait_ready
@@ -162,6 +163,49 @@ def test_a_reload_mid_transaction_ends_it_with_the_same_transaction_id(
     assert sent[-1]["eventType"] == "Ended"
     assert_seq_nos_run_from_0(sent)
     expect(page.get_by_test_id("connector-1-transaction-id")).to_have_text("—")
+    assert console.errors == []
+
+
+def test_H01_a_reservation_shows_on_the_card_and_refuses_another_id_token(
+    page: Page, csms, console
+) -> None:
+    """H01: ReserveNow for EVSE 2 shows Reserved and the reservation on the card; another idToken
+    presented there is refused (H01.FR.09 reserved for HOLDER), CancelReservation frees the EVSE
+    (H02) and the card shows no reservation."""
+    cb_id = "E2E-201-RESERVE"
+    open_app(page, csms.page, url=csms.csms, id=cb_id, ocpp="2.0.1", autoconnect="1")
+    registered(page, "2.0.1")
+    expect(page.get_by_test_id("connector-2-status")).to_have_text("Available")
+    expiry = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    reserved = csms.call(
+        cb_id,
+        call.ReserveNow(
+            id=7,
+            expiry_date_time=expiry,
+            id_token={"idToken": "HOLDER", "type": "ISO14443"},
+            evse_id=2,
+        ),
+    )
+    assert reserved.status == "Accepted"
+    expect(page.get_by_test_id("connector-2-status")).to_have_text("Reserved")
+    expect(page.get_by_test_id("connector-2-reservation")).to_have_text(
+        f"#7 · HOLDER until {expiry[11:16]} UTC"
+    )
+    page.get_by_role("switch", name="Cable plugged (connector 2)").check()
+    page.get_by_label("RFID card (idTag) (connector 2)").fill("SOMEONE-ELSE")
+    page.get_by_role("button", name="Present card (connector 2)").click()
+    expect(page.get_by_test_id("connector-2-auth")).to_have_text(
+        "ReservationConflict · SOMEONE-ELSE"
+    )
+    expect(page.get_by_test_id("connector-2-power")).to_have_text("0.00 kW")
+    expect(page.get_by_test_id("connector-2-transaction-id")).to_have_text("—")
+    assert not [p for p in events(csms, cb_id) if p.get("evse", {}).get("id") == 2]
+    screenshot(page, "v201-03-reserved")
+
+    assert csms.call(cb_id, call.CancelReservation(reservation_id=7)).status == "Accepted"
+    expect(page.get_by_test_id("connector-2-reservation")).to_have_text("—")
+    page.get_by_role("switch", name="Cable plugged (connector 2)").uncheck()
+    expect(page.get_by_test_id("connector-2-status")).to_have_text("Available")
     assert console.errors == []
 
 
