@@ -124,8 +124,7 @@ class AuthorizationList:
         entries = self._entries_of(items, entries, delete=not full)
         if len(entries) > max_entries:
             return FAILED
-        # An integer may arrive as 5.0 (2.0.1's schemas are draft-06): kept as the int it is.
-        version = self._version_of(int(version), entries)
+        version = self._version_of(version, entries)
         document = self._document(version, entries)
         if byte_limit is not None and document is not None and document_size(document) > byte_limit:
             return FAILED

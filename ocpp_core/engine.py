@@ -268,6 +268,7 @@ class Engine:
                 f"{violation.path or '/'}: {detail}",
             )
             return
+        payload = validation.whole_numbers(version, payload)
         index, handler = route
         try:
             response = handler(self.blocks[index], payload, now)
@@ -323,7 +324,7 @@ class Engine:
             description = f"{violation.path or '/'}: {violation.message}"
             request.fail(CallFailure(INVALID, description=description), now)
             return
-        request.succeed(result.payload, now)
+        request.succeed(validation.whole_numbers(version, result.payload), now)
 
     def _on_error(self, error: rpc.CallError, now: float) -> None:
         request = self.outbox.match(error.message_id)

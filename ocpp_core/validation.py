@@ -58,9 +58,13 @@ __all__ = [
     "request_schema_name",
     "response_schema_name",
     "validate",
+    "whole_numbers",
 ]
 
 _VERSION_FILES = {"1.6": "v16", "2.0.1": "v201"}
+
+# The versions whose schemas are draft-06, where an integer may be written 1.0 (_lenient_integers).
+_WHOLE_NUMBERS_AS_INTS = {"1.6": False, "2.0.1": True}
 
 MESSAGE_TYPE = "message_type"  # a frame of an unknown message type, with a readable id
 
@@ -97,6 +101,32 @@ def validate(version: str, name: str, payload: object) -> Violation | None:
     except RecursionError:
         return Violation(FORMAT, "", "payload is nested too deeply")
     return None if fail is None else fail.violation()
+
+
+def whole_numbers(version: str, payload: object) -> object:
+    """``payload`` with every whole float (``1.0``) as an int, for a version whose schemas are
+    draft-06; otherwise ``payload`` itself.
+
+    Draft-06 lets an integer field arrive written as ``1.0`` (and so does the schema check); the
+    handlers then get the int the field means, in one place, instead of each converting. A
+    number field's ``16.0`` becomes ``16`` too, the same JSON number. Containers are copied only
+    where something changed.
+    """
+    if not _WHOLE_NUMBERS_AS_INTS[version]:
+        return payload
+    return _whole(payload)
+
+
+def _whole(value: object) -> object:
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dict):
+        changed = {k: _whole(v) for k, v in value.items()}
+        return value if all(changed[k] is value[k] for k in value) else changed
+    if isinstance(value, list):
+        items = [_whole(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
 
 
 def has_schema(version: str, name: str) -> bool:

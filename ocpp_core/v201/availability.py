@@ -80,8 +80,7 @@ class AvailabilityBlock(Block):
         if evse is None or (evse["id"] == 0 and "connectorId" not in evse):
             flags, index, busy = None, 0, range(1, count)
         else:
-            # int(): the draft-06 schemas let an integer arrive as 1.0.
-            evse_id, connector_id = int(evse["id"]), evse.get("connectorId")
+            evse_id, connector_id = evse["id"], evse.get("connectorId")
             if not 1 <= evse_id < count or connector_id not in (None, 1):
                 return {"status": "Rejected"}
             flags = self._evse if connector_id is None else self._connector

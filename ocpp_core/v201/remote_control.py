@@ -87,8 +87,6 @@ class RemoteControlBlock(Block):
         if self.ctx.outbox.gate != SEND_ACCEPTED:
             return {"status": "Rejected", "statusInfo": {"reasonCode": "NotRegistered"}}
         evse = payload.get("evseId")
-        if evse is not None:
-            evse = int(evse)  # a schema integer may arrive written as 1.0
         if evse is not None and not self._evse_known(evse):
             return {"status": "Rejected", "statusInfo": {"reasonCode": "UnknownEvse"}}
         profile = payload.get("chargingProfile")
@@ -99,7 +97,7 @@ class RemoteControlBlock(Block):
         status, transaction_id = self.transactions.remote_start(
             evse,
             dict(payload["idToken"]),
-            int(payload["remoteStartId"]),
+            payload["remoteStartId"],
             None if "groupIdToken" not in payload else dict(payload["groupIdToken"]),
             None if profile is None else dict(profile),
             now,
@@ -122,7 +120,7 @@ class RemoteControlBlock(Block):
     def unlock_connector(
         self, payload: UnlockConnectorRequest, now: float
     ) -> UnlockConnectorResponse:
-        evse = int(payload["evseId"])  # a schema integer may arrive written as 1.0
+        evse = payload["evseId"]
         if not self._evse_known(evse) or payload["connectorId"] != 1:
             return {"status": "UnknownConnector"}
         if self.transactions.authorized_transaction(evse):

@@ -116,8 +116,8 @@ def _reservation(record: object) -> ReservationInfo:
     if connector_type is not None and not isinstance(connector_type, str):
         raise ValueError("bad connectorType")
     return checked(
-        _integer(record.get("id")),
-        _integer(record.get("evseId", 0)),
+        record.get("id"),
+        record.get("evseId", 0),
         id_tag,
         parent,
         record.get("expiryDateTime"),
@@ -125,13 +125,6 @@ def _reservation(record: object) -> ReservationInfo:
         parent_id_token_type=parent_type,
         connector_type=connector_type,
     )
-
-
-def _integer(value: object) -> object:
-    """A draft-06 integer written as 1.0 taken as 1; anything else unchanged (checked later)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def _admits(reservation: ReservationInfo, id_token: JsonObject, group: JsonObject | None) -> bool:
@@ -255,7 +248,7 @@ class ReservationBlock(Block, BookedReservations, Reservations):
         self, payload: CancelReservationRequest, now: float
     ) -> CancelReservationResponse:
         """H02: a held reservation ends (Accepted; the EVSE shows Available again)."""
-        found = self._book.find(int(payload["reservationId"]))
+        found = self._book.find(payload["reservationId"])
         if found is None:
             return {"status": "Rejected"}
         self._book.end([found], CANCELLED)

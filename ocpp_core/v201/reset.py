@@ -65,8 +65,8 @@ class ResetBlock(Block):
     @on("Reset")
     def reset(self, payload: ResetRequest, now: float) -> ResetResponse:
         kind, evse = payload["type"], payload.get("evseId")
-        if evse is not None:  # int(): the draft-06 schemas let an integer arrive as 1.0
-            return {"status": self._reset_evse(int(evse), kind, now)}
+        if evse is not None:
+            return {"status": self._reset_evse(evse, kind, now)}
         if self.ctx.reset_handler is None:
             return {"status": "Rejected"}
         if kind == IMMEDIATE:
