@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from ocpp_core.clock import format_datetime
 from ocpp_core.transfer import TransferHost
+from sim.atg import AtgDriver, AtgProfile, load_profile
 from sim.cli_args import UsageError, build_parser, connectors_list, station_settings
 from sim.cli_output import Output, Watcher, cli_hint
 from sim.events import TransferFailures
@@ -82,6 +83,8 @@ class _Cli:
         self.external_stop = stop
         self.output = Output(out, err, frames=args.log)
         self.idtag: str | None = args.idtag
+        self.own_tags: frozenset[str] = frozenset(() if args.idtag is None else (args.idtag,))
+        self.atg: AtgProfile | None = None
         self.plugged: list[int] = []
         self.stop_requested: asyncio.Event | None = None
         self.interrupts = 0
@@ -117,6 +120,16 @@ class _Cli:
         self.plugged = connectors_list(args.plugged, args.connectors)
         if args.idtag is not None and not self.plugged:
             raise UsageError("--idtag needs --plugged: the card is presented where an EV is")
+        if args.atg is not None:
+            if self.plugged or args.idtag is not None:
+                raise UsageError(
+                    "--atg plugs and presents cards itself: not with --plugged/--idtag"
+                )
+            try:
+                self.atg = load_profile(args.atg)
+            except ValueError as exc:
+                raise UsageError(f"--atg: {exc}") from None
+            self.own_tags = frozenset(self.atg.id_tags)
         temporary = args.store is None
         root = _temporary_root() if temporary else args.store
         try:
@@ -165,6 +178,11 @@ class _Cli:
             for n in self.plugged:
                 station.set_ev_ready(n, True)
                 station.plug(n)
+            if self.atg is not None:
+                try:
+                    station.add_driver(AtgDriver(self.atg, station).tick)
+                except ValueError as exc:
+                    raise UsageError(f"--atg: {exc}") from None
         installed = _install_signals(loop, self.on_signal)
         runner = asyncio.ensure_future(runtime.run())
         try:
@@ -266,17 +284,16 @@ class _Cli:
         return found
 
     async def _stop_sessions(self) -> None:
-        """Stop the sessions started with --idtag and wait a little for their messages, and for
-        those still queued (a stop the CSMS asked for just before the end)."""
-        if self.idtag is None:
+        """Stop the sessions started with --idtag or by --atg and wait a little for their
+        messages, and for those still queued (a stop the CSMS asked for just before the end)."""
+        if not self.own_tags:
             return
-        stopping = [
-            (station, n)
-            for station, n in self._cli_sessions()
-            if station.snapshot(n).id_tag == self.idtag
-        ]
-        for station, n in stopping:
-            station.present_card(n, self.idtag)
+        stopping = []
+        for station, n in self._cli_sessions():
+            tag = station.snapshot(n).id_tag
+            if tag in self.own_tags:
+                station.present_card(n, tag, None if self.atg is None else self.atg.token_type)
+                stopping.append((station, n))
         stopped = {station for station, _ in stopping}
         stations = [s for s in self.stations if s in stopped or s.queue_length]
         if not stations:

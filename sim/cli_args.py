@@ -116,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="present this RFID card on every plugged connector once the station is booted",
     )
     parser.add_argument(
+        "--atg",
+        type=Path,
+        metavar="PROFILE.toml",
+        help="automatic transaction generator: on every connector of every station, EVs plug"
+        " in, cards are presented, charging runs and ends as the TOML profile says, seeded and"
+        ' reproducible (see the README\'s "Automatic transaction generator"; not with'
+        " --plugged/--idtag)",
+    )
+    parser.add_argument(
         "--duration",
         type=float,
         default=0.0,

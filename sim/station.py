@@ -133,6 +133,8 @@ class Station(EngineViews):
         self._statuses: dict[int, tuple[str, str]] = {}
         self._unsubscribe_engine: Callable[[], None] | None = None
         self._engine_setups: tuple[Callable[[ChargePoint], None], ...] = ()
+        self._drivers: tuple[Callable[[float], float | None], ...] = ()
+        self._driver_wake: float | None = None
         self._operations = Operations()
         self._registers = MeterRegisters(self._store, settings.charge_box_id)
         self._hardware = self._registers.load(settings)
@@ -181,6 +183,13 @@ class Station(EngineViews):
         ``policy``; it is called now and for every engine a reboot builds."""
         policy = self.settings.transfer_policy()
         self.add_engine_setup(lambda engine: engine.set_transfer_host(factory(engine, policy)))
+
+    def add_driver(self, tick: Callable[[float], float | None]) -> None:
+        """Let ``tick(now)`` use the controls at the start of every tick of this station (an
+        automatic transaction generator); it returns when it wants the next one (None: never)."""
+        self._drivers = (*self._drivers, tick)
+        self._driver_wake = None
+        self._wake()
 
     def add_engine_setup(self, setup: Callable[[ChargePoint], None]) -> None:
         """Run ``setup(engine)`` on the current engine now and on every new one a reboot builds
@@ -443,6 +452,8 @@ class Station(EngineViews):
         if isinstance(clock, AnchoredClock):
             clock.anchor(now)
         self._deliver(now)
+        if self._drivers:
+            self._drive(now)
         engine = self._engine  # after _deliver: the CSMS may have selected another version
         cards, self._cards = self._cards, []
         for n, id_tag, token_type in cards:
@@ -471,6 +482,10 @@ class Station(EngineViews):
         if self._subscribers:
             self._report_snapshots()
         return self._next_wakeup(now)
+
+    def _drive(self, now: float) -> None:
+        wakes = [w for w in (tick(now) for tick in self._drivers) if w is not None]
+        self._driver_wake = min(wakes, default=None)
 
     def _deliver(self, now: float) -> None:
         inbox = self._link.inbox
@@ -515,8 +530,9 @@ class Station(EngineViews):
         if any(hw.meter.power_w > 0 for hw in self._hardware):
             refresh = now + METER_REFRESH_S
             wake = refresh if wake is None else min(wake, refresh)
-        if self._reconnect_at is not None:
-            wake = self._reconnect_at if wake is None else min(wake, self._reconnect_at)
+        for due in (self._reconnect_at, self._driver_wake):
+            if due is not None:
+                wake = due if wake is None else min(wake, due)
         return wake
 
     def _report_snapshots(self) -> None:
