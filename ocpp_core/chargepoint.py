@@ -30,7 +30,13 @@ if TYPE_CHECKING:
     from ocpp_core.connector import ConnectorIO
     from ocpp_core.events import Event, MessageDiscarded
     from ocpp_core.identity import StationIdentity
-    from ocpp_core.operations import DataTransferResult, Operations, Sessions, VariableRow
+    from ocpp_core.operations import (
+        DataTransferResult,
+        DisplayScreen,
+        Operations,
+        Sessions,
+        VariableRow,
+    )
     from ocpp_core.rpc import JsonObject
     from ocpp_core.sessions import ReservationInfo, TransactionInfo
     from ocpp_core.store import Store
@@ -228,6 +234,11 @@ class ChargePoint:
     def reservation(self, connector: int) -> ReservationInfo | None:
         """The reservation that makes connector 1..N show Reserved (by id, else connector 0)."""
         return self._ops.reservations.reservation_on(self._outlet(connector))
+
+    def display(self, connector: int, now: float) -> DisplayScreen:
+        """What connector 1..N's display shows now (2.0.1: display messages in priority
+        order, tariff and cost; 1.6: nothing)."""
+        return self._ops.display.screen(self._outlet(connector), now)
 
     def charging_profiles(self) -> list[tuple[int, JsonObject]]:
         """Installed charging profiles as ``(connectorId, csChargingProfiles)``, as received."""

@@ -24,7 +24,11 @@ __all__ = [
     "DataTransfers",
     "DeviceModel",
     "DiagnosticsUploads",
+    "Display",
+    "DisplayLine",
+    "DisplayScreen",
     "FirmwareUpdates",
+    "NoDisplay",
     "Operations",
     "Reservations",
     "Sessions",
@@ -55,6 +59,48 @@ class VariableRow(NamedTuple):
     data_type: str  # part 2 DataEnumType: "integer", "boolean", "string", "MemberList", ...
     unit: str | None  # "s", "W", "Percent", ... (1.6: None)
     values_list: tuple[str, ...] | None  # the allowed values of a list type, else None
+
+
+class DisplayLine(NamedTuple):
+    """One display message as the station's screen shows it (2.0.1 SetDisplayMessage)."""
+
+    id: int
+    priority: str  # MessagePriorityEnumType: "AlwaysFront", "InFront" or "NormalCycle"
+    format: str  # MessageFormatEnumType; the text is shown as it is, whatever the format
+    language: str | None
+    text: str
+
+
+class DisplayScreen(NamedTuple):
+    """What a connector's display shows now: the messages in priority order (the first in
+    front), the driver's tariff text, the running or final total cost (in ``currency``), and
+    ``cost_text``, the message shown when the final cost could not be had."""
+
+    connector: int
+    state: str  # MessageStateEnumType the messages are chosen for: Charging, Faulted, ...
+    messages: tuple[DisplayLine, ...] = ()
+    tariff: str | None = None
+    cost: float | None = None
+    currency: str = ""
+    final: bool = False
+    cost_text: str | None = None
+
+
+class Display(Protocol):
+    """The station's display (2.0.1 display messages, tariff and cost; 1.6: none)."""
+
+    def screen(self, connector: int, now: float) -> DisplayScreen:
+        """What connector 1..N's display shows now."""
+        ...
+
+
+class NoDisplay:
+    """A version without display messages: the screens are empty."""
+
+    __slots__ = ()
+
+    def screen(self, connector: int, now: float) -> DisplayScreen:
+        return DisplayScreen(connector, "Idle")
 
 
 class DeviceModel(Protocol):
@@ -261,6 +307,9 @@ class Operations(Protocol):
 
     @property
     def device_model(self) -> DeviceModel: ...
+
+    @property
+    def display(self) -> Display: ...
 
     def status(self, connector: int, now: float) -> str:
         """The current status of connector 0..N."""

@@ -123,6 +123,19 @@ VALID_201: dict[str, dict[str, Any]] = {
     "CancelReservation": {"reservationId": 1},
     "ReserveNow": {"id": 1, "expiryDateTime": T1, "idToken": TOKEN, "evseId": 2},
     "ClearCache": {},
+    "SetDisplayMessage": {
+        "message": {
+            "id": 3,
+            "priority": "InFront",
+            "state": "Idle",
+            "startDateTime": "2023-11-14T00:00:00Z",
+            "endDateTime": T1,
+            "message": {"format": "HTML", "language": "en", "content": "<b>0.30 EUR/kWh</b>"},
+        }
+    },
+    "GetDisplayMessages": {"requestId": 1, "id": [3, 4], "priority": "InFront", "state": "Idle"},
+    "ClearDisplayMessage": {"id": 3},
+    "CostUpdated": {"totalCost": 12.34, "transactionId": "TX-1"},
     "ClearChargingProfile": {
         "chargingProfileCriteria": {"evseId": 1, "chargingProfilePurpose": "TxDefaultProfile"}
     },
@@ -228,7 +241,10 @@ VALID_201: dict[str, dict[str, Any]] = {
 """A valid request of every CSMS-initiated OCPP 2.0.1 action the station implements."""
 
 NOT_SUPPORTED_201 = {
-    "GetDisplayMessages": {"requestId": 1},
+    "InstallCertificate": {
+        "certificateType": "V2GRootCertificate",
+        "certificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+    },
 }
 """2.0.1 actions of the bundled schemas the station does not implement (yet: issue 14)."""
 

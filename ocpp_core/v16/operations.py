@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ocpp_core.operations import NoDisplay
 from ocpp_core.v16.diagnostics import check_simulation as check_diagnostics_simulation
 from ocpp_core.v16.firmware import check_simulation as check_firmware_simulation
 from ocpp_core.v16.tx_session import STOP_REASONS
@@ -34,6 +35,7 @@ class Operations16:
         "data_transfer",
         "device_model",
         "diagnostics",
+        "display",
         "firmware",
         "reservations",
         "sessions",
@@ -66,6 +68,7 @@ class Operations16:
         self.firmware = firmware
         self.diagnostics = diagnostics
         self.device_model = device_model
+        self.display = NoDisplay()  # 1.6 has no display messages
 
     @property
     def registration(self) -> str | None:

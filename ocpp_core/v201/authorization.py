@@ -55,10 +55,12 @@ __all__ = [
     "CSMS",
     "LOCAL_LIST",
     "NOT_FOUND",
+    "NO_LISTENER",
     "OFFLINE",
     "UNAUTHORIZED",
     "AuthorizationBlock",
     "Decision",
+    "DecisionListener",
     "same_id_token",
 ]
 
@@ -89,10 +91,23 @@ class Decision(NamedTuple):
     master_pass: bool  # the group is AuthCtrlr.MasterPassGroupId
 
 
+class DecisionListener:
+    """Who hears every decision on an idToken (ocpp_core.v201.tariff: personal messages);
+    the default before it is wired: nobody."""
+
+    __slots__ = ()
+
+    def decided(self, evse: int, id_token: JsonObject, decision: Decision, now: float) -> None:
+        """``id_token`` was decided on at ``evse``."""
+
+
+NO_LISTENER = DecisionListener()
+
+
 class AuthorizationBlock(Block, AuthorizeSource):
     """AuthorizeRequests, the local decisions and the offline rules."""
 
-    __slots__ = ("_queue", "cache", "local_list")
+    __slots__ = ("_queue", "cache", "listener", "local_list")
 
     sends = ("Authorize",)
 
@@ -104,6 +119,7 @@ class AuthorizationBlock(Block, AuthorizeSource):
         super().__init__(ctx)
         self.local_list = local_list
         self.cache = cache
+        self.listener = NO_LISTENER  # the tariff block hears the decisions (I01)
         self._queue = self._new_queue("idToken")
 
     # ------------------------------------------------------------------ deciding
@@ -225,6 +241,10 @@ class AuthorizationBlock(Block, AuthorizeSource):
             ctx.emit(
                 AuthorizationResult(evse, id_token["idToken"], decision.status, decision.source)
             )
+        try:
+            self.listener.decided(evse, id_token, decision, now)
+        except Exception:
+            logger().exception("a decision on an idToken was not taken in")
         done(decision, now)
 
     # ------------------------------------------------------------------ learning

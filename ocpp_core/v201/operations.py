@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ocpp_core.v201.boot import BootBlock
     from ocpp_core.v201.data_transfer import DataTransferBlock
     from ocpp_core.v201.device_model import DeviceModelBlock
+    from ocpp_core.v201.display import DisplayBlock
     from ocpp_core.v201.reservation import ReservationBlock
     from ocpp_core.v201.smart_charging import SmartChargingBlock
     from ocpp_core.v201.status import StatusBlock
@@ -116,6 +117,7 @@ class Operations201:
         "data_transfer",
         "device_model",
         "diagnostics",
+        "display",
         "firmware",
         "reservations",
         "sessions",
@@ -146,6 +148,7 @@ class Operations201:
         device_model: DeviceModelBlock,
         smart_charging: SmartChargingBlock,
         reservations: ReservationBlock,
+        display: DisplayBlock,
     ) -> None:
         self._boot = boot
         self._status = status
@@ -154,6 +157,7 @@ class Operations201:
         self.device_model = device_model
         self.smart_charging = smart_charging
         self.reservations = reservations
+        self.display = display
         self.firmware = NoFirmware()
         self.diagnostics = NoDiagnostics()
 

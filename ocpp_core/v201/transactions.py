@@ -57,7 +57,14 @@ from ocpp_core.v201.tx_ctrlr import AUTHORIZED, BAY, CONNECTED, ENERGY, POWER_PA
 from ocpp_core.v201.tx_evse import CHARGING, EV_CONNECTED, IDLE, STOP_TRIGGERS, EvseSession
 from ocpp_core.v201.tx_evse import default_reason as _default_reason
 from ocpp_core.v201.tx_journal import TransactionJournal, TransactionListener, new_transaction_id
-from ocpp_core.v201.tx_views import ALWAYS_USABLE, NO_METER, NO_RESERVATIONS, TRUST_ALL
+from ocpp_core.v201.tx_views import (
+    ALWAYS_USABLE,
+    NO_ANSWERS,
+    NO_METER,
+    NO_RESERVATIONS,
+    TRUST_ALL,
+    TransactionAnswers,
+)
 
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
@@ -101,6 +108,7 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         "_journal",
         "_recovered",
         "_stopping",
+        "answers",
         "authorization",
         "availability",
         "metering",
@@ -128,6 +136,7 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         self.availability = availability  # an inoperative EVSE takes no transaction
         self.status = status  # nor does a faulted one
         self.reservations = reservations  # a reserved EVSE takes only its holder (H03)
+        self.answers: TransactionAnswers = NO_ANSWERS  # the tariff block hears the answers
         self._evses = [EvseSession(n) for n in range(len(ctx.connectors))]
         # The idToken whose cable stays locked after an EV-side disconnect (E09), per EVSE.
         self._holds: list[JsonObject | None] = [None] * len(ctx.connectors)
@@ -406,6 +415,15 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         logger().warning("transaction %s: idToken %s", tx.transaction_id, info.get("status"))
         session.invalid = True
         self._enforce_invalid(session, now)
+
+    def responded(
+        self, tx: Transaction, payload: JsonObject, response: JsonObject, now: float
+    ) -> None:
+        event_type = str(payload.get("eventType"))
+        try:
+            self.answers.transaction_answered(tx.evse, tx.transaction_id, event_type, response, now)
+        except Exception:
+            logger().exception("the answer to a TransactionEvent was not taken in")
 
     def transaction_settled(self, tx: Transaction, now: float) -> None:
         if 0 < tx.evse < len(self._stopping) and self._stopping[tx.evse] is tx:

@@ -150,6 +150,11 @@ class TransactionListener:
     def transaction_settled(self, tx: Transaction, now: float) -> None:
         """The Ended event of ``tx`` was answered or discarded: the transaction is gone."""
 
+    def responded(
+        self, tx: Transaction, payload: JsonObject, response: JsonObject, now: float
+    ) -> None:
+        """The CSMS answered an event of ``tx`` (totalCost, personal messages: I02, I03, I06)."""
+
 
 class TransactionJournal(TransactionJournalBase):
     """The journal of one engine's TransactionEvents and its transaction records."""
@@ -357,6 +362,8 @@ class TransactionJournal(TransactionJournalBase):
         info = response.get("idTokenInfo")
         if tx is not None and isinstance(info, dict):
             self._listener.answered(tx, entry.payload, info, now)
+        if tx is not None:
+            self._listener.responded(tx, entry.payload, response, now)
         if entry.payload.get("eventType") == "Ended":
             self._settle(tx, now)
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALWAYS_USABLE",
+    "NO_ANSWERS",
     "NO_METER",
     "NO_RESERVATIONS",
     "TRUST_ALL",
@@ -31,6 +32,7 @@ __all__ = [
     "Meter",
     "MeteringView",
     "Reservations",
+    "TransactionAnswers",
     "TrustAll",
 ]
 
@@ -185,3 +187,18 @@ class Reservations:
 
 
 NO_RESERVATIONS = Reservations()
+
+
+class TransactionAnswers:
+    """Who hears the CSMS's answers to TransactionEvents (ocpp_core.v201.tariff: totalCost and
+    personal messages); the default before it is wired: nobody."""
+
+    __slots__ = ()
+
+    def transaction_answered(
+        self, evse: int, transaction_id: str, event_type: str, response: JsonObject, now: float
+    ) -> None:
+        """The CSMS answered an ``event_type`` event of ``transaction_id`` on ``evse``."""
+
+
+NO_ANSWERS = TransactionAnswers()

@@ -16,6 +16,7 @@ from ocpp_core.v201.availability import AvailabilityBlock
 from ocpp_core.v201.boot import BootBlock
 from ocpp_core.v201.data_transfer import DataTransferBlock
 from ocpp_core.v201.device_model import DeviceModelBlock
+from ocpp_core.v201.display import DisplayBlock
 from ocpp_core.v201.heartbeat import HeartbeatBlock
 from ocpp_core.v201.local_list import LocalListBlock
 from ocpp_core.v201.metering import MeteringBlock
@@ -26,6 +27,7 @@ from ocpp_core.v201.reservation import ReservationBlock
 from ocpp_core.v201.reset import ResetBlock
 from ocpp_core.v201.smart_charging import SmartChargingBlock
 from ocpp_core.v201.status import StatusBlock
+from ocpp_core.v201.tariff import TariffBlock
 from ocpp_core.v201.transactions import TransactionBlock
 from ocpp_core.v201.trigger import IdleTransferNotices, TriggerBlock
 from ocpp_core.wiring import Wiring
@@ -52,6 +54,8 @@ BLOCK_TYPES: tuple[type, ...] = (
     StatusBlock,
     ResetBlock,
     DataTransferBlock,
+    DisplayBlock,
+    TariffBlock,
     IdleTransferNotices,
     TriggerBlock,
 )
@@ -87,6 +91,9 @@ def wire(ctx: BlockContext) -> Wiring:
     remote_control = RemoteControlBlock(ctx, transactions=transactions)
     reset = ResetBlock(ctx, sessions=transactions, status=status)
     data_transfer = DataTransferBlock(ctx)
+    display, tariff = DisplayBlock(ctx, status=status), TariffBlock(ctx)
+    display.sessions = tariff.sessions = transactions
+    display.tariff = authorization.listener = transactions.answers = tariff
     transfer_notices = IdleTransferNotices(ctx)  # issue 14: firmware and log blocks
     trigger = TriggerBlock(ctx, senders=ctx.assembly.triggers)
     blocks = (
@@ -106,6 +113,8 @@ def wire(ctx: BlockContext) -> Wiring:
         status,
         reset,
         data_transfer,
+        display,
+        tariff,
         transfer_notices,
         trigger,
     )
@@ -122,6 +131,8 @@ def wire(ctx: BlockContext) -> Wiring:
             reset.tick,
             metering.tick,
             smart_charging.tick,
+            display.tick,
+            tariff.tick,
         ),
         timers=(
             authorization.timer,
@@ -130,6 +141,7 @@ def wire(ctx: BlockContext) -> Wiring:
             reset.timer,
             metering.timer,
             smart_charging.timer,
+            display.timer,
         ),
         # The outbox asks by priority (see ocpp_core.outbox); equal ones in this order.
         sources=(
@@ -151,5 +163,6 @@ def wire(ctx: BlockContext) -> Wiring:
             device_model=device_model,
             smart_charging=smart_charging,
             reservations=reservation,
+            display=display,
         ),
     )
