@@ -121,7 +121,8 @@ class ConnectorIO:
     Inputs (None = not fitted): ``plugged`` (cable connected), ``ev_ready`` (EV asks for energy),
     ``evse_ready`` (EVSE offers energy), ``occupied`` (bay occupied without a plug),
     ``energy_wh`` (meter register, Wh: Energy.Active.Import.Register, also meterStart/meterStop),
-    ``power_w`` (W: Power.Active.Import), more meter inputs with ``add_meter_input``. Meter
+    ``power_w`` (W: Power.Active.Import), more meter inputs with ``add_meter_input``,
+    ``temperature`` (connector 0 only: the station's temperature in Celsius). Meter
     inputs return a number, a SignedReading, or None (no reading now). Error inputs return None,
     "" or "NoError" when fine, else a ChargePointErrorCode (faulted, except EVCommunicationError
     which §7.6 calls a warning) or an ErrorRecord. Outputs: ``charging_limit`` receives the limit
@@ -145,6 +146,7 @@ class ConnectorIO:
         "number",
         "occupied",
         "plugged",
+        "temperature",
     )
 
     def __init__(self, number: int) -> None:
@@ -153,6 +155,8 @@ class ConnectorIO:
         self.ev_ready: Callable[[], bool] | None = None
         self.evse_ready: Callable[[], bool] | None = None
         self.occupied: Callable[[], bool] | None = None
+        # Connector 0: the station's enclosure temperature (Celsius), for 2.0.1 monitoring.
+        self.temperature: Callable[[], float | None] | None = None
         self._energy_input: MeterInput | None = None
         self._power_input: MeterInput | None = None
         self._added_inputs: tuple[MeterInput, ...] = ()

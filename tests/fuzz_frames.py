@@ -237,6 +237,34 @@ VALID_201: dict[str, dict[str, Any]] = {
         "evse": {"id": 1, "connectorId": 1},
     },
     "UnlockConnector": {"evseId": 1, "connectorId": 1},
+    "SetVariableMonitoring": {
+        "setMonitoringData": [
+            {
+                "value": 40.5,
+                "type": "UpperThreshold",
+                "severity": 3,
+                "transaction": False,
+                "component": {"name": "TemperatureSensor"},
+                "variable": {"name": "Temperature"},
+            },
+            {
+                "id": 2,
+                "value": 1,
+                "type": "Delta",
+                "severity": 8,
+                "component": {"name": "EVSE", "evse": {"id": 1}},
+                "variable": {"name": "Power"},
+            },
+        ]
+    },
+    "ClearVariableMonitoring": {"id": [1, 2, 100]},
+    "SetMonitoringBase": {"monitoringBase": "FactoryDefault"},
+    "SetMonitoringLevel": {"severity": 5},
+    "GetMonitoringReport": {
+        "requestId": 7,
+        "monitoringCriteria": ["ThresholdMonitoring", "PeriodicMonitoring"],
+        "componentVariable": [{"component": {"name": "TemperatureSensor"}}],
+    },
 }
 """A valid request of every CSMS-initiated OCPP 2.0.1 action the station implements."""
 

@@ -8,8 +8,10 @@ true exactly when they do).
 
 The station's own structure is live and per station, not a configuration key
 (``station_variables(n)``): ChargingStation, EVSE/1..n and Connector/n/1 (one connector per EVSE),
-whose AvailabilityState, Problem, Power and SupplyPhases are read from the engine when asked
-through the ``LiveState`` the device model hands each getter.
+whose AvailabilityState, Problem, Power, ACCurrent, ACVoltage and SupplyPhases are read from the
+engine when asked through the ``LiveState`` the device model hands each getter, and
+TemperatureSensor (the station's ``temperature`` input). The values variable monitors may watch
+are ``monitored`` (AvailabilityState, Power, ACCurrent, ACVoltage, Temperature).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from ocpp_core.connector import SignedReading
 from ocpp_core.v201.variables import VariableDeclarer, VariableDef
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ocpp_core.context import BlockContext
     from ocpp_core.smart_charging import Supply
 
@@ -28,6 +32,8 @@ __all__ = [
     "STATUSES",
     "VARIABLES",
     "LiveState",
+    "declare_limits",
+    "routed",
     "station_variables",
 ]
 
@@ -61,24 +67,29 @@ class LiveState(Protocol):
         ...
 
 
-def _routed(action: str) -> Any:
+def routed(action: str) -> Any:
     """Live getter: whether the engine handles ``action`` (the feature is supported)."""
     return lambda state, definition, now: action in state.ctx.assembly.routes
 
 
-_device = VariableDeclarer(__name__, "DeviceDataCtrlr")
-for _message, _items in ITEMS_PER_MESSAGE.items():
-    _device.integer(
-        "ItemsPerMessage", _items, variable_instance=_message, mutability="ReadOnly", minimum=1
+def declare_limits(declarer: VariableDeclarer, message: str, items: int, size: int) -> None:
+    """ItemsPerMessage[message] and BytesPerMessage[message] of a controller (read-only)."""
+    declarer.integer(
+        "ItemsPerMessage", items, variable_instance=message, mutability="ReadOnly", minimum=1
     )
-    _device.integer(
+    declarer.integer(
         "BytesPerMessage",
-        BYTES_PER_MESSAGE,
-        variable_instance=_message,
+        size,
+        variable_instance=message,
         mutability="ReadOnly",
         minimum=1,
         unit="B",
     )
+
+
+_device = VariableDeclarer(__name__, "DeviceDataCtrlr")
+for _message, _items in ITEMS_PER_MESSAGE.items():
+    declare_limits(_device, _message, _items, BYTES_PER_MESSAGE)
 
 _clock = VariableDeclarer(__name__, "ClockCtrlr")
 _clock.date_time("DateTime", "", live=lambda state, definition, now: state.ctx.clock.timestamp(now))
@@ -105,11 +116,11 @@ _security.integer("SecurityProfile", 1, mutability="ReadOnly", minimum=1, maximu
 _security.integer("CertificateEntries", 0, mutability="ReadOnly")
 
 _reservation = VariableDeclarer(__name__, "ReservationCtrlr")
-_reservation.boolean("Available", False, live=_routed("ReserveNow"))
+_reservation.boolean("Available", False, live=routed("ReserveNow"))
 _reservation.boolean("Enabled", True)
 
 _smart = VariableDeclarer(__name__, "SmartChargingCtrlr")
-_smart.boolean("Available", False, live=_routed("SetChargingProfile"))
+_smart.boolean("Available", False, live=routed("SetChargingProfile"))
 _smart.boolean("Enabled", True)
 _smart.integer(
     "Entries",
@@ -156,9 +167,44 @@ def _power(state: LiveState, definition: VariableDef, now: float) -> float:
     return float(reading) if isinstance(reading, (int, float)) and reading >= 0 else 0.0
 
 
+def _meter(measurand: str, combine: Callable[[list[float]], float]) -> Any:
+    """Live getter: the EVSE's readings of ``measurand`` (one per phase) combined; 0 without."""
+
+    def read(state: LiveState, definition: VariableDef, now: float) -> float:
+        io = state.ctx.connectors[definition.evse or 0]
+        values = []
+        for entry in io.meter_inputs:
+            if entry.measurand == measurand:
+                reading = io.sample(entry, entry.read)
+                if isinstance(reading, SignedReading):
+                    reading = reading.value
+                if isinstance(reading, (int, float)) and not isinstance(reading, bool):
+                    values.append(float(reading))
+        return combine(values) if values else 0.0
+
+    return read
+
+
+def _temperature(state: LiveState, definition: VariableDef, now: float) -> float:
+    """The station's temperature input (connector 0, Celsius); 0 without one or a reading."""
+    io = state.ctx.connectors[0]
+    read = io.temperature
+    reading = None if read is None else io.sample("temperature", read)
+    ok = isinstance(reading, (int, float)) and not isinstance(reading, bool)
+    return float(reading) if ok else 0.0  # type: ignore[arg-type]
+
+
 def _power_limit(state: LiveState, definition: VariableDef) -> float:
     supply = state.supply
     return supply.voltage * supply.phases * supply.max_current
+
+
+def _current_limit(state: LiveState, definition: VariableDef) -> float:
+    return state.supply.max_current
+
+
+_max_phase = _meter("Current.Import", max)  # ACCurrent: the highest phase current (A)
+_mean_phase = _meter("Voltage", lambda values: sum(values) / len(values))  # ACVoltage (V)
 
 
 def _identity(field: str) -> Any:
@@ -167,7 +213,9 @@ def _identity(field: str) -> Any:
 
 def _declare_common(declarer: VariableDeclarer, **place: Any) -> None:
     """AvailabilityState, Available, Problem and SupplyPhases of a station, EVSE or connector."""
-    declarer.option("AvailabilityState", "Available", STATUSES, live=_state, **place)
+    declarer.option(
+        "AvailabilityState", "Available", STATUSES, live=_state, monitored=True, **place
+    )
     declarer.boolean("Available", True, mutability="ReadOnly", **place)
     declarer.boolean("Problem", False, live=_problem, **place)
     declarer.integer("SupplyPhases", 3, live=_phases, maximum=3, **place)
@@ -179,11 +227,43 @@ def _build(evses: int) -> tuple[VariableDef, ...]:
     station.string("VendorName", "", live=_identity("vendor"))
     station.string("Model", "", live=_identity("model"))
     station.string("SerialNumber", "", live=_identity("serial_number"))
+    sensor = VariableDeclarer(__name__, "TemperatureSensor")
+    sensor.decimal(
+        "Temperature",
+        "0",
+        live=_temperature,
+        unit="Celsius",
+        min_limit=-50.0,
+        max_limit=150.0,
+        monitored=True,
+    )
     evse = VariableDeclarer(__name__, "EVSE")
     connector = VariableDeclarer(__name__, "Connector")
     for number in range(1, evses + 1):
         _declare_common(evse, evse=number)
-        evse.decimal("Power", "0", live=_power, unit="W", max_limit=_power_limit, evse=number)
+        evse.decimal(
+            "Power", "0", live=_power, unit="W", max_limit=_power_limit, monitored=True, evse=number
+        )
+        evse.decimal(
+            "ACCurrent",
+            "0",
+            live=_max_phase,
+            unit="A",
+            min_limit=0.0,
+            max_limit=_current_limit,
+            monitored=True,
+            evse=number,
+        )
+        evse.decimal(
+            "ACVoltage",
+            "0",
+            live=_mean_phase,
+            unit="V",
+            min_limit=0.0,
+            max_limit=1000.0,
+            monitored=True,
+            evse=number,
+        )
         place = {"evse": number, "connector": 1}
         _declare_common(connector, **place)
         connector.string("ConnectorType", CONNECTOR_TYPE, mutability="ReadOnly", **place)
@@ -191,7 +271,7 @@ def _build(evses: int) -> tuple[VariableDef, ...]:
     for number in range(1, evses + 1):
         ordered += [key for key in evse.keys if key.evse == number]
         ordered += [key for key in connector.keys if key.evse == number]
-    return tuple(ordered)
+    return (*ordered, *sensor.keys)
 
 
 _STATIONS: dict[int, tuple[VariableDef, ...]] = {}

@@ -149,7 +149,7 @@ def _lower(text: str | None) -> str | None:
 class DeviceModelBlock(Block):
     """GetVariables / SetVariables, and the device model's values for reports and the GUI."""
 
-    __slots__ = ("_index", "smart_charging", "status")
+    __slots__ = ("_index", "monitoring", "smart_charging", "status")
 
     def __init__(
         self,
@@ -162,6 +162,7 @@ class DeviceModelBlock(Block):
         self.status = status
         self.smart_charging = smart_charging
         self._index = _index(ctx.config.table, len(ctx.connectors) - 1)
+        self.monitoring: object = None  # the monitoring block, whose book MonitoringCtrlr reads
 
     # ------------------------------------------------------------------ live state (LiveState)
 

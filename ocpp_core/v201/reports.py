@@ -275,3 +275,9 @@ def _variable(entry: VariableDef) -> VariableType:
     if entry.variable_instance is not None:
         variable["instance"] = entry.variable_instance
     return variable
+
+
+# What GetMonitoringReport (monitoring.py) shares: componentVariable matching, the addresses.
+named = _named
+component_of = _component
+variable_of = _variable

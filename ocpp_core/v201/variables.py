@@ -17,6 +17,7 @@ EVSE's AvailabilityState, the clock's DateTime): never stored, and not a configu
 it belongs to a component that exists once per EVSE or connector (``components.py`` makes those
 per station). Its getter gets the device model's ``LiveState`` (device_model.py), itself and
 ``now``; so may a ``max_limit`` that depends on the station (an EVSE's maximum power).
+A ``monitored`` variable supports variable monitoring (SetVariableMonitoring, monitoring.py).
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ class VariableDef(KeyDef):
         "live",
         "max_limit",
         "min_limit",
+        "monitored",
         "unit",
         "values_list",
         "variable",
@@ -132,6 +134,7 @@ class VariableDef(KeyDef):
         min_limit: float | None = None,
         max_limit: Limit = None,
         live: Live | None = None,
+        monitored: bool = False,
         **options: Unpack[KeyOptions],
     ) -> None:
         if attribute not in ATTRIBUTES:
@@ -167,6 +170,7 @@ class VariableDef(KeyDef):
         self.unit = unit
         self.values_list = values_list
         self.live = live
+        self.monitored = monitored  # variable monitors may watch it (v201/monitoring.py)
         if kind == INT:
             if min_limit is None and self.minimum != MIN_INTEGER:
                 min_limit = self.minimum
@@ -198,7 +202,7 @@ class VariableDef(KeyDef):
         """The report's variableCharacteristics (limits of a live maximum read from ``state``)."""
         result: VariableCharacteristicsType = {
             "dataType": self.data_type,  # type: ignore[typeddict-item]
-            "supportsMonitoring": False,
+            "supportsMonitoring": self.monitored,
         }
         if self.unit is not None:
             result["unit"] = self.unit

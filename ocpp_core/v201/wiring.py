@@ -20,6 +20,7 @@ from ocpp_core.v201.display import DisplayBlock
 from ocpp_core.v201.heartbeat import HeartbeatBlock
 from ocpp_core.v201.local_list import LocalListBlock
 from ocpp_core.v201.metering import MeteringBlock
+from ocpp_core.v201.monitoring import MonitoringBlock
 from ocpp_core.v201.operations import Operations201
 from ocpp_core.v201.remote_control import RemoteControlBlock
 from ocpp_core.v201.reports import ReportsBlock
@@ -40,6 +41,7 @@ __all__ = ["BLOCK_TYPES", "EXTRA_VARIABLES", "wire"]
 BLOCK_TYPES: tuple[type, ...] = (
     DeviceModelBlock,
     ReportsBlock,
+    MonitoringBlock,
     BootBlock,
     HeartbeatBlock,
     AvailabilityBlock,
@@ -71,6 +73,7 @@ def wire(ctx: BlockContext) -> Wiring:
     smart_charging = SmartChargingBlock(ctx)
     device_model = DeviceModelBlock(ctx, status=status, smart_charging=smart_charging)
     reports = ReportsBlock(ctx, device_model=device_model)
+    monitoring = MonitoringBlock(ctx, device_model=device_model)
     local_list, auth_cache = LocalListBlock(ctx), AuthCacheBlock(ctx)
     authorization = AuthorizationBlock(ctx, local_list=local_list, cache=auth_cache)
     reservation = ReservationBlock(ctx, status=status)
@@ -88,6 +91,7 @@ def wire(ctx: BlockContext) -> Wiring:
     smart_charging.sessions = transactions
     availability.sessions = transactions
     status.sessions = transactions
+    monitoring.sessions = transactions
     remote_control = RemoteControlBlock(ctx, transactions=transactions)
     reset = ResetBlock(ctx, sessions=transactions, status=status)
     data_transfer = DataTransferBlock(ctx)
@@ -99,6 +103,7 @@ def wire(ctx: BlockContext) -> Wiring:
     blocks = (
         device_model,
         reports,
+        monitoring,
         boot,
         heartbeat,
         availability,
@@ -131,6 +136,7 @@ def wire(ctx: BlockContext) -> Wiring:
             reset.tick,
             metering.tick,
             smart_charging.tick,
+            monitoring.tick,
             display.tick,
             tariff.tick,
         ),
@@ -141,6 +147,7 @@ def wire(ctx: BlockContext) -> Wiring:
             reset.timer,
             metering.timer,
             smart_charging.timer,
+            monitoring.timer,
             display.timer,
         ),
         # The outbox asks by priority (see ocpp_core.outbox); equal ones in this order.
@@ -150,6 +157,8 @@ def wire(ctx: BlockContext) -> Wiring:
             boot,
             heartbeat,
             reports,
+            monitoring.reports,
+            monitoring.events,
             authorization,
             transactions,
             status,
