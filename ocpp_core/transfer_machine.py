@@ -83,6 +83,7 @@ class TransferMachine:
         "_clock",
         "_countdown",
         "_deadline",
+        "_drain_until",
         "_owner",
         "_what",
         "detail",
@@ -106,6 +107,7 @@ class TransferMachine:
         self.detail = ""  # what the running transfer shows
         self._deadline = 0.0  # of the transfer on the host
         self._countdown: Countdown | None = None  # of a simulated transfer (None: on the host)
+        self._drain_until = 0.0  # a cancelled host transfer may still report until then
 
     def schedule(
         self,
@@ -129,6 +131,15 @@ class TransferMachine:
         """The job is done (the owner's steps after the transfer succeeded)."""
         self.phase = None
 
+    def cancel(self) -> None:
+        """Drop the job, also during its transfer. A cancelled host transfer still reports: the
+        next attempt waits for that result (ignored) or its deadline, so the host's two results
+        are never confused."""
+        if self.awaits_host:
+            self._drain_until = self._deadline
+        self.phase = None
+        self._countdown = None
+
     @property
     def awaits_host(self) -> bool:
         """Whether a host transfer is running, so its progress and result are expected."""
@@ -140,7 +151,7 @@ class TransferMachine:
         """Start a due attempt, or advance the running one."""
         phase = self.phase
         if phase == WAITING:
-            if self._clock.wall(now) >= self.due:
+            if self._clock.wall(now) >= self.due and now >= self._drain_until:
                 self._start(now)
         elif phase == TRANSFERRING:
             countdown = self._countdown
@@ -162,7 +173,7 @@ class TransferMachine:
         """When ``tick`` next has work: None when no job, or while the owner's steps run."""
         phase = self.phase
         if phase == WAITING:
-            return now + max(0.0, self.due - self._clock.wall(now))
+            return max(now + max(0.0, self.due - self._clock.wall(now)), self._drain_until)
         if phase != TRANSFERRING:
             return None
         if self._countdown is None:  # on the host
@@ -192,6 +203,9 @@ class TransferMachine:
     def host_finished(self, ok: bool, detail: str, now: float) -> bool:
         """The host's result of the running transfer; False (ignored) when none awaits one."""
         if not self.awaits_host:
+            if now < self._drain_until:  # the cancelled transfer's result: consumed
+                self._drain_until = 0.0
+                return True
             return False
         self._done(ok, detail, now)
         return True

@@ -20,16 +20,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ocpp_core.block import on, trigger
-from ocpp_core.events import DiagnosticsProgress
+from ocpp_core.file_transfer import retry_policy, wall_time
 from ocpp_core.log import logger
-from ocpp_core.transfer import DiagnosticsSimulation, TransferHost, simulated_because
+from ocpp_core.log_upload import LogUploadBlock
+from ocpp_core.transfer import DiagnosticsSimulation
 from ocpp_core.transfer import check_diagnostics_simulation as check_simulation
 from ocpp_core.transfer_machine import TRANSFERRING
-from ocpp_core.v16 import diagnostics_file
-from ocpp_core.v16.file_transfer import TransferBlock, retry_policy, wall_time
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Sequence
 
     from ocpp_core.context import BlockContext
     from ocpp_core.sessions import SessionView
@@ -43,34 +42,16 @@ if TYPE_CHECKING:
 
 __all__ = ["DiagnosticsBlock", "DiagnosticsSimulation", "check_simulation"]
 
-IDLE = "Idle"
-UPLOADING = "Uploading"
-UPLOADED = "Uploaded"
-UPLOAD_FAILED = "UploadFailed"
 
-
-_DEFAULT_SIMULATION = DiagnosticsSimulation()  # shared: engines hold only a changed one
-
-
-class DiagnosticsBlock(TransferBlock):
+class DiagnosticsBlock(LogUploadBlock):
     """The diagnostics upload in progress and its notices; the upload itself, its retries and
     its deadline are a TransferMachine's, to which this block is the TransferOwner."""
 
-    __slots__ = (
-        "_content",
-        "_file_name",
-        "_window",
-        "availability",
-        "boot",
-        "last_file",
-        "log_source",
-        "sessions",
-        "simulation",
-        "status_block",
-    )
+    __slots__ = ("availability",)
 
     notice_action = "DiagnosticsStatusNotification"
     sends = ("DiagnosticsStatusNotification",)
+    failed = "UploadFailed"
 
     def __init__(
         self,
@@ -81,19 +62,8 @@ class DiagnosticsBlock(TransferBlock):
         availability: AvailabilityBlock,
         sessions: SessionView,
     ) -> None:
-        super().__init__(ctx, "upload")
-        # What the diagnostics file reports: registration, connectors, sessions.
-        self.boot = boot
-        self.status_block = status_block
+        super().__init__(ctx, boot=boot, status=status_block, sessions=sessions)
         self.availability = availability
-        self.sessions = sessions
-        self.simulation = _DEFAULT_SIMULATION
-        self.log_source: Callable[[float | None, float | None], str] | None = None
-        self.last_file: tuple[str, bytes] | None = None  # the latest file built, for the GUI
-        # The requested file: its name, log window and content (built at the first attempt).
-        self._file_name: str | None = None
-        self._window: tuple[float | None, float | None] = (None, None)
-        self._content: bytes | None = None
 
     # ------------------------------------------------------------------ OCPP
 
@@ -104,91 +74,15 @@ class DiagnosticsBlock(TransferBlock):
             wall_time(payload.get("startTime"), "startTime"),
             wall_time(payload.get("stopTime"), "stopTime"),
         )
-        machine = self._machine
-        if machine.phase == TRANSFERRING:
+        if self._machine.phase == TRANSFERRING:
             logger().warning("GetDiagnostics while an upload runs: no file for this request")
             return {}
-        file_name = _file_name(self.ctx.clock.timestamp(now))
-        machine.schedule(payload["location"], self.ctx.clock.wall(now), retries, interval)
-        self._file_name = file_name
-        self._window = window
-        self._content = None
-        self._status = IDLE
-        self.progress(None, f"upload of {file_name} requested")
-        return {"fileName": file_name}
+        return {"fileName": self._take(payload["location"], window, retries, interval, now)}
 
     @trigger("DiagnosticsStatusNotification")
     def send_triggered(self, connector_id: int | None, now: float) -> str:
         """TriggerMessage(DiagnosticsStatusNotification): the current status."""
         return self.trigger_notice(self.status, now)
 
-    @property
-    def status(self) -> str:
-        """The DiagnosticsStatus to report now: Idle unless an upload is in progress."""
-        return IDLE if self._machine.phase is None else self._status
-
-    # ------------------------------------------------------------------ timers
-
-    def tick(self, now: float) -> None:
-        self._machine.tick(now)
-
-    def timer(self, now: float) -> float | None:
-        return self._machine.timer(now)
-
-    def upload_finished(self, ok: bool, detail: str, now: float) -> None:
-        """The host's result of the running upload (ignored when none awaits one)."""
-        if not self._machine.host_finished(ok, detail, now):
-            logger().warning("diagnostics upload result ignored: no upload is running")
-
-    # ------------------------------------------------------------------ TransferOwner
-
-    def attempt_starts(self, via_host: bool, now: float) -> str:
-        file_name = self._file_name
-        assert file_name is not None  # named when the GetDiagnostics was accepted
-        content = self._content
-        if content is None:
-            content = self._content = diagnostics_file.build(
-                self.ctx,
-                file_name,
-                self._window,
-                self.log_source,
-                now,
-                registration=self.boot.registration,
-                status=self.status_block,
-                operative=self.availability.operative,
-                sessions=self.sessions,
-            )
-            self.last_file = (file_name, content)
-        self._report(UPLOADING, now)
-        if via_host:
-            return f"uploading {file_name} ({len(content)} bytes)"
-        return f"{simulated_because(self._machine.location)} ({len(content)} bytes)"
-
-    def start_on_host(self, host: TransferHost, location: str, now: float) -> None:
-        file_name, content = self._file_name, self._content
-        assert file_name is not None and content is not None  # made by attempt_starts
-        host.start_upload(location, file_name, content, now)
-
-    def simulated_transfer(self) -> tuple[float, bool]:
-        simulation = self.simulation
-        return simulation.upload_s, simulation.fail_upload
-
-    def transferred(self, detail: str, now: float) -> None:
-        self._report(UPLOADED, now)
-        self._machine.finish()
-        self.progress(100, detail or "uploaded")
-
-    def attempt_failed(self, phase: str, detail: str, now: float) -> None:
-        self._report(UPLOAD_FAILED, now)
-        self.progress(None, detail)
-
-    def progress(self, percent: int | None, detail: str) -> None:
-        ctx = self.ctx
-        if ctx.watched:
-            ctx.emit(DiagnosticsProgress(self._status, percent, detail, self._file_name))
-
-
-def _file_name(timestamp: str) -> str:
-    """``diagnostics-20231114T221320Z.log`` from an OCPP timestamp."""
-    compact = "".join(c for c in timestamp.split(".")[0] if c.isdigit() or c == "T")
-    return f"diagnostics-{compact}Z.log"
+    def _operative(self) -> Sequence[bool]:
+        return self.availability.operative

@@ -1,0 +1,171 @@
+"""What log uploads share in any version: 1.6 GetDiagnostics and 2.0.1 GetLog.
+
+The block names a file when the CSMS asks, builds it at the first attempt (see diagnostics_file)
+and uploads it through a TransferMachine: to an http(s) location through the host
+(TransferHost.start_upload), else simulated (DiagnosticsSimulation: duration and failure
+injection). The version's block says how a request is answered, how the file is built and which
+statuses report Uploading, Uploaded and a failure.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from ocpp_core import diagnostics_file
+from ocpp_core.events import DiagnosticsProgress
+from ocpp_core.file_transfer import TransferBlock
+from ocpp_core.log import logger
+from ocpp_core.transfer import DiagnosticsSimulation, TransferHost, simulated_because
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from ocpp_core.context import BlockContext
+    from ocpp_core.registration import RegistrationBlock
+    from ocpp_core.sessions import SessionView
+
+__all__ = ["IDLE", "LogUploadBlock", "file_name"]
+
+IDLE = "Idle"
+
+_DEFAULT_SIMULATION = DiagnosticsSimulation()  # shared: engines hold only a changed one
+
+
+class LogUploadBlock(TransferBlock):
+    """Base of a version's log upload block, the TransferOwner of its upload."""
+
+    __slots__ = (
+        "_content",
+        "_file_name",
+        "_window",
+        "boot",
+        "last_file",
+        "log_source",
+        "sessions",
+        "simulation",
+        "status_block",
+    )
+
+    uploading: ClassVar[str] = "Uploading"
+    uploaded: ClassVar[str] = "Uploaded"
+    failed: ClassVar[str] = ""
+    file_version: ClassVar[str] = "1.6"  # named in the file's first line
+
+    def __init__(
+        self,
+        ctx: BlockContext,
+        *,
+        boot: RegistrationBlock,
+        status: diagnostics_file.StatusBlock,
+        sessions: SessionView,
+    ) -> None:
+        super().__init__(ctx, "upload")
+        # What the file reports: registration, connectors (EVSEs), sessions.
+        self.boot = boot
+        self.status_block = status
+        self.sessions = sessions
+        self.simulation = _DEFAULT_SIMULATION
+        self.log_source: Callable[[float | None, float | None], str] | None = None
+        self.last_file: tuple[str, bytes] | None = None  # the latest file built, for the GUI
+        # The requested file: its name, log window and content (built at the first attempt).
+        self._file_name: str | None = None
+        self._window: tuple[float | None, float | None] = (None, None)
+        self._content: bytes | None = None
+
+    def _operative(self) -> Sequence[bool]:
+        """Whether the station (index 0) and each connector (EVSE) 1..N is operative."""
+        raise NotImplementedError
+
+    def _build(self, file_name: str, now: float) -> bytes:
+        return diagnostics_file.build(
+            self.ctx,
+            file_name,
+            self._window,
+            self.log_source,
+            now,
+            registration=self.boot.registration,
+            status=self.status_block,
+            operative=self._operative(),
+            sessions=self.sessions,
+            version=self.file_version,
+        )
+
+    def _take(
+        self,
+        location: str,
+        window: tuple[float | None, float | None],
+        retries: int,
+        interval: int,
+        now: float,
+    ) -> str:
+        """Schedule the upload of a new file at once; its name."""
+        clock = self.ctx.clock
+        name = file_name(clock.timestamp(now))
+        self._machine.schedule(location, clock.wall(now), retries, interval)
+        self._file_name = name
+        self._window = window
+        self._content = None
+        self._status = IDLE
+        self.progress(None, f"upload of {name} requested")
+        return name
+
+    @property
+    def status(self) -> str:
+        """The status to report now: Idle unless an upload is in progress."""
+        return IDLE if self._machine.phase is None else self._status
+
+    # ------------------------------------------------------------------ timers
+
+    def tick(self, now: float) -> None:
+        self._machine.tick(now)
+
+    def timer(self, now: float) -> float | None:
+        return self._machine.timer(now)
+
+    def upload_finished(self, ok: bool, detail: str, now: float) -> None:
+        """The host's result of the running upload (ignored when none awaits one)."""
+        if not self._machine.host_finished(ok, detail, now):
+            logger().warning("log upload result ignored: no upload is running")
+
+    # ------------------------------------------------------------------ TransferOwner
+
+    def attempt_starts(self, via_host: bool, now: float) -> str:
+        file_name = self._file_name
+        assert file_name is not None  # named when the request was accepted
+        content = self._content
+        if content is None:
+            content = self._content = self._build(file_name, now)
+            self.last_file = (file_name, content)
+        self._report(self.uploading, now)
+        if via_host:
+            return f"uploading {file_name} ({len(content)} bytes)"
+        return f"{simulated_because(self._machine.location)} ({len(content)} bytes)"
+
+    def start_on_host(self, host: TransferHost, location: str, now: float) -> None:
+        file_name, content = self._file_name, self._content
+        assert file_name is not None and content is not None  # made by attempt_starts
+        host.start_upload(location, file_name, content, now)
+
+    def simulated_transfer(self) -> tuple[float, bool]:
+        simulation = self.simulation
+        return simulation.upload_s, simulation.fail_upload
+
+    def transferred(self, detail: str, now: float) -> None:
+        self._report(self.uploaded, now)
+        self._machine.finish()
+        self.progress(100, detail or "uploaded")
+
+    def attempt_failed(self, phase: str, detail: str, now: float) -> None:
+        self._report(self.failed, now)
+        self.progress(None, detail)
+
+    def progress(self, percent: int | None, detail: str) -> None:
+        ctx = self.ctx
+        if ctx.watched:
+            ctx.emit(DiagnosticsProgress(self._status, percent, detail, self._file_name))
+
+
+def file_name(timestamp: str) -> str:
+    """``diagnostics-20231114T221320Z.log`` from an OCPP timestamp."""
+    compact = "".join(c for c in timestamp.split(".")[0] if c.isdigit() or c == "T")
+    return f"diagnostics-{compact}Z.log"
