@@ -262,6 +262,25 @@ class ChargePoint:
         smart charging converts W and A with and fills schedule gaps with."""
         self._ops.smart_charging.set_supply(voltage_v, phases, max_current_a)
 
+    def external_limit(self, connector: int) -> tuple[float, str] | None:
+        """The external limit on connector 1..N (0: the station), as (limit, "A" / "W")."""
+        return self._ops.smart_charging.external_limit(self._index(connector))
+
+    def set_external_limit(
+        self, connector: int, limit: float, unit: str, now: float, *, grid_critical: bool = False
+    ) -> bool:
+        """A local energy manager limits connector 1..N (0: the whole station) to ``limit`` A or
+        W until ``clear_external_limit`` (2.0.1: NotifyChargingLimit, source EMS); False: ignored
+        (2.0.1 SmartChargingCtrlr.ExternalControlSignalsEnabled false). ValueError: bad input."""
+        return self._ops.smart_charging.set_external_limit(
+            self._index(connector), limit, unit, check_now(now), grid_critical=bool(grid_critical)
+        )
+
+    def clear_external_limit(self, connector: int, now: float) -> bool:
+        """The local energy manager releases its limit (2.0.1: ClearedChargingLimit); whether
+        there was one."""
+        return self._ops.smart_charging.clear_external_limit(self._index(connector), check_now(now))
+
     def _sessions(self) -> Sessions:
         return self._ops.sessions
 

@@ -187,6 +187,21 @@ class SmartCharging(Protocol):
         """The station's nominal voltage, phases and maximum current per connector."""
         ...
 
+    def external_limit(self, connector: int) -> tuple[float, str] | None:
+        """The external limit on connector 1..N (0: the station) as (limit, unit), if any."""
+        ...
+
+    def set_external_limit(
+        self, connector: int, limit: float, unit: str, now: float, *, grid_critical: bool = False
+    ) -> bool:
+        """A local energy manager's limit on connector 1..N (0: the station) in A or W; False:
+        ignored (2.0.1 ExternalControlSignalsEnabled false)."""
+        ...
+
+    def clear_external_limit(self, connector: int, now: float) -> bool:
+        """The local energy manager releases its limit; whether there was one."""
+        ...
+
 
 class DataTransfers(Protocol):
     """Vendor-specific DataTransfer in both directions."""

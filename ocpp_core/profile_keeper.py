@@ -14,6 +14,11 @@ None when no profile limits it; connector 0 receives the station-wide maximum pr
 limit is recomputed only when a profile, a transaction or the supply changed, or at the
 precomputed time of its next change: the idle poll reads the clock and compares (nothing at all
 without profiles). A clock the CSMS sets back is noticed too.
+
+External limits (``set_external_limit``: a local energy manager's, per connector or, on 0, for the
+station, in A or W) cap the limit and the composite schedule as a ChargePointMaxProfile would;
+they persist in the ``external_charging_limits`` document. ``limit_changed`` tells a subclass
+each change of a connector's output (2.0.1: ChargingRateChanged, SuspendedEVSE).
 """
 
 from __future__ import annotations
@@ -23,7 +28,19 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ocpp_core.block import Block
 from ocpp_core.log import logger
-from ocpp_core.smart_charging import TX, Composite, Limit, Profile, ProfileSet, Supply, floor_tenth
+from ocpp_core.smart_charging import (
+    AMPS,
+    MAX_RATE,
+    TX,
+    WATTS,
+    Composite,
+    External,
+    Limit,
+    Profile,
+    ProfileSet,
+    Supply,
+    floor_tenth,
+)
 from ocpp_core.store import write
 
 if TYPE_CHECKING:
@@ -32,9 +49,10 @@ if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
     from ocpp_core.rpc import JsonObject
 
-__all__ = ["DOCUMENT", "ProfileKeeper"]
+__all__ = ["DOCUMENT", "EXTERNAL_DOCUMENT", "ProfileKeeper"]
 
 DOCUMENT = "charging_profiles"
+EXTERNAL_DOCUMENT = "external_charging_limits"
 _NEVER = math.inf
 
 
@@ -45,6 +63,7 @@ class ProfileKeeper(Block):
         "_active",
         "_checked",
         "_due",
+        "_external",
         "_limits",
         "_profiles",
         "_raw",
@@ -60,6 +79,7 @@ class ProfileKeeper(Block):
         self._supply = Supply()
         self._raw: dict[int, JsonObject] = {}  # profile id -> the profile's JSON, as persisted
         self._profiles = ProfileSet(self._load())
+        self._external: dict[int, tuple[float, str]] = self._load_external()  # connector -> limit
         # connector -> (transaction id, wall start)
         self._started: dict[int, tuple[int | str | None, float]] = {}
         self._limits: list[Limit | None] = [None] * len(self.ctx.connectors)
@@ -90,6 +110,41 @@ class ProfileKeeper(Block):
         limit = self._limits[connector]
         return limit is None or limit.amps > 0
 
+    def external_limit(self, connector: int) -> tuple[float, str] | None:
+        """The external limit set on ``connector`` (0: the station) as (limit, unit), if any."""
+        return self._external.get(connector)
+
+    def set_external_limit(
+        self, connector: int, limit: float, unit: str, now: float, *, grid_critical: bool = False
+    ) -> bool:
+        """A local energy manager limits ``connector`` (0: the whole station) to ``limit`` A or
+        W, until cleared (ValueError: no such connector, unit or limit). True: applied.
+        ``grid_critical`` is for the version's notification (2.0.1 isGridCritical)."""
+        self._check_connector(connector)
+        if unit not in (AMPS, WATTS):
+            raise ValueError(f"unit must be 'A' or 'W', got {unit!r}")
+        if isinstance(limit, bool) or not isinstance(limit, (int, float)):
+            raise ValueError(f"limit must be a number, got {limit!r}")
+        if not 0 <= limit <= MAX_RATE:
+            raise ValueError(f"limit must be between 0 and {MAX_RATE:g}, got {limit!r}")
+        self._external[connector] = (float(limit), unit)
+        self._save_external()
+        return True
+
+    def clear_external_limit(self, connector: int, now: float) -> bool:
+        """The local energy manager releases its limit on ``connector``; whether there was one."""
+        self._check_connector(connector)
+        if self._external.pop(connector, None) is None:
+            return False
+        self._save_external()
+        return True
+
+    def limit_changed(
+        self, connector: int, previous: float | None, amps: float | None, now: float
+    ) -> None:
+        """The output of ``connector`` changed from ``previous`` to ``amps`` A per phase (None:
+        unlimited). For the version's block; nothing by default."""
+
     def installed(self) -> list[tuple[int, JsonObject]]:
         """Every installed profile as ``(connector, profile)``, as received."""
         return [(p.connector, self._raw[p.id]) for p in self._profiles.profiles]
@@ -101,7 +156,10 @@ class ProfileKeeper(Block):
         supply = self._supply
         if connector == 0:
             ceiling = supply.max_current * (len(self.ctx.connectors) - 1)
-            return self._profiles.composite(0, at, duration, unit, supply, ceiling=ceiling)
+            return self._profiles.composite(
+                0, at, duration, unit, supply, ceiling=ceiling, external=self._externals(0, 1)
+            )
+        share = self._share(connector)
         return self._profiles.composite(
             connector,
             at,
@@ -109,7 +167,8 @@ class ProfileKeeper(Block):
             unit,
             supply,
             tx_start=self._tx_start(connector),
-            share=self._share(connector),
+            share=share,
+            external=self._externals(connector, share),
         )
 
     @property
@@ -163,10 +222,12 @@ class ProfileKeeper(Block):
                 continue
             self._limits[connector] = limit
             amps = None if limit is None else limit.amps
-            if amps != (None if previous is None else previous.amps):
+            before = None if previous is None else previous.amps
+            if amps != before:
                 _apply(io.charging_limit, amps, connector)
+                self.limit_changed(connector, before, amps, now)
         self._checked, self._due = wall, due
-        self._active = len(self._profiles) > 0
+        self._active = len(self._profiles) > 0 or bool(self._external)
 
     def timer(self, now: float) -> float | None:
         due = self._due
@@ -179,20 +240,67 @@ class ProfileKeeper(Block):
 
     def _invalidate(self) -> None:
         """Evaluate at the next poll, unless no profile limits anything, now or before."""
-        if len(self._profiles) or any(limit is not None for limit in self._limits):
+        if (
+            len(self._profiles)
+            or self._external
+            or any(limit is not None for limit in self._limits)
+        ):
             self._active = True
             self._due = -_NEVER
 
     def _limit_at(self, connector: int, wall: float) -> tuple[Limit | None, float]:
         if connector == 0:
-            return self._profiles.limit(0, wall, self._supply)
+            return self._profiles.limit(0, wall, self._supply, external=self._externals(0, 1))
+        share = self._share(connector)
         return self._profiles.limit(
             connector,
             wall,
             self._supply,
             tx_start=self._tx_start(connector),
-            share=self._share(connector),
+            share=share,
+            external=self._externals(connector, share),
         )
+
+    def _externals(self, connector: int, share: int) -> tuple[External, ...]:
+        """The external limits on ``connector``: the station's (shared), then its own."""
+        found = []
+        station = self._external.get(0)
+        if station is not None:
+            found.append(External(*station, share=share))
+        own = self._external.get(connector) if connector else None
+        if own is not None:
+            found.append(External(*own))
+        return tuple(found)
+
+    def _check_connector(self, connector: int) -> None:
+        if type(connector) is not int or not 0 <= connector < len(self.ctx.connectors):
+            raise ValueError(f"no connector {connector!r}")
+
+    def _save_external(self) -> None:
+        document = [
+            {"connector": c, "limit": limit, "unit": unit}
+            for c, (limit, unit) in sorted(self._external.items())
+        ]
+        write(self.ctx.store, EXTERNAL_DOCUMENT, document or None, refusable=False)
+        self._invalidate()
+
+    def _load_external(self) -> dict[int, tuple[float, str]]:
+        stored = self.ctx.store.load(EXTERNAL_DOCUMENT)
+        found: dict[int, tuple[float, str]] = {}
+        for entry in stored if isinstance(stored, list) else ():
+            try:
+                connector, limit, unit = entry["connector"], entry["limit"], entry["unit"]
+                if type(connector) is not int or not 0 <= connector < len(self.ctx.connectors):
+                    raise ValueError("no such connector")
+                if unit not in (AMPS, WATTS) or type(limit) not in (int, float):
+                    raise ValueError("not a limit")
+                if not 0 <= limit <= MAX_RATE:
+                    raise ValueError("not a limit")
+            except (ValueError, KeyError, TypeError) as exc:
+                logger().warning("a stored external charging limit is unusable (%s)", exc)
+                continue
+            found[connector] = (float(limit), unit)
+        return found
 
     def _tx_start(self, connector: int) -> float | None:
         started = self._started.get(connector)

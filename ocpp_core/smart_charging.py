@@ -32,6 +32,11 @@ phases in use: the fewest of the station's phases and each applicable period's n
 Below the prevailing Tx(Default)Profile's minChargingRate charging is not worth it (§7.13: the
 EV's minimum), so the limit becomes 0 rather than exceeding the schedule (§3.13.3 forbids that;
 MicroOcpp raises it to minChargingRate).
+
+External limits (a local energy manager's, 2.0.1 K11-K14): each an ``External`` (limit, unit,
+share) given by the caller, capping the result like a ChargePointMaxProfile does (the station's
+own divided among ``share`` connectors, an EVSE's with share 1); constant, so they never move
+``until``.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ __all__ = [
     "WATTS",
     "WEEKLY",
     "Composite",
+    "External",
     "Limit",
     "Period",
     "Profile",
@@ -139,6 +145,15 @@ class Limit(NamedTuple):
         if unit == AMPS:
             return json_tenth(self.amps)
         return json_tenth(self.amps * voltage * self.phases)
+
+
+class External(NamedTuple):
+    """An external limit (a local energy manager's) on a connector or the station: ``limit`` in
+    ``unit``, divided equally among ``share`` connectors."""
+
+    limit: float
+    unit: str
+    share: int = 1
 
 
 class Composite(NamedTuple):
@@ -397,12 +412,14 @@ class ProfileSet:
         *,
         tx_start: float | None = None,
         share: int = 1,
+        external: Sequence[External] = (),
     ) -> tuple[Limit | None, float]:
         """The limit of ``connector`` at wall time ``t`` (None: unlimited) and when it may
         change next (inf: only when something else changes). ``tx_start`` is the running
         transaction's start (None: no transaction); connector 0 gets the ChargePointMaxProfiles.
         """
-        return self._evaluate(connector, t, supply, tx_start, tx_start is not None, share, None)
+        running = tx_start is not None
+        return self._evaluate(connector, t, supply, tx_start, running, share, None, external)
 
     def composite(
         self,
@@ -415,6 +432,7 @@ class ProfileSet:
         tx_start: float | None = None,
         share: int = 1,
         ceiling: float | None = None,
+        external: Sequence[External] = (),
     ) -> Composite:
         """The composite schedule from the request moment ``at`` for ``duration`` s in ``unit``.
 
@@ -439,7 +457,9 @@ class ProfileSet:
         periods: list[Period] = []
         t = at
         for _ in range(MAX_COMPOSITE_STEPS):
-            limit, until = self._evaluate(connector, t, supply, anchor, running, share, cap)
+            limit, until = self._evaluate(
+                connector, t, supply, anchor, running, share, cap, external
+            )
             assert limit is not None  # the ceiling always limits
             if unit is None:
                 unit = limit.unit
@@ -466,6 +486,7 @@ class ProfileSet:
         running: bool,
         share: int,
         ceiling: float | None,
+        external: Sequence[External] = (),
     ) -> tuple[Limit | None, float]:
         tx_profile = tx_period = None
         until = _INF
@@ -479,7 +500,7 @@ class ProfileSet:
                 until = min(until, later)
         max_profile, max_period, later = _prevailing(self._max, t, anchor)
         until = min(until, later)
-        if tx_period is None and max_period is None and ceiling is None:
+        if tx_period is None and max_period is None and ceiling is None and not external:
             return None, until
         phases = supply.phases
         for period in (tx_period, max_period):
@@ -491,6 +512,7 @@ class ProfileSet:
             candidates.append(_candidate(tx_period.limit, tx_profile.unit, per_phase, 1))
         if max_profile is not None and max_period is not None:
             candidates.append(_candidate(max_period.limit, max_profile.unit, per_phase, share))
+        candidates.extend(_candidate(e.limit, e.unit, per_phase, e.share) for e in external)
         if ceiling is not None:
             candidates.append((ceiling, ceiling, AMPS))
         amps, value, unit = min(candidates)

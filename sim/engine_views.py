@@ -87,6 +87,28 @@ class EngineViews:
         self._hw(n)
         return self._engine.composite_schedule(n, duration_s, self._time(), "A")
 
+    def external_limit(self, n: int) -> tuple[float, str] | None:
+        """The local energy manager's limit on connector ``n`` (0: the station), if any."""
+        return self._engine.external_limit(n)
+
+    def set_external_limit(
+        self, n: int, limit: float, unit: str = "A", *, grid_critical: bool = False
+    ) -> bool:
+        """Stand in for a local energy manager: limit connector ``n`` (0: the whole station) to
+        ``limit`` A or W until cleared (2.0.1: NotifyChargingLimit). False: the station ignores
+        external signals (2.0.1 SmartChargingCtrlr.ExternalControlSignalsEnabled false)."""
+        applied = self._engine.set_external_limit(
+            n, limit, unit, self._time(), grid_critical=grid_critical
+        )
+        self._wake()
+        return applied
+
+    def clear_external_limit(self, n: int) -> bool:
+        """Release the local energy manager's limit (2.0.1: ClearedChargingLimit)."""
+        cleared = self._engine.clear_external_limit(n, self._time())
+        self._wake()
+        return cleared
+
     # ------------------------------------------------------------------ device model
 
     def variables(self) -> list[VariableRow]:

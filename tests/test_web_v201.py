@@ -120,6 +120,36 @@ def test_transaction_texts_for_201() -> None:
     assert fmt.seq_no(None) == "—" and fmt.seq_no(0) == "0" and fmt.seq_no(7) == "7"
 
 
+def test_a_201_profile_and_composite_schedule_in_the_smart_charging_panel() -> None:
+    """A ChargingProfileType (id, a list of schedules) and a GetCompositeScheduleResponse."""
+    entry = {
+        "connectorId": 1,
+        "id": 31,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxProfile",
+        "chargingProfileKind": "Relative",
+        "transactionId": "a1b2",
+        "chargingSchedule": [
+            {
+                "id": 1,
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6}],
+            }
+        ],
+    }
+    assert fmt.profile(entry) == "#31 TxProfile · stack 0 · Relative · 6.0 A · tx #a1b2"
+    answer = {
+        "status": "Accepted",
+        "schedule": {
+            "evseId": 1,
+            "duration": 3600,
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 4, "numberPhases": 3}],
+        },
+    }
+    assert fmt.schedule(answer) == ["+0:00  4.0 A (3 phases)"]
+
+
 def test_the_form_and_the_deep_link_take_auto() -> None:
     assert parse_deep_link({"ocpp": "auto"}).ocpp_version == "auto"
     assert parse_deep_link({"ocpp": " AUTO "}).ocpp_version == "auto"

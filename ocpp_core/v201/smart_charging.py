@@ -27,11 +27,23 @@ its TxProfile, Relative schedules count from its start, and its TxProfiles end w
 Profiles persist in the ``charging_profiles`` document (``profile_keeper``), as received plus the
 transactionId a TxProfile was bound to, so they survive a restart with their transaction.
 The limit goes to ``ConnectorIO.charging_limit`` exactly as in 1.6 (``profile_keeper``).
+
+External limits (K11-K14: ``set_external_limit``, the simulated station's local energy manager, per
+EVSE or on 0 for the station) cap the limit and GetCompositeSchedule. Setting one sends
+NotifyChargingLimit (chargingLimitSource EMS, isGridCritical, the limit as a chargingSchedule
+when SmartChargingCtrlr.NotifyChargingLimitWithSchedules is true; K12) unless it moved by less
+than LimitChangeSignificance percent; releasing one sends ClearedChargingLimit (K13). With
+ExternalControlSignalsEnabled false a limit is ignored and those in force are released. Each
+change of an EVSE's output goes to the transaction block (``limits``): a 0 limit suspends the
+transaction (SuspendedEVSE), and an external limit moving a running transaction's rate by at
+least LimitChangeSignificance is reported as ChargingRateChanged (K11.FR.04, K13.FR.03).
+GetChargingProfiles and ClearChargingProfile never see or touch an external limit: it is no
+charging profile the CSMS set.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 from ocpp_core.block import on
 from ocpp_core.clock import format_datetime, parse_datetime
@@ -45,6 +57,7 @@ from ocpp_core.smart_charging import (
     RELATIVE,
     TX,
     Profile,
+    json_tenth,
     parse_v201,
 )
 from ocpp_core.v201.components import (
@@ -64,28 +77,54 @@ if TYPE_CHECKING:
         ChargingSchedulePeriodType,
         ClearChargingProfileRequest,
         ClearChargingProfileResponse,
+        ClearedChargingLimitRequest,
         GetChargingProfilesRequest,
         GetChargingProfilesResponse,
         GetCompositeScheduleRequest,
         GetCompositeScheduleResponse,
+        NotifyChargingLimitRequest,
         ReportChargingProfilesRequest,
         SetChargingProfileRequest,
         SetChargingProfileResponse,
     )
 
-__all__ = ["REPORT_PAGE_PROFILES", "SmartChargingBlock"]
+__all__ = ["NO_LIMIT_LISTENER", "REPORT_PAGE_PROFILES", "LimitListener", "SmartChargingBlock"]
 
 REPORT_PAGE_PROFILES = 8  # profiles per ReportChargingProfiles page
 SOURCE: Final = "CSO"  # ChargingLimitSourceEnumType of what a CSMS sets
+EXTERNAL_SOURCE: Final = "EMS"  # the source of the simulated local energy manager's limits
+EXTERNAL_ENABLED = "SmartChargingCtrlr.ExternalControlSignalsEnabled"
+WITH_SCHEDULES = "SmartChargingCtrlr.NotifyChargingLimitWithSchedules"
+SIGNIFICANCE = "SmartChargingCtrlr.LimitChangeSignificance"
 _RATE_UNITS: dict[str, ChargingRateUnitEnumType] = {"A": "A", "W": "W"}
 _PURPOSES = {"ChargingStationMaxProfile": CHARGE_POINT_MAX}  # 2.0.1 name -> neutral purpose
 _INTEGERS = frozenset({"id", "stackLevel", "startPeriod", "numberPhases", "phaseToUse", "duration"})
 
 
+class LimitListener(Protocol):
+    """Who hears of each change of an EVSE's limit: the transaction block."""
+
+    def charging_limit_changed(
+        self, evse: int, offered: bool, rate_changed: bool, now: float
+    ) -> None: ...
+
+
+class _NoListener:
+    def charging_limit_changed(
+        self, evse: int, offered: bool, rate_changed: bool, now: float
+    ) -> None:
+        return None
+
+
+NO_LIMIT_LISTENER: LimitListener = _NoListener()
+
+
 class SmartChargingBlock(ProfileKeeper):
     """2.0.1 charging profiles and the limits they impose."""
 
-    __slots__ = ("_followed", "_swept", "sessions")
+    __slots__ = ("_followed", "_moved", "_swept", "limits", "sessions")
+
+    sends = ("NotifyChargingLimit", "ClearedChargingLimit")
 
     stored_fields = ("evseId", "chargingProfile")
 
@@ -94,6 +133,8 @@ class SmartChargingBlock(ProfileKeeper):
         self.sessions: SessionView = NO_SESSIONS  # late peer: the transaction block
         self._followed: dict[int, str] = {}  # EVSE -> the transactionId seen running there
         self._swept = False  # stored TxProfiles of transactions that did not resume: dropped
+        self.limits: LimitListener = NO_LIMIT_LISTENER  # late peer: the transaction block
+        self._moved: set[int] = set()  # EVSEs an external limit changed since the last tick
 
     def parse(self, data: object, connector: int) -> Profile:
         return parse_v201(data, connector)
@@ -246,11 +287,90 @@ class SmartChargingBlock(ProfileKeeper):
             },
         }
 
+    # ------------------------------------------------------------------ external limits (K11-K14)
+
+    def set_external_limit(
+        self, connector: int, limit: float, unit: str, now: float, *, grid_critical: bool = False
+    ) -> bool:
+        """The local energy manager limits EVSE ``connector`` (0: the station) to ``limit`` A or
+        W: applied and notified (K12); False, ignored, while ExternalControlSignalsEnabled is
+        false (ValueError: see ``ProfileKeeper.set_external_limit``)."""
+        if not self.ctx.config.boolean(EXTERNAL_ENABLED):
+            self._check_connector(connector)
+            logger().info("external charging limit ignored: %s is false", EXTERNAL_ENABLED)
+            return False
+        previous = self.external_limit(connector)
+        super().set_external_limit(connector, limit, unit, now, grid_critical=grid_critical)
+        if self._significant(previous, (float(limit), unit)):
+            self._moved.update(
+                range(1, len(self.ctx.connectors)) if connector == 0 else (connector,)
+            )
+            payload: NotifyChargingLimitRequest = {
+                "chargingLimit": {
+                    "chargingLimitSource": EXTERNAL_SOURCE,
+                    "isGridCritical": grid_critical,
+                }
+            }
+            if connector:
+                payload["evseId"] = connector
+            if self.ctx.config.boolean(WITH_SCHEDULES):
+                payload["chargingSchedule"] = [
+                    {
+                        "id": connector,
+                        "startSchedule": format_datetime(self.ctx.clock.wall(now)),
+                        "chargingRateUnit": _RATE_UNITS[unit],
+                        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": json_tenth(limit)}],
+                    }
+                ]
+            self.ctx.queue.push(Request("NotifyChargingLimit", payload), now)
+        return True
+
+    def clear_external_limit(self, connector: int, now: float) -> bool:
+        """The local energy manager releases its limit on ``connector``: ClearedChargingLimit
+        (K13.FR.02); False when there was none."""
+        if not super().clear_external_limit(connector, now):
+            return False
+        self._moved.update(range(1, len(self.ctx.connectors)) if connector == 0 else (connector,))
+        payload: ClearedChargingLimitRequest = {"chargingLimitSource": EXTERNAL_SOURCE}
+        if connector:
+            payload["evseId"] = connector
+        self.ctx.queue.push(Request("ClearedChargingLimit", payload), now)
+        return True
+
+    def limit_changed(
+        self, connector: int, previous: float | None, amps: float | None, now: float
+    ) -> None:
+        if connector == 0:
+            return
+        moved = connector in self._moved and self._significant(
+            None if previous is None else (previous, "A"), None if amps is None else (amps, "A")
+        )
+        self.limits.charging_limit_changed(connector, amps is None or amps > 0, moved, now)
+
+    def _significant(
+        self, previous: tuple[float, str] | None, limit: tuple[float, str] | None
+    ) -> bool:
+        """A change from ``previous`` to ``limit`` reaching LimitChangeSignificance percent."""
+        if previous == limit:
+            return False
+        if previous is None or limit is None or previous[1] != limit[1] or previous[0] == 0:
+            return True
+        change = abs(limit[0] - previous[0]) / previous[0] * 100
+        try:
+            threshold = float(self.ctx.config.string(SIGNIFICANCE))
+        except ValueError:
+            threshold = 0.0
+        return change >= threshold
+
     # ------------------------------------------------------------------ following transactions
 
     def tick(self, now: float) -> None:
         self._follow(now)
+        if self._external and not self.ctx.config.boolean(EXTERNAL_ENABLED):
+            for connector in sorted(self._external):  # switched off: released (K13)
+                self.clear_external_limit(connector, now)
         super().tick(now)
+        self._moved.clear()
 
     def _follow(self, now: float) -> None:
         """Notice transactions that started or ended on each EVSE since the last tick."""

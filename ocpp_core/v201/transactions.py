@@ -108,6 +108,7 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         "_journal",
         "_recovered",
         "_stopping",
+        "_unoffered",
         "answers",
         "authorization",
         "availability",
@@ -141,6 +142,7 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
         # The idToken whose cable stays locked after an EV-side disconnect (E09), per EVSE.
         self._holds: list[JsonObject | None] = [None] * len(ctx.connectors)
         self._stopping: list[Transaction | None] = [None] * len(ctx.connectors)  # Ended unanswered
+        self._unoffered: set[int] = set()  # EVSEs whose charging limit is 0 (smart charging)
         self.resume_after_restart = False
         self._journal = TransactionJournal(ctx, self)
         self._recovered = not (self._journal.open_transactions() or self._journal.needs_recovery)
@@ -428,6 +430,26 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
     def transaction_settled(self, tx: Transaction, now: float) -> None:
         if 0 < tx.evse < len(self._stopping) and self._stopping[tx.evse] is tx:
             self._stopping[tx.evse] = None
+
+    def charging_limit_changed(
+        self, evse: int, offered: bool, rate_changed: bool, now: float
+    ) -> None:
+        """Smart charging's seam: the EVSE's limit lets energy flow (``offered``) or is 0
+        (SuspendedEVSE, ChargingStateChanged); else ``rate_changed``: an external limit moved
+        the running transaction's rate (ChargingRateChanged, K11.FR.04 / K13.FR.03)."""
+        if not 0 < evse < len(self._evses):
+            return
+        if offered:
+            self._unoffered.discard(evse)
+        else:
+            self._unoffered.add(evse)
+        session = self._evses[evse]
+        if session.tx is None:
+            return
+        if self._state(session) != session.reported_state:
+            self._evaluate(session, None, now)
+        elif rate_changed:
+            self._event(session, "Updated", "ChargingRateChanged", now)
 
     # ------------------------------------------------------------------ timing
 
@@ -775,7 +797,8 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
 
     def _state(self, session: EvseSession) -> str:
         io = self.ctx.connectors[session.evse]
-        return session.charging_state(io.read("ev_ready"), io.read("evse_ready"))
+        evse_ready = False if session.evse in self._unoffered else io.read("evse_ready")
+        return session.charging_state(io.read("ev_ready"), evse_ready)
 
     def _points(self, name: str) -> set[str]:
         return {item.strip() for item in self.ctx.config.string(name).split(",") if item.strip()}

@@ -89,6 +89,7 @@ def wire(ctx: BlockContext) -> Wiring:
     )
     metering.sessions = transactions
     smart_charging.sessions = transactions
+    smart_charging.limits = transactions  # a 0 limit: SuspendedEVSE; K11.FR.04 ChargingRateChanged
     availability.sessions = transactions
     status.sessions = transactions
     monitoring.sessions = transactions

@@ -425,6 +425,24 @@ class ControlCenter(ConnectorActions):
     def set_evse_ready(self, n: int, ready: bool) -> None:
         self._station_call("set_evse_ready", n, ready)
 
+    def set_external_limit(self, n: int, amps: str | None) -> None:
+        """The card's local-energy-manager switch: a limit in A (None: released)."""
+        station = self.station
+        if station is None:
+            return
+        try:
+            if amps is None:
+                station.clear_external_limit(n)
+            elif not station.set_external_limit(n, float(amps), "A"):
+                self.notice(
+                    f"Connector {n}: the external limit is ignored "
+                    "(SmartChargingCtrlr.ExternalControlSignalsEnabled is false)",
+                    "error",
+                )
+        except ValueError as exc:
+            self.notice(f"Connector {n}: external limit: {exc}", "error")
+        self.request_render()
+
     def present_card(self, n: int, id_tag: str, token_type: str | None = None) -> str | None:
         return self._station_call("present_card", n, id_tag, token_type)
 
@@ -476,7 +494,11 @@ class ControlCenter(ConnectorActions):
         for n, view in self.connector_views.items():
             view.sample(now, station.snapshot(n))
             if 1 <= n <= station.connectors:
-                view.render_smart(station.charging_profiles(n), station.composite_schedule(n))
+                view.render_smart(
+                    station.charging_profiles(n),
+                    station.composite_schedule(n),
+                    station.external_limit(n),
+                )
         if self.device_view.open:
             self.device_view.dirty = True  # live values (AvailabilityState, ...)
         self._charts_dirty = True

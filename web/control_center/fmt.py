@@ -97,8 +97,11 @@ def _rate(limit: float, unit: str) -> str:
 
 
 def profile(entry: dict) -> str:
-    """One installed profile: ``#3 TxProfile · stack 1 · Recurring Daily · 16.0 A, 8.0 A``."""
-    schedule = entry.get("chargingSchedule", {})
+    """One installed profile: ``#3 TxProfile · stack 1 · Recurring Daily · 16.0 A, 8.0 A``
+    (1.6 csChargingProfiles, or a 2.0.1 ChargingProfileType: its first schedule)."""
+    schedule = entry.get("chargingSchedule") or {}
+    if isinstance(schedule, list):  # 2.0.1: up to three schedules, the first one applies here
+        schedule = schedule[0] if schedule else {}
     unit = schedule.get("chargingRateUnit", "A")
     periods = schedule.get("chargingSchedulePeriod", [])
     rates = [_rate(float(p.get("limit", 0)), unit) for p in periods[:3]]
@@ -108,7 +111,7 @@ def profile(entry: dict) -> str:
     if entry.get("recurrencyKind"):
         kind += f" {entry['recurrencyKind']}"
     parts = [
-        f"#{entry.get('chargingProfileId')} {entry.get('chargingProfilePurpose')}",
+        f"#{entry.get('chargingProfileId', entry.get('id'))} {entry.get('chargingProfilePurpose')}",
         f"stack {entry.get('stackLevel')}",
         kind,
         ", ".join(rates) or "no periods",

@@ -88,6 +88,8 @@ class ConnectorView:
             "smart": "smart-charging",
             "profiles": "profiles",
             "schedule": "schedule",
+            "external-limit": "external-limit",
+            "external-value": "external-limit-value",
         }
         for role, suffix in testids.items():
             self.nodes[role].setAttribute("data-testid", f"connector-{n}-{suffix}")
@@ -96,6 +98,7 @@ class ConnectorView:
             ("idtag", "idtag-label"),
             ("fault-code", "fault-code-label"),
             ("fault-info", "fault-info-label"),
+            ("external-value", "external-value-label"),
         ):
             control_id = f"connector-{n}-{role}"
             self.nodes[role].id = control_id
@@ -136,6 +139,15 @@ class ConnectorView:
             self.binder.attr(nodes["idtag"], "aria-invalid", "true" if problem else None)
 
         listen(nodes["rfid-form"], "submit", present)
+
+        def external(switched: bool) -> None:
+            on = bool(nodes["external-limit"].checked)
+            if on or switched:  # a new value only matters while the switch is on
+                value = str(nodes["external-value"].value).strip()
+                self.actions.set_external_limit(n, value if on else None)
+
+        listen(nodes["external-limit"], "change", lambda _event: external(True))
+        listen(nodes["external-value"], "change", lambda _event: external(False))
 
         def inject(_event: Any) -> None:
             info = str(nodes["fault-info"].value).strip() or None
@@ -201,9 +213,17 @@ class ConnectorView:
         b.text(nodes["fault-flag"], f"· {fault.error_code} active" if fault else "")
         b.prop(nodes["fault-clear"], "disabled", fault is None)
 
-    def render_smart(self, profiles: list[dict], schedule: dict) -> None:
-        """The profiles in force on this connector and its composite schedule (rebuilt only
-        when they changed: they are refreshed every second)."""
+    def render_smart(
+        self, profiles: list[dict], schedule: dict, external: tuple[float, str] | None = None
+    ) -> None:
+        """The profiles in force on this connector, its composite schedule (rebuilt only when
+        they changed: they are refreshed every second) and the external limit's switch."""
+        self._checked("external-limit", external is not None)
+        value = self.nodes["external-value"]
+        if external is not None and js.document.activeElement is not value:
+            shown = f"{external[0]:g}"
+            if str(value.value) != shown:
+                value.value = shown
         lines = [fmt.profile(entry) for entry in profiles]
         rows = fmt.schedule(schedule)
         key = (tuple(lines), tuple(rows))
@@ -263,6 +283,7 @@ class ConnectorActions:
     def present_card(self, n: int, id_tag: str, token_type: str | None) -> str | None: ...
     def inject_fault(self, n: int, code: str, info: str | None) -> None: ...
     def clear_fault(self, n: int) -> None: ...
+    def set_external_limit(self, n: int, amps: str | None) -> None: ...
 
 
 class LogView:
