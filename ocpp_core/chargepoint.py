@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from ocpp_core.operations import (
         DataTransferResult,
         DisplayScreen,
+        MonitorEventRow,
+        MonitorRow,
         Operations,
         Sessions,
         VariableRow,
@@ -239,6 +241,14 @@ class ChargePoint:
         """What connector 1..N's display shows now (2.0.1: display messages in priority
         order, tariff and cost; 1.6: nothing)."""
         return self._ops.display.screen(self._outlet(connector), now)
+
+    def monitors(self) -> list[MonitorRow]:
+        """The variable monitors in force (2.0.1 N02-N08; 1.6: none)."""
+        return self._ops.monitoring.monitor_rows()
+
+    def monitor_events(self) -> list[MonitorEventRow]:
+        """The latest events the monitors raised, oldest first (2.0.1 NotifyEvent)."""
+        return self._ops.monitoring.event_rows()
 
     def charging_profiles(self) -> list[tuple[int, JsonObject]]:
         """Installed charging profiles as ``(connectorId, csChargingProfiles)``, as received."""

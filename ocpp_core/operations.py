@@ -28,7 +28,11 @@ __all__ = [
     "DisplayLine",
     "DisplayScreen",
     "FirmwareUpdates",
+    "MonitorEventRow",
+    "MonitorRow",
+    "Monitoring",
     "NoDisplay",
+    "NoMonitoring",
     "Operations",
     "Reservations",
     "Sessions",
@@ -101,6 +105,59 @@ class NoDisplay:
 
     def screen(self, connector: int, now: float) -> DisplayScreen:
         return DisplayScreen(connector, "Idle")
+
+
+class MonitorRow(NamedTuple):
+    """One variable monitor in force (2.0.1 SetVariableMonitoring and the station's own)."""
+
+    id: int
+    component: str  # as variable addresses write it: "EVSE/1", "TemperatureSensor"
+    variable: str
+    type: str  # MonitorEnumType: UpperThreshold, LowerThreshold, Delta, Periodic, ...
+    value: float
+    severity: int  # 0 (Danger) .. 9 (Debug)
+    kind: str  # HardWiredMonitor, PreconfiguredMonitor or CustomMonitor
+    transaction: bool
+    tripped: bool  # a threshold past its value now
+
+
+class MonitorEventRow(NamedTuple):
+    """One event a monitor raised (NotifyEvent), newest last."""
+
+    event_id: int  # 0: not sent (monitoring disabled, severity filtered, dropped offline)
+    timestamp: str
+    monitor_id: int
+    component: str
+    variable: str
+    trigger: str  # Alerting, Delta or Periodic
+    actual_value: str
+    cleared: bool
+    kind: str
+    sent: bool
+
+
+class Monitoring(Protocol):
+    """Variable monitoring (2.0.1 N02-N08; 1.6: none)."""
+
+    def monitor_rows(self) -> list[MonitorRow]:
+        """The monitors in force."""
+        ...
+
+    def event_rows(self) -> list[MonitorEventRow]:
+        """The latest events raised, oldest first."""
+        ...
+
+
+class NoMonitoring:
+    """A version without variable monitoring."""
+
+    __slots__ = ()
+
+    def monitor_rows(self) -> list[MonitorRow]:
+        return []
+
+    def event_rows(self) -> list[MonitorEventRow]:
+        return []
 
 
 class DeviceModel(Protocol):
@@ -325,6 +382,9 @@ class Operations(Protocol):
 
     @property
     def display(self) -> Display: ...
+
+    @property
+    def monitoring(self) -> Monitoring: ...
 
     def status(self, connector: int, now: float) -> str:
         """The current status of connector 0..N."""

@@ -12,12 +12,14 @@ from sim.operations import failures_of, set_failures
 if TYPE_CHECKING:
     from ocpp_core import ChargePoint, VariableRow
     from ocpp_core.events import DiagnosticsProgress, FirmwareProgress
-    from ocpp_core.operations import DisplayScreen
+    from ocpp_core.operations import MonitorEventRow, MonitorRow
     from sim.connectors import Hardware
     from sim.events import FirmwareImage, TransferFailures
     from sim.operations import Operations
 
-__all__ = ["EngineViews"]
+__all__ = ["AMBIENT_TEMPERATURE_C", "EngineViews"]
+
+AMBIENT_TEMPERATURE_C = 25.0  # the simulated station's temperature until changed
 
 
 class EngineViews:
@@ -26,6 +28,7 @@ class EngineViews:
     _engine: ChargePoint
     _operations: Operations
     _now: float | None
+    _temperature_c: float = AMBIENT_TEMPERATURE_C  # the station's own, once set
 
     if TYPE_CHECKING:  # Station's
 
@@ -110,13 +113,29 @@ class EngineViews:
         self._wake()
         return cleared
 
-    # ------------------------------------------------------------------ display
+    # ------------------------------------------------------------------ monitoring
 
-    def display(self, n: int) -> DisplayScreen:
-        """What connector ``n``'s display shows now (2.0.1: the CSMS's display messages in
-        priority order, the driver's tariff, the running or final cost; 1.6: nothing)."""
-        self._hw(n)
-        return self._engine.display(n, self._time())
+    @property
+    def temperature_c(self) -> float:
+        """The simulated station temperature (Celsius) its TemperatureSensor reads (2.0.1)."""
+        return self._temperature_c
+
+    def set_temperature(self, celsius: float) -> None:
+        """Change the simulated temperature (ValueError outside -50..150 or not a number)."""
+        if isinstance(celsius, bool) or not isinstance(celsius, (int, float)):
+            raise ValueError("the temperature must be a number")
+        if not -50.0 <= celsius <= 150.0:
+            raise ValueError("the temperature must be within -50 and 150 Celsius")
+        self._temperature_c = float(celsius)
+        self._wake()
+
+    def monitors(self) -> list[MonitorRow]:
+        """The variable monitors in force (2.0.1; 1.6: none)."""
+        return self._engine.monitors()
+
+    def monitor_events(self) -> list[MonitorEventRow]:
+        """The latest events the monitors raised, oldest first (2.0.1 NotifyEvent)."""
+        return self._engine.monitor_events()
 
     # ------------------------------------------------------------------ device model
 

@@ -157,6 +157,7 @@ class Station(EngineViews):
         )
         self._statuses = {}
         self._unsubscribe_engine = engine.subscribe(self._on_engine_event)
+        engine.connector(0).temperature = lambda: self._temperature_c  # 2.0.1 TemperatureSensor
         return engine
 
     # ------------------------------------------------------------------ lifecycle

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ocpp_core.operations import NoDisplay
+from ocpp_core.operations import NoDisplay, NoMonitoring
 from ocpp_core.v16.diagnostics import check_simulation as check_diagnostics_simulation
 from ocpp_core.v16.firmware import check_simulation as check_firmware_simulation
 from ocpp_core.v16.tx_session import STOP_REASONS
@@ -37,6 +37,7 @@ class Operations16:
         "diagnostics",
         "display",
         "firmware",
+        "monitoring",
         "reservations",
         "sessions",
         "smart_charging",
@@ -69,6 +70,7 @@ class Operations16:
         self.diagnostics = diagnostics
         self.device_model = device_model
         self.display = NoDisplay()  # 1.6 has no display messages
+        self.monitoring = NoMonitoring()  # nor variable monitoring
 
     @property
     def registration(self) -> str | None:

@@ -24,8 +24,9 @@
   MonitoringLevel (N05.FR.03); a ``transaction`` monitor watches only while its EVSE (any EVSE for
   a station component) has a transaction. monitor_events.py queues, pages and persists them.
 
-Cost: the tick reads the watched values at most once per CHECK_INTERVAL and only while a value
-monitor is in force; ``timer`` is the next periodic monitor's time (None without one).
+Cost: the tick reads the watched values at most once per CHECK_INTERVAL; a poll within it asks
+for one wake-up at its end (``timer``), which is otherwise the next periodic monitor's time (None
+without one): a station nobody polls and without periodic monitors costs nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING
 from ocpp_core.authorization_list import document_size
 from ocpp_core.block import Block, CallRefused, on
 from ocpp_core.log import logger
+from ocpp_core.operations import MonitorEventRow, MonitorRow
 from ocpp_core.outbox import PRIORITY_CALLS, SEND_PRE_BOOT, Request, RequestSource
 from ocpp_core.sessions import NO_SESSIONS
 from ocpp_core.v201.components import declare_limits, routed
@@ -127,7 +129,7 @@ class MonitorEvent:
     __slots__ = ("data", "sent")
 
     def __init__(self, data: EventDataType, sent: bool) -> None:
-        self.data = data
+        self.data = data.copy()  # the queued one is sent (and may be changed)
         self.sent = sent  # queued to be sent (False: filtered by level or dropped offline)
 
 
@@ -202,6 +204,7 @@ class MonitoringBlock(Block):
     __slots__ = (
         "_check_at",
         "_known",
+        "_missed",
         "_watches",
         "book",
         "device_model",
@@ -228,6 +231,7 @@ class MonitoringBlock(Block):
         self.recent: list[MonitorEvent] = []
         self._watches: dict[int, _Watch] = {}
         self._check_at = 0.0
+        self._missed = False
 
     # ------------------------------------------------------------------ SetVariableMonitoring
 
@@ -422,15 +426,20 @@ class MonitoringBlock(Block):
     # ------------------------------------------------------------------ evaluation
 
     def timer(self, now: float) -> float | None:
-        """The next periodic monitor's time (value monitors are read on the host's polls)."""
+        """The next periodic monitor's time, or when a reading a poll skipped is due (value
+        monitors are read on the host's polls, at most once per CHECK_INTERVAL)."""
         due = [watch.due for watch in self._watches.values() if watch.due is not None]
+        if self._missed:
+            due.append(self._check_at)
         return min(due) if due else None
 
     def tick(self, now: float) -> None:
         if now < self._check_at:
-            due = self.timer(now)
-            if due is None or now < due:
+            due = [watch.due for watch in self._watches.values() if watch.due is not None]
+            if not due or now < min(due):
+                self._missed = True  # an input may have changed: read at _check_at
                 return
+        self._missed = False
         self._check_at = now + CHECK_INTERVAL
         enabled = self.ctx.config.get("MonitoringCtrlr.Enabled") is True
         changed = False
@@ -526,15 +535,53 @@ class MonitoringBlock(Block):
             sent = self.events.raise_event(data, monitor.severity, now)
         self.recent = [*self.recent[1 - RECENT_EVENTS :], MonitorEvent(data, sent)]
 
-    # ------------------------------------------------------------------ GUI
+    # ------------------------------------------------------------------ GUI (Monitoring)
 
-    def monitors(self) -> list[tuple[Monitor, VariableDef]]:
-        """The monitors in force with their variables, for the GUI."""
+    def monitor_rows(self) -> list[MonitorRow]:
+        """The monitors in force, in the book's order."""
         return [
-            (monitor, self._known[monitor.key])
+            MonitorRow(
+                monitor.id,
+                definition.component_label,
+                definition.variable_label,
+                monitor.type,
+                monitor.value,
+                monitor.severity,
+                monitor.kind,
+                monitor.transaction,
+                monitor.id in self.book.tripped,
+            )
             for monitor in self.book.in_force()
-            if monitor.key in self._known
+            if (definition := self._known.get(monitor.key)) is not None
         ]
+
+    def event_rows(self) -> list[MonitorEventRow]:
+        """The last RECENT_EVENTS events raised, oldest first."""
+        rows = []
+        for event in self.recent:
+            data = event.data
+            component, variable = data["component"], data["variable"]
+            evse = component.get("evse")
+            label = component["name"]
+            if evse is not None:
+                label += f"/{evse['id']}"
+                if "connectorId" in evse:
+                    label += f"/{evse['connectorId']}"
+            rows.append(
+                MonitorEventRow(
+                    data["eventId"] if event.sent else 0,
+                    data["timestamp"],
+                    data.get("variableMonitoringId", 0),
+                    label,
+                    variable["name"],
+                    data["trigger"],
+                    data["actualValue"],
+                    data.get("cleared", False),
+                    data["eventNotificationType"],
+                    event.sent,
+                )
+            )
+        return rows
 
 
 def _number(value: object) -> float | None:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ocpp_core.v201.data_transfer import DataTransferBlock
     from ocpp_core.v201.device_model import DeviceModelBlock
     from ocpp_core.v201.display import DisplayBlock
+    from ocpp_core.v201.monitoring import MonitoringBlock
     from ocpp_core.v201.reservation import ReservationBlock
     from ocpp_core.v201.smart_charging import SmartChargingBlock
     from ocpp_core.v201.status import StatusBlock
@@ -119,6 +120,7 @@ class Operations201:
         "diagnostics",
         "display",
         "firmware",
+        "monitoring",
         "reservations",
         "sessions",
         "smart_charging",
@@ -149,6 +151,7 @@ class Operations201:
         smart_charging: SmartChargingBlock,
         reservations: ReservationBlock,
         display: DisplayBlock,
+        monitoring: MonitoringBlock,
     ) -> None:
         self._boot = boot
         self._status = status
@@ -158,6 +161,7 @@ class Operations201:
         self.smart_charging = smart_charging
         self.reservations = reservations
         self.display = display
+        self.monitoring = monitoring
         self.firmware = NoFirmware()
         self.diagnostics = NoDiagnostics()
 

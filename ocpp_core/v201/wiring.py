@@ -174,5 +174,6 @@ def wire(ctx: BlockContext) -> Wiring:
             smart_charging=smart_charging,
             reservations=reservation,
             display=display,
+            monitoring=monitoring,
         ),
     )

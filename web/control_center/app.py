@@ -17,11 +17,11 @@ from pyodide.ffi import create_proxy
 
 from control_center import fmt
 from control_center.device_panel import DeviceModelView
-from control_center.display_panel import DisplayView
 from control_center.dom import Binder, by_id, listen
 from control_center.form import SettingsForm
 from control_center.maintenance import bind_maintenance
 from control_center.messages import MessageLog, Redactor
+from control_center.monitoring_panel import MonitoringView
 from control_center.prefs import (
     STORAGE_KEY,
     Prefs,
@@ -106,7 +106,7 @@ class ControlCenter(ConnectorActions):
         self.log_view = LogView(self.log, self.request_render, self.binder)
         self.operations_view = OperationsView(self.binder, redact)
         self.device_view = DeviceModelView(self.binder, self.set_variable)
-        self.display_view = DisplayView(self.binder)
+        self.monitoring_view = MonitoringView(self.binder, self.set_temperature)
         self._protocol_dirty = True
         self._selected: str | None = None  # the version the CSMS selected (auto)
         self._refused_protocol = False  # the CSMS selected none: told once per station
@@ -200,11 +200,11 @@ class ControlCenter(ConnectorActions):
         self._unsubscribe = station.subscribe(self._on_event)
         self.runtime.add(station)
         self.registration = "—"
+        self.monitoring_view.forget()
         self._selected = None
         self._refused_protocol = False
         self._protocol_dirty = True
         self.device_view.forget()
-        self.display_view.forget()
         self._dirty_connectors.update(self.connector_views)
         self._connection_dirty = True
         self._operations_dirty = True
@@ -449,6 +449,17 @@ class ControlCenter(ConnectorActions):
     def present_card(self, n: int, id_tag: str, token_type: str | None = None) -> str | None:
         return self._station_call("present_card", n, id_tag, token_type)
 
+    def set_temperature(self, celsius: float) -> str | None:
+        """Change the simulated station temperature (2.0.1 monitoring); the problem, if any."""
+        if self.station is None:
+            return "no station"
+        try:
+            self.station.set_temperature(celsius)
+        except ValueError as exc:
+            return str(exc)
+        self.request_render()
+        return None
+
     def set_variable(self, address: str, value: str) -> str:
         """Set a device-model variable as the station's user; its status or the problem."""
         if self.station is None:
@@ -539,7 +550,7 @@ class ControlCenter(ConnectorActions):
             self._operations_dirty = False
             self.operations_view.render(self.station)
         self.device_view.render(station)
-        self.display_view.render(station)
+        self.monitoring_view.render(station)
         self.log_view.render()
 
     def _render_connection(self) -> None:
