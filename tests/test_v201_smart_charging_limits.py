@@ -15,6 +15,7 @@ import pytest
 from ev201 import Ev, tx_events
 from fake_csms import WALL_START, booted
 from fake_csms201 import booted201, station201
+from station_fakes import FakeBackend, Rig
 from test_v201_smart_charging import (
     MIDNIGHT,
     composite,
@@ -385,3 +386,34 @@ def test_K08_composite_by_hand_recurring_past_midnight_mixed_units_gaps_external
         (9000, 10, 3),
         (14400, 12, 3),
     ]
+
+
+# ---------------------------------------------------------------------- the sim Station API
+
+
+def test_the_station_api_is_the_control_centers_switch() -> None:
+    """sim.Station.set_external_limit / clear_external_limit (what the card's switch calls):
+    NotifyChargingLimit leaves at once, the snapshot and the charging power follow, and the
+    switch's state (external_limit) is what a reloaded page shows."""
+    rig = Rig(FakeBackend(), ocpp_version="2.0.1").boot()
+    station = rig.station
+    station.plug(1)
+    station.present_card(1, "CARD-1")
+    rig.run(5)
+    assert station.snapshot(1).power_w > 6 * 3 * 230
+    assert station.set_external_limit(1, 6) is True
+    rig.run(0)
+    assert rig.backend.payloads("NotifyChargingLimit") == [
+        {"chargingLimit": {"chargingLimitSource": "EMS", "isGridCritical": False}, "evseId": 1}
+    ]
+    assert station.external_limit(1) == (6.0, "A")
+    snap = station.snapshot(1)
+    assert snap.limit == (6.0, "A") and 0 < snap.power_w <= 6 * 3 * 253
+    schedule = station.composite_schedule(1, 600)["schedule"]
+    assert schedule["chargingSchedulePeriod"][0]["limit"] == 6
+    assert station.clear_external_limit(1) is True
+    rig.run(0)
+    assert rig.backend.payloads("ClearedChargingLimit") == [
+        {"chargingLimitSource": "EMS", "evseId": 1}
+    ]
+    assert station.external_limit(1) is None and station.snapshot(1).power_w > 6 * 3 * 253
