@@ -656,3 +656,12 @@ def test_get_report_says_which_variables_support_monitoring(variable: str) -> No
     (page,) = station.csms.payloads("NotifyReport")
     (data,) = page["reportData"]
     assert data["variableCharacteristics"]["supportsMonitoring"] is True
+
+
+def test_N06_FR_07_too_large_request_format_violation() -> None:
+    station = Station()
+    payload = {"id": [5], "customData": {"vendorId": "x", "pad": "x" * 9000}}
+    reply = station.csms.call("ClearVariableMonitoring", payload)
+    assert reply[0] == 4 and reply[2] == "FormatViolation"
+    reply = station.csms.call("ClearVariableMonitoring", {"id": [5]})
+    assert reply[0] == 3
