@@ -12,7 +12,7 @@ from sim.operations import failures_of, set_failures
 if TYPE_CHECKING:
     from ocpp_core import ChargePoint, VariableRow
     from ocpp_core.events import DiagnosticsProgress, FirmwareProgress
-    from ocpp_core.operations import MonitorEventRow, MonitorRow
+    from ocpp_core.operations import DisplayScreen, MonitorEventRow, MonitorRow
     from sim.connectors import Hardware
     from sim.events import FirmwareImage, TransferFailures
     from sim.operations import Operations
@@ -112,6 +112,14 @@ class EngineViews:
         cleared = self._engine.clear_external_limit(n, self._time())
         self._wake()
         return cleared
+
+    # ------------------------------------------------------------------ display
+
+    def display(self, n: int) -> DisplayScreen:
+        """What connector ``n``'s display shows now (2.0.1: the CSMS's display messages in
+        priority order, the driver's tariff, the running or final cost; 1.6: nothing)."""
+        self._hw(n)
+        return self._engine.display(n, self._time())
 
     # ------------------------------------------------------------------ monitoring
 

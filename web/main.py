@@ -19,6 +19,8 @@ MODULES = (
     "chart",
     "console",
     "device_panel",
+    "display_model",
+    "display_panel",
     "dom",
     "fmt",
     "form",

@@ -17,6 +17,7 @@ from pyodide.ffi import create_proxy
 
 from control_center import fmt
 from control_center.device_panel import DeviceModelView
+from control_center.display_panel import DisplayView
 from control_center.dom import Binder, by_id, listen
 from control_center.form import SettingsForm
 from control_center.maintenance import bind_maintenance
@@ -107,6 +108,7 @@ class ControlCenter(ConnectorActions):
         self.operations_view = OperationsView(self.binder, redact)
         self.device_view = DeviceModelView(self.binder, self.set_variable)
         self.monitoring_view = MonitoringView(self.binder, self.set_temperature)
+        self.display_view = DisplayView(self.binder)
         self._protocol_dirty = True
         self._selected: str | None = None  # the version the CSMS selected (auto)
         self._refused_protocol = False  # the CSMS selected none: told once per station
@@ -205,6 +207,7 @@ class ControlCenter(ConnectorActions):
         self._refused_protocol = False
         self._protocol_dirty = True
         self.device_view.forget()
+        self.display_view.forget()
         self._dirty_connectors.update(self.connector_views)
         self._connection_dirty = True
         self._operations_dirty = True
@@ -551,6 +554,7 @@ class ControlCenter(ConnectorActions):
             self.operations_view.render(self.station)
         self.device_view.render(station)
         self.monitoring_view.render(station)
+        self.display_view.render(station)
         self.log_view.render()
 
     def _render_connection(self) -> None:
