@@ -635,10 +635,46 @@ def test_N08_FR_03_periodic_events_queued_offline() -> None:
 
 
 def test_transaction_monitor_watches_only_during_a_transaction() -> None:
+    rig = Rig201()
+    item = monitor(POWER1, "Periodic", 5, transaction=True)
+    result = rig.csms.result("SetVariableMonitoring", {"setMonitoringData": [item]})
+    monitor_id = result["setMonitoringResult"][0]["id"]
+
+    def fired() -> int:
+        return sum(
+            event["variableMonitoringId"] == monitor_id
+            for page in rig.csms.payloads("NotifyEvent")
+            for event in page["eventData"]
+        )
+
+    rig.csms.advance(12)
+    assert fired() == 0
+    rig.plug(1)
+    rig.card("TOKEN1", 1)
+    assert rig.cp.transaction(1) is not None
+    rig.csms.advance(12)
+    assert fired() == 2
+    rig.card("TOKEN1", 1)
+    rig.unplug(1)
+    rig.csms.advance(12)
+    assert fired() == 2
+    wake = rig.cp.next_wakeup(rig.now)
+    assert wake is None or wake > rig.now  # no stale period left behind
+
+
+def test_get_report_component_criteria_cover_monitoring_ctrlr() -> None:
     station = Station()
-    monitor_id = station.accepted(monitor(TEMPERATURE, "Periodic", 5, transaction=True))
-    station.csms.advance(12)
-    assert station.events_of(monitor_id) == []
+    for request_id, criterion in ((61, "Enabled"), (62, "Available")):
+        station.csms.result(
+            "GetReport", {"requestId": request_id, "componentCriteria": [criterion]}
+        )
+        components = {
+            data["component"]["name"]
+            for page in station.csms.payloads("NotifyReport")
+            if page["requestId"] == request_id
+            for data in page["reportData"]
+        }
+        assert "MonitoringCtrlr" in components
 
 
 @pytest.mark.parametrize("variable", ["Power", "ACCurrent", "ACVoltage"])

@@ -446,6 +446,7 @@ class MonitoringBlock(Block):
         for monitor in self.book.in_force():
             definition = self._known.get(monitor.key)
             if definition is None or (monitor.transaction and not self._in_transaction(definition)):
+                self._watches.pop(monitor.id, None)  # starts afresh with the next transaction
                 continue
             watch = self._watches.get(monitor.id)
             if watch is None:
