@@ -15,7 +15,7 @@ error) until it works again, which is logged once too. Nothing an input does lea
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, overload
+from typing import TYPE_CHECKING, NamedTuple, Protocol, overload
 
 from ocpp_core.log import logger
 
@@ -35,6 +35,9 @@ __all__ = [
     "ConnectorIO",
     "ErrorRecord",
     "MeterInput",
+    "MeterSigner",
+    "ReadingToSign",
+    "SignedMeterData",
     "SignedReading",
     "UnusableValue",
 ]
@@ -97,6 +100,42 @@ class SignedReading(NamedTuple):
     value: float | None = None
 
 
+class ReadingToSign(NamedTuple):
+    """A reading of the energy register the meter is asked to sign (``MeterSigner.sign``):
+    its context (Transaction.Begin, Transaction.End, Sample.Periodic, Sample.Clock), when
+    (wall epoch seconds; ``synchronised``: the CSMS set the clock), the register in Wh, and the
+    idTag / idToken of the transaction it belongs to (None: none)."""
+
+    context: str
+    wall_time: float
+    synchronised: bool
+    energy_wh: float
+    id_token: str | None
+    id_token_type: str | None
+
+
+class SignedMeterData(NamedTuple):
+    """A signed reading as OCPP carries it (2.0.1 SignedMeterValueType; 1.6 sends the same
+    object as the JSON value of a SignedData sampledValue)."""
+
+    signed_meter_data: str
+    signing_method: str
+    encoding_method: str
+    public_key: str
+
+
+class MeterSigner(Protocol):
+    """A meter that signs its readings (calibration law); ``ConnectorIO.meter_signer``."""
+
+    def sign(self, reading: ReadingToSign) -> SignedMeterData:
+        """The signed form of ``reading`` (raises on failure: the reading goes unsigned)."""
+        ...
+
+    def public_key(self) -> str:
+        """The key a verifier needs, in the form ``SignedMeterData.public_key`` has."""
+        ...
+
+
 class MeterInput(NamedTuple):
     """One registered meter input: what it measures and how to read it."""
 
@@ -143,6 +182,7 @@ class ConnectorIO:
         "lock",
         "meter_check",
         "meter_inputs",
+        "meter_signer",
         "number",
         "occupied",
         "plugged",
@@ -166,6 +206,8 @@ class ConnectorIO:
         # measurand or unit that version cannot report, so the station learns it at once.
         self.meter_check: Callable[[MeterInput], None] | None = None
         self.errors: tuple[Callable[[], str | ErrorRecord | None], ...] = ()
+        # A meter that signs readings of its energy register (None: readings are not signed).
+        self.meter_signer: MeterSigner | None = None
         self.charging_limit: Callable[[float | None], None] | None = None
         self.lock: Callable[[bool], None] | None = None
         # Inputs whose last sample failed (key -> the input, kept so its id stays unique);

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from ocpp_core.connector import ReadingToSign, SignedMeterData
 from sim.ocmf import (
     MeterIdentity,
     OcmfReading,
@@ -24,12 +25,25 @@ from sim.ocmf import (
     oca_public_key,
     payload_text,
     record,
+    signed_meter_value,
 )
 
 if TYPE_CHECKING:
+    from ocpp_core import ChargePoint
     from ocpp_core.store import Store
+    from sim.settings import StationSettings
 
-__all__ = ["KEYS_DOCUMENT", "PAGES_DOCUMENT", "MeterSigner"]
+__all__ = [
+    "KEYS_DOCUMENT",
+    "PAGES_DOCUMENT",
+    "ConnectorMeterSigner",
+    "MeterSigner",
+    "signing_meters",
+    "station_meters",
+]
+
+# The OCMF reading reason (TX) of an OCPP reading context: begin, end, else "while charging".
+_REASONS = {"Transaction.Begin": "B", "Transaction.End": "E"}
 
 KEYS_DOCUMENT = "meterkeys"
 PAGES_DOCUMENT = "ocmfpages"
@@ -43,6 +57,11 @@ class MeterSigner:
         self._meters = meters
         self._keys: dict[int, Any] = {}  # connector -> ecdsa.SigningKey, loaded on first use
         self.corrupt = False
+
+    def fit(self, engine: ChargePoint) -> None:
+        """Give each of the engine's connectors with a meter here its signing meter."""
+        for n in self._meters:
+            engine.connector(n).meter_signer = ConnectorMeterSigner(self, n)
 
     def public_key_der(self, connector: int) -> bytes:
         """The meter's public key (SubjectPublicKeyInfo, DER)."""
@@ -112,3 +131,58 @@ class MeterSigner:
             self._store.save(KEYS_DOCUMENT, keys)
         self._keys[connector] = key
         return key
+
+
+class ConnectorMeterSigner:
+    """One connector's meter as the core sees it (``ocpp_core.connector.MeterSigner``): OCMF
+    records with one reading each, sent as the OCA note's SignedMeterValueType."""
+
+    __slots__ = ("_connector", "_signer")
+
+    def __init__(self, signer: MeterSigner, connector: int) -> None:
+        self._signer = signer
+        self._connector = connector
+
+    def sign(self, reading: ReadingToSign) -> SignedMeterData:
+        ocmf_reading = OcmfReading(
+            reading.wall_time,
+            reading.synchronised,
+            _REASONS.get(reading.context, "C"),
+            reading.energy_wh,
+        )
+        text = self._signer.sign(
+            self._connector, [ocmf_reading], reading.id_token, reading.id_token_type
+        )
+        value = signed_meter_value(text, self.public_key())
+        return SignedMeterData(
+            value["signedMeterData"],
+            value["signingMethod"],
+            value["encodingMethod"],
+            value["publicKey"],
+        )
+
+    def public_key(self) -> str:
+        return self._signer.public_key(self._connector)
+
+
+def station_meters(settings: StationSettings) -> dict[int, MeterIdentity]:
+    """The identity of each connector's meter: the station is the gateway, the meter serial is
+    the station's meter serial (or its serial) with the connector number."""
+    base = settings.meter_serial or settings.serial
+    return {
+        n: MeterIdentity(
+            "SimMeter",
+            "SM-AC-1",
+            f"{base}-{n}"[-25:],
+            "1.0",
+            settings.model,
+            settings.serial,
+            settings.firmware_version,
+        )
+        for n in range(1, settings.connectors + 1)
+    }
+
+
+def signing_meters(store: Store, settings: StationSettings) -> MeterSigner | None:
+    """The station's signing meters when its settings ask for them (None: readings unsigned)."""
+    return MeterSigner(store, station_meters(settings)) if settings.signed_meter_values else None

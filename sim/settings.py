@@ -376,6 +376,15 @@ class StationSettings:
         ),
     )
     meter_serial: str | None = setting(None, check=_length("meter_serial", 1, 25))
+    signed_meter_values: bool = setting(
+        False,
+        cli=CliFlag(
+            "--signed-meter-values",
+            "the meters can sign their readings (OCMF, ECDSA P-256, a key per connector kept in"
+            " the store); the CSMS switches signing on (2.0.1 SampledDataCtrlr.SignReadings);"
+            " needs the signing extra (ecdsa)",
+        ),
+    )
     ca_file: str | None = setting(
         None,
         check=_tls_file("ca_file"),

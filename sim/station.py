@@ -66,6 +66,7 @@ from sim.events import (
     StationRebooted,
 )
 from sim.link import CsmsLink
+from sim.meter_signer import signing_meters
 from sim.operations import Operations
 from sim.settings import StationSettings
 from sim.transport.base import ConnectionState, TransportConfig
@@ -142,6 +143,9 @@ class Station(EngineViews):
         self._engine = self._build_engine(AnchoredClock(clock_start_wall), version)
         self._registers.raise_to(self._engine)
         self._auth_key = self._engines.auth_key(self._engine)
+        self.meter_signer = signing_meters(self._store, settings)  # None: readings unsigned
+        if self.meter_signer is not None:
+            self.add_engine_setup(self.meter_signer.fit)
 
     def _build_engine(
         self, clock: Clock, version: str, previous: ChargePoint | None = None

@@ -56,6 +56,7 @@ from ocpp_core.sampling import (
     realign,
     register_wh,
 )
+from ocpp_core.signed_readings import PUBLIC_KEY_MODES, SignedReadings
 from ocpp_core.tx_data import TransactionData
 from ocpp_core.v201.tx_views import MeteringView
 from ocpp_core.v201.variables import VariableDeclarer
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
     from ocpp_core.connector import MeterInput
     from ocpp_core.context import BlockContext
     from ocpp_core.rpc import JsonObject
+    from ocpp_core.sessions import TransactionInfo
 
 __all__ = [
     "MAX_ENDED_VALUES",
@@ -130,6 +132,11 @@ def _has_inputs(value: str, ctx: BlockContext) -> bool:
     return covered(_items(value), [entry for io in ctx.connectors for entry in io.meter_inputs])
 
 
+def _can_sign(value: object, ctx: BlockContext) -> bool:
+    """SignReadings may be true only where a meter signs (else the station cannot comply)."""
+    return value in (False, "false") or any(io.meter_signer for io in ctx.connectors)
+
+
 def _sampled_value(sample: Sample) -> JsonObject | None:
     """A SampledValueType, or None for a signed reading without a plain number."""
     if sample.value is None:
@@ -172,13 +179,17 @@ for _declarer, _name in (
 ):
     _declarer.members(_name, ENERGY_REGISTER, MEASURANDS, accept=_has_inputs)
 _sampled.integer("TxUpdatedInterval", 60, unit="s")
+for _declarer in (_sampled, _aligned):
+    _declarer.boolean("SignReadings", False, accept=lambda value, ctx: _can_sign(value, ctx))
+_comm = VariableDeclarer(__name__, "OCPPCommCtrlr")
+_comm.option("PublicKeyWithSignedMeterValue", "Never", PUBLIC_KEY_MODES)
 _sampled.integer("TxEndedInterval", 0, unit="s")
 _sampled.boolean("RegisterValuesWithoutPhases", False)
 _aligned.integer("Interval", 0, unit="s")
 _aligned.integer("TxEndedInterval", 0, unit="s")
 _aligned.boolean("SendDuringIdle", False)
 
-VARIABLES = (*_sampled.keys, *_aligned.keys)
+VARIABLES = (*_sampled.keys, *_aligned.keys, *_comm.keys)
 
 
 class TransactionEvents(Protocol):
@@ -199,6 +210,10 @@ class TransactionEvents(Protocol):
     ) -> None:
         """Journal an Updated event of the EVSE's transaction with these values and trigger
         reason (MeterValuePeriodic / MeterValueClock); ``register_wh``: the energy it reports."""
+        return None
+
+    def current(self, evse: int) -> TransactionInfo | None:
+        """The EVSE's transaction (whose idToken a signed reading names)."""
         return None
 
 
@@ -245,6 +260,7 @@ class MeteringBlock(Block, MeteringView):
         "_ended",
         "_generation",
         "_intervals",
+        "_signing",
         "_updated",
         "sessions",
     )
@@ -263,6 +279,7 @@ class MeteringBlock(Block, MeteringView):
         self._aligned = AlignedBoundary()  # AlignedDataCtrlr.Interval
         self._aligned_ended = AlignedBoundary()  # AlignedDataCtrlr.TxEndedInterval
         self._intervals = (0, 0)  # the two clock-aligned intervals in force (0: off)
+        self._signing = SignedReadings(ctx)
         # -1: the first tick reads the configuration and finds transactions resumed after a
         # restart (the transaction block resumes them in its tick, which runs before this one).
         self._generation = -1
@@ -356,7 +373,7 @@ class MeteringBlock(Block, MeteringView):
             return
         sampler = Sampler(self.ctx.clock.timestamp(now))
         samples = self._samples(sampler, evse, f"{SAMPLED}.TxUpdatedMeasurands", PERIODIC)
-        self._journal(evse, sampler.timestamp, samples, "MeterValuePeriodic", now)
+        self._journal(evse, sampler.timestamp, samples, "MeterValuePeriodic", now, SAMPLED)
 
     def _take_ended(self, evse: int, now: float) -> None:
         if not self._running(evse) or not self._sampled_on():
@@ -374,9 +391,9 @@ class MeteringBlock(Block, MeteringView):
         for evse, in_transaction in enumerate(running):
             samples = self._samples(Sampler(timestamp), evse, f"{ALIGNED}.Measurands", CLOCK)
             if in_transaction:
-                self._journal(evse, timestamp, samples, "MeterValueClock", now)
+                self._journal(evse, timestamp, samples, "MeterValueClock", now, ALIGNED)
             else:
-                self._queue(evse, timestamp, samples, now)
+                self._queue(evse, timestamp, samples, now, ALIGNED)
 
     def _take_aligned_ended(self, now: float) -> None:
         timestamp = self.ctx.clock.timestamp(now)
@@ -394,10 +411,17 @@ class MeteringBlock(Block, MeteringView):
             self._data.add(evse, value)
 
     def _journal(
-        self, evse: int, timestamp: str, samples: tuple[Sample, ...], reason: str, now: float
+        self,
+        evse: int,
+        timestamp: str,
+        samples: tuple[Sample, ...],
+        reason: str,
+        now: float,
+        controller: str,
     ) -> None:
         """An Updated event of the EVSE's transaction, journaled with its energy register."""
-        value = meter_value(timestamp, samples)
+        context = PERIODIC if controller == SAMPLED else CLOCK
+        value = self._signed(evse, meter_value(timestamp, samples), timestamp, context, now)
         if value is None:
             return
         self.sessions.enqueue_transaction_meter_values(
@@ -405,9 +429,18 @@ class MeteringBlock(Block, MeteringView):
         )
         self._tell(evse, samples)
 
-    def _queue(self, evse: int, timestamp: str, samples: tuple[Sample, ...], now: float) -> None:
+    def _queue(
+        self,
+        evse: int,
+        timestamp: str,
+        samples: tuple[Sample, ...],
+        now: float,
+        controller: str | None = None,
+    ) -> None:
         """A MeterValuesRequest that belongs to no transaction: the plain FIFO (not journaled)."""
         value = meter_value(timestamp, samples)
+        if controller is not None and evse:
+            value = self._signed(evse, value, timestamp, CLOCK, now)
         if value is None:
             return
         self.ctx.queue.push(Request("MeterValues", {"evseId": evse, "meterValue": [value]}), now)
@@ -425,7 +458,49 @@ class MeteringBlock(Block, MeteringView):
         if not self._sampled_on():
             return None
         sampler = Sampler(self.ctx.clock.timestamp(now))
-        return meter_value(sampler.timestamp, self._samples(sampler, evse, variable, context))
+        value = meter_value(sampler.timestamp, self._samples(sampler, evse, variable, context))
+        if context in (BEGIN, END):
+            value = self._signed(evse, value, sampler.timestamp, context, now)
+        return value
+
+    def _signed(
+        self, evse: int, value: JsonObject | None, timestamp: str, context: str, now: float
+    ) -> JsonObject | None:
+        """``value`` with the register reading signed, when the controller's SignReadings is
+        on and the EVSE's meter signs: on the register's sampledValue of that context, or a
+        register sampledValue added for it (the signature covers the register)."""
+        config = self.ctx.config
+        controller = ALIGNED if context == CLOCK else SAMPLED
+        if not config.boolean(f"{controller}.SignReadings"):
+            return value
+        mode = config.string("OCPPCommCtrlr.PublicKeyWithSignedMeterValue")
+        result = self._signing.sign(evse, context, now, self.sessions.current(evse), mode)
+        if result is None:
+            return value
+        energy, signed = result
+        signed_value = {
+            "signedMeterData": signed.signed_meter_data,
+            "signingMethod": signed.signing_method,
+            "encodingMethod": signed.encoding_method,
+            "publicKey": signed.public_key,
+        }
+        if value is None:
+            value = {"timestamp": timestamp, "sampledValue": []}
+        for sampled in value["sampledValue"]:
+            if sampled.get("measurand") == ENERGY_REGISTER and "phase" not in sampled:
+                sampled["signedMeterValue"] = signed_value
+                return value
+        value["sampledValue"].append(
+            {
+                "value": energy,
+                "context": context,
+                "measurand": ENERGY_REGISTER,
+                "location": "Outlet",
+                "unitOfMeasure": {"unit": "Wh"},
+                "signedMeterValue": signed_value,
+            }
+        )
+        return value
 
     # ------------------------------------------------------------------ MeteringView
 
@@ -452,6 +527,7 @@ class MeteringBlock(Block, MeteringView):
         self._updated.plan()
         self._ended.plan()
         end = self._transaction_value(evse, f"{SAMPLED}.TxEndedMeasurands", END, now)
+        self._signing.transaction_ended(evse)
         return self._data.finish(evse, end)
 
     def triggered_values(self, evse: int, now: float) -> list[JsonObject]:
