@@ -2,7 +2,8 @@
 
 A display message the CSMS sets (O01) appears on the simulated display of the Station display
 panel, as text (an HTML message shows its raw text: no element is made of it), in priority
-order (an AlwaysFront message goes in front, O01); it survives a reload (the station's store),
+order (an AlwaysFront message goes in front, O01); GetDisplayMessages by priority is answered by
+a NotifyDisplayMessages with just that message (O04); it survives a reload (the station's store),
 and disappears when the CSMS clears it (O05). Every frame the page sent is schema-checked
 afterwards (conftest).
 """
@@ -49,6 +50,13 @@ def test_O01_O05_a_display_message_appears_on_the_display_and_goes_when_cleared(
     )
     expect(texts).to_have_text(["Front", HTML])
     screenshot(page, "v201-display-messages")
+
+    answer = csms.call(cb_id, call.GetDisplayMessages(request_id=77, priority="AlwaysFront"))
+    assert answer.status == "Accepted"  # O04: then NotifyDisplayMessages with message 12 only
+    csms.wait_for(lambda: bool(csms.calls_now(cb_id, "NotifyDisplayMessages")))
+    ((_, notify),) = csms.calls(cb_id, "NotifyDisplayMessages")
+    assert notify["requestId"] == 77
+    assert [info["id"] for info in notify["messageInfo"]] == [12]
 
     page.reload()  # kept by the station across a restart
     wait_ready(page)

@@ -74,6 +74,15 @@ def test_I01_tariff_disabled_shows_nothing() -> None:
     assert r.cp.display(1, r.now).tariff is None
 
 
+def test_I01_tariff_disabled_later_hides_what_was_shown() -> None:
+    r = rig()
+    answer_authorize(r, "0.30 EUR/kWh")
+    r.card()
+    assert r.cp.display(1, r.now).tariff == "0.30 EUR/kWh"
+    assert r.cp.set_variable("TariffCostCtrlr.Enabled[Tariff]", "false", r.now) == "Accepted"
+    assert r.cp.display(1, r.now).tariff is None
+
+
 # ---------------------------------------------------------------------- I04: fallback tariff
 
 
@@ -138,6 +147,16 @@ def test_I02_cost_disabled_shows_no_cost() -> None:
     r.card()
     r.plug()
     r.csms.result("CostUpdated", {"totalCost": 2, "transactionId": transaction_id(r)})
+    assert r.cp.display(1, r.now).cost is None
+
+
+def test_I02_cost_disabled_later_hides_the_running_cost() -> None:
+    r = rig()
+    answer_events(r, {"Updated": {"totalCost": 1.5}})
+    r.card()
+    r.plug()
+    assert r.cp.display(1, r.now).cost == 1.5
+    assert r.cp.set_variable("TariffCostCtrlr.Enabled[Cost]", "false", r.now) == "Accepted"
     assert r.cp.display(1, r.now).cost is None
 
 

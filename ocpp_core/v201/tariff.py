@@ -216,10 +216,10 @@ class TariffBlock(Block, DecisionListener, TransactionAnswers):
         mine = self._screen(evse)
         if mine is None:
             return screen
-        return screen._replace(
-            tariff=mine.tariff,
-            cost=mine.cost,
-            currency=self.ctx.config.string(CURRENCY),
-            final=mine.final,
-            cost_text=mine.cost_text,
-        )
+        config = self.ctx.config
+        screen = screen._replace(currency=config.string(CURRENCY))
+        if config.boolean(TARIFF_ENABLED):
+            screen = screen._replace(tariff=mine.tariff)
+        if config.boolean(COST_ENABLED):
+            screen = screen._replace(cost=mine.cost, final=mine.final, cost_text=mine.cost_text)
+        return screen
