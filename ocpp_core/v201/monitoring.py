@@ -24,9 +24,8 @@
   MonitoringLevel (N05.FR.03); a ``transaction`` monitor watches only while its EVSE (any EVSE for
   a station component) has a transaction. monitor_events.py queues, pages and persists them.
 
-Cost: the tick reads the watched values at most once per CHECK_INTERVAL; a poll within it asks
-for one wake-up at its end (``timer``), which is otherwise the next periodic monitor's time (None
-without one): a station nobody polls and without periodic monitors costs nothing.
+Cost: a poll reads each watched variable once (a few live values, no I/O) and compares; ``timer``
+is the next periodic monitor's time, None without one, so an idle station never wakes for it.
 """
 
 from __future__ import annotations
@@ -79,9 +78,8 @@ if TYPE_CHECKING:
     )
     from ocpp_core.v201.variables import VariableDef
 
-__all__ = ["CHECK_INTERVAL", "MonitorEvent", "MonitorReports", "MonitoringBlock"]
+__all__ = ["MonitorEvent", "MonitorReports", "MonitoringBlock"]
 
-CHECK_INTERVAL = 1.0  # seconds between two readings of the watched values
 MAX_PENDING_REPORTS = 4
 ITEMS_PER_MESSAGE = 16  # SetVariableMonitoring and ClearVariableMonitoring each
 BYTES_PER_MESSAGE = 8192
@@ -202,9 +200,7 @@ class MonitoringBlock(Block):
     """The monitors in force, the CSMS messages that change them, and their evaluation."""
 
     __slots__ = (
-        "_check_at",
         "_known",
-        "_missed",
         "_watches",
         "book",
         "device_model",
@@ -230,8 +226,6 @@ class MonitoringBlock(Block):
         self.sessions: SessionView = NO_SESSIONS  # set by the wiring: the transaction block
         self.recent: list[MonitorEvent] = []
         self._watches: dict[int, _Watch] = {}
-        self._check_at = 0.0
-        self._missed = False
 
     # ------------------------------------------------------------------ SetVariableMonitoring
 
@@ -243,7 +237,6 @@ class MonitoringBlock(Block):
         self._limits("SetVariableMonitoring", payload, len(items))
         results = [self._set(item, now) for item in items]
         self.book.save()
-        self._check_at = now  # a new or changed monitor is looked at on the next tick
         return {"setMonitoringResult": results}
 
     def _set(self, item: SetMonitoringDataType, now: float) -> SetMonitoringResultType:
@@ -356,7 +349,6 @@ class MonitoringBlock(Block):
         self.book.save()
         live = {monitor.id for monitor in self.book.in_force()}
         self._watches = {n: watch for n, watch in self._watches.items() if n in live}
-        self._check_at = now
         return {"status": "Accepted"}
 
     @on("SetMonitoringLevel")
@@ -426,22 +418,14 @@ class MonitoringBlock(Block):
     # ------------------------------------------------------------------ evaluation
 
     def timer(self, now: float) -> float | None:
-        """The next periodic monitor's time, or when a reading a poll skipped is due (value
-        monitors are read on the host's polls, at most once per CHECK_INTERVAL)."""
+        """The next periodic monitor's time (None without one: value monitors are read on the
+        host's polls, which follow every change of an input)."""
         due = [watch.due for watch in self._watches.values() if watch.due is not None]
-        if self._missed:
-            due.append(self._check_at)
         return min(due) if due else None
 
     def tick(self, now: float) -> None:
-        if now < self._check_at:
-            due = [watch.due for watch in self._watches.values() if watch.due is not None]
-            if not due or now < min(due):
-                self._missed = True  # an input may have changed: read at _check_at
-                return
-        self._missed = False
-        self._check_at = now + CHECK_INTERVAL
         enabled = self.ctx.config.get("MonitoringCtrlr.Enabled") is True
+        values: dict[str, object] = {}  # each watched variable read once per poll
         changed = False
         for monitor in self.book.in_force():
             definition = self._known.get(monitor.key)
@@ -451,7 +435,14 @@ class MonitoringBlock(Block):
             watch = self._watches.get(monitor.id)
             if watch is None:
                 watch = self._watches[monitor.id] = _Watch()
-            changed |= self._evaluate(monitor, definition, watch, enabled, now)
+            if monitor.type in _PERIODIC:
+                self._period(monitor, definition, watch, enabled, now)
+                continue
+            if monitor.key not in values:
+                values[monitor.key] = self.device_model.value(definition, now)
+            value = values[monitor.key]
+            if value is not None:
+                changed |= self._evaluate(monitor, definition, watch, value, enabled, now)
         if changed:
             self.book.save()
 
@@ -460,23 +451,29 @@ class MonitoringBlock(Block):
             return self.sessions.transaction_running(definition.evse)
         return any(self.sessions.transaction_running(n) for n in range(1, len(self.ctx.connectors)))
 
-    def _evaluate(
+    def _period(
         self, monitor: Monitor, definition: VariableDef, watch: _Watch, enabled: bool, now: float
+    ) -> None:
+        """A periodic monitor: its first time once set, an event at each time (N08)."""
+        if watch.due is None:
+            watch.due = self._first_period(monitor, now)
+        elif now >= watch.due:
+            watch.due = self._first_period(monitor, now)
+            value = self.device_model.value(definition, now)
+            self._raise(monitor, definition, "Periodic", value, False, enabled, now)
+
+    def _evaluate(
+        self,
+        monitor: Monitor,
+        definition: VariableDef,
+        watch: _Watch,
+        value: object,
+        enabled: bool,
+        now: float,
     ) -> bool:
-        """Look at one monitor; True when its tripped state changed (the book is to be saved)."""
-        kind = monitor.type
-        if kind in _PERIODIC:
-            if watch.due is None:
-                watch.due = self._first_period(monitor, now)
-            elif now >= watch.due:
-                watch.due = self._first_period(monitor, now)
-                value = self.device_model.value(definition, now)
-                self._raise(monitor, definition, "Periodic", value, False, enabled, now)
-            return False
-        value = self.device_model.value(definition, now)
-        if value is None:
-            return False
-        if kind == "Delta":
+        """A threshold or Delta monitor on the value now; True when a threshold's tripped
+        state changed (the book is to be saved)."""
+        if monitor.type == "Delta":
             reference = watch.reference
             watch.reference = reference if reference is not None else value
             if reference is not None and _moved(reference, value, monitor.value):
@@ -486,7 +483,9 @@ class MonitoringBlock(Block):
         number = _number(value)
         if number is None:
             return False
-        over = number > monitor.value if kind == "UpperThreshold" else number < monitor.value
+        over = (
+            number > monitor.value if monitor.type == "UpperThreshold" else number < monitor.value
+        )
         tripped = self.book.tripped
         if over == (monitor.id in tripped):
             return False
