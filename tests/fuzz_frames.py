@@ -148,6 +148,33 @@ VALID_201: dict[str, dict[str, Any]] = {
     },
     "GetCompositeSchedule": {"duration": 600, "evseId": 1, "chargingRateUnit": "W"},
     "GetLocalListVersion": {},
+    "GetLog": {
+        "logType": "DiagnosticsLog",
+        "requestId": 7,
+        "retries": 1,
+        "retryInterval": 30,
+        "log": {
+            "remoteLocation": "ftp://logs.example.com/upload",
+            "oldestTimestamp": "2023-11-14T00:00:00Z",
+            "latestTimestamp": T1,
+        },
+    },
+    "UpdateFirmware": {
+        "requestId": 8,
+        "retries": 0,
+        "retryInterval": 60,
+        "firmware": {
+            "location": "ftp://fw.example.com/fw-2.1.bin",
+            "retrieveDateTime": T1,
+            "installDateTime": T1,
+        },
+    },
+    "CustomerInformation": {
+        "requestId": 9,
+        "report": True,
+        "clear": False,
+        "idToken": TOKEN,
+    },
     "GetReport": {
         "requestId": 5,
         "componentCriteria": ["Available"],

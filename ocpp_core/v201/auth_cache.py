@@ -107,6 +107,17 @@ class AuthCacheBlock(Block):
             frequency=config.string("AuthCacheCtrlr.Policy") == "LFU",
         )
 
+    def entry(self, id_token: JsonObject) -> JsonObject | None:
+        """The idTokenInfo cached for ``id_token``, also when the cache is disabled (N09)."""
+        return self._cache.get(id_token)
+
+    def forget(self, id_token: JsonObject) -> bool:
+        """Remove ``id_token``'s entry, persisted (N10); False when there is none."""
+        if self._cache.get(id_token) is None:
+            return False
+        self._cache.remove(id_token)
+        return True
+
     @on("ClearCache")
     def clear_cache(self, payload: ClearCacheRequest, now: float) -> ClearCacheResponse:
         if not self.enabled:

@@ -32,7 +32,7 @@ DOCUMENT = "availability"
 class AvailabilityBlock(Block):
     """Persistent operative flags of the station, its EVSEs and their connectors."""
 
-    __slots__ = ("_connector", "_evse", "_station", "sessions")
+    __slots__ = ("_connector", "_evse", "_held", "_station", "sessions")
 
     def __init__(self, ctx: BlockContext) -> None:
         super().__init__(ctx)
@@ -40,6 +40,7 @@ class AvailabilityBlock(Block):
         self._station = True
         self._evse = [True] * count
         self._connector = [True] * count
+        self._held = False  # a firmware installation waits: every EVSE inoperative, not stored
         stored = ctx.store.load(DOCUMENT)
         if stored is not None and not self._restore(stored):
             logger().warning("stored availability is invalid; everything operative")
@@ -68,7 +69,12 @@ class AvailabilityBlock(Block):
 
     def operative_evse(self, evse: int) -> bool:
         """EVSE 1..N may be used: the station, the EVSE and its connector are operative."""
-        return self._station and self._evse[evse] and self._connector[evse]
+        return self._station and self._evse[evse] and self._connector[evse] and not self._held
+
+    def hold(self, held: bool) -> None:
+        """Make every EVSE inoperative while a firmware installation waits for the running
+        transactions to end (L01.FR.07), or release them; not persisted: a reboot releases."""
+        self._held = held
 
     @on("ChangeAvailability")
     def change_availability(

@@ -108,6 +108,10 @@ class LocalListBlock(Block):
         """The idTokenInfo the list holds for ``id_token`` (None: not listed, or list disabled)."""
         return self._list.lookup(id_token) if self.enabled else None
 
+    def entry(self, id_token: JsonObject) -> JsonObject | None:
+        """The idTokenInfo listed for ``id_token``, also when the list is disabled (N09)."""
+        return self._list.lookup(id_token)
+
     @on("GetLocalListVersion")
     def get_local_list_version(
         self, payload: GetLocalListVersionRequest, now: float

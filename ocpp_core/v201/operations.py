@@ -1,8 +1,7 @@
 """What ChargePoint offers a station, made of one OCPP 2.0.1 engine's blocks (``Operations``).
 
-Smart charging, firmware updates and log uploads come with issue 14; until their blocks are
-wired, the parts here answer truthfully for a station that has none of them: no profiles (the
-supply is kept for the device model), transfers Idle.
+Firmware updates and log uploads are the firmware and logs blocks (their simulation settings,
+transfer host and progress are 1.6's, see ocpp_core/firmware_update.py and log_upload.py).
 """
 
 from __future__ import annotations
@@ -17,13 +16,12 @@ from ocpp_core.transfer import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from ocpp_core.transfer import TransferHost
     from ocpp_core.v201.boot import BootBlock
     from ocpp_core.v201.data_transfer import DataTransferBlock
     from ocpp_core.v201.device_model import DeviceModelBlock
     from ocpp_core.v201.display import DisplayBlock
+    from ocpp_core.v201.firmware import FirmwareBlock
+    from ocpp_core.v201.logs import LogsBlock
     from ocpp_core.v201.monitoring import MonitoringBlock
     from ocpp_core.v201.reservation import ReservationBlock
     from ocpp_core.v201.smart_charging import SmartChargingBlock
@@ -58,55 +56,6 @@ STOP_REASONS = frozenset(
         "Timeout",
     }
 )
-
-
-class _NoTransfer:
-    """A transfer kind until issue 14: none ever runs (status Idle); settings are kept."""
-
-    __slots__ = ("host",)
-
-    def __init__(self) -> None:
-        self.host: TransferHost | None = None
-
-    @property
-    def status(self) -> str:
-        return "Idle"
-
-
-class NoFirmware(_NoTransfer):
-    """Firmware updates until issue 14 (FirmwareStatusEnumType Idle)."""
-
-    __slots__ = ("simulation",)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.simulation = FirmwareSimulation()
-
-    def download_progress(self, received: int, total: int | None, now: float) -> None:
-        """No download was asked for: nothing to report."""
-
-    def download_finished(
-        self, ok: bool, detail: str, size: int | None, sha256: str | None, now: float
-    ) -> None:
-        """No download was asked for: nothing to finish."""
-
-
-class NoDiagnostics(_NoTransfer):
-    """Log uploads until issue 14 (UploadLogStatusEnumType Idle)."""
-
-    __slots__ = ("log_source", "simulation")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.simulation = DiagnosticsSimulation()
-        self.log_source: Callable[[float | None, float | None], str] | None = None
-
-    @property
-    def last_file(self) -> tuple[str, bytes] | None:
-        return None
-
-    def upload_finished(self, ok: bool, detail: str, now: float) -> None:
-        """No upload was asked for: nothing to finish."""
 
 
 class Operations201:
@@ -151,6 +100,8 @@ class Operations201:
         smart_charging: SmartChargingBlock,
         reservations: ReservationBlock,
         display: DisplayBlock,
+        firmware: FirmwareBlock,
+        diagnostics: LogsBlock,
         monitoring: MonitoringBlock,
     ) -> None:
         self._boot = boot
@@ -162,8 +113,8 @@ class Operations201:
         self.reservations = reservations
         self.display = display
         self.monitoring = monitoring
-        self.firmware = NoFirmware()
-        self.diagnostics = NoDiagnostics()
+        self.firmware = firmware
+        self.diagnostics = diagnostics
 
     @property
     def registration(self) -> str | None:

@@ -239,6 +239,11 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
             default=0,
         )
 
+    @property
+    def records(self) -> TransactionJournal:
+        """The transactions not yet settled and their records (CustomerInformation, N09/N10)."""
+        return self._journal
+
     def queue_length(self) -> int:
         return len(self._journal.journal)
 

@@ -9,17 +9,15 @@ for an EVSE that does not exist where the message concerns EVSEs (StatusNotifica
 MeterValues, TransactionEvent) and ignores it where it does not (BootNotification, Heartbeat,
 FirmwareStatusNotification, LogStatusNotification: F06.FR.03/TC_F_17). Each EVSE has only
 connector 1: a StatusNotification request for another connectorId is Rejected.
-
-Until issue 14 brings firmware updates and log uploads, none ever runs, so their triggered
-notifications truthfully say Idle (F06.FR.15/16, L01.FR.25): ``IdleTransferNotices``.
+FirmwareStatusNotification and LogStatusNotification come from the firmware and logs blocks:
+Idle while no update or upload runs (F06.FR.15/16).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from ocpp_core.block import Block, on, trigger
-from ocpp_core.outbox import Request
+from ocpp_core.block import on
 from ocpp_core.triggers import TriggerRouter
 
 if TYPE_CHECKING:
@@ -29,7 +27,7 @@ if TYPE_CHECKING:
         TriggerMessageStatusEnumType,
     )
 
-__all__ = ["IdleTransferNotices", "TriggerBlock"]
+__all__ = ["TriggerBlock"]
 
 CONNECTOR_ID = 1  # the only connector of each EVSE
 
@@ -52,23 +50,3 @@ class TriggerBlock(TriggerRouter):
             return {"status": "Rejected"}
         status = self.route(message, target, now)
         return {"status": cast("TriggerMessageStatusEnumType", status)}
-
-
-class IdleTransferNotices(Block):
-    """Firmware and log status notifications while no transfer can run (until issue 14)."""
-
-    __slots__ = ()
-
-    sends = ("FirmwareStatusNotification", "LogStatusNotification")
-
-    @trigger("FirmwareStatusNotification")
-    def firmware_status(self, evse: int | None, now: float) -> str:
-        """No firmware update is in progress: Idle (F06.FR.16)."""
-        self.ctx.triggered.push(Request("FirmwareStatusNotification", {"status": "Idle"}), now)
-        return "Accepted"
-
-    @trigger("LogStatusNotification")
-    def log_status(self, evse: int | None, now: float) -> str:
-        """No log upload is in progress: Idle (F06.FR.15)."""
-        self.ctx.triggered.push(Request("LogStatusNotification", {"status": "Idle"}), now)
-        return "Accepted"

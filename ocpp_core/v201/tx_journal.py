@@ -47,6 +47,8 @@ from ocpp_core.tx_records import TransactionJournalBase, record_name
 from ocpp_core.v201.tx_ctrlr import ATTEMPTS, INTERVAL
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ocpp_core.context import BlockContext
     from ocpp_core.journal import Entry
     from ocpp_core.rpc import JsonObject
@@ -311,6 +313,17 @@ class TransactionJournal(TransactionJournalBase):
                 entry.payload = payload
                 self.journal.rewrite(entry)
         return entry.payload
+
+    def forget_id_token(self, matches: Callable[[JsonObject | None], bool]) -> int:
+        """Drop the idToken from the records of ended transactions that ``matches`` it
+        (CustomerInformation clear, N10); how many records changed."""
+        forgotten = 0
+        for tx in self.transactions.values():
+            if tx.ended and tx.id_token is not None and matches(tx.id_token):
+                tx.id_token = None
+                self._save_record(tx)
+                forgotten += 1
+        return forgotten
 
     def _save_record(self, tx: Transaction) -> None:
         try:

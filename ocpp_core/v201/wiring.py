@@ -14,11 +14,14 @@ from ocpp_core.v201.auth_cache import AuthCacheBlock
 from ocpp_core.v201.authorization import AuthorizationBlock
 from ocpp_core.v201.availability import AvailabilityBlock
 from ocpp_core.v201.boot import BootBlock
+from ocpp_core.v201.customer_info import CustomerInfoBlock
 from ocpp_core.v201.data_transfer import DataTransferBlock
 from ocpp_core.v201.device_model import DeviceModelBlock
 from ocpp_core.v201.display import DisplayBlock
+from ocpp_core.v201.firmware import FirmwareBlock
 from ocpp_core.v201.heartbeat import HeartbeatBlock
 from ocpp_core.v201.local_list import LocalListBlock
+from ocpp_core.v201.logs import LogsBlock
 from ocpp_core.v201.metering import MeteringBlock
 from ocpp_core.v201.monitoring import MonitoringBlock
 from ocpp_core.v201.operations import Operations201
@@ -30,7 +33,7 @@ from ocpp_core.v201.smart_charging import SmartChargingBlock
 from ocpp_core.v201.status import StatusBlock
 from ocpp_core.v201.tariff import TariffBlock
 from ocpp_core.v201.transactions import TransactionBlock
-from ocpp_core.v201.trigger import IdleTransferNotices, TriggerBlock
+from ocpp_core.v201.trigger import TriggerBlock
 from ocpp_core.wiring import Wiring
 
 if TYPE_CHECKING:
@@ -58,7 +61,9 @@ BLOCK_TYPES: tuple[type, ...] = (
     DataTransferBlock,
     DisplayBlock,
     TariffBlock,
-    IdleTransferNotices,
+    FirmwareBlock,
+    LogsBlock,
+    CustomerInfoBlock,
     TriggerBlock,
 )
 
@@ -99,7 +104,13 @@ def wire(ctx: BlockContext) -> Wiring:
     display, tariff = DisplayBlock(ctx, status=status), TariffBlock(ctx)
     display.sessions = tariff.sessions = transactions
     display.tariff = authorization.listener = transactions.answers = tariff
-    transfer_notices = IdleTransferNotices(ctx)  # issue 14: firmware and log blocks
+    firmware = FirmwareBlock(ctx, sessions=transactions, availability=availability)
+    logs = LogsBlock(
+        ctx, boot=boot, status=status, availability=availability, sessions=transactions
+    )
+    customer_info = CustomerInfoBlock(
+        ctx, auth_cache=auth_cache, local_list=local_list, transactions=transactions
+    )
     trigger = TriggerBlock(ctx, senders=ctx.assembly.triggers)
     blocks = (
         device_model,
@@ -121,7 +132,9 @@ def wire(ctx: BlockContext) -> Wiring:
         data_transfer,
         display,
         tariff,
-        transfer_notices,
+        firmware,
+        logs,
+        customer_info,
         trigger,
     )
     trigger.blocks = blocks
@@ -140,6 +153,8 @@ def wire(ctx: BlockContext) -> Wiring:
             monitoring.tick,
             display.tick,
             tariff.tick,
+            firmware.tick,
+            logs.tick,
         ),
         timers=(
             authorization.timer,
@@ -150,6 +165,8 @@ def wire(ctx: BlockContext) -> Wiring:
             smart_charging.timer,
             monitoring.timer,
             display.timer,
+            firmware.timer,
+            logs.timer,
         ),
         # The outbox asks by priority (see ocpp_core.outbox); equal ones in this order.
         sources=(
@@ -163,6 +180,9 @@ def wire(ctx: BlockContext) -> Wiring:
             authorization,
             transactions,
             status,
+            firmware,
+            logs,
+            customer_info,
         ),
         disconnects=(authorization.disconnected, status.disconnected),
         operations=Operations201(
@@ -174,6 +194,8 @@ def wire(ctx: BlockContext) -> Wiring:
             smart_charging=smart_charging,
             reservations=reservation,
             display=display,
+            firmware=firmware,
+            diagnostics=logs,
             monitoring=monitoring,
         ),
     )
