@@ -426,3 +426,28 @@ def test_TC_L_07_CS_a_missing_image_is_download_failed(server: Server) -> None:
         "Downloading",
         "DownloadFailed",
     ]
+
+
+# --------------------------------------------------------------------------- the sim Station
+
+
+def test_the_control_center_sees_2_0_1_progress_and_its_failure_switches() -> None:
+    """The version-neutral Station API the Control Center's transfer panel and the CLI read."""
+    from station_fakes import FakeBackend, Rig
+
+    from sim.events import TransferFailures
+
+    rig = Rig(FakeBackend(), ocpp_version="2.0.1").boot()
+    rig.station.set_transfer_failures(TransferFailures(firmware_install=True))
+    firmware = {"location": "ftp://fw.test/fw-9.9.bin", "retrieveDateTime": PAST}
+    rig.backend.call("UpdateFirmware", {"requestId": 3, "firmware": firmware, "retries": 0})
+    rig.backend.call(
+        "GetLog",
+        {"logType": "DiagnosticsLog", "requestId": 4, "log": {"remoteLocation": "ftp://d.test/u"}},
+    )
+    rig.run(30.0)
+    sent = [p["status"] for a, p in rig.backend.calls if a == "FirmwareStatusNotification"]
+    assert sent == ["Downloading", "Downloaded", "Installing", "InstallationFailed"]
+    assert rig.station.firmware_progress.status == "InstallationFailed"
+    assert rig.station.diagnostics_progress.status == "Uploaded"
+    assert rig.station.engine.last_diagnostics[1].startswith(b"OCPP 2.0.1 diagnostics")
