@@ -451,3 +451,15 @@ def test_the_control_center_sees_2_0_1_progress_and_its_failure_switches() -> No
     assert rig.station.firmware_progress.status == "InstallationFailed"
     assert rig.station.diagnostics_progress.status == "Uploaded"
     assert rig.station.engine.last_diagnostics[1].startswith(b"OCPP 2.0.1 diagnostics")
+
+
+def test_TC_F_19_CS_trigger_firmware_status_notification_while_downloading() -> None:
+    _cp, csms = booted201(firmware_simulation=FirmwareSimulation(download_s=30))
+    assert update(csms, request_id=19)["status"] == "Accepted"
+    assert statuses(csms) == ["Downloading"]
+    trigger = {"requestedMessage": "FirmwareStatusNotification"}
+    assert csms.result("TriggerMessage", trigger) == {"status": "Accepted"}
+    assert [(p["status"], p["requestId"]) for p in csms.payloads("FirmwareStatusNotification")] == [
+        ("Downloading", 19),
+        ("Downloading", 19),
+    ]

@@ -227,3 +227,12 @@ def test_TC_N_26_CS_a_refused_real_upload_is_an_upload_failure(server: Server) -
         return notices(csms)
 
     assert asyncio.run(scenario()) == [("Uploading", 12), ("UploadFailure", 12)]
+
+
+def test_TC_F_16_CS_trigger_log_status_notification_while_uploading() -> None:
+    _cp, csms = booted201(diagnostics_simulation=DiagnosticsSimulation(upload_s=30))
+    assert get_log(csms, request_id=16)["status"] == "Accepted"
+    assert notices(csms) == [("Uploading", 16)]
+    trigger = {"requestedMessage": "LogStatusNotification"}
+    assert csms.result("TriggerMessage", trigger) == {"status": "Accepted"}
+    assert notices(csms) == [("Uploading", 16), ("Uploading", 16)]
