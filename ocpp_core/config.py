@@ -398,6 +398,11 @@ class Configuration:
             return key.compute(self._context)
         return key.default if self._defaults is None else self.default(key)
 
+    def present(self, key: KeyDef) -> bool:
+        """A computed key whose value is None is not there (e.g. MeterPublicKey[n] of a
+        connector without a signing meter): not listed, unknown when asked for."""
+        return key.compute is None or key.compute(self._context) is not None
+
     def integer(self, name: str) -> int:
         """The value of int key ``name`` (TypeError if it is not an int key)."""
         value = self.get(name)
@@ -437,7 +442,7 @@ class Configuration:
                 f"not {type(text).__name__}"
             )
         key = self.table.find(name)
-        if key is None:
+        if key is None or not self.present(key):
             return NOT_SUPPORTED
         if key.access == R:
             return REJECTED

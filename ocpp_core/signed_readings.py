@@ -30,12 +30,15 @@ PUBLIC_KEY_MODES = (NEVER, ONCE_PER_TRANSACTION, EVERY_METER_VALUE)
 class SignedReadings:
     """Signs connectors' register readings and decides when the public key goes along."""
 
-    __slots__ = ("_ctx", "_failed", "_key_sent")
+    __slots__ = ("_ctx", "_failed", "_holders", "_key_sent")
 
     def __init__(self, ctx: BlockContext) -> None:
         self._ctx = ctx
         self._key_sent: set[int] = set()  # connectors whose transaction has had the key
         self._failed: set[int] = set()  # connectors whose signer failed (logged once)
+        # The idTag/idToken of each connector's transaction as its first signed reading saw it:
+        # the End reading names it too, though the session may be gone by then.
+        self._holders: dict[int, tuple[str, str | None]] = {}
 
     def can_sign(self) -> bool:
         """Some connector's meter signs."""
@@ -63,14 +66,12 @@ class SignedReadings:
         energy = energy_register(io)
         if energy is None:
             return None
+        if info is not None:
+            self._holders[connector] = (info.id_tag, info.id_token_type)
+        id_token, id_token_type = self._holders.get(connector, (None, None))
         clock = self._ctx.clock
         reading = ReadingToSign(
-            context,
-            clock.wall(now),
-            clock.is_synced,
-            float(energy),
-            None if info is None else info.id_tag,
-            None if info is None else info.id_token_type,
+            context, clock.wall(now), clock.is_synced, float(energy), id_token, id_token_type
         )
         try:
             signed = signer.sign(reading)
@@ -83,8 +84,10 @@ class SignedReadings:
         return energy, signed._replace(public_key=self._key(connector, key_mode, signed))
 
     def transaction_ended(self, connector: int) -> None:
-        """The next transaction on the connector sends the key again (OncePerTransaction)."""
+        """The next transaction on the connector sends the key again (OncePerTransaction) and
+        names its own holder."""
         self._key_sent.discard(connector)
+        self._holders.pop(connector, None)
 
     def _key(self, connector: int, mode: str, signed: SignedMeterData) -> str:
         if mode == EVERY_METER_VALUE:

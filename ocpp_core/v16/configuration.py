@@ -77,7 +77,8 @@ class ConfigurationBlock(Block):
         config = self.ctx.config
         requested = payload.get("key")
         if not requested:
-            return {"configurationKey": _entries(config, config.table.readable)}
+            present = (key for key in config.table.readable if config.present(key))
+            return {"configurationKey": _entries(config, present)}
         limit = config.integer("GetConfigurationMaxKeys")
         if len(requested) > limit:
             raise CallRefused(
@@ -89,7 +90,7 @@ class ConfigurationBlock(Block):
         unknown: list[str] = []
         for name in requested:
             key = config.table.find(name)
-            if key is None or key.secret:
+            if key is None or key.secret or not config.present(key):
                 if name not in unknown:
                     unknown.append(name)
             else:
@@ -115,6 +116,7 @@ class ConfigurationBlock(Block):
                 tuple(sorted(key.members)) if isinstance(key.members, frozenset) else None,
             )
             for key in config.table.by_name.values()
+            if config.present(key)
         ]
 
     def set(self, address: str, value: str, now: float) -> str:

@@ -49,15 +49,18 @@ reads the clock only while ClockAlignedDataInterval is set.
 
 from __future__ import annotations
 
+import json
+from functools import partial
 from typing import TYPE_CHECKING
 
 from ocpp_core.block import Block, trigger
 from ocpp_core.config import KeyDeclarer, R
-from ocpp_core.connector import PHASES
+from ocpp_core.connector import ENERGY_REGISTER, PHASES
 from ocpp_core.events import MeterSampled, Sample
 from ocpp_core.outbox import Request
 from ocpp_core.sampling import ALIGNED_LATENESS, AlignedBoundary, realign
 from ocpp_core.sessions import NO_SESSIONS, RUNNING, MeteringView
+from ocpp_core.signed_readings import NEVER, PUBLIC_KEY_MODES, SignedReadings
 from ocpp_core.tx_data import TransactionData
 from ocpp_core.v16.sampling import (
     BEGIN,
@@ -90,6 +93,20 @@ _NEVER = float("inf")
 _MEASURAND_ITEMS = MEASURANDS | frozenset(f"{m}.{p}" for m in MEASURANDS for p in PHASES)
 ROTATIONS = frozenset({"NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "TRS", "TSR"})
 MAX_MEASURANDS = 8
+MAX_SIGNING_CONNECTORS = 99  # the most connectors a station has (StationSettings)
+
+
+def _can_sign(value: object, ctx: BlockContext) -> bool:
+    """Signing may be switched on only where a meter signs."""
+    return value is False or any(io.meter_signer for io in ctx.connectors)
+
+
+def _public_key(ctx: BlockContext, connector: int) -> str | None:
+    """MeterPublicKey[n]: the meter's key, None (no such key) where no meter signs."""
+    connectors = ctx.connectors
+    if connector >= len(connectors) or connectors[connector].meter_signer is None:
+        return None
+    return SignedReadings(ctx).public_key(connector)
 
 
 def _has_inputs(value: str, ctx: BlockContext) -> bool:
@@ -132,6 +149,16 @@ _keys.csl(
     max_items="ConnectorPhaseRotationMaxLength",
 )
 
+# Signed meter values (calibration law), as the OCA note on signed meter values in 1.6 names the
+# keys: Begin/End signed, periodic too, whether the public key goes along, and the public key of
+# each connector's meter, MeterPublicKey[n] (read-only; listed only for a connector whose meter
+# signs: a computed key with no value is not there).
+for _name in ("SampledDataSignReadings", "SampledDataSignUpdatedReadings"):
+    _keys.boolean(_name, False, accept=lambda value, ctx: _can_sign(value, ctx))
+_keys.string("PublicKeyWithSignedMeterValue", NEVER, check=lambda value: value in PUBLIC_KEY_MODES)
+for _n in range(1, MAX_SIGNING_CONNECTORS + 1):
+    _keys.string(f"MeterPublicKey[{_n}]", "", access=R, compute=partial(_public_key, connector=_n))
+
 KEYS = tuple(_keys.keys)
 
 
@@ -152,6 +179,7 @@ class MeteringBlock(Block, MeteringView):
         "_main",
         "_main_inputs",
         "_sample_interval",
+        "_signing",
         "sessions",
     )
 
@@ -177,6 +205,7 @@ class MeteringBlock(Block, MeteringView):
         self._due = _NEVER  # the earliest of _dues: the idle tick compares only this
         self._main_inputs: tuple[MeterInput, ...] = ()  # connector 0's inputs when last scheduled
         self._aligned = AlignedBoundary()
+        self._signing = SignedReadings(ctx)
         self.sessions: SessionView = NO_SESSIONS  # set by the wiring: the transaction block
 
     # ------------------------------------------------------------------ timing
@@ -272,7 +301,8 @@ class MeteringBlock(Block, MeteringView):
         if connector == 0:
             self._queue(0, sampler.timestamp, samples, now)
             return
-        self._journal(connector, sampler.timestamp, samples, now)
+        signed = config.boolean("SampledDataSignUpdatedReadings")
+        self._journal(connector, sampler.timestamp, samples, now, signed)
         kept_items = items_of(config.string("StopTxnSampledData"))
         kept = meter_value(sampler.timestamp, sampler.samples(io, kept_items, PERIODIC))
         if kept is not None:
@@ -299,10 +329,17 @@ class MeteringBlock(Block, MeteringView):
                 self._queue(connector, timestamp, samples, now)
 
     def _journal(
-        self, connector: int, timestamp: str, samples: tuple[Sample, ...], now: float
+        self,
+        connector: int,
+        timestamp: str,
+        samples: tuple[Sample, ...],
+        now: float,
+        signed: bool = False,
     ) -> None:
         """A transaction's MeterValues: journaled with its energy register as a number."""
         sampled = meter_value(timestamp, samples)
+        if signed:
+            sampled = self._signed(connector, sampled, timestamp, PERIODIC, now)
         if sampled is None:
             return
         register = register_wh(samples)
@@ -336,7 +373,42 @@ class MeteringBlock(Block, MeteringView):
         items = items_of(config.string("StopTxnSampledData"))
         items += tuple(i for i in items_of(config.string("StopTxnAlignedData")) if i not in items)
         timestamp = ctx.clock.timestamp(now)
-        return meter_value(timestamp, Sampler(timestamp).samples(io, items, context))
+        value = meter_value(timestamp, Sampler(timestamp).samples(io, items, context))
+        if config.boolean("SampledDataSignReadings"):
+            value = self._signed(connector, value, timestamp, context, now)
+        return value
+
+    def _signed(
+        self, connector: int, value: JsonObject | None, timestamp: str, context: str, now: float
+    ) -> JsonObject | None:
+        """``value`` with the register reading signed by the connector's meter: a SignedData
+        sampledValue whose value is the SignedMeterValueType object as JSON (OCA note)."""
+        mode = self.ctx.config.string("PublicKeyWithSignedMeterValue")
+        result = self._signing.sign(connector, context, now, self.sessions.current(connector), mode)
+        if result is None:
+            return value
+        _energy, signed = result
+        text = json.dumps(
+            {
+                "signedMeterData": signed.signed_meter_data,
+                "signingMethod": signed.signing_method,
+                "encodingMethod": signed.encoding_method,
+                "publicKey": signed.public_key,
+            },
+            separators=(",", ":"),
+        )
+        sampled = {
+            "value": text,
+            "context": context,
+            "format": "SignedData",
+            "measurand": ENERGY_REGISTER,
+            "location": "Outlet",
+            "unit": "Wh",
+        }
+        if value is None:
+            return {"timestamp": timestamp, "sampledValue": [sampled]}
+        value["sampledValue"].append(sampled)
+        return value
 
     # ------------------------------------------------------------------ MeteringView
 
@@ -353,7 +425,9 @@ class MeteringBlock(Block, MeteringView):
         self._in_transaction[connector] = False
         self._anchors[connector] = None
         self._schedule(now)
-        return self._data.finish(connector, self._transaction_sample(connector, END, now))
+        end = self._transaction_sample(connector, END, now)
+        self._signing.transaction_ended(connector)
+        return self._data.finish(connector, end)
 
     # ------------------------------------------------------------------ TriggerMessage
 
