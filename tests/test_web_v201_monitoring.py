@@ -59,7 +59,7 @@ def test_event_lines_newest_first_cleared_and_unsent() -> None:
     rows = [
         MonitorEventRow(
             7,
-            "T1",
+            "2026-12-06T02:16:02.200Z",
             2,
             "TemperatureSensor",
             "Temperature",
@@ -89,7 +89,7 @@ def test_event_lines_newest_first_cleared_and_unsent() -> None:
     assert [(x.key, x.when, x.text) for x in lines] == [
         ("event-unsent-3", "T3", "EVSE/1 Power 7000.0 Delta (monitor 101) · not sent"),
         ("event-8", "T2", "TemperatureSensor Temperature 59.0 Alerting cleared (monitor 2)"),
-        ("event-7", "T1", "TemperatureSensor Temperature 61.0 Alerting (monitor 2)"),
+        ("event-7", "02:16:02", "TemperatureSensor Temperature 61.0 Alerting (monitor 2)"),
     ]
 
 

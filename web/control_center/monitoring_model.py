@@ -43,7 +43,7 @@ class EventLine(NamedTuple):
     """One event raised, newest first in the panel."""
 
     key: str  # "event-12", "event-unsent-3" (not sent: filtered or dropped)
-    when: str
+    when: str  # the time of day (UTC) of the event
     text: str  # "Temperature 61.0 Alerting (monitor 2)", "... cleared"
     sent: bool
 
@@ -75,6 +75,13 @@ def monitor_lines(rows: list[MonitorRow]) -> list[MonitorLine]:
     return lines
 
 
+def _clock_time(timestamp: str) -> str:
+    """``2026-12-06T02:16:02.200Z`` as ``02:16:02`` (the panel's column; other text as it is)."""
+    if len(timestamp) >= 19 and timestamp[10] == "T":
+        return timestamp[11:19]
+    return timestamp
+
+
 def event_lines(rows: list[MonitorEventRow]) -> list[EventLine]:
     """The events, newest first; an event not sent says why it has no eventId."""
     lines = []
@@ -86,7 +93,7 @@ def event_lines(rows: list[MonitorEventRow]) -> list[EventLine]:
         if not row.sent:
             text += " · not sent"
         key = f"event-{row.event_id}" if row.sent else f"event-unsent-{len(rows) - index}"
-        lines.append(EventLine(key, row.timestamp, text, row.sent))
+        lines.append(EventLine(key, _clock_time(row.timestamp), text, row.sent))
     return lines
 
 
