@@ -11,12 +11,13 @@ Every frame the station sends is schema-checked (tests/conftest.py).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from fake_csms import SILENT, WALL_START
 from fake_csms201 import FakeCsms201, booted201
 from file_server import Server, serving
+from test_transfer import settle
 from test_v201_reset import Station, start
 
 from ocpp_core import FirmwareSimulation
@@ -388,15 +389,6 @@ def test_L01_an_absurd_date_is_a_property_violation() -> None:
 def server() -> Iterator[Server]:
     with serving() as running:
         yield running
-
-
-async def settle(csms: FakeCsms201, done: Callable[[], bool], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while True:
-            csms.pump()
-            if done():
-                return
-            await asyncio.sleep(0.01)
 
 
 def real_update(location: str) -> list[str]:

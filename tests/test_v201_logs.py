@@ -8,11 +8,12 @@ Every frame the station sends is schema-checked (tests/conftest.py).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from fake_csms201 import FakeCsms201, booted201
 from file_server import Server, serving
+from test_transfer import settle
 
 from ocpp_core import DiagnosticsProgress, DiagnosticsSimulation
 from ocpp_core.clock import format_datetime
@@ -20,12 +21,6 @@ from sim.transfer import CPythonTransferHost
 
 WALL = 1_700_000_000.0
 QUICK = DiagnosticsSimulation(upload_s=2)
-
-
-@pytest.fixture
-def server() -> Iterator[Server]:
-    with serving() as running:
-        yield running
 
 
 def get_log(
@@ -195,13 +190,10 @@ def test_N01_retries_beyond_32_bits_are_a_property_violation() -> None:
 # --------------------------------------------------------------------------- real HTTP
 
 
-async def settle(csms: FakeCsms201, done: Callable[[], bool], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while True:
-            csms.pump()
-            if done():
-                return
-            await asyncio.sleep(0.01)
+@pytest.fixture
+def server() -> Iterator[Server]:
+    with serving() as running:
+        yield running
 
 
 def test_TC_N_25_CS_a_real_upload_reaches_the_server(server: Server) -> None:
