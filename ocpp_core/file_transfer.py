@@ -13,7 +13,7 @@ out. Negative values are a PropertyConstraintViolation (the schema only says "in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, overload
+from typing import TYPE_CHECKING, ClassVar, cast, overload
 
 from ocpp_core.block import Block, CallRefused
 from ocpp_core.clock import parse_datetime
@@ -51,9 +51,9 @@ EARLIEST, LATEST = parse_datetime("0100-01-01T00:00:00Z"), parse_datetime("8999-
 def retry_policy(payload: Mapping[str, object]) -> tuple[int, int]:
     """``(retries, retryInterval)`` of a request (UpdateFirmware, GetDiagnostics, GetLog),
     defaults filled in; negatives and numbers beyond 32 bits are a PropertyConstraintViolation."""
-    retries = payload.get("retries", DEFAULT_RETRIES)
-    interval = payload.get("retryInterval", DEFAULT_RETRY_INTERVAL)
-    assert isinstance(retries, int) and isinstance(interval, int)  # schema-checked integers
+    # Schema-checked integers (a 1.6 one may still be written 1.0: it compares the same).
+    retries = cast("int", payload.get("retries", DEFAULT_RETRIES))
+    interval = cast("int", payload.get("retryInterval", DEFAULT_RETRY_INTERVAL))
     if not (0 <= retries <= MAX_INTEGER and 0 <= interval <= MAX_INTEGER):
         raise CallRefused(f"retries and retryInterval must be 0 to {MAX_INTEGER}", kind="property")
     return retries, interval
