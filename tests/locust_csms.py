@@ -38,6 +38,7 @@ class LocustCsms:
         self.invalid = frozenset(invalid)
         self.url = ""
         self.stations: set[str] = set()
+        self.connections = 0  # WebSocket connections accepted
         self.calls: collections.Counter[str] = collections.Counter()
         self._transaction_ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -45,6 +46,7 @@ class LocustCsms:
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="locust-csms", daemon=True)
+        self._connections: set[ServerConnection] = set()
 
     def __enter__(self) -> LocustCsms:
         self._thread.start()
@@ -56,6 +58,16 @@ class LocustCsms:
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
+
+    def drop_all(self) -> None:
+        """Close every station's connection (1001, going away), as a restarting CSMS does."""
+        assert self._loop is not None
+
+        async def drop() -> None:
+            for connection in list(self._connections):
+                await connection.close(1001, "restarting")
+
+        asyncio.run_coroutine_threadsafe(drop(), self._loop).result(10)
 
     def snapshot(self) -> tuple[set[str], dict[str, int]]:
         with self._lock:
@@ -77,6 +89,8 @@ class LocustCsms:
         station = unquote(urlsplit(connection.request.path).path.rsplit("/", 1)[-1])
         with self._lock:
             self.stations.add(station)
+            self.connections += 1
+        self._connections.add(connection)
         try:
             async for message in connection:
                 frame = json.loads(message)
@@ -88,6 +102,8 @@ class LocustCsms:
                 await connection.send(json.dumps(self._reply(frame[1], action)))
         except ConnectionClosed:
             pass
+        finally:
+            self._connections.discard(connection)
 
     def _reply(self, message_id: str, action: str) -> list[Any]:
         if action in self.callerror:

@@ -330,13 +330,19 @@ def _stats(prefix: Path) -> dict[tuple[str, str], tuple[int, int]]:
         }
 
 
-def _failures(prefix: Path) -> dict[str, str]:
+def _failures(prefix: Path) -> list[tuple[str, str]]:
+    """(name, error) of each kind of failure, as Locust grouped them."""
     with prefix.with_name(prefix.name + "_failures.csv").open(encoding="utf-8") as file:
-        return {row["Name"]: row["Error"] for row in csv.DictReader(file)}
+        return [(row["Name"], row["Error"]) for row in csv.DictReader(file)]
 
 
 @needs_locust
-def test_headless_run_reports_every_action_and_the_injected_failures(tmp_path: Path) -> None:
+def test_headless_run_reports_every_action_the_injected_failures_and_reconnects(
+    tmp_path: Path,
+) -> None:
+    """Five stations for 8 s; the CSMS answers every Heartbeat with a CALLERROR and every
+    StatusNotification with a reply its schema rejects, and drops all connections once the
+    stations are charging: they reconnect and go on."""
     profile = tmp_path / "fast.toml"
     profile.write_text(FAST_PROFILE, encoding="utf-8")
     prefix = tmp_path / "run"
@@ -344,25 +350,40 @@ def test_headless_run_reports_every_action_and_the_injected_failures(tmp_path: P
     with csms:
         args = ["--headless", "-u", "5", "-r", "5", "--run-time", "8s", "--host", csms.url]
         args += ["--atg", str(profile), "--csv", str(prefix), "--station-prefix", "T16-"]
-        ((_, err),) = _finish([_locust(*args)], timeout=40)
+        process = _locust(*args)
+        try:
+            deadline = time.monotonic() + 20
+            while csms.snapshot()[1].get("StartTransaction", 0) < 5:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.05)
+            csms.drop_all()
+        finally:
+            ((_, err),) = _finish([process], timeout=40)
         stations, calls = csms.snapshot()
     assert stations == {f"T16-0-{n:05d}" for n in range(1, 6)}, err[-2000:]
+    assert csms.connections == 10  # each station once more after the drop
     stats = _stats(prefix)
-    assert stats[WEBSOCKET, CONNECT] == (5, 0)
-    assert stats[OCPP, "BootNotification"] == (5, 0)
+    assert stats[WEBSOCKET, CONNECT] == (10, 0)
+    assert stats[OCPP, "BootNotification"] == (5, 0)  # no reboot: the same engines go on
+    failed = _failures(prefix)
+    # A CALL outstanding when the connections dropped fails as lost; nothing else fails but the
+    # injected failures: every Heartbeat got a CALLERROR, every StatusNotification a reply its
+    # schema rejects.
+    lost = {name for name, error in failed if error.startswith("ConnectionLost(")}
+    assert {name for name, _ in failed} - lost <= {"Heartbeat", "StatusNotification"}, failed
     for action in ("Authorize", "StartTransaction", "StopTransaction"):
         count, failures = stats[OCPP, action]
-        assert count > 0 and failures == 0, (action, stats)
-        assert count <= calls[action]  # each one the CSMS answered, at most once
-    # The injected failures: every Heartbeat got a CALLERROR, every StatusNotification a reply
-    # its schema rejects.
+        assert count > 0 and (failures == 0 or action in lost), (action, stats)
+        assert action in lost or count <= calls[action]  # each one the CSMS answered, once
     for action in ("Heartbeat", "StatusNotification"):
         count, failures = stats[OCPP, action]
         assert count > 0 and failures == count, (action, stats)
-    failed = _failures(prefix)
-    assert set(failed) == {"Heartbeat", "StatusNotification"}
-    assert "CALLERROR InternalError: injected by the test CSMS" in failed["Heartbeat"]
-    assert "StatusNotificationResponse schema" in failed["StatusNotification"]
+    injected = repr(CallErrorReply("CALLERROR InternalError: injected by the test CSMS"))
+    assert ("Heartbeat", injected) in failed, failed
+    assert any(
+        name == "StatusNotification" and "StatusNotificationResponse schema" in error
+        for name, error in failed
+    )
 
 
 @needs_locust
