@@ -29,14 +29,13 @@ from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
 
 from sim.transport.base import (
-    ConnectionState,
     TransportConfig,
     TransportListener,
     basic_auth_header,
     describe_close,
 )
 from sim.transport.cpython import MAX_MESSAGE_BYTES, describe_failure, ssl_context
-from sim.transport.lifecycle import Lifecycle
+from sim.transport.lifecycle import OFFLINE, Lifecycle, LifecycleControls
 
 if TYPE_CHECKING:
     import random
@@ -51,8 +50,6 @@ CLOSE_TIMEOUT_S = 5.0
 """How long a closing connection waits for the CSMS to close TCP after the close frames."""
 
 _READ_BYTES = 65536
-_STOPPED = "closed by the station (stopped)"
-_OFFLINE = "network switched off"
 _PING_TIMEOUT = "keepalive ping timeout"
 
 
@@ -83,7 +80,7 @@ class _Connection:
             self.sock.shutdown(socket.SHUT_RDWR)  # the reader's recv() returns b""
 
 
-class GeventTransport:
+class GeventTransport(LifecycleControls):
     """A ``Transport`` whose I/O runs in gevent greenlets (Locust users)."""
 
     def __init__(
@@ -101,35 +98,6 @@ class GeventTransport:
         self._conn: _Connection | None = None
         self._closing: str | None = None  # why we close the open connection ourselves
 
-    @property
-    def state(self) -> ConnectionState:
-        return self._life.state
-
-    @property
-    def detail(self) -> str:
-        return self._life.detail
-
-    def start(self) -> None:
-        if self._life.running:
-            return
-        if self._life.start():
-            self._spawn()
-
-    def stop(self) -> None:
-        if self._life.stop():
-            self._close(_STOPPED)
-        else:
-            self._cancel()
-
-    def set_offline(self, offline: bool) -> None:
-        if offline:
-            if self._life.go_offline():
-                self._close(_OFFLINE)
-            else:
-                self._cancel()
-        elif self._life.go_online():
-            self._spawn()
-
     def send(self, text: str) -> bool:
         conn = self._conn
         if conn is None or not self._life.connected or self._closing is not None:
@@ -142,7 +110,7 @@ class GeventTransport:
 
     # ------------------------------------------------------------------ greenlets
 
-    def _spawn(self) -> None:
+    def _connect(self) -> None:
         if self._runner is None or self._runner.dead:
             self._runner = gevent.spawn(self._run)
 
@@ -159,7 +127,7 @@ class GeventTransport:
             return
         self._closing = reason
         if conn.protocol.state is State.OPEN:
-            conn.protocol.send_close(1000, "offline" if reason == _OFFLINE else "stopped")
+            conn.protocol.send_close(1000, "offline" if reason == OFFLINE else "stopped")
             conn.flush()
         conn.expect_close()
 

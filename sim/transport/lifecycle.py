@@ -19,9 +19,12 @@ from sim.transport.base import (
     redact,
 )
 
-__all__ = ["Lifecycle", "logger"]
+__all__ = ["OFFLINE", "STOPPED", "Lifecycle", "LifecycleControls", "logger"]
 
 logger = logging.getLogger("sim.transport")
+
+STOPPED = "closed by the station (stopped)"
+OFFLINE = "network switched off"
 
 
 class Lifecycle:
@@ -158,3 +161,49 @@ class Lifecycle:
             getattr(self.listener, method)(*args)
         except Exception:
             logger.exception("[%s] the listener failed in %s", self.config.charge_box_id, method)
+
+
+class LifecycleControls:
+    """The Transport controls as a transport on a ``Lifecycle`` implements them: ``state``,
+    ``detail``, ``start``, ``stop`` and the network switch. The transport supplies ``_connect``
+    (begin attempting, in the background), ``_close(reason)`` (close the open connection; its
+    end is reported later) and ``_cancel`` (abandon a pending attempt or reconnect wait)."""
+
+    _life: Lifecycle
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._life.state
+
+    @property
+    def detail(self) -> str:
+        """The human-readable detail of the current state."""
+        return self._life.detail
+
+    def start(self) -> None:
+        if self._life.start():
+            self._connect()
+
+    def stop(self) -> None:
+        if self._life.stop():
+            self._close(STOPPED)
+        else:
+            self._cancel()
+
+    def set_offline(self, offline: bool) -> None:
+        if offline:
+            if self._life.go_offline():
+                self._close(OFFLINE)
+            else:
+                self._cancel()
+        elif self._life.go_online():
+            self._connect()
+
+    def _connect(self) -> None:
+        raise NotImplementedError
+
+    def _close(self, reason: str) -> None:
+        raise NotImplementedError
+
+    def _cancel(self) -> None:
+        raise NotImplementedError
