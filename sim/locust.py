@@ -109,6 +109,12 @@ def _arguments(parser: Any) -> None:
         is_secret=True,
         help="OCPP stations: HTTP Basic password (the user is the charge box id); default none",
     )
+    for flag, what in (
+        ("--ca-file", "PEM file of the CA(s) that signed the CSMS's certificate (wss://)"),
+        ("--client-cert", "PEM client certificate, security profile 3 (wss://)"),
+        ("--client-key", "its unencrypted PEM private key"),
+    ):
+        parser.add_argument(flag, default="", help=f"OCPP stations: {what}; on every worker")
 
 
 @events.init.add_listener
@@ -205,6 +211,9 @@ class StationUser(User):
             connectors=int(self.connectors or self._option("connectors", _CONNECTORS)),
             ocpp_version=str(self.ocpp_version or self._option("ocpp_version", _VERSION)),
             auth_key=self._option("auth_key", None),
+            ca_file=self._option("ca_file", None),
+            client_cert_file=self._option("client_cert", None),
+            client_key_file=self._option("client_key", None),
         )
         reporter = self.reporter = CallReporter(
             self._report,

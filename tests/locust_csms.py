@@ -12,6 +12,7 @@ import asyncio
 import collections
 import itertools
 import json
+import ssl
 import threading
 import time
 from typing import Any
@@ -32,10 +33,12 @@ class LocustCsms:
         heartbeat_interval: int = 2,
         callerror: frozenset[str] | set[str] = frozenset(),
         invalid: frozenset[str] | set[str] = frozenset(),
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.heartbeat_interval = heartbeat_interval
         self.callerror = frozenset(callerror)
         self.invalid = frozenset(invalid)
+        self.tls = tls
         self.url = ""
         self.stations: set[str] = set()
         self.connections = 0  # WebSocket connections accepted
@@ -79,8 +82,11 @@ class LocustCsms:
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        async with serve(self._handle, "127.0.0.1", 0, subprotocols=["ocpp1.6"]) as server:
-            self.url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
+        async with serve(
+            self._handle, "127.0.0.1", 0, subprotocols=["ocpp1.6"], ssl=self.tls
+        ) as server:
+            scheme = "ws" if self.tls is None else "wss"
+            self.url = f"{scheme}://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
             self._ready.set()
             await self._stop.wait()
 

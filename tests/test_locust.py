@@ -415,3 +415,29 @@ def test_master_and_two_workers_both_run_stations(tmp_path: Path) -> None:
     assert stats[WEBSOCKET, CONNECT] == (4, 0)
     assert stats[OCPP, "StartTransaction"][0] > 0
     assert err.count("reported as ready") >= 2
+
+
+@needs_locust
+def test_stations_connect_over_tls_with_a_client_certificate(tmp_path: Path) -> None:
+    """wss:// with the CA and a client certificate (security profile 3) from the command line;
+    without the CA the attempts fail with the reason."""
+    from tls_certs import make_pki, server_tls
+
+    pki = make_pki(tmp_path)
+    prefix = tmp_path / "tls"
+    with LocustCsms(tls=server_tls(pki)) as csms:
+        assert csms.url.startswith("wss://")
+        tls = ["--ca-file", str(pki / "ca.pem"), "--client-cert", str(pki / "client.pem")]
+        tls += ["--client-key", str(pki / "client.key")]
+        run = ["--headless", "-u", "2", "-r", "2", "--run-time", "2s", "--host", csms.url]
+        outputs = _finish(
+            [_locust(*run, *tls, "--csv", str(prefix)), _locust(*run, "--csv", f"{prefix}-no")],
+            timeout=30,
+        )
+        _, calls = csms.snapshot()
+    assert calls.get("BootNotification") == 2, outputs[0][1][-2000:]
+    assert _stats(prefix)[OCPP, "BootNotification"] == (2, 0)
+    assert _stats(prefix)[WEBSOCKET, CONNECT] == (2, 0)
+    refused = _failures(tmp_path / "tls-no")
+    assert {name for name, _ in refused} == {CONNECT}
+    assert all("TLS certificate check failed" in error for _, error in refused)
