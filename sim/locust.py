@@ -187,9 +187,9 @@ class StationUser(User):
     def on_start(self) -> None:
         try:
             self.station = self._build()
-        except ValueError as exc:
+        except ValueError as exc:  # a setting all users share: the run ends (exit status 2)
             _fatal(self.environment, str(exc))
-            raise StopUser() from None
+            return
         self.station.connect()
 
     def _option(self, name: str, default: Any) -> Any:
@@ -258,8 +258,9 @@ class StationUser(User):
     @task
     def run_station(self) -> None:
         """Tick the station until Locust stops this user."""
-        station, reporter = self._station(), self.reporter
-        assert reporter is not None
+        station, reporter = self.station, self.reporter
+        if station is None or reporter is None:  # the settings were refused: the run ends
+            raise StopUser()
         base = time.monotonic()
         spins = 0
         while self._state != LOCUST_STATE_STOPPING:
@@ -317,7 +318,8 @@ def _fatal(environment: Environment, message: str) -> None:
     if _fatal_reported:
         return
     _fatal_reported = True
-    logger.error("sim.locust: %s", message)
+    logger.error("%s", message)
+    environment.process_exit_code = 2
     runner = environment.runner
     if runner is not None:
         gevent.spawn(runner.quit)
