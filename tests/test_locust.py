@@ -10,8 +10,8 @@ CALLERROR or a schema-breaking reply.
 from __future__ import annotations
 
 import ast
-import csv
 import importlib.util
+import re
 import signal
 import socket
 import subprocess
@@ -321,19 +321,25 @@ def _finish(processes: list[subprocess.Popen[str]], timeout: float) -> list[tupl
     return outputs
 
 
-def _stats(prefix: Path) -> dict[tuple[str, str], tuple[int, int]]:
-    with prefix.with_name(prefix.name + "_stats.csv").open(encoding="utf-8") as file:
-        return {
-            (row["Type"], row["Name"]): (int(row["Request Count"]), int(row["Failure Count"]))
-            for row in csv.DictReader(file)
-            if row["Name"] != "Aggregated"
-        }
+_STATS_ROW = re.compile(r"^(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\(")
+_ERROR_ROW = re.compile(r"^(\d+)\s+(\S+) (\S+): (.+?)\s*$")
 
 
-def _failures(prefix: Path) -> list[tuple[str, str]]:
-    """(name, error) of each kind of failure, as Locust grouped them."""
-    with prefix.with_name(prefix.name + "_failures.csv").open(encoding="utf-8") as file:
-        return [(row["Name"], row["Error"]) for row in csv.DictReader(file)]
+def _stats(summary: str) -> dict[tuple[str, str], tuple[int, int]]:
+    """(type, name) -> (requests, failures), from the summary Locust prints as it ends (its
+    --csv files are written every second, so they may miss the last one)."""
+    table = summary.split("Response time percentiles")[0]
+    rows = (_STATS_ROW.match(line) for line in table.splitlines())
+    return {(m[1], m[2]): (int(m[3]), int(m[4])) for m in rows if m and m[1] != "Aggregated"}
+
+
+def _failures(summary: str) -> list[tuple[str, str]]:
+    """(name, error) of each kind of failure, from the summary's error report."""
+    if "Error report" not in summary:
+        return []
+    report = summary.split("Error report", 1)[1]
+    rows = (_ERROR_ROW.match(line) for line in report.splitlines())
+    return [(m[3], m[4]) for m in rows if m]
 
 
 @needs_locust
@@ -345,11 +351,10 @@ def test_headless_run_reports_every_action_the_injected_failures_and_reconnects(
     stations are charging: they reconnect and go on."""
     profile = tmp_path / "fast.toml"
     profile.write_text(FAST_PROFILE, encoding="utf-8")
-    prefix = tmp_path / "run"
     csms = LocustCsms(heartbeat_interval=1, callerror={"Heartbeat"}, invalid={"StatusNotification"})
     with csms:
         args = ["--headless", "-u", "5", "-r", "5", "--run-time", "8s", "--host", csms.url]
-        args += ["--atg", str(profile), "--csv", str(prefix), "--station-prefix", "T16-"]
+        args += ["--atg", str(profile), "--station-prefix", "T16-"]
         process = _locust(*args)
         try:
             deadline = time.monotonic() + 20
@@ -362,10 +367,10 @@ def test_headless_run_reports_every_action_the_injected_failures_and_reconnects(
         stations, calls = csms.snapshot()
     assert stations == {f"T16-0-{n:05d}" for n in range(1, 6)}, err[-2000:]
     assert csms.connections == 10  # each station once more after the drop
-    stats = _stats(prefix)
+    stats = _stats(err)
     assert stats[WEBSOCKET, CONNECT] == (10, 0)
     assert stats[OCPP, "BootNotification"] == (5, 0)  # no reboot: the same engines go on
-    failed = _failures(prefix)
+    failed = _failures(err)
     # A CALL outstanding when the connections dropped fails as lost; nothing else fails but the
     # injected failures: every Heartbeat got a CALLERROR, every StatusNotification a reply its
     # schema rejects.
@@ -390,14 +395,13 @@ def test_headless_run_reports_every_action_the_injected_failures_and_reconnects(
 def test_master_and_two_workers_both_run_stations(tmp_path: Path) -> None:
     profile = tmp_path / "fast.toml"
     profile.write_text(FAST_PROFILE, encoding="utf-8")
-    prefix = tmp_path / "dist"
     port = _free_port()
     with LocustCsms() as csms:
         master = _locust(
             "--master", "--headless", "--expect-workers", "2",
             "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
             "-u", "4", "-r", "4", "--run-time", "5s",
-            "--host", csms.url, "--atg", str(profile), "--csv", str(prefix),
+            "--host", csms.url, "--atg", str(profile),
         )  # fmt: skip
         workers = [
             _locust("--worker", "--master-host", "127.0.0.1", "--master-port", str(port))
@@ -410,7 +414,7 @@ def test_master_and_two_workers_both_run_stations(tmp_path: Path) -> None:
     # Each worker ran two stations, named after its index: both reported to the CSMS ...
     assert stations == {"LOCUST-0-00001", "LOCUST-0-00002", "LOCUST-1-00001", "LOCUST-1-00002"}
     # ... and to the master, whose statistics hold the requests of both.
-    stats = _stats(prefix)
+    stats = _stats(err)
     assert stats[OCPP, "BootNotification"] == (4, 0) == (calls["BootNotification"], 0)
     assert stats[WEBSOCKET, CONNECT] == (4, 0)
     assert stats[OCPP, "StartTransaction"][0] > 0
@@ -424,20 +428,19 @@ def test_stations_connect_over_tls_with_a_client_certificate(tmp_path: Path) -> 
     from tls_certs import make_pki, server_tls
 
     pki = make_pki(tmp_path)
-    prefix = tmp_path / "tls"
     with LocustCsms(tls=server_tls(pki)) as csms:
         assert csms.url.startswith("wss://")
         tls = ["--ca-file", str(pki / "ca.pem"), "--client-cert", str(pki / "client.pem")]
         tls += ["--client-key", str(pki / "client.key")]
         run = ["--headless", "-u", "2", "-r", "2", "--run-time", "2s", "--host", csms.url]
         outputs = _finish(
-            [_locust(*run, *tls, "--csv", str(prefix)), _locust(*run, "--csv", f"{prefix}-no")],
+            [_locust(*run, *tls), _locust(*run)],
             timeout=30,
         )
         _, calls = csms.snapshot()
     assert calls.get("BootNotification") == 2, outputs[0][1][-2000:]
-    assert _stats(prefix)[OCPP, "BootNotification"] == (2, 0)
-    assert _stats(prefix)[WEBSOCKET, CONNECT] == (2, 0)
-    refused = _failures(tmp_path / "tls-no")
-    assert {name for name, _ in refused} == {CONNECT}
+    assert _stats(outputs[0][1])[OCPP, "BootNotification"] == (2, 0)
+    assert _stats(outputs[0][1])[WEBSOCKET, CONNECT] == (2, 0)
+    refused = _failures(outputs[1][1])
+    assert {name for name, _ in refused} == {CONNECT}, outputs[1][1][-3000:]
     assert all("TLS certificate check failed" in error for _, error in refused)
