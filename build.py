@@ -18,6 +18,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -196,13 +197,19 @@ def ensure_micropip() -> Path:
     return target
 
 
-def slim(wheel: Path) -> None:
-    """Strip docstrings and comments from the wheel's modules, every line kept where it was
-    (``tools/slim_wheel.py``): the page downloads and compiles less, tracebacks stay exact."""
-    spec = importlib.util.spec_from_file_location("slim_wheel", ROOT / "tools" / "slim_wheel.py")
+def tool(name: str) -> Any:
+    """The module ``tools/<name>.py`` (the tools directory is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def slim(wheel: Path) -> None:
+    """Strip docstrings and comments from the wheel's modules, every line kept where it was
+    (``tools/slim_wheel.py``): the page downloads and compiles less, tracebacks stay exact."""
+    module = tool("slim_wheel")
     try:
         before, after = module.slim_wheel(wheel)
     except SyntaxError as error:
@@ -309,10 +316,19 @@ def assemble_dist(wheel: Path, micropip: Path) -> None:
     sync_tree(WEB, DIST, keep=GENERATED_IN_DIST)
     wheels = DIST / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
+    # Installed by the page only when a feature first needs them (tools/vendor_wheels.py).
+    vendor_wheels = tool("vendor_wheels")
+    try:
+        vendored = vendor_wheels.ensure_vendored(CACHE / "vendored")
+    except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
+        raise BuildError(f"vendored wheels: {error}") from error
     for stale in wheels.glob("*.whl"):
-        if stale.name != wheel.name:
+        if stale.name not in {wheel.name, *(path.name for path in vendored)}:
             stale.unlink()
     copy_if_changed(wheel, wheels / wheel.name)
+    for path in vendored:
+        copy_if_changed(path, wheels / path.name)
+    write_if_changed(wheels / vendor_wheels.INDEX_NAME, vendor_wheels.index_json())
     write_if_changed(DIST / "pyscript.json", pyscript_config(wheel))
 
 

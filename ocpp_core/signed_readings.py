@@ -47,7 +47,15 @@ class SignedReadings:
     def public_key(self, connector: int) -> str:
         """The connector's meter public key ("" when it does not sign)."""
         signer = self._ctx.connectors[connector].meter_signer
-        return "" if signer is None else signer.public_key()
+        if signer is None:
+            return ""
+        try:
+            return signer.public_key()
+        except Exception as exc:  # e.g. the signing library not installed yet (browser)
+            logger().warning(
+                "connector %d: the meter's public key is unavailable: %s", connector, exc
+            )
+            return ""
 
     def sign(
         self,

@@ -384,6 +384,7 @@ class StationSettings:
             " the store); the CSMS switches signing on (2.0.1 SampledDataCtrlr.SignReadings);"
             " needs the signing extra (ecdsa)",
         ),
+        form=FormField("signed-meter-values", "Meters", "select"),
     )
     ca_file: str | None = setting(
         None,
@@ -541,5 +542,8 @@ def form_to_json(values: Mapping[str, str]) -> dict[str, Any]:
         text = values[item.name]
         if item.form.kind != "password":
             text = text.strip()
+        if item.kind == "bool":
+            data[item.name] = text == "true"  # a select of "false" / "true"
+            continue
         data[item.name] = None if item.optional and text == "" else text
     return data

@@ -126,13 +126,19 @@ def test_form_values_take_their_fields_and_defaults_from_the_table() -> None:
     blank = FormValues()
     for name in FIELD_IDS:
         default = setting_named(name).default
-        assert getattr(blank, name) == (default if isinstance(default, str) else "")
+        if isinstance(default, bool):  # a select of "false" / "true"
+            assert getattr(blank, name) == str(default).lower()
+        else:
+            assert getattr(blank, name) == (default if isinstance(default, str) else "")
     with pytest.raises(TypeError, match="no form field phases"):
         FormValues(phases="3")
     data = station_settings_json(FormValues(csms_url=f" {URL} ", auth_key=" k "))
     assert data == form_to_json(FormValues(csms_url=URL, auth_key=" k ").as_dict())
     assert data["csms_url"] == URL and data["auth_key"] == " k "  # a password as typed
     assert StationSettings.from_json(data).vendor == setting_named("vendor").default
+    assert StationSettings.from_json(data).signed_meter_values is False
+    signing = station_settings_json(FormValues(signed_meter_values="true"))
+    assert StationSettings.from_json(signing).signed_meter_values is True
 
 
 # ------------------------------------------------------------------ checks

@@ -29,6 +29,7 @@ from control_center.prefs import (
     dump_prefs,
     station_settings_json,
 )
+from control_center.signing_panel import SigningPanel
 from control_center.ticking import PromptRuntime
 from control_center.views import ConnectorActions, ConnectorView, LogView, OperationsView
 from ocpp_core.connector import ERROR_CODES
@@ -109,6 +110,7 @@ class ControlCenter(ConnectorActions):
         self.device_view = DeviceModelView(self.binder, self.set_variable)
         self.monitoring_view = MonitoringView(self.binder, self.set_temperature)
         self.display_view = DisplayView(self.binder)
+        self.signing_panel = SigningPanel()
         self._protocol_dirty = True
         self._selected: str | None = None  # the version the CSMS selected (auto)
         self._refused_protocol = False  # the CSMS selected none: told once per station
@@ -123,6 +125,7 @@ class ControlCenter(ConnectorActions):
         bind_maintenance(self, proxy, default_csms_url())
         self._bind_operations()
         self.device_view.bind(self.request_render)
+        self.signing_panel.bind()
         settings, problem = self.form.settings()
         if settings is None:
             self.create_fallback_station()
@@ -208,6 +211,7 @@ class ControlCenter(ConnectorActions):
         self._protocol_dirty = True
         self.device_view.forget()
         self.display_view.forget()
+        self.signing_panel.show(station)
         self._dirty_connectors.update(self.connector_views)
         self._connection_dirty = True
         self._operations_dirty = True

@@ -29,14 +29,20 @@ __all__ = [
 
 STORAGE_KEY = "ocpp-sim:prefs:v1"
 
+
+def _form_text(default: object) -> str:
+    """A setting's default as its form field holds it: text as is, a bool as the select's
+    "true" / "false", anything else an empty field."""
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    return default if isinstance(default, str) else ""
+
 FORM_FIELDS = tuple(item.name for item in SETTINGS if item.form is not None)
 """The settings the form shows, in the table's order (sim/settings.py)."""
 FIELD_IDS = {item.name: item.form.element_id for item in SETTINGS if item.form is not None}
 """Setting name -> the id (and data-testid) of its form field."""
 _DEFAULTS = {
-    item.name: "" if not isinstance(item.default, str) else item.default
-    for item in SETTINGS
-    if item.form is not None
+    item.name: _form_text(item.default) for item in SETTINGS if item.form is not None
 }
 _SECRETS = frozenset(item.name for item in SETTINGS if item.form is not None and item.secret)
 
