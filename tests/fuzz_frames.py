@@ -101,6 +101,7 @@ VALID: dict[str, dict[str, Any]] = {
         },
     },
     "TriggerMessage": {"requestedMessage": "StatusNotification", "connectorId": 1},
+    "ExtendedTriggerMessage": {"requestedMessage": "StatusNotification", "connectorId": 1},
     "UnlockConnector": {"connectorId": 1},
     "UpdateFirmware": {
         "location": "http://fw.example/fw.bin",
@@ -111,7 +112,17 @@ VALID: dict[str, dict[str, Any]] = {
 }
 """A valid request of every CSMS-initiated OCPP 1.6 action the station implements."""
 
-NOT_SUPPORTED = {"ExtendedTriggerMessage": {"requestedMessage": "Heartbeat"}}
+NOT_SUPPORTED = {
+    "SignedUpdateFirmware": {
+        "requestId": 1,
+        "firmware": {
+            "location": "http://fw.example/fw.bin",
+            "retrieveDateTime": T0,
+            "signingCertificate": "-----BEGIN CERTIFICATE-----",
+            "signature": "c2ln",
+        },
+    }
+}
 """Actions of the bundled schemas the station does not implement: NotSupported, whatever the
 payload (the route is decided before the payload is validated)."""
 

@@ -104,8 +104,8 @@ HOSTILE_FRAMES: list[tuple[str, str, tuple[str, str, str] | None]] = [
     ),
     (
         "known action not handled",
-        '[2,"t18","ExtendedTriggerMessage",{"requestedMessage":"Heartbeat"}]',
-        ("t18", "NotSupported", "ExtendedTriggerMessage is not supported"),
+        '[2,"t18","SignedUpdateFirmware",{"requestId":1}]',
+        ("t18", "NotSupported", "SignedUpdateFirmware is not supported"),
     ),
     (
         "CP-initiated action sent to the CP",
@@ -297,8 +297,8 @@ HOSTILE_FRAMES_201: list[tuple[str, str, tuple[str, str, str] | None]] = [
     ),
     (
         "known action not handled",
-        '[2,"u13","GetDisplayMessages",{"requestId":1}]',
-        ("u13", "NotSupported", "GetDisplayMessages is not supported"),
+        '[2,"u13","SetNetworkProfile",{"configurationSlot":1}]',
+        ("u13", "NotSupported", "SetNetworkProfile is not supported"),
     ),
     (
         "CS-initiated action sent to the CS",

@@ -19,6 +19,12 @@ makes its message triggerable by declaring one. The matrix:
 
 The reply leaves before the triggered message, which may go out even while the BootNotification
 is Pending (§4.2).
+
+ExtendedTriggerMessage (security whitepaper §5.5, the 2.0.1 TriggerMessage renamed) routes the
+same way: BootNotification, Heartbeat, MeterValues and StatusNotification to the same senders
+(connectorId as above), LogStatusNotification to the GetLog block, FirmwareStatusNotification to
+the sender of SignedFirmwareStatusNotification (L01.FR.28/29) and SignChargePointCertificate to
+the sender of SignCertificate; what no block sends is NotImplemented.
 """
 
 from __future__ import annotations
@@ -30,12 +36,21 @@ from ocpp_core.triggers import TriggerRouter
 
 if TYPE_CHECKING:
     from ocpp_core.v16.payloads import (
+        ExtendedTriggerMessageRequest,
+        ExtendedTriggerMessageResponse,
         TriggerMessageRequest,
         TriggerMessageResponse,
         TriggerMessageResponseStatus,
+        TriggerMessageStatusEnumType,
     )
 
-__all__ = ["TriggerBlock"]
+__all__ = ["EXTENDED_SENDERS", "TriggerBlock"]
+
+# ExtendedTriggerMessage's requestedMessage -> the message a block's @trigger sends for it.
+EXTENDED_SENDERS = {
+    "FirmwareStatusNotification": "SignedFirmwareStatusNotification",
+    "SignChargePointCertificate": "SignCertificate",
+}
 
 
 class TriggerBlock(TriggerRouter):
@@ -47,3 +62,11 @@ class TriggerBlock(TriggerRouter):
     def trigger_message(self, payload: TriggerMessageRequest, now: float) -> TriggerMessageResponse:
         status = self.route(payload["requestedMessage"], payload.get("connectorId"), now)
         return {"status": cast("TriggerMessageResponseStatus", status)}
+
+    @on("ExtendedTriggerMessage")
+    def extended_trigger_message(
+        self, payload: ExtendedTriggerMessageRequest, now: float
+    ) -> ExtendedTriggerMessageResponse:
+        message = payload["requestedMessage"]
+        status = self.route(EXTENDED_SENDERS.get(message, message), payload.get("connectorId"), now)
+        return {"status": cast("TriggerMessageStatusEnumType", status)}
