@@ -165,7 +165,8 @@ class ConnectorIO:
     inputs return a number, a SignedReading, or None (no reading now). Error inputs return None,
     "" or "NoError" when fine, else a ChargePointErrorCode (faulted, except EVCommunicationError
     which §7.6 calls a warning) or an ErrorRecord. Outputs: ``charging_limit`` receives the limit
-    set by smart charging, ``lock`` receives True/False to lock/unlock the cable.
+    set by smart charging, ``lock`` receives True/False to lock/unlock the cable
+    (``lock_failed``: the last drive of it failed).
 
     The engine samples inputs through ``read`` and ``sample`` only (see the module docstring).
     """
@@ -180,6 +181,7 @@ class ConnectorIO:
         "ev_ready",
         "evse_ready",
         "lock",
+        "lock_failed",
         "meter_check",
         "meter_inputs",
         "meter_signer",
@@ -209,7 +211,8 @@ class ConnectorIO:
         # A meter that signs readings of its energy register (None: readings are not signed).
         self.meter_signer: MeterSigner | None = None
         self.charging_limit: Callable[[float | None], None] | None = None
-        self.lock: Callable[[bool], None] | None = None
+        self.lock: Callable[[bool], bool | None] | None = None
+        self.lock_failed = False  # the last drive_lock failed (2.0.1 G05: a NotifyEvent)
         # Inputs whose last sample failed (key -> the input, kept so its id stays unique);
         # None while every input works, so the idle path tests one attribute.
         self._failing: dict[object, object] | None = None
@@ -279,10 +282,12 @@ class ConnectorIO:
         if output is None:
             return True
         try:
-            return output(locked) is not False
+            worked = output(locked) is not False
         except Exception:
             logger().exception("lock output of connector %d failed", self.number)
-            return False
+            worked = False
+        self.lock_failed = not worked
+        return worked
 
     def _failed(self, key: object, reason: str | None) -> None:
         """Log a failing input once, with the traceback (from an except block) or the reason."""

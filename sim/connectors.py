@@ -56,6 +56,7 @@ class Hardware:
         "fault",
         "fault_record",
         "last_auth",
+        "lock_fails",
         "locked",
         "meter",
         "n",
@@ -70,6 +71,7 @@ class Hardware:
         self.ev_ready = True  # a car plugged in asks for energy unless told otherwise
         self.evse_ready = True
         self.locked = False
+        self.lock_fails = False  # the lock jams: locking it fails (Station.set_lock_failing)
         self.fault: FaultInfo | None = None
         self.fault_record: ErrorRecord | None = None
         self.last_auth: LastAuth | None = None
@@ -207,8 +209,11 @@ def wire(engine: ChargePoint, hw: Hardware, *, soc: bool, register: Callable[[],
     def charging_limit(value: float | None, unit: str = "A") -> None:
         meter.set_limit(value, "W" if unit == "W" else "A")
 
-    def lock(locked: bool) -> None:
+    def lock(locked: bool) -> bool:
+        if locked and hw.lock_fails:
+            return False  # jammed open: the engine is told the lock failed
         hw.locked = bool(locked)
+        return True
 
     io.charging_limit = charging_limit
     io.lock = lock

@@ -316,6 +316,12 @@ class Station(EngineViews):
         self._hw(n).evse_ready = bool(ready)
         self._wake()
 
+    def set_lock_failing(self, n: int, failing: bool) -> None:
+        """The cable lock jams (True): locking it fails, which a 2.0.1 station reports with a
+        NotifyEvent (ConnectorPlugRetentionLock Problem, G05); False: it works again."""
+        self._hw(n).lock_fails = bool(failing)
+        self._wake()
+
     def inject_fault(
         self,
         n: int,

@@ -523,12 +523,14 @@ def test_variables_view_2_0_1_rows_and_set_variable_statuses() -> None:
     assert by_address["SmartChargingCtrlr.RateUnit"].values_list == ("A", "W")
     # The station's components first, EVSE by EVSE.
     components = list(dict.fromkeys(row.component for row in rows))
-    assert components[:5] == [
+    assert components[:7] == [
         "ChargingStation",
         "EVSE/1",
         "Connector/1/1",
+        "ConnectorPlugRetentionLock/1/1",
         "EVSE/2",
         "Connector/2/1",
+        "ConnectorPlugRetentionLock/2/1",
     ]
 
     changes: list[ConfigurationChanged] = []

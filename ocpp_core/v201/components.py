@@ -10,8 +10,10 @@ The station's own structure is live and per station, not a configuration key
 (``station_variables(n)``): ChargingStation, EVSE/1..n and Connector/n/1 (one connector per EVSE),
 whose AvailabilityState, Problem, Power, ACCurrent, ACVoltage and SupplyPhases are read from the
 engine when asked through the ``LiveState`` the device model hands each getter, and
-TemperatureSensor (the station's ``temperature`` input). The values variable monitors may watch
-are ``monitored`` (AvailabilityState, Power, ACCurrent, ACVoltage, Temperature).
+TemperatureSensor (the station's ``temperature`` input), ConnectorPlugRetentionLock/n/1's Problem
+(the cable lock's last drive failed, G05: monitoring.py reports it by itself). The values variable
+monitors may watch are ``monitored`` (AvailabilityState, Power, ACCurrent, ACVoltage, Temperature,
+the lock's Problem).
 """
 
 from __future__ import annotations
@@ -113,7 +115,6 @@ _security.string(
 )
 _security.string("OrganizationName", "")
 _security.integer("SecurityProfile", 1, mutability="ReadOnly", minimum=1, maximum=3)
-_security.integer("CertificateEntries", 0, mutability="ReadOnly")
 
 _reservation = VariableDeclarer(__name__, "ReservationCtrlr")
 _reservation.boolean("Available", False, live=routed("ReserveNow"))
@@ -151,6 +152,10 @@ def _state(state: LiveState, definition: VariableDef, now: float) -> str:
 
 def _problem(state: LiveState, definition: VariableDef, now: float) -> bool:
     return state.status_of(definition.evse or 0, now) == "Faulted"
+
+
+def _lock_problem(state: LiveState, definition: VariableDef, now: float) -> bool:
+    return state.ctx.connectors[definition.evse or 0].lock_failed
 
 
 def _phases(state: LiveState, definition: VariableDef, now: float) -> int:
@@ -239,6 +244,7 @@ def _build(evses: int) -> tuple[VariableDef, ...]:
     )
     evse = VariableDeclarer(__name__, "EVSE")
     connector = VariableDeclarer(__name__, "Connector")
+    lock = VariableDeclarer(__name__, "ConnectorPlugRetentionLock")
     for number in range(1, evses + 1):
         _declare_common(evse, evse=number)
         evse.decimal(
@@ -267,10 +273,12 @@ def _build(evses: int) -> tuple[VariableDef, ...]:
         place = {"evse": number, "connector": 1}
         _declare_common(connector, **place)
         connector.string("ConnectorType", CONNECTOR_TYPE, mutability="ReadOnly", **place)
+        lock.boolean("Problem", False, live=_lock_problem, monitored=True, **place)
     ordered = list(station.keys)
     for number in range(1, evses + 1):
         ordered += [key for key in evse.keys if key.evse == number]
         ordered += [key for key in connector.keys if key.evse == number]
+        ordered += [key for key in lock.keys if key.evse == number]
     return (*ordered, *sensor.keys)
 
 

@@ -23,6 +23,11 @@
   is sent only while ``MonitoringCtrlr.Enabled`` and when its severity is at most the active
   MonitoringLevel (N05.FR.03); a ``transaction`` monitor watches only while its EVSE (any EVSE for
   a station component) has a transaction. monitor_events.py queues, pages and persists them.
+* The station's own notifications (``NOTIFIED``): a change of one of these variables is reported
+  whatever the monitors, as eventNotificationType HardWiredNotification, trigger Delta, without a
+  variableMonitoringId, neither MonitoringCtrlr.Enabled nor the MonitoringLevel holding it back:
+  the cable lock's failure, ConnectorPlugRetentionLock Problem true (G05, part 6 TC_G_20), and
+  false again once a drive of the lock works.
 
 Cost: a poll reads each watched variable once (a few live values, no I/O) and compares; ``timer``
 is the next periodic monitor's time, None without one, so an idle station never wakes for it.
@@ -78,7 +83,7 @@ if TYPE_CHECKING:
     )
     from ocpp_core.v201.variables import VariableDef
 
-__all__ = ["MonitorEvent", "MonitorReports", "MonitoringBlock"]
+__all__ = ["NOTIFIED", "MonitorEvent", "MonitorReports", "MonitoringBlock"]
 
 MAX_PENDING_REPORTS = 4
 ITEMS_PER_MESSAGE = 16  # SetVariableMonitoring and ClearVariableMonitoring each
@@ -90,6 +95,9 @@ _CRITERIA = {
     "PeriodicMonitoring": frozenset({"Periodic", "PeriodicClockAligned"}),
 }
 _PERIODIC = _CRITERIA["PeriodicMonitoring"]
+# (component, variable) the station reports by itself when the value changes (the module doc).
+NOTIFIED = frozenset({("ConnectorPlugRetentionLock", "Problem")})
+NOTIFICATION_SEVERITY = 1  # a hardware failure: queued offline (OfflineQueuingSeverity)
 _LIMITED = ("SetVariableMonitoring", "ClearVariableMonitoring")
 
 
@@ -201,6 +209,7 @@ class MonitoringBlock(Block):
 
     __slots__ = (
         "_known",
+        "_notified",
         "_watches",
         "book",
         "device_model",
@@ -221,6 +230,12 @@ class MonitoringBlock(Block):
             entry.name: entry for entry in device_model.entries() if entry.monitored
         }
         self.book = MonitorBook(ctx.store, self._known)
+        # NOTIFIED variables and the value last reported of each (at first their default).
+        self._notified: dict[VariableDef, object] = {
+            entry: entry.default
+            for entry in self._known.values()
+            if (entry.component, entry.variable) in NOTIFIED
+        }
         self.events = EventQueue(ctx)
         self.reports = MonitorReports(ctx)
         self.sessions: SessionView = NO_SESSIONS  # set by the wiring: the transaction block
@@ -445,6 +460,12 @@ class MonitoringBlock(Block):
                 changed |= self._evaluate(monitor, definition, watch, value, enabled, now)
         if changed:
             self.book.save()
+        notified = self._notified
+        for definition, reported in notified.items():
+            value = self.device_model.value(definition, now)
+            if value is not None and value != reported:
+                notified[definition] = value
+                self._raise(None, definition, "Delta", value, False, True, now)
 
     def _in_transaction(self, definition: VariableDef) -> bool:
         if definition.evse is not None:
@@ -505,7 +526,7 @@ class MonitoringBlock(Block):
 
     def _raise(
         self,
-        monitor: Monitor,
+        monitor: Monitor | None,
         definition: VariableDef,
         trigger: str,
         value: object,
@@ -513,7 +534,8 @@ class MonitoringBlock(Block):
         enabled: bool,
         now: float,
     ) -> None:
-        """An event of ``monitor``: queued when monitoring is on and its severity reported."""
+        """An event of ``monitor``: queued when monitoring is on and its severity reported;
+        without a monitor, the station's own notification of a NOTIFIED variable."""
         text = "" if definition.secret or value is None else value_text(value)
         size = self.ctx.config.integer("MonitoringCtrlr.ReportingValueSize")
         data: EventDataType = {
@@ -523,16 +545,21 @@ class MonitoringBlock(Block):
             "actualValue": text[:size],
             "component": component_of(definition),
             "variable": variable_of(definition),
-            "variableMonitoringId": monitor.id,
-            "eventNotificationType": monitor.kind,  # type: ignore[typeddict-item]
+            "eventNotificationType": "HardWiredNotification",
         }
+        if monitor is None:
+            severity, sent = NOTIFICATION_SEVERITY, True
+        else:
+            data["variableMonitoringId"] = monitor.id
+            data["eventNotificationType"] = monitor.kind  # type: ignore[typeddict-item]
+            severity = monitor.severity
+            sent = enabled and severity <= self.book.level
+            if monitor.kind == "HardWiredMonitor" and not cleared:
+                data["techCode"] = "OverTemperature"
         if cleared:
             data["cleared"] = True
-        if monitor.kind == "HardWiredMonitor" and not cleared:
-            data["techCode"] = "OverTemperature"
-        sent = enabled and monitor.severity <= self.book.level
         if sent:
-            sent = self.events.raise_event(data, monitor.severity, now)
+            sent = self.events.raise_event(data, severity, now)
         self.recent = [*self.recent[1 - RECENT_EVENTS :], MonitorEvent(data, sent)]
 
     # ------------------------------------------------------------------ GUI (Monitoring)
