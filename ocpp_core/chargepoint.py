@@ -27,6 +27,7 @@ from ocpp_core.rpc import DEFAULT_MAX_FRAME_BYTES, new_message_id
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from ocpp_core.certificate_store import CertificateRow, CertificateStore
     from ocpp_core.connector import ConnectorIO
     from ocpp_core.events import Event, MessageDiscarded
     from ocpp_core.identity import StationIdentity
@@ -249,6 +250,16 @@ class ChargePoint:
     def monitor_events(self) -> list[MonitorEventRow]:
         """The latest events the monitors raised, oldest first (2.0.1 NotifyEvent)."""
         return self._ops.monitoring.event_rows()
+
+    def certificates(self) -> list[CertificateRow]:
+        """The installed certificates: type, subject, issuer, validity, hash data (M03-M05)."""
+        return self._ops.certificates.rows()
+
+    @property
+    def certificate_store(self) -> CertificateStore:
+        """The certificate store: its ``verifier`` seam (signature checks, set by the host),
+        ``trust_anchors()`` and ``connected_with(der)`` for the TLS side."""
+        return self._ops.certificates
 
     def charging_profiles(self) -> list[tuple[int, JsonObject]]:
         """Installed charging profiles as ``(connectorId, csChargingProfiles)``, as received."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from ocpp_core.certificate_store import CertificateStore
     from ocpp_core.events import MessageDiscarded
     from ocpp_core.outbox import CallFailure
     from ocpp_core.sessions import ReservationInfo, TransactionInfo
@@ -376,6 +377,11 @@ class Operations(Protocol):
 
     @property
     def diagnostics(self) -> DiagnosticsUploads: ...
+
+    @property
+    def certificates(self) -> CertificateStore:
+        """The installed certificates (1.6 security whitepaper and 2.0.1 M03-M05)."""
+        ...
 
     @property
     def device_model(self) -> DeviceModel: ...

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ocpp_core import ChargePoint
 from ocpp_core.store import RetryingStore
+from sim.cert_verifier import CertificateVerifier
 from sim.connectors import wire
 from sim.link import ping_interval
 from sim.meter import NOMINAL_VOLTAGE_V
@@ -104,6 +105,7 @@ class Engines:
         # Smart charging converts W and A and fills schedule gaps with the station's supply.
         engine.set_supply(NOMINAL_VOLTAGE_V, settings.phases, settings.max_current_a)
         engine.set_diagnostics_log(diagnostics_log)
+        engine.certificate_store.verifier = CertificateVerifier()
         soc = settings.ev_capacity_kwh is not None
         for hw in hardware:
             wire(engine, hw, soc=soc, register=partial(registers.report, hw))

@@ -22,6 +22,13 @@ T1 = "2023-11-15T22:13:20Z"
 SURROGATES = ["\ud800", "\udfff", "\ud800A", "A\udc00", "\udbff\ud800"]  # lone, reversed pairs
 HUGE_TEXT = "1e400"  # valid JSON grammar, overflows a float
 HUGE_INT = 10**400  # a JSON integer of 401 digits
+PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+HASH_DATA = {
+    "hashAlgorithm": "SHA256",
+    "issuerNameHash": "a" * 64,
+    "issuerKeyHash": "b" * 64,
+    "serialNumber": "1f",
+}
 
 VALID: dict[str, dict[str, Any]] = {
     "CancelReservation": {"reservationId": 5},
@@ -45,6 +52,13 @@ VALID: dict[str, dict[str, Any]] = {
         "stopTime": T1,
     },
     "GetLocalListVersion": {},
+    "GetLog": {
+        "logType": "SecurityLog",
+        "requestId": 7,
+        "retries": 0,
+        "retryInterval": 1,
+        "log": {"remoteLocation": "ftp://logs.example.com/up", "oldestTimestamp": T0},
+    },
     "RemoteStartTransaction": {
         "connectorId": 1,
         "idTag": "REMOTE-1",
@@ -103,6 +117,9 @@ VALID: dict[str, dict[str, Any]] = {
     "TriggerMessage": {"requestedMessage": "StatusNotification", "connectorId": 1},
     "ExtendedTriggerMessage": {"requestedMessage": "StatusNotification", "connectorId": 1},
     "UnlockConnector": {"connectorId": 1},
+    "InstallCertificate": {"certificateType": "CentralSystemRootCertificate", "certificate": PEM},
+    "GetInstalledCertificateIds": {"certificateType": "ManufacturerRootCertificate"},
+    "DeleteCertificate": {"certificateHashData": HASH_DATA},
     "UpdateFirmware": {
         "location": "http://fw.example/fw.bin",
         "retrieveDate": T0,
@@ -298,6 +315,9 @@ VALID_201: dict[str, dict[str, Any]] = {
     "ClearVariableMonitoring": {"id": [1, 2, 100]},
     "SetMonitoringBase": {"monitoringBase": "FactoryDefault"},
     "SetMonitoringLevel": {"severity": 5},
+    "InstallCertificate": {"certificateType": "V2GRootCertificate", "certificate": PEM},
+    "GetInstalledCertificateIds": {"certificateType": ["CSMSRootCertificate", "MORootCertificate"]},
+    "DeleteCertificate": {"certificateHashData": HASH_DATA},
     "GetMonitoringReport": {
         "requestId": 7,
         "monitoringCriteria": ["ThresholdMonitoring", "PeriodicMonitoring"],
@@ -306,12 +326,7 @@ VALID_201: dict[str, dict[str, Any]] = {
 }
 """A valid request of every CSMS-initiated OCPP 2.0.1 action the station implements."""
 
-NOT_SUPPORTED_201 = {
-    "InstallCertificate": {
-        "certificateType": "V2GRootCertificate",
-        "certificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
-    },
-}
+NOT_SUPPORTED_201 = {"UnpublishFirmware": {"checksum": "0123456789abcdef0123456789abcdef"}}
 """2.0.1 actions of the bundled schemas the station does not implement (yet: issue 14)."""
 
 # The codes OCPP-J 1.6 §4.2.3 gives each kind of defect (its published spellings).

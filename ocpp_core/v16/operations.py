@@ -10,6 +10,7 @@ from ocpp_core.v16.firmware import check_simulation as check_firmware_simulation
 from ocpp_core.v16.tx_session import STOP_REASONS
 
 if TYPE_CHECKING:
+    from ocpp_core.certificate_store import CertificateStore
     from ocpp_core.transfer import DiagnosticsSimulation, FirmwareSimulation
     from ocpp_core.v16.boot import BootBlock
     from ocpp_core.v16.configuration import ConfigurationBlock
@@ -32,6 +33,7 @@ class Operations16:
     __slots__ = (
         "_boot",
         "_status",
+        "certificates",
         "data_transfer",
         "device_model",
         "diagnostics",
@@ -58,6 +60,7 @@ class Operations16:
         data_transfer: DataTransferBlock,
         firmware: FirmwareBlock,
         diagnostics: DiagnosticsBlock,
+        certificates: CertificateStore,
         device_model: ConfigurationBlock,
     ) -> None:
         self._boot = boot
@@ -68,6 +71,7 @@ class Operations16:
         self.data_transfer = data_transfer
         self.firmware = firmware
         self.diagnostics = diagnostics
+        self.certificates = certificates
         self.device_model = device_model
         self.display = NoDisplay()  # 1.6 has no display messages
         self.monitoring = NoMonitoring()  # nor variable monitoring

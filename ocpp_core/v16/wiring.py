@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from ocpp_core.v16.authorization import AuthorizationBlock
 from ocpp_core.v16.availability import AvailabilityBlock
 from ocpp_core.v16.boot import BootBlock
+from ocpp_core.v16.certificates import CertificatesBlock
 from ocpp_core.v16.configuration import ConfigurationBlock
 from ocpp_core.v16.data_transfer import DataTransferBlock
 from ocpp_core.v16.diagnostics import DiagnosticsBlock
@@ -57,6 +58,7 @@ BLOCK_TYPES = (
     TriggerBlock,
     MeteringBlock,
     SmartChargingBlock,
+    CertificatesBlock,
 )
 
 
@@ -95,6 +97,7 @@ def wire(ctx: BlockContext) -> Wiring:
         ctx, boot=boot, status_block=status, availability=availability, sessions=transactions
     )
     trigger = TriggerBlock(ctx, senders=ctx.assembly.triggers)
+    certificates = CertificatesBlock(ctx)
     blocks = (
         configuration,
         boot,
@@ -113,6 +116,7 @@ def wire(ctx: BlockContext) -> Wiring:
         trigger,
         metering,
         smart_charging,
+        certificates,
     )
     trigger.blocks = blocks
     return Wiring(
@@ -153,7 +157,7 @@ def wire(ctx: BlockContext) -> Wiring:
             firmware,
             diagnostics,
         ),
-        disconnects=(authorization.disconnected,),
+        disconnects=(authorization.disconnected, certificates.disconnected),
         operations=Operations16(
             boot=boot,
             status=status,
@@ -164,5 +168,6 @@ def wire(ctx: BlockContext) -> Wiring:
             firmware=firmware,
             diagnostics=diagnostics,
             device_model=configuration,
+            certificates=certificates.certificates,
         ),
     )

@@ -16,6 +16,7 @@ from ocpp_core.transfer import (
 )
 
 if TYPE_CHECKING:
+    from ocpp_core.certificate_store import CertificateStore
     from ocpp_core.v201.boot import BootBlock
     from ocpp_core.v201.data_transfer import DataTransferBlock
     from ocpp_core.v201.device_model import DeviceModelBlock
@@ -64,6 +65,7 @@ class Operations201:
     __slots__ = (
         "_boot",
         "_status",
+        "certificates",
         "data_transfer",
         "device_model",
         "diagnostics",
@@ -102,6 +104,7 @@ class Operations201:
         display: DisplayBlock,
         firmware: FirmwareBlock,
         diagnostics: LogsBlock,
+        certificates: CertificateStore,
         monitoring: MonitoringBlock,
     ) -> None:
         self._boot = boot
@@ -115,6 +118,7 @@ class Operations201:
         self.monitoring = monitoring
         self.firmware = firmware
         self.diagnostics = diagnostics
+        self.certificates = certificates
 
     @property
     def registration(self) -> str | None:

@@ -14,6 +14,7 @@ from ocpp_core.v201.auth_cache import AuthCacheBlock
 from ocpp_core.v201.authorization import AuthorizationBlock
 from ocpp_core.v201.availability import AvailabilityBlock
 from ocpp_core.v201.boot import BootBlock
+from ocpp_core.v201.certificates import CertificatesBlock
 from ocpp_core.v201.customer_info import CustomerInfoBlock
 from ocpp_core.v201.data_transfer import DataTransferBlock
 from ocpp_core.v201.device_model import DeviceModelBlock
@@ -64,6 +65,7 @@ BLOCK_TYPES: tuple[type, ...] = (
     FirmwareBlock,
     LogsBlock,
     CustomerInfoBlock,
+    CertificatesBlock,
     TriggerBlock,
 )
 
@@ -111,6 +113,7 @@ def wire(ctx: BlockContext) -> Wiring:
     customer_info = CustomerInfoBlock(
         ctx, auth_cache=auth_cache, local_list=local_list, transactions=transactions
     )
+    certificates = CertificatesBlock(ctx)
     trigger = TriggerBlock(ctx, senders=ctx.assembly.triggers)
     blocks = (
         device_model,
@@ -135,6 +138,7 @@ def wire(ctx: BlockContext) -> Wiring:
         firmware,
         logs,
         customer_info,
+        certificates,
         trigger,
     )
     trigger.blocks = blocks
@@ -184,7 +188,11 @@ def wire(ctx: BlockContext) -> Wiring:
             logs,
             customer_info,
         ),
-        disconnects=(authorization.disconnected, status.disconnected),
+        disconnects=(
+            authorization.disconnected,
+            status.disconnected,
+            certificates.disconnected,
+        ),
         operations=Operations201(
             boot=boot,
             status=status,
@@ -197,5 +205,6 @@ def wire(ctx: BlockContext) -> Wiring:
             firmware=firmware,
             diagnostics=logs,
             monitoring=monitoring,
+            certificates=certificates.certificates,
         ),
     )
