@@ -227,9 +227,7 @@ def test_C10_an_entry_used_within_LifeTime_is_kept() -> None:
     assert "Authorize" not in rig.actions()
 
 
-def test_C10_FR_09_a_full_cache_drops_not_accepted_entries_first_then_the_least_recently_used() -> (
-    None
-):
+def test_C10_a_full_cache_drops_not_accepted_entries_first_then_the_least_recently_used() -> None:
     entries = [("OLD", {"status": "Accepted"}), ("BAD", {"status": "Blocked"})]
     entries += [(f"T{n}", {"status": "Accepted"}) for n in range(CAPACITY - 2)]
     rig = seeded(*entries, config=PRE_AUTHORIZE)
@@ -241,7 +239,7 @@ def test_C10_FR_09_a_full_cache_drops_not_accepted_entries_first_then_the_least_
     assert list(cached(rig))[-2:] == ["NEW1", "NEW2"]
 
 
-def test_C10_FR_09_LFU_drops_the_least_frequently_used() -> None:
+def test_C10_LFU_drops_the_least_frequently_used() -> None:
     store = MemoryStore()
     items = [
         {

@@ -198,7 +198,7 @@ def test_C15_no_answer_within_MessageTimeout_is_decided_offline_unknown() -> Non
     assert not rig.cp.charging(1, rig.now)
 
 
-def test_C15_FR_02_a_callerror_with_OfflineTxForUnknownIdEnabled_authorizes() -> None:
+def test_C15_a_callerror_with_OfflineTxForUnknownIdEnabled_authorizes() -> None:
     rig = Rig201(config={"AuthCtrlr.OfflineTxForUnknownIdEnabled": "true"})
     rig.csms.handlers["Authorize"] = lambda p: Error("InternalError")
     rig.plug()

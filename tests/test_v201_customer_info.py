@@ -177,7 +177,7 @@ def test_N09_neither_report_nor_clear_is_rejected() -> None:
     assert pages(rig) == []
 
 
-def test_N09_FR_02_long_information_is_paged_with_tbc() -> None:
+def test_N09_FR_02_FR_05_long_information_is_paged_with_tbc() -> None:
     record = "".join(f"line {n:04d} of the customer record\n" for n in range(60))[:2000]
     rig = station(customers={"BIG": record})
     assert ask(rig, 7, report=True, clear=False, customerIdentifier="BIG") == "Accepted"

@@ -64,7 +64,7 @@ def set_variable(cp: ChargePoint, csms: FakeCsms201, address: str, value: str) -
 # ---------------------------------------------------------------------- O01: SetDisplayMessage
 
 
-def test_O01_FR_01_accepted_message_shows_on_the_display() -> None:
+def test_O01_accepted_message_shows_on_the_display() -> None:
     cp, csms = booted201()
     assert put(csms, 7, "Welcome", language="en") == "Accepted"
     screen = cp.display(1, csms.now)
@@ -80,14 +80,14 @@ def test_O01_FR_01_accepted_message_shows_on_the_display() -> None:
     assert shown(cp, csms.now, 2) == [7]  # no display component: every EVSE's screen
 
 
-def test_O01_FR_02_html_and_uri_are_shown_as_raw_text() -> None:
+def test_O01_html_and_uri_are_shown_as_raw_text() -> None:
     cp, csms = booted201()
     assert put(csms, 1, "<b>Free</b> <script>x()</script>", format="HTML") == "Accepted"
     assert put(csms, 2, "https://example.com/tariff", format="URI") == "Accepted"
     assert texts(cp, csms.now) == ["<b>Free</b> <script>x()</script>", "https://example.com/tariff"]
 
 
-def test_O01_FR_03_unsupported_format_NotSupportedMessageFormat() -> None:
+def test_O01_unsupported_format_NotSupportedMessageFormat() -> None:
     cp, csms = booted201()
     set_variable(cp, csms, "DisplayMessageCtrlr.SupportedFormats", "ASCII,UTF8")
     assert put(csms, 1, "<p>x</p>", format="HTML") == "NotSupportedMessageFormat"
@@ -95,7 +95,7 @@ def test_O01_FR_03_unsupported_format_NotSupportedMessageFormat() -> None:
     assert shown(cp, csms.now) == [2]
 
 
-def test_O01_FR_04_unsupported_priority_NotSupportedPriority() -> None:
+def test_O01_unsupported_priority_NotSupportedPriority() -> None:
     cp, csms = booted201()
     set_variable(cp, csms, "DisplayMessageCtrlr.SupportedPriorities", "NormalCycle")
     assert put(csms, 1, priority="AlwaysFront") == "NotSupportedPriority"
@@ -103,7 +103,7 @@ def test_O01_FR_04_unsupported_priority_NotSupportedPriority() -> None:
     assert put(csms, 1, priority="NormalCycle") == "Accepted"
 
 
-def test_O01_FR_05_unsupported_state_NotSupportedState() -> None:
+def test_O01_unsupported_state_NotSupportedState() -> None:
     cp, csms = booted201()
     set_variable(cp, csms, "DisplayMessageCtrlr.SupportedStates", "Charging,Idle")
     assert put(csms, 1, state="Faulted") == "NotSupportedState"
@@ -112,7 +112,7 @@ def test_O01_FR_05_unsupported_state_NotSupportedState() -> None:
     assert shown(cp, csms.now) == [3]
 
 
-def test_O01_FR_06_not_shown_before_startDateTime() -> None:
+def test_O01_not_shown_before_startDateTime() -> None:
     cp, csms = booted201()
     assert put(csms, 1, startDateTime=at(csms, 60)) == "Accepted"
     assert shown(cp, csms.now) == []
@@ -122,7 +122,7 @@ def test_O01_FR_06_not_shown_before_startDateTime() -> None:
     assert shown(cp, csms.now) == [1]
 
 
-def test_O01_FR_07_removed_after_endDateTime() -> None:
+def test_O01_removed_after_endDateTime() -> None:
     cp, csms = booted201()
     assert put(csms, 1, endDateTime=at(csms, 30)) == "Accepted"
     assert shown(cp, csms.now) == [1]
@@ -132,7 +132,7 @@ def test_O01_FR_07_removed_after_endDateTime() -> None:
     assert cp.next_wakeup(csms.now) is None or cp.next_wakeup(csms.now) > csms.now
 
 
-def test_O01_FR_07_endDateTime_already_past_or_before_start_Rejected() -> None:
+def test_O01_endDateTime_already_past_or_before_start_Rejected() -> None:
     cp, csms = booted201()
     assert put(csms, 1, endDateTime=at(csms, -1)) == "Rejected"
     assert put(csms, 2, startDateTime=at(csms, 60), endDateTime=at(csms, 30)) == "Rejected"
@@ -170,7 +170,7 @@ def test_O01_more_than_DisplayMessages_maxLimit_Rejected() -> None:
     assert reply["getVariableResult"][0]["attributeValue"] == str(MAX_MESSAGES)
 
 
-def test_O01_FR_11_priority_order_AlwaysFront_InFront_NormalCycle() -> None:
+def test_O01_priority_order_AlwaysFront_InFront_NormalCycle() -> None:
     cp, csms = booted201()
     assert put(csms, 1, priority="NormalCycle") == "Accepted"
     assert put(csms, 2, priority="InFront") == "Accepted"
@@ -183,7 +183,7 @@ def test_O01_FR_11_priority_order_AlwaysFront_InFront_NormalCycle() -> None:
     assert shown(cp, csms.now) == [6, 3, 2, 5, 1, 4]
 
 
-def test_O01_FR_13_state_messages_follow_the_EVSE_state() -> None:
+def test_O01_state_messages_follow_the_EVSE_state() -> None:
     r = Rig201(config={START: "PowerPathClosed"})
     csms, cp = r.csms, r.cp
     assert put(csms, 1, "idle", state="Idle") == "Accepted"
@@ -220,13 +220,13 @@ def started_transaction(r: Rig201, evse: int = 1) -> str:
     return info.transaction_id
 
 
-def test_O02_FR_02_unknown_transactionId_UnknownTransaction() -> None:
+def test_O02_unknown_transactionId_UnknownTransaction() -> None:
     r = Rig201(config={START: "PowerPathClosed"})
     assert put(r.csms, 1, transactionId="no-such-transaction") == "UnknownTransaction"
     assert r.cp.display(1, r.now).messages == ()
 
 
-def test_O02_FR_01_shown_only_during_its_transaction_and_removed_when_it_ends() -> None:
+def test_O02_shown_only_during_its_transaction_and_removed_when_it_ends() -> None:
     r = Rig201(config={START: "PowerPathClosed", "TxCtrlr.TxStopPoint": "EVConnected"})
     tx = started_transaction(r)
     assert put(r.csms, 1, "Your session", transactionId=tx) == "Accepted"
@@ -249,7 +249,7 @@ def test_O02_transaction_message_on_the_second_EVSE() -> None:
 # ---------------------------------------------------------------------- O03, O04: Get
 
 
-def test_O03_FR_01_all_messages_in_NotifyDisplayMessages_pages() -> None:
+def test_O03_FR_02_all_messages_in_NotifyDisplayMessages_pages() -> None:
     _cp, csms = booted201()
     count = PAGE_MESSAGES * 2 + 1
     for n in range(count):
@@ -263,14 +263,14 @@ def test_O03_FR_01_all_messages_in_NotifyDisplayMessages_pages() -> None:
     assert pages[0]["messageInfo"][0] == message(0)
 
 
-def test_O03_FR_02_no_messages_Unknown_and_no_notify() -> None:
+def test_O03_no_messages_Unknown_and_no_notify() -> None:
     _cp, csms = booted201()
     assert csms.result("GetDisplayMessages", {"requestId": 1}) == {"status": "Unknown"}
     csms.pump()
     assert csms.payloads("NotifyDisplayMessages") == []
 
 
-def test_O04_FR_01_by_id_priority_and_state_all_criteria_must_match() -> None:
+def test_O04_by_id_priority_and_state_all_criteria_must_match() -> None:
     _cp, csms = booted201()
     put(csms, 1, priority="InFront", state="Idle")
     put(csms, 2, priority="InFront", state="Charging")
@@ -296,7 +296,7 @@ def test_O04_FR_01_by_id_priority_and_state_all_criteria_must_match() -> None:
 # ---------------------------------------------------------------------- O05, O06
 
 
-def test_O05_FR_01_clear_known_Accepted_and_gone_from_display() -> None:
+def test_O05_clear_known_Accepted_and_gone_from_display() -> None:
     cp, csms = booted201()
     put(csms, 1, "first")
     put(csms, 2, "second")
@@ -304,14 +304,14 @@ def test_O05_FR_01_clear_known_Accepted_and_gone_from_display() -> None:
     assert texts(cp, csms.now) == ["second"]
 
 
-def test_O05_FR_02_clear_unknown_Unknown() -> None:
+def test_O05_clear_unknown_Unknown() -> None:
     cp, csms = booted201()
     put(csms, 1)
     assert csms.result("ClearDisplayMessage", {"id": 5}) == {"status": "Unknown"}
     assert shown(cp, csms.now) == [1]
 
 
-def test_O06_FR_01_same_id_replaces_the_message() -> None:
+def test_O06_same_id_replaces_the_message() -> None:
     cp, csms = booted201()
     put(csms, 1, "old", priority="NormalCycle")
     put(csms, 2, "other")

@@ -276,7 +276,7 @@ def test_LocalAuthListCtrlr_variables_are_reported() -> None:
 # ------------------------------------------------------------------ C14 online, C13 offline
 
 
-def test_C14_FR_01_listed_accepted_token_starts_without_authorize() -> None:
+def test_C14_FR_02_listed_accepted_token_starts_without_authorize() -> None:
     rig = Rig201(config={"AuthCtrlr.LocalPreAuthorize": "true"})
     listed(rig, entry("card1"))  # idTokens are case insensitive
     rig.plug()
@@ -287,7 +287,7 @@ def test_C14_FR_01_listed_accepted_token_starts_without_authorize() -> None:
     assert rig.cp.charging(1, rig.now) or rig.cp.transaction(1) is not None
 
 
-def test_C14_FR_02_without_LocalPreAuthorize_the_CSMS_is_asked() -> None:
+def test_C14_without_LocalPreAuthorize_the_CSMS_is_asked() -> None:
     rig = Rig201()
     listed(rig, entry("CARD1"))
     rig.card("CARD1")
@@ -324,7 +324,7 @@ def test_C14_FR_03_DisablePostAuthorize_refuses_a_listed_token_not_accepted() ->
     assert not [p for p in rig.events_tx() if p.get("idToken")]
 
 
-def test_C13_FR_01_offline_listed_token_starts_with_LocalAuthorizeOffline() -> None:
+def test_C13_offline_listed_token_starts_with_LocalAuthorizeOffline() -> None:
     rig = Rig201()
     listed(rig, entry("CARD1"))
     rig.offline()

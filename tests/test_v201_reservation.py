@@ -96,7 +96,7 @@ def test_part6_reusable_state_Reserved_specific_evse_H01_FR_23() -> None:
     assert [r.reservation_id for r in cp.reservations()] == [1]
 
 
-def test_H01_FR_11_faulted_evse_answers_Faulted() -> None:
+def test_H01_FR_12_faulted_evse_answers_Faulted() -> None:
     cp, csms = booted201()
     cp.connector(1).errors = [lambda: ErrorRecord("GroundFailure")]
     csms.pump()
@@ -104,7 +104,7 @@ def test_H01_FR_11_faulted_evse_answers_Faulted() -> None:
     assert cp.reservations() == []
 
 
-def test_H01_FR_12_occupied_evse_answers_Occupied() -> None:
+def test_H01_FR_11_occupied_evse_answers_Occupied() -> None:
     cp, csms = booted201()
     ev = Ev(cp, 1)
     ev.plugged = True
@@ -116,7 +116,7 @@ def test_H01_FR_12_occupied_evse_answers_Occupied() -> None:
     assert [r.reservation_id for r in cp.reservations()] == [2]
 
 
-def test_H01_FR_14_unavailable_evse_or_station_answers_Unavailable() -> None:
+def test_H01_unavailable_evse_or_station_answers_Unavailable() -> None:
     cp, csms = booted201()
     change = {"operationalStatus": "Inoperative", "evse": {"id": 1}}
     assert csms.result("ChangeAvailability", change)["status"] == "Accepted"
@@ -141,7 +141,7 @@ def test_H01_rejected_unknown_evse_past_expiry_disabled_and_unknown_connector_ty
     assert csms.payloads("StatusNotification") == []
 
 
-def test_H01_FR_01_the_same_id_replaces_the_reservation() -> None:
+def test_H01_the_same_id_replaces_the_reservation() -> None:
     cp, csms = booted201()
     assert reserve(csms, 1, evse=1) == "Accepted"
     assert reserve(csms, 1, evse=2) == "Accepted"
@@ -156,7 +156,7 @@ def test_H01_FR_01_the_same_id_replaces_the_reservation() -> None:
     assert [(r.reservation_id, r.connector) for r in cp.reservations()] == [(1, 2)]
 
 
-def test_H01_FR_03_04_20_reservations_for_any_evse_keep_one_free_each() -> None:
+def test_H01_FR_20_reservations_for_any_evse_keep_one_free_each() -> None:
     """Without evseId: Accepted while more EVSEs are free than such reservations; once as many
     reservations as free EVSEs are held, those EVSEs are reported Reserved (H01.FR.20)."""
     cp, csms = booted201()
@@ -174,7 +174,7 @@ def test_H01_FR_03_04_20_reservations_for_any_evse_keep_one_free_each() -> None:
     assert cp.status(1, csms.now) == cp.status(2, csms.now) == "Available"
 
 
-def test_H01_FR_06_24_a_connector_type_reservation() -> None:
+def test_H01_FR_24_a_connector_type_reservation() -> None:
     cp, csms = booted201(connectors=1)
     assert reserve(csms, 1, connectorType="cType2") == "Accepted"
     assert statuses(csms, 1) == ["Reserved"]
@@ -210,7 +210,7 @@ def test_H01_integers_written_as_decimals() -> None:
 # ---------------------------------------------------------------------- H02: CancelReservation
 
 
-def test_H02_FR_01_cancel_a_reservation_makes_the_evse_available() -> None:
+def test_H02_FR_02_cancel_a_reservation_makes_the_evse_available() -> None:
     cp, csms = booted201()
     events: list[ReservationChanged] = []
     cp.subscribe(lambda e: events.append(e) if isinstance(e, ReservationChanged) else None)
@@ -222,7 +222,7 @@ def test_H02_FR_01_cancel_a_reservation_makes_the_evse_available() -> None:
     assert updates(csms) == []  # a cancel is answered, not notified
 
 
-def test_H02_FR_02_cancel_an_unknown_reservation_is_rejected() -> None:
+def test_H02_FR_01_cancel_an_unknown_reservation_is_rejected() -> None:
     _cp, csms = booted201()
     assert reserve(csms, 7, evse=2) == "Accepted"
     assert csms.result("CancelReservation", {"reservationId": 8}) == {"status": "Rejected"}
@@ -231,7 +231,7 @@ def test_H02_FR_02_cancel_an_unknown_reservation_is_rejected() -> None:
 # ---------------------------------------------------------------------- H03: use a reservation
 
 
-def test_H03_FR_04_09_10_the_holder_uses_the_reservation_reservationId_in_the_event() -> None:
+def test_H03_FR_09_the_holder_uses_the_reservation_reservationId_in_the_event() -> None:
     cp, csms = booted201()
     assert reserve(csms, 11, evse=1) == "Accepted"
     present(cp, csms, 1, HOLDER)
@@ -275,7 +275,7 @@ def test_G03_FR_09_an_EV_plugged_into_a_reserved_evse_leaves_it_Reserved() -> No
     assert started["reservationId"] == 12
 
 
-def test_H03_FR_05_07_08_an_idToken_of_the_reservations_group_uses_it() -> None:
+def test_H03_FR_07_08_an_idToken_of_the_reservations_group_uses_it() -> None:
     """The reservation has a groupIdToken: an idToken whose Authorize answer gives that group
     may use it; one of another group may not."""
     cp, csms = booted201()
@@ -331,7 +331,7 @@ def test_H03_RequestStartTransaction_on_a_reserved_evse() -> None:
 # ---------------------------------------------------------------------- H04: ended, not used
 
 
-def test_H04_FR_01_02_an_expired_reservation_is_reported_Expired() -> None:
+def test_H04_FR_01_an_expired_reservation_is_reported_Expired() -> None:
     cp, csms = booted201()
     events: list[ReservationChanged] = []
     cp.subscribe(lambda e: events.append(e) if isinstance(e, ReservationChanged) else None)

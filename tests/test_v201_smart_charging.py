@@ -497,7 +497,7 @@ def test_K10_clear_without_fields_clears_all_and_nothing_matching_is_Unknown() -
 # ---------------------------------------------------------------------- K05 / F01.FR.12
 
 
-def test_F01_FR_12_request_start_profile_becomes_the_transactions_tx_profile() -> None:
+def test_F01_request_start_profile_becomes_the_transactions_tx_profile() -> None:
     cp, csms = booted201()
     got = outputs(cp)
     ev = Ev(cp, 1)

@@ -56,7 +56,7 @@ def set_var(cp: ChargePoint, csms: Any, name: str, value: str) -> None:
 # ---------------------------------------------------------------------- K12 without a transaction
 
 
-def test_K12_FR_01_an_external_limit_caps_the_evse_and_sends_NotifyChargingLimit_EMS() -> None:
+def test_K12_FR_01_FR_02_external_limit_caps_the_evse_and_sends_NotifyChargingLimit_EMS() -> None:
     cp, csms = booted201()
     got = outputs(cp)
     assert cp.set_external_limit(1, 10, "A", csms.now) is True
@@ -70,7 +70,7 @@ def test_K12_FR_01_an_external_limit_caps_the_evse_and_sends_NotifyChargingLimit
     assert periods(composite(csms, 2, 600)) == [(0, 32)]  # EVSE 2: the supply's maximum
 
 
-def test_K12_FR_02_with_NotifyChargingLimitWithSchedules_the_limit_goes_as_a_schedule() -> None:
+def test_K12_FR_03_with_NotifyChargingLimitWithSchedules_the_limit_goes_as_a_schedule() -> None:
     """A station-wide limit in W, grid critical: no evseId, the schedule in W from now."""
     cp, csms = booted201()
     set_var(cp, csms, "NotifyChargingLimitWithSchedules", "true")

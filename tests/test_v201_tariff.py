@@ -48,7 +48,7 @@ def transaction_id(r: Rig201, evse: int = 1) -> str:
 # ---------------------------------------------------------------------- I01: personal tariff
 
 
-def test_I01_FR_01_personalMessage_of_AuthorizeResponse_shown() -> None:
+def test_I01_personalMessage_of_AuthorizeResponse_shown() -> None:
     r = rig()
     answer_authorize(r, "0.25 EUR/kWh, 0.10 EUR/min after 2 h")
     r.card()
@@ -93,7 +93,7 @@ def test_I04_FR_01_no_personal_tariff_shows_TariffFallbackMessage() -> None:
     assert r.cp.display(1, r.now).tariff == "0.40 EUR/kWh standard"
 
 
-def test_I04_FR_02_offline_authorization_shows_TariffFallbackMessage() -> None:
+def test_I04_offline_authorization_shows_TariffFallbackMessage() -> None:
     r = rig(
         **{
             "TariffCostCtrlr.TariffFallbackMessage": "offline tariff",
@@ -117,7 +117,7 @@ def test_I04_no_fallback_set_shows_no_tariff() -> None:
 # ---------------------------------------------------------------------- I02, I03: cost
 
 
-def test_I02_FR_01_running_cost_from_TransactionEventResponse() -> None:
+def test_I02_running_cost_from_TransactionEventResponse() -> None:
     r = rig()
     answer_events(r, {"Updated": {"totalCost": 1.5}, "Started": {"totalCost": 0}})
     r.card()
@@ -127,7 +127,7 @@ def test_I02_FR_01_running_cost_from_TransactionEventResponse() -> None:
     assert any(p["eventType"] == "Updated" for p in r.events_tx())
 
 
-def test_I02_FR_02_CostUpdated_sets_the_running_cost() -> None:
+def test_I02_CostUpdated_sets_the_running_cost() -> None:
     r = rig()
     r.card()
     r.plug()
@@ -160,7 +160,7 @@ def test_I02_cost_disabled_later_hides_the_running_cost() -> None:
     assert r.cp.display(1, r.now).cost is None
 
 
-def test_I03_FR_01_final_cost_from_the_Ended_response() -> None:
+def test_I03_final_cost_from_the_Ended_response() -> None:
     r = rig()
     answer_events(r, {"Updated": {"totalCost": 1.0}, "Ended": {"totalCost": 7.2}})
     r.card()
@@ -187,7 +187,7 @@ def test_I03_final_cost_cleared_by_the_next_driver() -> None:
 # ---------------------------------------------------------------------- I05: fallback cost
 
 
-def test_I05_FR_01_Ended_without_totalCost_shows_TotalCostFallbackMessage() -> None:
+def test_I05_Ended_without_totalCost_shows_TotalCostFallbackMessage() -> None:
     r = rig(**{"TariffCostCtrlr.TotalCostFallbackMessage": "Cost follows by e-mail"})
     answer_events(r, {"Updated": {"totalCost": 1.0}})
     r.card()
@@ -214,7 +214,7 @@ def test_I05_FR_02_transaction_ending_offline_shows_TotalCostFallbackMessage() -
 # ---------------------------------------------------------------------- I06: updated tariff
 
 
-def test_I06_FR_01_updatedPersonalMessage_replaces_the_tariff() -> None:
+def test_I06_updatedPersonalMessage_replaces_the_tariff() -> None:
     r = rig()
     answer_authorize(r, "day tariff")
     answer_events(r, {"Updated": {"updatedPersonalMessage": personal("night tariff from 22:00")}})
@@ -223,7 +223,7 @@ def test_I06_FR_01_updatedPersonalMessage_replaces_the_tariff() -> None:
     assert r.cp.display(1, r.now).tariff == "night tariff from 22:00"
 
 
-def test_I06_FR_02_idTokenInfo_personalMessage_in_TransactionEventResponse() -> None:
+def test_I06_idTokenInfo_personalMessage_in_TransactionEventResponse() -> None:
     r = rig()
     answer_authorize(r, None)
     answer_events(
