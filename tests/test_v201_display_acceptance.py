@@ -23,8 +23,8 @@ from ocpp.routing import on
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
 from ocpp_schema_check import FrameChecker
-from test_v201_acceptance import STATION, Csms, Recorded, World, station, until
-from websockets.asyncio.server import ServerConnection, serve
+from test_v201_acceptance import Csms, World, station, until
+from websockets.asyncio.server import serve
 
 WELCOME = {"format": "UTF8", "language": "en", "content": "Welcome to the acceptance station"}
 
@@ -45,15 +45,7 @@ class DisplayCsms(Csms):
 
 
 class DisplayWorld(World):
-    async def handle(self, ws: ServerConnection) -> None:
-        assert ws.subprotocol == "ocpp2.0.1"
-        csms = DisplayCsms(STATION, Recorded(ws, self.frames))
-        csms.world = self
-        self.live = csms
-        try:
-            await csms.start()
-        except Exception:  # the connection ended (the station was killed or stopped)
-            return
+    csms_type = DisplayCsms
 
 
 def notified(world: World, request_id: int) -> list[dict[str, Any]]:
