@@ -11,6 +11,7 @@ from sim.operations import failures_of, set_failures
 
 if TYPE_CHECKING:
     from ocpp_core import ChargePoint, VariableRow
+    from ocpp_core.certificate_store import CertificateRow
     from ocpp_core.events import DiagnosticsProgress, FirmwareProgress
     from ocpp_core.operations import DisplayScreen, MonitorEventRow, MonitorRow
     from sim.connectors import Hardware
@@ -144,6 +145,12 @@ class EngineViews:
     def monitor_events(self) -> list[MonitorEventRow]:
         """The latest events the monitors raised, oldest first (2.0.1 NotifyEvent)."""
         return self._engine.monitor_events()
+
+    # ------------------------------------------------------------------ certificates
+
+    def certificates(self) -> list[CertificateRow]:
+        """The installed certificates (kind, subject, issuer, validity, key, hash data)."""
+        return self._engine.certificates()
 
     # ------------------------------------------------------------------ device model
 

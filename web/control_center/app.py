@@ -29,6 +29,7 @@ from control_center.prefs import (
     dump_prefs,
     station_settings_json,
 )
+from control_center.security_panel import SecurityView
 from control_center.signing_panel import SigningPanel
 from control_center.ticking import PromptRuntime
 from control_center.views import ConnectorActions, ConnectorView, LogView, OperationsView
@@ -109,6 +110,7 @@ class ControlCenter(ConnectorActions):
         self.operations_view = OperationsView(self.binder, redact)
         self.device_view = DeviceModelView(self.binder, self.set_variable)
         self.monitoring_view = MonitoringView(self.binder, self.set_temperature)
+        self.security_view = SecurityView(self.binder)
         self.display_view = DisplayView(self.binder)
         self.signing_panel = SigningPanel()
         self._protocol_dirty = True
@@ -558,6 +560,7 @@ class ControlCenter(ConnectorActions):
             self.operations_view.render(self.station)
         self.device_view.render(station)
         self.monitoring_view.render(station)
+        self.security_view.render(station)
         self.display_view.render(station)
         self.log_view.render()
 
