@@ -299,6 +299,20 @@ def test_acceptance_smart_charging_across_a_kill(tmp_path: Path) -> None:
         assert schedule["evse_id"] == evse and schedule["charging_rate_unit"] == "W"
         return float(schedule["charging_schedule_period"][0]["limit"])
 
+    async def follows(tx: str, mark: int, limit: float) -> None:
+        """The transaction's sampled power after frame ``mark`` comes down to ``limit`` W."""
+
+        def lowered() -> bool:
+            since = [
+                e
+                for e in world.since(mark, "TransactionEvent")
+                if e["transactionInfo"]["transactionId"] == tx
+            ]
+            powers = _powers(since)
+            return bool(powers) and 0 < powers[-1] <= limit * 1.01  # the voltage varies a bit
+
+        await until(lowered, f"the charging power of {tx} follows the limit {limit} W")
+
     async def scenario() -> None:
         async with csms_url(world) as url:
             first = await station(url, store, "--idtag", "CARD-S")
@@ -338,17 +352,7 @@ def test_acceptance_smart_charging_across_a_kill(tmp_path: Path) -> None:
                 mark = len(world.frames)
                 limits["tx"] = await composite(1)
                 limits["evse2"] = await composite(2)  # no transaction: TxDefaultProfile 16 A
-
-                def lowered() -> bool:
-                    since = [
-                        e
-                        for e in world.since(mark, "TransactionEvent")
-                        if e["transactionInfo"]["transactionId"] == tx
-                    ]
-                    powers = _powers(since)
-                    return bool(powers) and 0 < powers[-1] <= limits["tx"] * 1.01
-
-                await until(lowered, "the charging power follows the TxProfile")
+                await follows(tx, mark, limits["tx"])
                 assert await report(21, 3) == {1, 2, 3}
                 # K10 ClearChargingProfile: an unknown id, then by purpose.
                 unknown = await live.call(call.ClearChargingProfile(charging_profile_id=99))
@@ -379,18 +383,50 @@ def test_acceptance_smart_charging_across_a_kill(tmp_path: Path) -> None:
                 assert cleared.status == "Accepted"
                 none = await live.call(call.GetChargingProfiles(request_id=23, charging_profile={}))
                 assert none.status == "NoProfiles"
+                # K05: RequestStartTransaction with a TxProfile: the transaction charges under it.
+                mark = len(world.frames)
+                started = await live.call(
+                    call.RequestStartTransaction(
+                        id_token={"id_token": "REMOTE-S", "type": "Central"},
+                        remote_start_id=5,
+                        evse_id=1,
+                        charging_profile=_profile(7, "TxProfile", 8.0),
+                    )
+                )
+                assert started.status == "Accepted"
+                await until(lambda: bool(world.since(mark, "TransactionEvent")), "remote start")
+                remote = world.since(mark, "TransactionEvent")[0]["transactionInfo"]
+                assert remote["remoteStartId"] == 5
+                assert await report(24, 1) == {7}
+                limits["remote"] = await composite(1)
+                await follows(remote["transactionId"], mark, limits["remote"])
+                stopped = await live.call(
+                    call.RequestStopTransaction(transaction_id=remote["transactionId"])
+                )
+                assert stopped.status == "Accepted"
+                await until(
+                    lambda: any(
+                        e["eventType"] == "Ended"
+                        for e in world.transaction(remote["transactionId"])
+                    ),
+                    "the remote transaction ended",
+                )
+                gone = await live.call(call.GetChargingProfiles(request_id=25, charging_profile={}))
+                assert gone.status == "NoProfiles"  # the TxProfile went with its transaction
             finally:
                 await ended(second)
 
     run(scenario, world)
     # Hand-computed, in W of the simulated 3-phase 230 V supply (690 W per A): the TxProfile's
     # 6 A; EVSE 2 while EVSE 1 charges: its TxDefaultProfile's 16 A capped by the 20 A station
-    # maximum shared by the two EVSEs (10 A); after the restart, nothing charging: 16 A.
+    # maximum shared by the two EVSEs (10 A); after the restart, nothing charging: 16 A; the
+    # remote start's own TxProfile, nothing else left: 8 A.
     assert limits == {
         "free": 32 * 690.0,
         "tx": 6 * 690.0,
         "evse2": 10 * 690.0,
         "restart": 16 * 690.0,
+        "remote": 8 * 690.0,
     }
     powers = _powers(world.events())
     print(
