@@ -10,9 +10,9 @@ is CSMS_ROOT here). What a version's block asks of it:
   (OutOfStorage); the store refusing the write: Failed. Installing what is installed already is
   Accepted and changes nothing. With AdditionalRootCertificateCheck (``root_check``) a CSMS root
   must be signed by the CSMS root in force; it then replaces it and the old one stays as the
-  fallback (M05.FR.09-11), removed once a connection was verified with the new one
-  (``connected_with``, M05.FR.12); ``trust_anchors`` gives the TLS side the new root first, the
-  fallback after it (M05.FR.13).
+  fallback (whitepaper M05.FR.08-11), removed once a connection was verified with the new one
+  (``connected_with``, whitepaper M05.FR.12, 2.0.1 TC_M_30); ``trust_anchors`` gives the TLS
+  side the new root first, the fallback after it (whitepaper M05.FR.13, 2.0.1 TC_M_31).
 * ``chains``: the hash data of the installed certificates (M03), each with the hash data of the
   certificates of its chain (2.0.1 childCertificateHashData, at most 4).
 * ``delete``: by CertificateHashDataType in any of its hash algorithms (identifierString: case

@@ -4,6 +4,10 @@ InstallCertificate), after part 6's TC_M_*_CS and the M0x.FR requirements.
 Certificates are made with the independent ``cryptography`` library (tests/cert_factory.py); the
 hash data the station reports are compared with cryptography's OCSP CertID of the same
 certificate. Every frame the station sends is schema-checked (tests/conftest.py).
+
+Requirement ids in names are the ones part 6 ties to the test case (M03.FR.04 hash data, M05.FR.02
+success, M05.FR.03 Failed (TC_M_05_CSMS), M05.FR.10/11 AdditionalRootCertificateCheck); part 2's
+body is not in ../shared, so other checks are named after their use case only.
 """
 
 from __future__ import annotations
@@ -111,7 +115,7 @@ def test_TC_M_07_CS_expired_certificate_rejected(csms_root: Made) -> None:
         "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----",
     ],
 )
-def test_M05_FR_06_not_a_certificate_rejected(text: str) -> None:
+def test_M05_not_a_certificate_rejected(text: str) -> None:
     rig = CertRig()
     answer = install(rig, "CSMSRootCertificate", text)
     assert answer["status"] == "Rejected"
@@ -119,7 +123,7 @@ def test_M05_FR_06_not_a_certificate_rejected(text: str) -> None:
     assert installed(rig)["status"] == "NotFound"
 
 
-def test_M05_FR_06_not_yet_valid_leaf_and_bad_signature_rejected(csms_root: Made) -> None:
+def test_M05_not_yet_valid_leaf_and_bad_signature_rejected(csms_root: Made) -> None:
     import datetime as dt
 
     rig = CertRig()
@@ -141,7 +145,7 @@ def test_M05_FR_06_not_yet_valid_leaf_and_bad_signature_rejected(csms_root: Made
     assert installed(rig)["status"] == "NotFound"
 
 
-def test_M05_FR_06_two_certificates_in_one_request_rejected(csms_root: Made) -> None:
+def test_M05_two_certificates_in_one_request_rejected(csms_root: Made) -> None:
     rig = CertRig()
     answer = install(rig, "CSMSRootCertificate", csms_root.pem + make("Other").pem)
     assert answer["status"] == "Rejected"
@@ -154,7 +158,7 @@ def test_M05_FR_02_same_certificate_twice_is_one_entry(csms_root: Made) -> None:
     assert len(hashes_of(installed(rig))) == 1
 
 
-def test_M05_FR_03_store_full_rejected_and_certificate_entries() -> None:
+def test_M05_store_full_rejected_and_certificate_entries() -> None:
     rig = CertRig()
     roots = [make(f"Root {n}") for n in range(MAX_CERTIFICATES + 1)]
     for root in roots[:-1]:
@@ -173,7 +177,7 @@ def test_M05_FR_03_store_full_rejected_and_certificate_entries() -> None:
     assert reply["getVariableResult"][0]["attributeValue"] == str(MAX_CERTIFICATES)
 
 
-def test_M05_FR_04_store_refusing_the_write_is_failed(csms_root: Made) -> None:
+def test_M05_FR_03_store_refusing_the_write_is_failed(csms_root: Made) -> None:
     class RefusingStore(MemoryStore):
         def save(self, name: str, value: Any) -> None:
             if name == DOCUMENT:
@@ -427,7 +431,7 @@ def test_M04_csms_root_in_use_for_the_connection_not_deletable(csms_root: Made) 
     assert delete(rig, csms_root.hash_data()) == "Accepted"
 
 
-def test_M04_FR_03_store_refusing_the_delete_is_failed(csms_root: Made) -> None:
+def test_M04_store_refusing_the_delete_is_failed(csms_root: Made) -> None:
     refuse = [False]
 
     class RefusingStore(MemoryStore):

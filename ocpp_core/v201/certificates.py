@@ -2,10 +2,11 @@
 M05 InstallCertificate (CSMS, Manufacturer, V2G and MO roots).
 
 The store and its rules are ocpp_core/certificate_store.py (shared with 1.6). Variables:
-SecurityCtrlr.CertificateEntries (ReadOnly, live: the CA certificates installed; its maxLimit
-is the most the station keeps, M05.FR.03) and SecurityCtrlr.AdditionalRootCertificateCheck
-(ReadOnly, set by the factory configuration; M05.FR.09-13). An install is stored before the
-answer leaves; a Rejected or Failed answer carries statusInfo: InvalidCertificate (not a
+SecurityCtrlr.CertificateEntries (ReadOnly, live: the CA certificates installed; its maxLimit is
+the most the station keeps, a full store answers Rejected as 1.6's M05.FR.03 says) and
+SecurityCtrlr.AdditionalRootCertificateCheck (ReadOnly, set by the factory configuration; part 6
+ties M05.FR.10/11, FR.13 and FR.14 to it: TC_M_09, TC_M_30, TC_M_31). An install is stored
+before the answer leaves; a Rejected or Failed answer carries statusInfo: InvalidCertificate (not a
 certificate, expired, not yet valid, not a CA, bad self-signature, not signed by the CSMS root in
 force) or OutOfStorage (store full, store refused the write). GetInstalledCertificateIds without
 certificateType lists every installed type (TC_M_18_CS); a certificate installed with the rest of
