@@ -231,14 +231,15 @@ def test_H02_FR_01_cancel_an_unknown_reservation_is_rejected() -> None:
 # ---------------------------------------------------------------------- H03: use a reservation
 
 
-def test_H03_FR_09_the_holder_uses_the_reservation_reservationId_in_the_event() -> None:
+def test_H03_FR_09_FR_10_the_holder_uses_the_reservation_reservationId_in_the_event() -> None:
     cp, csms = booted201()
     assert reserve(csms, 11, evse=1) == "Accepted"
     present(cp, csms, 1, HOLDER)
     assert cp.reservations() == []  # consumed when presented (H03.FR.09)
-    assert statuses(csms, 1)[-1] == "Occupied"  # an authorization is a session (G01)
+    assert statuses(csms, 1)[-1] == "Available"  # H03.FR.10: no cable yet
     Ev(cp, 1).plugged = True
     csms.pump()
+    assert statuses(csms, 1)[-1] == "Occupied"  # H03.FR.10 / G01: the cable
     (started,) = tx_events(csms, "Started")
     assert started["reservationId"] == 11
     assert started["idToken"]["idToken"] == "HOLDER-1"

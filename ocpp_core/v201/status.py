@@ -4,8 +4,11 @@ The station has EVSE 1..N with one connector each; every poll derives the Connec
 of each from the hardware inputs, the availability flags and the transaction view:
 Faulted (a faulted error on the connector, or on the station's own error inputs) > Unavailable
 (its EVSE inoperative, unless a transaction runs: a Scheduled change waits for its end) >
-Reserved (see ocpp_core/v201/reservation.py) > Occupied (a transaction, a session or an EV
-plugged / the connector occupied) > Available. The station itself (``status_of(0)``) is
+Reserved (see ocpp_core/v201/reservation.py) > Occupied (a cable plugged in, or the parking bay
+occupied) > Available. An authorization or a transaction without a cable leaves the connector
+Available: part 6's reusable state EnergyTransferStarted expects the status change to Occupied
+when the EV is connected after the state Authorized, and H03.FR.10 (errata 2023-12) sets a
+reserved connector Available when its holder presents before plugging in. The station itself (``status_of(0)``) is
 Unavailable when made inoperative and no transaction runs anywhere, else Available;
 StatusNotification has no station-level report.
 
@@ -65,7 +68,7 @@ class StatusBlock(Block, StatusReporter):
     def __init__(self, ctx: BlockContext, *, availability: AvailabilityBlock) -> None:
         super().__init__(ctx)
         self.availability = availability
-        # Set by the wiring once built: the transaction block (SessionView plus ``occupied``).
+        # Set by the wiring once built: the transaction block (its SessionView).
         self.sessions: object = NO_SESSIONS
         self.reservations: ReservationView = NO_RESERVATIONS
         # Index 0 stays underived (never reported): the station's status is ``_station``.
@@ -144,12 +147,8 @@ class StatusBlock(Block, StatusReporter):
             return UNAVAILABLE
         if reservations and self.reservations.reserved(evse):
             return RESERVED
-        occupied = getattr(self.sessions, "occupied", None)
-        if (
-            transaction
-            or (occupied is not None and occupied(evse))
-            or (io.plugged is not None and io.read("plugged"))
-            or (io.occupied is not None and io.read("occupied"))
+        if (io.plugged is not None and io.read("plugged")) or (
+            io.occupied is not None and io.read("occupied")
         ):
             return OCCUPIED
         return AVAILABLE

@@ -320,16 +320,6 @@ class TransactionBlock(Block, JournalSource, SessionView, TransactionListener):
             session.id_token is not None or session.pending_token is not None
         )
 
-    def occupied(self, connector: int) -> bool:
-        """G01: the EVSE is Occupied (a cable, a session or a transaction)."""
-        session = self._evses[connector]
-        return (
-            session.plugged
-            or session.tx is not None
-            or session.id_token is not None
-            or session.pending_token is not None
-        )
-
     def settled(self) -> bool:
         return not self._journal.journal
 
