@@ -161,6 +161,15 @@ class World:
                 found.append((frame[2], frame[3]))
         return found
 
+    def check_frames(self) -> None:
+        """Every frame of every connection through the suite's independent schema checker."""
+        checker = FrameChecker("2.0.1")
+        for direction, text in self.frames:
+            if direction == "in":
+                checker.incoming(text)
+            else:
+                checker.outgoing(text)
+
     def events(self) -> list[dict[str, Any]]:
         return [payload for _, payload in self.calls("TransactionEvent")]
 
@@ -320,9 +329,4 @@ def check(world: World, killed: str, before: list[dict[str, Any]], remote_id: st
         f" {len(world.frames)} frames"
     )
     # Every frame the station sent is valid for the independent checker too.
-    checker = FrameChecker("2.0.1")
-    for direction, text in world.frames:
-        if direction == "in":
-            checker.incoming(text)
-        else:
-            checker.outgoing(text)
+    world.check_frames()

@@ -24,7 +24,6 @@ from typing import Any
 from ocpp.routing import on
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
-from ocpp_schema_check import FrameChecker
 from test_v201_acceptance import Csms, World, _now, station, until
 from websockets.asyncio.server import serve
 
@@ -63,6 +62,20 @@ class ProfilesWorld(World):
         world.frames = self.frames[mark:]
         return [payload for _, payload in world.calls(action)]
 
+    async def set_variable(self, component: str, variable: str, value: str) -> None:
+        answer = await self.live_csms().call(
+            call.SetVariables(
+                set_variable_data=[
+                    {
+                        "component": {"name": component},
+                        "variable": {"name": variable},
+                        "attribute_value": value,
+                    }
+                ]
+            )
+        )
+        assert answer.set_variable_result[0]["attribute_status"] == "Accepted"
+
     def statuses(self, evse: int, mark: int = 0) -> list[str]:
         return [
             p["connectorStatus"]
@@ -82,18 +95,24 @@ async def csms_url(world: World) -> AsyncIterator[str]:
         yield f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
 
 
-async def killed(process: asyncio.subprocess.Process) -> None:
-    process.kill()  # SIGKILL: a power cut
-    await process.wait()
-
-
-async def ended(process: asyncio.subprocess.Process) -> None:
-    process.send_signal(signal.SIGINT)
+@asynccontextmanager
+async def running(url: str, store: Path, *extra: str, cut: bool = False) -> AsyncIterator[None]:
+    """``python -m sim`` running for the block, then killed (``cut``: SIGKILL, a power cut) or
+    stopped (Ctrl-C)."""
+    process = await station(url, store, *extra)
     try:
-        async with asyncio.timeout(20):
+        yield
+    finally:
+        if not cut:
+            process.send_signal(signal.SIGINT)
+            try:
+                async with asyncio.timeout(20):
+                    await process.wait()
+            except TimeoutError:
+                pass
+        if process.returncode is None:
+            process.kill()
             await process.wait()
-    except TimeoutError:
-        await killed(process)
 
 
 def run(scenario: Callable[[], Coroutine[Any, Any, None]], world: World) -> None:
@@ -101,12 +120,7 @@ def run(scenario: Callable[[], Coroutine[Any, Any, None]], world: World) -> None
     this one), then every frame through the independent checker too."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(asyncio.run, scenario()).result()
-    checker = FrameChecker("2.0.1")
-    for direction, text in world.frames:
-        if direction == "in":
-            checker.incoming(text)
-        else:
-            checker.outgoing(text)
+    world.check_frames()
 
 
 def _in(seconds: float) -> str:
@@ -133,8 +147,8 @@ def test_acceptance_reservation_across_a_kill(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         async with csms_url(world) as url:
-            first = await station(url, store)  # EVSE 1 has a cable in (--plugged 1), EVSE 2 free
-            try:
+            # EVSE 1 has a cable in (--plugged 1), EVSE 2 is free.
+            async with running(url, store, cut=True):
                 await until(lambda: world.boots >= 2, "accepted after Pending")
                 await until(lambda: "Occupied" in world.statuses(1), "EVSE 1 occupied")
                 live = world.live_csms()
@@ -164,12 +178,9 @@ def test_acceptance_reservation_across_a_kill(tmp_path: Path) -> None:
                 await until(lambda: world.status(2) == "Available", "EVSE 2 free after cancel")
                 assert await reserve(10, 86400, evse_id=2) == "Accepted"
                 await until(lambda: world.status(2) == "Reserved", "EVSE 2 reserved again")
-            finally:
-                await killed(first)
 
             mark = len(world.frames)
-            second = await station(url, store)
-            try:
+            async with running(url, store):
                 await until(lambda: world.boots >= 3, "the restart booted")
                 # The reservation survived the power cut: EVSE 2 still Reserved, still held.
                 await until(lambda: bool(world.statuses(2, mark)), "EVSE 2 status after restart")
@@ -179,18 +190,7 @@ def test_acceptance_reservation_across_a_kill(tmp_path: Path) -> None:
                 # H03: only the holder's idToken starts a transaction on the reserved EVSE (a
                 # transaction starts on authorization here, EVSE 2 has no cable), and its first
                 # TransactionEvent names the reservation (H03.FR.04).
-                start_point = await live.call(
-                    call.SetVariables(
-                        set_variable_data=[
-                            {
-                                "component": {"name": "TxCtrlr"},
-                                "variable": {"name": "TxStartPoint"},
-                                "attribute_value": "Authorized",
-                            }
-                        ]
-                    )
-                )
-                assert start_point.set_variable_result[0]["attribute_status"] == "Accepted"
+                await world.set_variable("TxCtrlr", "TxStartPoint", "Authorized")
                 other = await live.call(
                     call.RequestStartTransaction(
                         id_token={"id_token": "OTHER-1", "type": "ISO14443"},
@@ -215,8 +215,6 @@ def test_acceptance_reservation_across_a_kill(tmp_path: Path) -> None:
                 # Used, the reservation is gone.
                 cancelled = await live.call(call.CancelReservation(reservation_id=10))
                 assert cancelled.status == "Rejected"
-            finally:
-                await ended(second)
 
     run(scenario, world)
     updates = [
@@ -315,24 +313,14 @@ def test_acceptance_smart_charging_across_a_kill(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         async with csms_url(world) as url:
-            first = await station(url, store, "--idtag", "CARD-S")
-            try:
+            async with running(url, store, "--idtag", "CARD-S", cut=True):
                 await until(lambda: bool(world.events()), "a transaction started")
                 await until(lambda: world.boots >= 2, "accepted after Pending")
                 live = world.live_csms()
                 tx = world.events()[0]["transactionInfo"]["transactionId"]
-                measured = await live.call(
-                    call.SetVariables(
-                        set_variable_data=[
-                            {
-                                "component": {"name": "SampledDataCtrlr"},
-                                "variable": {"name": "TxUpdatedMeasurands"},
-                                "attribute_value": METER_MEASURANDS,
-                            }
-                        ]
-                    )
+                await world.set_variable(
+                    "SampledDataCtrlr", "TxUpdatedMeasurands", METER_MEASURANDS
                 )
-                assert measured.set_variable_result[0]["attribute_status"] == "Accepted"
                 await until(lambda: bool(_powers(world.transaction(tx))), "power sampled")
                 limits["free"] = await composite(1)
 
@@ -357,11 +345,8 @@ def test_acceptance_smart_charging_across_a_kill(tmp_path: Path) -> None:
                 # K10 ClearChargingProfile: an unknown id, then by purpose.
                 unknown = await live.call(call.ClearChargingProfile(charging_profile_id=99))
                 assert unknown.status == "Unknown"
-            finally:
-                await killed(first)
 
-            second = await station(url, store)
-            try:
+            async with running(url, store):
                 await until(
                     lambda: any(e["eventType"] == "Ended" for e in world.transaction(tx)),
                     "the killed transaction ended after the restart",
@@ -413,8 +398,6 @@ def test_acceptance_smart_charging_across_a_kill(tmp_path: Path) -> None:
                 )
                 gone = await live.call(call.GetChargingProfiles(request_id=25, charging_profile={}))
                 assert gone.status == "NoProfiles"  # the TxProfile went with its transaction
-            finally:
-                await ended(second)
 
     run(scenario, world)
     # Hand-computed, in W of the simulated 3-phase 230 V supply (690 W per A): the TxProfile's
@@ -490,8 +473,7 @@ def test_acceptance_monitoring_across_a_kill(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         async with csms_url(world) as url:
-            first = await station(url, store, "--idtag", "CARD-M")
-            try:
+            async with running(url, store, "--idtag", "CARD-M", cut=True):
                 await until(lambda: bool(world.events()), "a transaction started")
                 await until(lambda: world.boots >= 2, "accepted after Pending")
                 live = world.live_csms()
@@ -541,12 +523,9 @@ def test_acceptance_monitoring_across_a_kill(tmp_path: Path) -> None:
                 cleared = await live.call(call.ClearVariableMonitoring(id=[ids["delta"], 1, 999]))
                 statuses = [r["status"] for r in cleared.clear_monitoring_result]
                 assert statuses == ["Accepted", "Rejected", "NotFound"]
-            finally:
-                await killed(first)
 
             mark = len(world.frames)
-            second = await station(url, store)
-            try:
+            async with running(url, store):
                 await until(lambda: world.boots >= 3, "the restart booted")
                 # The monitors survived the power cut and still watch: EVSE 2 back in operation.
                 after = await report(33)
@@ -559,8 +538,6 @@ def test_acceptance_monitoring_across_a_kill(tmp_path: Path) -> None:
                 base = await live.call(call.SetMonitoringBase(monitoring_base="FactoryDefault"))
                 assert base.status == "Accepted"
                 assert set(await report(34)) == {1, 2, 3}
-            finally:
-                await ended(second)
 
     run(scenario, world)
     assert not [e for e in events() if e.get("variableMonitoringId") == ids["periodic"]]
