@@ -122,19 +122,21 @@ class CertificateRow(NamedTuple):
     fallback: bool
 
 
-def issued_by(child: Certificate, issuer: Certificate, verifier: SignatureVerifier | None) -> bool:
-    """Whether ``issuer`` signed ``child`` (names and signature; no verifier: False)."""
-    if child.issuer_der != issuer.subject_der or verifier is None:
+def issued_by(
+    child: Certificate, issuer: Certificate, verifier: SignatureVerifier | None
+) -> bool | None:
+    """Whether ``issuer`` signed ``child`` (names and signature); None: the signature could not
+    be checked (no verifier, or an algorithm it does not support)."""
+    if child.issuer_der != issuer.subject_der:
         return False
-    return (
-        verifier.verify(
-            child.tbs,
-            child.signature_algorithm,
-            child.signature_parameters,
-            child.signature,
-            issuer.spki,
-        )
-        is True
+    if verifier is None:
+        return None
+    return verifier.verify(
+        child.tbs,
+        child.signature_algorithm,
+        child.signature_parameters,
+        child.signature,
+        issuer.spki,
     )
 
 
@@ -257,9 +259,11 @@ class CertificateStore:
             current = [e for e in entries if e.kind == CSMS_ROOT and not e.fallback]
             if current:
                 old = current[-1]
-                if not issued_by(new, old.certificate, self.verifier):
+                signed = issued_by(new, old.certificate, self.verifier)
+                if signed is not True:
+                    why = "not signed by" if signed is False else "signature unchecked against"
                     return Outcome(
-                        "Rejected", "InvalidCertificate", "not signed by the CSMS root in force"
+                        "Rejected", "InvalidCertificate", f"{why} the CSMS root in force"
                     )
                 entries = [e for e in entries if e.kind != CSMS_ROOT]
                 entries.append(old._replace(fallback=True))

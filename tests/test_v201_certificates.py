@@ -277,6 +277,9 @@ def test_M05_root_check_without_verifier_fails_closed(csms_root: Made) -> None:
     install(rig, "CSMSRootCertificate", csms_root)
     answer = install(rig, "CSMSRootCertificate", make("CSMS Root 2", csms_root))
     assert answer["status"] == "Rejected"
+    assert answer["statusInfo"]["additionalInfo"] == (
+        "signature unchecked against the CSMS root in force"
+    )
 
 
 def test_additional_root_certificate_check_is_read_only() -> None:
