@@ -230,7 +230,10 @@ def _time(tag: int, contents: bytes) -> float:
     month, day, hour, minute, second = (int(rest[i : i + 2]) for i in range(0, 10, 2))
     if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 60):
         raise CertificateError(f"bad time {text!r}")
-    return float(calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0)))
+    try:
+        return float(calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0)))
+    except ValueError:  # year 0
+        raise CertificateError(f"bad time {text!r}") from None
 
 
 def _string(tag: int, contents: bytes) -> str:
