@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,9 +42,17 @@ PYODIDE_FILES = (
     "python_stdlib.zip",
     "package.json",
 )
-# What build steps other than copying web/ put at the top of dist/.
-GENERATED_IN_DIST = frozenset({"pyodide", "pyscript", "wheels", "pyscript.json"})
+# What build steps other than copying web/ put at the top of dist/; what of web/ is not copied
+# (the Control Center package goes into a wheel of its own, index.html gets its preload links).
+GENERATED_IN_DIST = frozenset({"pyodide", "pyscript", "wheels", "pyscript.json", "index.html"})
+NOT_COPIED_FROM_WEB = frozenset({"control_center", "index.html"})
 WHEEL_SOURCES = ("ocpp_core", "sim", "pyproject.toml", "README.md", "tools/slim_wheel.py")
+# The Control Center (web/control_center/) as a wheel micropip installs with ours in one call.
+CONTROL_CENTER = "control_center"
+CONTROL_CENTER_DIST = "ocpp_sim_control_center"
+COMPILE_TOOLS = ("tools/compile_wheel.py", "tools/compile_wheels.mjs", "tools/slim_wheel.py")
+# In web/index.html's <head>: where build.py writes the preload links of the files the start needs.
+PRELOAD_MARKER = "<!-- preloads: written by build.py -->"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 
 
@@ -243,6 +252,83 @@ def build_wheel(out_dir: Path) -> Path:
     return wheels[0]
 
 
+def build_control_center_wheel(out_dir: Path, version: str) -> Path:
+    """web/control_center/ as a pure wheel (modules, METADATA, WHEEL, RECORD), slimmed.
+
+    The page installs it with the simulator's wheel in the same micropip call, so the Control
+    Center arrives in one request while Pyodide starts rather than module by module afterwards.
+    """
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    info = f"{CONTROL_CENTER_DIST}-{version}.dist-info"
+    files = {
+        f"{CONTROL_CENTER}/{path.name}": path.read_bytes()
+        for path in sorted((WEB / CONTROL_CENTER).glob("*.py"))
+    }
+    files[f"{info}/METADATA"] = (
+        f"Metadata-Version: 2.1\nName: {CONTROL_CENTER_DIST.replace('_', '-')}\n"
+        f"Version: {version}\nSummary: The simulator's Control Center page (browser only).\n"
+    ).encode()
+    files[f"{info}/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: build.py\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
+    files[f"{info}/RECORD"] = b""  # written anew by slim()
+    wheel = out_dir / f"{CONTROL_CENTER_DIST}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in files.items():
+            out.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
+    slim(wheel)
+    return wheel
+
+
+def compile_with_pyodide(archives: Sequence[Path], out_dir: Path, stamp: str) -> list[Path]:
+    """Copies of ``archives`` in ``out_dir`` with bytecode compiled by the Pyodide the page runs
+    (``tools/compile_wheels.mjs``), so the page imports without compiling: wheels get a pyc next
+    to each module, a standard library zip its modules as pycs. Redone when an input changed."""
+    tools = [ROOT / name for name in COMPILE_TOOLS]
+    wanted = fingerprint([*archives, *tools, NODE_MODULES / "pyodide" / "package.json"])
+    copies = [out_dir / archive.name for archive in archives]
+    if all(copy.is_file() for copy in copies) and stamp_matches(stamp, wanted):
+        return copies
+    node = shutil.which("node")
+    if node is None:
+        raise BuildError("node not found: install Node.js (https://nodejs.org/)")
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    for archive, copy in zip(archives, copies, strict=True):
+        shutil.copy2(archive, copy)
+    run([node, ROOT / "tools" / "compile_wheels.mjs", NODE_MODULES / "pyodide", *copies])
+    write_stamp(stamp, wanted)
+    return copies
+
+
+def ensure_stdlib() -> Path:
+    """Pyodide's standard library zip with its modules compiled (its npm package ships sources,
+    which every import compiled in WebAssembly: about half of loadPyodide()'s time)."""
+    stdlib = NODE_MODULES / "pyodide" / "python_stdlib.zip"
+    return compile_with_pyodide([stdlib], CACHE / "compiled-stdlib", "compiled-stdlib")[0]
+
+
+def ensure_browser_wheels(micropip: Path) -> tuple[Path, Path, Path]:
+    """The wheels the page installs, compiled: the simulator, the Control Center, micropip."""
+    wheel = ensure_wheel()
+    version = wheel.name.split("-")[1]
+    sources = [WEB / CONTROL_CENTER, ROOT / "tools" / "slim_wheel.py"]
+    wanted = fingerprint(sources, extra=version)
+    cc_dir = CACHE / "control-center-wheel"
+    existing = list(cc_dir.glob("*.whl")) if cc_dir.is_dir() else []
+    if len(existing) == 1 and stamp_matches("control-center-wheel", wanted):
+        control_center = existing[0]
+    else:
+        control_center = build_control_center_wheel(cc_dir, version)
+        write_stamp("control-center-wheel", wanted)
+    inputs = [wheel, control_center, micropip]
+    compiled = compile_with_pyodide(inputs, CACHE / "compiled-wheels", "compiled-wheels")
+    return compiled[0], compiled[1], compiled[2]
+
+
 def ensure_wheel() -> Path:
     """Rebuild the wheel only when its sources changed."""
     out_dir = CACHE / "wheel"
@@ -268,13 +354,45 @@ def patched_pyodide_lock(micropip: Path) -> str:
     return json.dumps(lock, separators=(",", ":"))
 
 
-def pyscript_config(wheel: Path) -> str:
-    """The page's PyScript config: the local interpreter and the wheel that was just built."""
+def pyscript_config(wheels: Sequence[Path]) -> str:
+    """The page's PyScript config: the local interpreter and the wheels that were just built.
+
+    ``interpreter.mjs`` is Pyodide, started as soon as the page loads (web/interpreter.mjs).
+    ``packages_cache: never``: micropip installs the wheels on every visit (PyScript's cache
+    would hand a frozen lock to ``loadPyodide``, which the early start does not take).
+    """
     config = {
-        "interpreter": "./pyodide/pyodide.mjs",
-        "packages": [f"./wheels/{wheel.name}"],
+        "interpreter": "./interpreter.mjs",
+        "packages": [f"./wheels/{wheel.name}" for wheel in wheels],
+        "packages_cache": "never",
     }
     return json.dumps(config, indent=2) + "\n"
+
+
+def preload_links(wheels: Sequence[Path], micropip: Path) -> list[str]:
+    """What the page fetches before any Python runs, so each request starts with the page
+    instead of waiting for the one before it (PyScript, then Pyodide, then micropip)."""
+    links = ['<link rel="modulepreload" href="./pyodide/pyodide.mjs">']
+    fetched = [
+        "pyodide/pyodide.asm.wasm",
+        "pyodide/python_stdlib.zip",
+        "pyodide/pyodide-lock.json",
+        f"pyodide/{micropip.name}",
+        *(f"wheels/{wheel.name}" for wheel in wheels),
+    ]
+    links += [f'<link rel="preload" href="./{name}" as="fetch" crossorigin>' for name in fetched]
+    return links
+
+
+def page_with_preloads(page: str, links: Sequence[str]) -> str:
+    """web/index.html with the preload links where its marker is (a build error without one)."""
+    lines = page.splitlines(keepends=True)
+    for number, line in enumerate(lines):
+        if line.strip() == PRELOAD_MARKER:
+            indent = line[: len(line) - len(line.lstrip())]
+            lines[number] = "".join(f"{indent}{link}\n" for link in links)
+            return "".join(lines)
+    raise BuildError(f"web/index.html has no {PRELOAD_MARKER} line in its <head>")
 
 
 def sync_tree(
@@ -282,16 +400,19 @@ def sync_tree(
     target: Path,
     *,
     skip_suffixes: tuple[str, ...] = (),
+    skip: frozenset[str] = frozenset(),
     keep: frozenset[str] = frozenset(),
 ) -> None:
-    """Mirror the files of ``source`` into ``target``; delete the target's other files except
-    those under the top-level names in ``keep`` (what other steps put there)."""
+    """Mirror the files of ``source`` (but those under the top-level names in ``skip``) into
+    ``target``; delete the target's other files except those under the top-level names in
+    ``keep`` (what other steps put there)."""
     wanted = {
         path.relative_to(source)
         for path in source.rglob("*")
         if path.is_file()
         and "__pycache__" not in path.parts
         and not path.name.endswith(skip_suffixes)
+        and path.relative_to(source).parts[0] not in skip
     }
     for relative in wanted:
         copy_if_changed(source / relative, target / relative)
@@ -302,43 +423,44 @@ def sync_tree(
                 path.unlink()
 
 
-def assemble_dist(wheel: Path, micropip: Path) -> None:
+def assemble_dist(wheels: Sequence[Path], micropip: Path, stdlib: Path) -> None:
     pyodide_src = NODE_MODULES / "pyodide"
     pyodide_dst = DIST / "pyodide"
     for name in PYODIDE_FILES:
-        copy_if_changed(pyodide_src / name, pyodide_dst / name)
+        source = stdlib if name == stdlib.name else pyodide_src / name
+        copy_if_changed(source, pyodide_dst / name)
     copy_if_changed(micropip, pyodide_dst / micropip.name)
     write_if_changed(pyodide_dst / "pyodide-lock.json", patched_pyodide_lock(micropip))
 
     sync_tree(
         NODE_MODULES / "@pyscript" / "core" / "dist", DIST / "pyscript", skip_suffixes=(".map",)
     )
-    sync_tree(WEB, DIST, keep=GENERATED_IN_DIST)
-    wheels = DIST / "wheels"
-    wheels.mkdir(parents=True, exist_ok=True)
+    sync_tree(WEB, DIST, skip=NOT_COPIED_FROM_WEB, keep=GENERATED_IN_DIST)
+    target = DIST / "wheels"
+    target.mkdir(parents=True, exist_ok=True)
     # Installed by the page only when a feature first needs them (tools/vendor_wheels.py).
     vendor_wheels = tool("vendor_wheels")
     try:
         vendored = vendor_wheels.ensure_vendored(CACHE / "vendored")
     except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
         raise BuildError(f"vendored wheels: {error}") from error
-    for stale in wheels.glob("*.whl"):
-        if stale.name not in {wheel.name, *(path.name for path in vendored)}:
+    for stale in target.glob("*.whl"):
+        if stale.name not in {wheel.name for wheel in (*wheels, *vendored)}:
             stale.unlink()
-    copy_if_changed(wheel, wheels / wheel.name)
-    for path in vendored:
-        copy_if_changed(path, wheels / path.name)
-    write_if_changed(wheels / vendor_wheels.INDEX_NAME, vendor_wheels.index_json())
-    write_if_changed(DIST / "pyscript.json", pyscript_config(wheel))
+    for wheel in (*wheels, *vendored):
+        copy_if_changed(wheel, target / wheel.name)
+    write_if_changed(target / vendor_wheels.INDEX_NAME, vendor_wheels.index_json())
+    write_if_changed(DIST / "pyscript.json", pyscript_config(wheels))
+    page = (WEB / "index.html").read_text(encoding="utf-8")
+    write_if_changed(DIST / "index.html", page_with_preloads(page, preload_links(wheels, micropip)))
 
 
 def build() -> None:
     ensure_python_environment()
     ensure_node_modules()
-    micropip = ensure_micropip()
-    wheel = ensure_wheel()
-    assemble_dist(wheel, micropip)
-    log(f"dist ready: {DIST} (wheel {wheel.name})")
+    wheel, control_center, micropip = ensure_browser_wheels(ensure_micropip())
+    assemble_dist([wheel, control_center], micropip, ensure_stdlib())
+    log(f"dist ready: {DIST} (wheels {wheel.name}, {control_center.name})")
 
 
 # --------------------------------------------------------------------------- serve

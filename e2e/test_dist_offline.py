@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import zipfile
 from html.parser import HTMLParser
 
 from conftest import DIST
 
-OWN_FILES = ("index.html", "boot.js", "app.css", "main.py", "pyscript.json")
+OWN_FILES = ("index.html", "boot.js", "interpreter.mjs", "app.css", "main.py", "pyscript.json")
 # An address with a real host name (placeholders such as ws://host:port are fine).
 URL = re.compile(r"\b(?:https?|wss?|ftp)://[a-z0-9-]+(?:\.[a-z0-9-]+)+", re.IGNORECASE)
 
@@ -33,10 +34,15 @@ class _References(HTMLParser):
 
 def test_our_files_name_no_outside_host() -> None:
     own = [DIST / name for name in OWN_FILES]
-    own += sorted((DIST / "control_center").glob("*.py"))
     for path in own:
         text = path.read_text(encoding="utf-8")
         assert not URL.search(text), f"{path.relative_to(DIST)} names an outside address"
+    for wheel in sorted((DIST / "wheels").glob("ocpp_sim_control_center-*.whl")):
+        with zipfile.ZipFile(wheel) as archive:
+            for name in archive.namelist():
+                if name.endswith(".py"):
+                    text = archive.read(name).decode("utf-8")
+                    assert not URL.search(text), f"{name} in {wheel.name} names an outside address"
 
 
 def test_the_page_loads_only_local_files() -> None:
@@ -52,7 +58,9 @@ def test_the_page_loads_only_local_files() -> None:
 
 def test_pyscript_config_points_into_dist() -> None:
     config = json.loads((DIST / "pyscript.json").read_text(encoding="utf-8"))
-    assert config["interpreter"] == "./pyodide/pyodide.mjs"
+    # Pyodide, started by the page at once (web/interpreter.mjs imports the local copy).
+    assert config["interpreter"] == "./interpreter.mjs"
+    assert '"./pyodide/pyodide.mjs"' in (DIST / "interpreter.mjs").read_text(encoding="utf-8")
     assert (DIST / "pyodide" / "pyodide.mjs").is_file()
     for package in config["packages"]:
         assert package.startswith("./wheels/") and (DIST / package[2:]).is_file(), package

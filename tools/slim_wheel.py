@@ -129,6 +129,13 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+def record_line(name: str, data: bytes) -> str:
+    """The RECORD row of one file of a wheel: name, hash, size (csv, newline-terminated)."""
+    row = io.StringIO()
+    csv.writer(row, lineterminator="\n").writerow([name, _record_hash(data), len(data)])
+    return row.getvalue()
+
+
 def rewrite_wheel(
     wheel: Path,
     target: Path,
@@ -147,12 +154,11 @@ def rewrite_wheel(
         if changed is not None:
             kept.append((info, changed))
     record = io.StringIO()
-    writer = csv.writer(record, lineterminator="\n")
     for info, data in kept:
         if info.filename == record_name:
-            writer.writerow([info.filename, "", ""])
+            record.write(f"{info.filename},,\n")
         else:
-            writer.writerow([info.filename, _record_hash(data), len(data)])
+            record.write(record_line(info.filename, data))
     with zipfile.ZipFile(target, "w") as out:
         for info, data in kept:
             copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)

@@ -97,6 +97,7 @@
       impl = implementation;
       api.version = version;
       const ms = Math.round(performance.now() - started);
+      performance.mark("ocpp-sim:interactive");
       setProgress(100, "Ready");
       document.documentElement.dataset.app = "ready";
       console.info(`ocpp-sim: interactive after ${ms} ms`);
