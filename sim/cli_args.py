@@ -153,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_setting(identity, name)
     _add_setting(parser, "resume_transactions_after_restart")
     _add_setting(parser, "signed_meter_values")
+    _add_setting(parser, "additional_root_certificate_check")
     tls = parser.add_argument_group(
         "TLS (wss://, security profiles 2 and 3)",
         "Without --ca-file the CSMS certificate must be trusted by the system's CA store.",

@@ -35,6 +35,13 @@ PROTOCOL_DOCUMENT = "sim-protocol"
 """The version the CSMS selected last (auto): the engine a station starts with next time."""
 
 
+# The read-only AdditionalRootCertificateCheck of each version, set by the station's settings.
+ROOT_CHECK_KEYS = {
+    "1.6": "AdditionalRootCertificateCheck",
+    "2.0.1": "SecurityCtrlr.AdditionalRootCertificateCheck",
+}
+
+
 class Engines:
     """Builds a station's engines, each on its version's own Store namespace.
 
@@ -57,6 +64,9 @@ class Engines:
             for view in (version_store(store, version),)
         }
         self._defaults = _per_version(config_defaults, settings.ocpp_version)
+        if settings.additional_root_certificate_check:
+            for version, key in ROOT_CHECK_KEYS.items():
+                self._defaults.setdefault(version, {}).setdefault(key, "true")
 
     def first_version(self) -> str:
         """The version to start with: the settings', or with auto the one the CSMS selected

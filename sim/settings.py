@@ -386,6 +386,15 @@ class StationSettings:
         ),
         form=FormField("signed-meter-values", "Meters", "select"),
     )
+    additional_root_certificate_check: bool = setting(
+        False,
+        cli=CliFlag(
+            "--additional-root-certificate-check",
+            "a new CSMS root certificate must be signed by the installed one, which it replaces"
+            " (kept as the fallback until a connection verifies with the new one): the 1.6 key /"
+            " 2.0.1 SecurityCtrlr variable AdditionalRootCertificateCheck, read-only to the CSMS",
+        ),
+    )
     ca_file: str | None = setting(
         None,
         check=_tls_file("ca_file"),

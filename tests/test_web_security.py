@@ -80,7 +80,7 @@ def test_additional_root_certificate_check_through_the_station_verifier() -> Non
     accepted (the old kept as fallback), a stranger rejected."""
     backend = FakeBackend()
     rig = Rig(backend, store=MemoryStore(), ocpp_version="2.0.1").boot()
-    engine = rig.station._engine
+    engine = rig.station.engine
     assert engine.certificate_store.verifier is not None
     old = make("Old Root")
     engine.certificate_store.install("CSMSRootCertificate", old.pem, 1.7e9, limit=20)
@@ -96,3 +96,22 @@ def test_additional_root_certificate_check_through_the_station_verifier() -> Non
     assert outcome.status == "Rejected"
     kinds = [line.kind for line in certificate_lines(rig.station.certificates())]
     assert kinds == ["CSMS root (fallback)", "CSMS root"]
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+def test_the_setting_turns_additional_root_certificate_check_on(version: str) -> None:
+    """--additional-root-certificate-check: the read-only key/variable is true, so a stranger
+    root is Rejected through the CSMS's InstallCertificate."""
+    backend = FakeBackend()
+    rig = Rig(
+        backend, store=MemoryStore(), ocpp_version=version, additional_root_certificate_check=True
+    ).boot()
+    first, stranger = make("First Root"), make("Stranger Root")
+    ids = [
+        backend.call(
+            "InstallCertificate", {"certificateType": ROOT_TYPE[version], "certificate": c.pem}
+        )
+        for c in (first, stranger)
+    ]
+    rig.run(1.0)
+    assert [backend.replies[i][2]["status"] for i in ids] == ["Accepted", "Rejected"]
