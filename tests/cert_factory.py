@@ -13,6 +13,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 
+from ocpp_core.certificate_store import DOCUMENT
+from ocpp_core.store import MemoryStore
+from sim.cert_verifier import CertificateVerifier
+
 # The fake CSMS's wall clock starts in late 2023 (tests/fake_csms.py WALL_START).
 NOT_BEFORE = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
 NOT_AFTER = dt.datetime(2040, 1, 1, tzinfo=dt.UTC)
@@ -93,3 +97,26 @@ def expired(common_name: str = "Expired Root") -> Made:
         not_before=dt.datetime(2015, 1, 1, tzinfo=dt.UTC),
         not_after=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
     )
+
+
+class Verifying:
+    """A test rig mixin (before tests/tx_rig's Rig): the engine's certificate store checks
+    signatures as the sim's engines do (sim/cert_verifier.py)."""
+
+    def _build(self, now: float) -> tuple[Any, Any]:
+        cp, csms = super()._build(now)  # type: ignore[misc]
+        cp.certificate_store.verifier = CertificateVerifier()
+        return cp, csms
+
+
+class RefusingStore(MemoryStore):
+    """A store whose disk refuses to write the certificate store while ``refuse`` is set."""
+
+    def __init__(self, *, refuse: bool = True) -> None:
+        super().__init__()
+        self.refuse = refuse
+
+    def save(self, name: str, value: Any) -> None:
+        if name == DOCUMENT and self.refuse:
+            raise OSError("disk full")
+        super().save(name, value)

@@ -9,27 +9,16 @@ schema-checked (tests/conftest.py).
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from cert_factory import Made, expired, make
+from cert_factory import Made, RefusingStore, Verifying, expired, make
 from tx_rig import Rig
-
-from ocpp_core.certificate_store import DOCUMENT
-from ocpp_core.store import MemoryStore
-from sim.cert_verifier import CertificateVerifier
 
 CS_ROOT = "CentralSystemRootCertificate"
 MF_ROOT = "ManufacturerRootCertificate"
 
 
-class CertRig(Rig):
+class CertRig(Verifying, Rig):
     """A 1.6 station whose certificate store checks signatures as the sim's does."""
-
-    def _build(self, now: float) -> tuple[Any, Any]:
-        cp, csms = super()._build(now)
-        cp.certificate_store.verifier = CertificateVerifier()
-        return cp, csms
 
 
 @pytest.fixture(scope="module")
@@ -102,12 +91,6 @@ def test_M05_FR_03_certificate_store_max_length() -> None:
 
 
 def test_M05_FR_04_failed_when_the_store_refuses(root: Made) -> None:
-    class RefusingStore(MemoryStore):
-        def save(self, name: str, value: Any) -> None:
-            if name == DOCUMENT:
-                raise OSError("disk full")
-            super().save(name, value)
-
     rig = CertRig(store=RefusingStore())
     assert install(rig, CS_ROOT, root) == "Failed"
 

@@ -12,27 +12,19 @@ body is not in ../shared, so other checks are named after their use case only.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from cert_factory import Made, expired, make
+from cert_factory import Made, RefusingStore, Verifying, expired, make
 from cryptography.hazmat.primitives import hashes
 from tx_rig201 import Rig201
 
 from ocpp_core.certificate_store import DOCUMENT, MAX_CERTIFICATES
-from ocpp_core.store import MemoryStore
 from sim.cert_verifier import CertificateVerifier
 
 ROOT_CHECK = {"SecurityCtrlr.AdditionalRootCertificateCheck": "true"}
 
 
-class CertRig(Rig201):
+class CertRig(Verifying, Rig201):
     """A 2.0.1 station whose certificate store checks signatures as the sim's does."""
-
-    def _build(self, now: float) -> tuple[Any, Any]:
-        cp, csms = super()._build(now)
-        cp.certificate_store.verifier = CertificateVerifier()
-        return cp, csms
 
 
 @pytest.fixture(scope="module")
@@ -178,12 +170,6 @@ def test_M05_store_full_rejected_and_certificate_entries() -> None:
 
 
 def test_M05_FR_03_store_refusing_the_write_is_failed(csms_root: Made) -> None:
-    class RefusingStore(MemoryStore):
-        def save(self, name: str, value: Any) -> None:
-            if name == DOCUMENT:
-                raise OSError("disk full")
-            super().save(name, value)
-
     rig = CertRig(store=RefusingStore())
     answer = install(rig, "CSMSRootCertificate", csms_root)
     assert answer["status"] == "Failed"
@@ -435,19 +421,12 @@ def test_M04_csms_root_in_use_for_the_connection_not_deletable(csms_root: Made) 
 
 
 def test_M04_store_refusing_the_delete_is_failed(csms_root: Made) -> None:
-    refuse = [False]
-
-    class RefusingStore(MemoryStore):
-        def save(self, name: str, value: Any) -> None:
-            if name == DOCUMENT and refuse[0]:
-                raise OSError("disk full")
-            super().save(name, value)
-
-    rig = CertRig(store=RefusingStore())
+    store = RefusingStore(refuse=False)
+    rig = CertRig(store=store)
     install(rig, "CSMSRootCertificate", csms_root)
-    refuse[0] = True
+    store.refuse = True
     assert delete(rig, csms_root.hash_data()) == "Failed"
-    refuse[0] = False
+    store.refuse = False
     assert hashes_of(installed(rig)) == [csms_root.hash_data()]
 
 
