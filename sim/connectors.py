@@ -110,6 +110,7 @@ class Hardware:
             limit=meter.limit,
             reservation=reservation,
             limit_w=meter.limit_w,
+            lock_fails=self.lock_fails,
         )
 
     def shown_key(self, status: tuple[str, str] | None, info: TransactionInfo | None) -> Hashable:
@@ -121,6 +122,7 @@ class Hardware:
             self.ev_ready,
             self.evse_ready,
             self.locked,
+            self.lock_fails,
             self.fault,
             None if info is None else (info.state, info.transaction_id, info.id_tag, info.seq_no),
             self.last_auth,

@@ -75,7 +75,8 @@ class ConnectorSnapshot:
     ``current_a``/``voltage_v`` hold one value per station phase, L1 first; ``soc_percent`` is
     None without a car or a modelled battery; ``limit`` is the charging limit the core set,
     ``(value, "A" | "W")``, or None, and ``limit_w`` the power it allows now (for a chart);
-    ``reservation`` the one the connector is held for, or None.
+    ``reservation`` the one the connector is held for, or None; ``lock_fails``: the simulated
+    cable lock is jammed (locking it fails, Station.set_lock_failing).
     """
 
     connector: int
@@ -99,6 +100,7 @@ class ConnectorSnapshot:
     limit_w: float | None = None
     seq_no: int | None = None
     id_token_type: str | None = None
+    lock_fails: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for JSON (named tuples become objects)."""

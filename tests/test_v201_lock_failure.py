@@ -8,10 +8,15 @@ The engine's frames are schema-checked (conftest); the simulated station's too (
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 from ocpp_schema_check import FrameChecker
 from station_fakes import FakeBackend, Rig
 from tx_rig201 import Rig201
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "web"))
+from control_center.monitoring_model import event_lines
 
 LOCK1 = {"name": "ConnectorPlugRetentionLock", "evse": {"id": 1, "connectorId": 1}}
 
@@ -79,7 +84,8 @@ def test_TC_G_20_CS_simulated_station_lock_failure_switch() -> None:
     station.present_card(1, "CARD-L")
     rig.run(3)
     assert rig.backend.payloads("TransactionEvent")[0]["eventType"] == "Started"
-    assert station.snapshot(1).locked is False  # the lock jammed open
+    snapshot = station.snapshot(1)
+    assert (snapshot.locked, snapshot.lock_fails) == (False, True)  # the lock jammed open
     pages = rig.backend.payloads("NotifyEvent")
     (event,) = lock_events(pages)
     assert (event["component"], event["variable"], event["actualValue"]) == (
@@ -92,6 +98,20 @@ def test_TC_G_20_CS_simulated_station_lock_failure_switch() -> None:
     assert [(r.component, r.variable, r.actual_value, r.kind, r.sent) for r in rows] == [
         ("ConnectorPlugRetentionLock/1/1", "Problem", "true", "HardWiredNotification", True)
     ]
+    (line,) = event_lines(rows)
+    assert (
+        line.text == "ConnectorPlugRetentionLock/1/1 Problem true Delta (hard-wired notification)"
+    )
     checker = FrameChecker("2.0.1")
     for n, page in enumerate(pages):
         checker.outgoing(json.dumps([2, f"m{n}", "NotifyEvent", page]))
+
+    # The lock works again: the next lock drive clears the problem.
+    station.set_lock_failing(1, False)
+    assert station.snapshot(1).lock_fails is False
+    station.present_card(1, "CARD-L")  # stop: the cable is unlocked, which works
+    rig.run(3)
+    assert [e["actualValue"] for e in lock_events(rig.backend.payloads("NotifyEvent"))] == [
+        "true",
+        "false",
+    ]

@@ -437,6 +437,9 @@ class ControlCenter(ConnectorActions):
     def set_evse_ready(self, n: int, ready: bool) -> None:
         self._station_call("set_evse_ready", n, ready)
 
+    def set_lock_failing(self, n: int, failing: bool) -> None:
+        self._station_call("set_lock_failing", n, failing)
+
     def set_external_limit(self, n: int, amps: str | None) -> None:
         """The card's local-energy-manager switch: a limit in A (None: released)."""
         station = self.station

@@ -89,7 +89,10 @@ def event_lines(rows: list[MonitorEventRow]) -> list[EventLine]:
         text = f"{row.component} {row.variable} {row.actual_value} {row.trigger}"
         if row.cleared:
             text += " cleared"
-        text += f" (monitor {row.monitor_id})"
+        if row.kind == "HardWiredNotification":  # the station's own, no monitor (G05)
+            text += " (hard-wired notification)"
+        else:
+            text += f" (monitor {row.monitor_id})"
         if not row.sent:
             text += " · not sent"
         key = f"event-{row.event_id}" if row.sent else f"event-unsent-{len(rows) - index}"

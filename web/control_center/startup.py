@@ -44,6 +44,7 @@ def page_api(app: ControlCenter) -> Any:
         "unplug": control("unplug"),
         "set_ev_ready": control("set_ev_ready"),
         "set_evse_ready": control("set_evse_ready"),
+        "set_lock_failing": control("set_lock_failing"),
         "present_card": control("present_card"),
         "status": lambda n: station().snapshot(int(n)).status,
         "snapshot_json": lambda n: json.dumps(station().snapshot(int(n)).to_json()),

@@ -64,6 +64,7 @@ class ConnectorView:
             "plug": "plug",
             "ev-ready": "ev-ready",
             "evse-ready": "evse-ready",
+            "lock-fails": "lock-fails",
             "idtag": "idtag",
             "idtoken-type": "idtoken-type",
             "present-card": "present-card",
@@ -129,6 +130,7 @@ class ConnectorView:
         switch("plug", self.actions.set_plugged)
         switch("ev-ready", self.actions.set_ev_ready)
         switch("evse-ready", self.actions.set_evse_ready)
+        switch("lock-fails", self.actions.set_lock_failing)
 
         def present(event: Any) -> None:
             event.preventDefault()
@@ -193,6 +195,7 @@ class ConnectorView:
         self._checked("plug", snap.plugged)
         self._checked("ev-ready", snap.ev_ready)
         self._checked("evse-ready", snap.evse_ready)
+        self._checked("lock-fails", snap.lock_fails)
         b.text(
             nodes["transaction-id"],
             fmt.transaction(snap.transaction_id, snap.id_tag, snap.id_token_type),
@@ -202,7 +205,8 @@ class ConnectorView:
         b.text(nodes["auth"], auth)
         b.attr(nodes["auth"], "data-tone", auth_tone or None)
         b.text(nodes["limit"], fmt.limit(snap.limit))
-        b.text(nodes["locked"], "locked" if snap.locked else "unlocked")
+        lock = "locked" if snap.locked else "unlocked"
+        b.text(nodes["locked"], f"{lock} (jammed)" if snap.lock_fails else lock)
         b.text(nodes["reservation"], fmt.reservation(snap.reservation))
         b.text(nodes["power"], fmt.power(snap.power_w))
         b.text(nodes["energy"], fmt.energy(snap.energy_wh))
@@ -280,6 +284,7 @@ class ConnectorActions:
     def set_plugged(self, n: int, plugged: bool) -> None: ...
     def set_ev_ready(self, n: int, ready: bool) -> None: ...
     def set_evse_ready(self, n: int, ready: bool) -> None: ...
+    def set_lock_failing(self, n: int, failing: bool) -> None: ...
     def present_card(self, n: int, id_tag: str, token_type: str | None) -> str | None: ...
     def inject_fault(self, n: int, code: str, info: str | None) -> None: ...
     def clear_fault(self, n: int) -> None: ...
