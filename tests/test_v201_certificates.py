@@ -464,3 +464,39 @@ def test_certificate_rows_for_the_station_api(csms_root: Made) -> None:
     assert row.key == "EC P-256"
     assert row.hash_data == csms_root.hash_data()
     assert row.fallback is False
+
+
+def test_verifier_ed25519_p521_and_unsupported_rsa_pss() -> None:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+    from cryptography.x509.oid import NameOID
+
+    from ocpp_core.x509 import parse_der
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Root")])
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .serial_number(1)
+        .not_valid_before(dt.datetime(2023, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    )
+    verifier = CertificateVerifier()
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cases = [
+        (ed25519.Ed25519PrivateKey.generate(), None, {}, True),
+        (ec.generate_private_key(ec.SECP521R1()), hashes.SHA512(), {}, True),
+        (rsa_key, hashes.SHA256(), {"rsa_padding": pss}, None),  # RSASSA-PSS: not supported
+    ]
+    for key, algorithm, options, expected in cases:
+        signed = builder.public_key(key.public_key()).sign(key, algorithm, **options)
+        parsed = parse_der(signed.public_bytes(serialization.Encoding.DER))
+        args = (parsed.signature_algorithm, parsed.signature_parameters, parsed.signature)
+        assert verifier.verify(parsed.tbs, *args, parsed.spki) is expected
+        if expected:
+            assert verifier.verify(parsed.tbs + b"x", *args, parsed.spki) is False
