@@ -37,13 +37,12 @@ def _form_text(default: object) -> str:
         return "true" if default else "false"
     return default if isinstance(default, str) else ""
 
+
 FORM_FIELDS = tuple(item.name for item in SETTINGS if item.form is not None)
 """The settings the form shows, in the table's order (sim/settings.py)."""
 FIELD_IDS = {item.name: item.form.element_id for item in SETTINGS if item.form is not None}
 """Setting name -> the id (and data-testid) of its form field."""
-_DEFAULTS = {
-    item.name: _form_text(item.default) for item in SETTINGS if item.form is not None
-}
+_DEFAULTS = {item.name: _form_text(item.default) for item in SETTINGS if item.form is not None}
 _SECRETS = frozenset(item.name for item in SETTINGS if item.form is not None and item.secret)
 
 
