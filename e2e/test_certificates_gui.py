@@ -24,11 +24,15 @@ from cert_factory import expired, make
 
 def test_M05_M03_M04_certificates_in_the_security_panel(page: Page, csms, console) -> None:
     cb_id = "E2E-201-CERTIFICATES"
+    wheels: list[str] = []
+    page.on("request", lambda request: wheels.append(request.url))
     open_app(page, csms.page, url=csms.csms, id=cb_id, ocpp="2.0.1", autoconnect="1")
     expect(page.get_by_test_id("registration")).to_have_text("Accepted")
     expect(page.get_by_test_id("security-panel")).to_be_visible()
     expect(page.get_by_test_id("security-certificates")).to_have_text("No certificate installed")
 
+    # The signature library is not fetched at start, only once a certificate is installed.
+    assert not [url for url in wheels if "ecdsa" in url]
     root, manufacturer = make("E2E CSMS Root"), make("E2E Manufacturer Root", key_type="rsa")
     for kind, made in (
         ("CSMSRootCertificate", root),
@@ -68,6 +72,11 @@ def test_M05_M03_M04_certificates_in_the_security_panel(page: Page, csms, consol
         "serial_number": expected["serialNumber"],
     }
     screenshot(page, "certificates")
+    for _ in range(100):
+        if [url for url in wheels if "ecdsa" in url]:
+            break
+        page.wait_for_timeout(100)
+    assert [url for url in wheels if "ecdsa" in url], wheels
 
     page.reload()  # the store is persisted
     wait_ready(page)
