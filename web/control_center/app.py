@@ -15,7 +15,7 @@ from typing import Any
 import js
 from pyodide.ffi import create_proxy
 
-from control_center import fmt
+from control_center.connection_bar import render_connection_bar
 from control_center.device_panel import DeviceModelView
 from control_center.display_panel import DisplayView
 from control_center.dom import Binder, by_id, listen
@@ -23,6 +23,7 @@ from control_center.form import SettingsForm
 from control_center.maintenance import bind_maintenance
 from control_center.messages import MessageLog, Redactor
 from control_center.monitoring_panel import MonitoringView
+from control_center.notices import Notices
 from control_center.prefs import (
     STORAGE_KEY,
     Prefs,
@@ -59,14 +60,13 @@ from sim.settings import StationSettings
 from sim.station import Station
 from sim.transfer import BrowserTransferHost
 from sim.transport.browser import BrowserTransport
-from sim.versions import AUTO, id_tag_length
+from sim.versions import id_tag_length
 
 __all__ = ["ControlCenter", "default_csms_url", "proxy"]
 
 logger = logging.getLogger("control_center")
 
 CHART_SAMPLE_MS = 1000
-NOTICE_INFO_MS = 8000
 
 internals = js.ocppSimInternals
 
@@ -103,8 +103,7 @@ class ControlCenter(ConnectorActions):
         self._charts_dirty = False
         self._connection_dirty = True
         self._operations_dirty = True
-        self._notice_timer: Any = None
-        self._store_problem: str | None = None
+        self.notices = Notices(proxy)
         self.connector_views: dict[int, ConnectorView] = {}
         self.log_view = LogView(self.log, self.request_render, self.binder)
         self.operations_view = OperationsView(self.binder, redact)
@@ -114,7 +113,7 @@ class ControlCenter(ConnectorActions):
         self.display_view = DisplayView(self.binder)
         self.signing_panel = SigningPanel()
         self._protocol_dirty = True
-        self._selected: str | None = None  # the version the CSMS selected (auto)
+        self.selected_version: str | None = None  # the version the CSMS selected (auto)
         self._refused_protocol = False  # the CSMS selected none: told once per station
         self._frame_proxy = proxy(self._on_frame)
 
@@ -208,7 +207,7 @@ class ControlCenter(ConnectorActions):
         self.runtime.add(station)
         self.registration = "—"
         self.monitoring_view.forget()
-        self._selected = None
+        self.selected_version = None
         self._refused_protocol = False
         self._protocol_dirty = True
         self.device_view.forget()
@@ -252,7 +251,7 @@ class ControlCenter(ConnectorActions):
                         "error",
                     )
             case ProtocolSelected(version=version):
-                self._selected = version
+                self.selected_version = version
                 self._protocol_dirty = True
                 self.device_view.forget()
                 self._dirty_connectors.update(self.connector_views)
@@ -391,30 +390,8 @@ class ControlCenter(ConnectorActions):
 
     # ------------------------------------------------------------------ notices
 
-    def store_problem(self, problem: str | None) -> None:
-        """A store write failed (``problem``) or everything is saved again (None)."""
-        if problem is not None:
-            logger.error("browser storage: %s", problem)
-            self.notice(f"Browser storage problem: {problem}.", "error")
-        elif self._store_problem is not None:
-            logger.warning("browser storage: every change is saved again")
-            self.notice("Browser storage works again: every change is saved.", "info")
-        self._store_problem = problem
-
     def notice(self, text: str, tone: str = "error") -> None:
-        node = by_id("notice")
-        node.textContent = text
-        node.dataset.tone = tone
-        node.hidden = False
-        if self._notice_timer is not None:
-            js.clearTimeout(self._notice_timer)
-            self._notice_timer = None
-        if tone == "info":
-            self._notice_timer = js.setTimeout(proxy(self._hide_notice), NOTICE_INFO_MS)
-
-    def _hide_notice(self) -> None:
-        self._notice_timer = None
-        by_id("notice").hidden = True
+        self.notices.show(text, tone)
 
     # ------------------------------------------------------------------ connector actions
 
@@ -557,7 +534,7 @@ class ControlCenter(ConnectorActions):
                 view.draw_chart(now)
         if self._connection_dirty:
             self._connection_dirty = False
-            self._render_connection()
+            render_connection_bar(self)
         if self._operations_dirty:
             self._operations_dirty = False
             self.operations_view.render(self.station)
@@ -566,50 +543,6 @@ class ControlCenter(ConnectorActions):
         self.security_view.render(station)
         self.display_view.render(station)
         self.log_view.render()
-
-    def _render_connection(self) -> None:
-        b = self.binder
-        station = self.station
-        state = station.connection_state.value if station is not None else "disconnected"
-        detail = station.connection_detail if station is not None else "no station"
-        label = fmt.connection_label(state)
-        tone = "error" if state == "reconnect-wait" else ""
-        if self.local_error is not None:
-            state, label, detail, tone = "error", "Not connected", self.local_error, "error"
-        elif station is not None and station.backend_echoes and state == "connected":
-            detail = "connected, but the backend echoes frames back: it is not a CSMS"
-            tone = "error"
-        elif state in ("disconnected", "closed") and detail in ("not connected", "stopped"):
-            detail = "Not connected"
-        pill = by_id("connection-state")
-        b.attr(pill, "data-state", state)
-        b.text(pill, label)
-        detail_node = by_id("connection-detail")
-        b.text(detail_node, self.redact(detail))
-        b.attr(detail_node, "data-tone", tone or None)
-        b.attr(detail_node, "title", self.redact(detail))
-        b.text(by_id("protocol"), self._protocol_text(station))
-        b.text(by_id("registration"), self.registration)
-        b.text(by_id("queue-length"), str(self.queue_length))
-        form_settings, _ = self.form.settings()
-        changed = station is None or form_settings != station.settings
-        connect = by_id("connect")
-        b.prop(connect, "disabled", self.running and not changed)
-        b.text(connect, "Reconnect" if self.running and changed else "Connect")
-        b.prop(by_id("disconnect"), "disabled", not self.running)
-        offline = by_id("offline")
-        b.prop(offline, "disabled", False)
-        if bool(offline.checked) != self.offline:
-            offline.checked = self.offline
-        b.prop(by_id("reset-station"), "disabled", station is None)
-        b.prop(by_id("forget-settings"), "disabled", False)
-
-    def _protocol_text(self, station: Station | None) -> str:
-        if station is None:
-            return "—"
-        if station.settings.ocpp_version == AUTO and self._selected is None:
-            return "Auto"
-        return f"OCPP {station.ocpp_version}"
 
     # ------------------------------------------------------------------ window.ocppSim
 

@@ -95,7 +95,7 @@ async def start() -> ControlCenter:
     form = link.apply(prefs.form)
     prefs = Prefs(form, connect_on_load=prefs.connect_on_load)
     app = ControlCenter(storage, prefs, autoconnect=link.autoconnect, redact=redact)
-    storage.on_problem = app.store_problem
+    storage.on_problem = app.notices.store_problem
     by_id("storage-state").textContent = describe_storage(storage)
     if not (storage.persistent and storage.problem is None):
         app.notice(f"Note: {storage.problem}.", "info")
