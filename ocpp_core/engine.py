@@ -85,6 +85,7 @@ class Engine:
         "max_frame_bytes",
         "operations",
         "outbox",
+        "security",
         "version",
     )
 
@@ -128,6 +129,7 @@ class Engine:
         self._timers = wiring.timers
         self._disconnects = wiring.disconnects
         self.operations: Operations = wiring.operations
+        self.security = wiring.security
         self._failing: frozenset[int] = frozenset()  # indexes of ticks whose last run raised
 
     @property
@@ -261,6 +263,7 @@ class Engine:
                 "%s %s refused: %s at %r", action, message_id, violation.kind, violation.path
             )
             detail = "invalid value" if secret else violation.message
+            self._invalid(action, f"{violation.kind} violation at {violation.path or '/'}", now)
             self._refuse(
                 message_id,
                 action,
@@ -280,6 +283,12 @@ class Engine:
             self._refuse(message_id, action, "InternalError", "Handler failed")
         else:
             self.outbox.reply(message_id, action, rpc.result_text(message_id, response))
+
+    def _invalid(self, action: str | None, detail: str, now: float) -> None:
+        """A CALL refused for its schema or framing: an InvalidMessages security event."""
+        security = self.security
+        if security is not None:
+            security.invalid_message(action, detail, now)
 
     def _refuse_unregistered(self, message_id: str, action: str | None) -> None:
         """A CALL while the BootNotification is Rejected: ignored, or refused with the code the
@@ -354,6 +363,7 @@ class Engine:
                 self._refuse_unregistered(message_id, None)
                 return
             logger().warning("malformed CALL %s refused: %s", message_id, frame.reason)
+            self._invalid(None, frame.reason, now)
             if frame.too_large:
                 details = {"limit": self.max_frame_bytes}
                 self._refuse(message_id, None, "GenericError", frame.reason, details)

@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ocpp_core.log import logger
 from ocpp_core.outbox import (
@@ -90,6 +90,7 @@ __all__ = [
     "RESERVE",
     "Entry",
     "Journal",
+    "JournalNames",
     "JournalOwner",
     "JournalSource",
     "sequence_of",
@@ -102,6 +103,18 @@ _DIGITS = 10
 ID_PREFIX = "tx-"  # journaled messages' ids: never a UUID, the engine's other CALL ids
 _MAX_ID = 36  # OCPP-J §4.1.4 (CiString36)
 MIN_LIMIT = 10  # the smallest bound an owner may set (shorter journals never ask for it)
+
+
+class JournalNames(NamedTuple):
+    """Where a journal keeps its entries and counter, and how its message ids begin: the
+    transaction journal's by default; another journal (security events) names its own."""
+
+    prefix: str = PREFIX
+    counter: str = COUNTER
+    id_prefix: str = ID_PREFIX
+
+
+TRANSACTIONS = JournalNames()
 
 
 def sequence_of(name: str, prefix: str) -> int | None:
@@ -137,9 +150,10 @@ class Entry:
         tx: int,
         data: JsonObject | None,
         message_id: str,
+        prefix: str = PREFIX,
     ) -> None:
         self.seq = seq
-        self.name = f"{PREFIX}{seq:0{_DIGITS}d}"  # its Store document
+        self.name = f"{prefix}{seq:0{_DIGITS}d}"  # its Store document
         self.action = action
         self.payload = payload
         self.tx = tx
@@ -226,12 +240,15 @@ class JournalOwner:
 class Journal(RequestSource):
     """The ordered, persistent request source of transaction-related messages."""
 
-    __slots__ = ("_entries", "_next_seq", "_owner", "_reserved", "_store", "_token")
+    __slots__ = ("_entries", "_names", "_next_seq", "_owner", "_reserved", "_store", "_token")
 
     priority = PRIORITY_TRANSACTIONS
 
-    def __init__(self, store: Store, owner: JournalOwner) -> None:
+    def __init__(
+        self, store: Store, owner: JournalOwner, names: JournalNames = TRANSACTIONS
+    ) -> None:
         self._store = store
+        self._names = names
         self._owner = owner  # also says how many attempts, how long a wait, how many entries
         self._entries: deque[Entry] = deque()
         self._next_seq = 1
@@ -247,16 +264,17 @@ class Journal(RequestSource):
         An entry the owner's ``check`` rejects is discarded at ``resume``; one with a bad
         field the journal can do without is repaired and saved again.
         """
-        counter = self._store.load(COUNTER)
+        prefix = self._names.prefix
+        counter = self._store.load(self._names.counter)
         highest = max(floor, counter - 1 if type(counter) is int else 0)
         unreadable = []
-        for name in self._store.names(PREFIX):
-            seq = sequence_of(name, PREFIX)
+        for name in self._store.names(prefix):
+            seq = sequence_of(name, prefix)
             if seq is None:
                 logger().warning("journal document %s has no sequence number; ignored", name)
                 continue
             highest = max(highest, seq)
-            entry, problems = _entry_from(seq, self._store.load(name))
+            entry, problems = _entry_from(seq, self._store.load(name), prefix)
             if entry is None:
                 unreadable.append(name)
                 continue
@@ -306,9 +324,8 @@ class Journal(RequestSource):
         if length >= MIN_LIMIT and length >= self._owner.limit():
             self._thin(now)
         seq = self._allocate()
-        entry = Entry(
-            seq, action, payload, seq if tx is None else tx, data, self._new_message_id(seq)
-        )
+        tx = seq if tx is None else tx
+        entry = Entry(seq, action, payload, tx, data, self._new_message_id(seq), self._names.prefix)
         self._save(entry)
         self._entries.append(entry)
         self._owner.length_changed(len(self._entries))
@@ -317,7 +334,7 @@ class Journal(RequestSource):
     def _new_message_id(self, seq: int) -> str:
         if not self._token:
             self._token = os.urandom(4).hex()
-        return f"{ID_PREFIX}{seq}-{self._token}"
+        return f"{self._names.id_prefix}{seq}-{self._token}"
 
     def _allocate(self) -> int:
         """The next sequence number, reserved in the Store before it is used."""
@@ -326,7 +343,7 @@ class Journal(RequestSource):
         if seq >= self._reserved:
             self._reserved = seq + RESERVE
             try:
-                self._store.save(COUNTER, self._reserved)
+                self._store.save(self._names.counter, self._reserved)
             except Exception:
                 logger().exception("journal counter could not be stored")
         return seq
@@ -536,7 +553,7 @@ class JournalSource(RequestSource):
         return self.source_journal().held(message_id)
 
 
-def _entry_from(seq: int, document: object) -> tuple[Entry | None, list[str]]:
+def _entry_from(seq: int, document: object, prefix: str) -> tuple[Entry | None, list[str]]:
     """An Entry from its stored document (None if it is not one), and the problems repaired:
     the fields the journal can do without get their defaults (an owner's field that is wrong,
     ``tx`` included, is the owner's ``check``)."""
@@ -568,6 +585,6 @@ def _entry_from(seq: int, document: object) -> tuple[Entry | None, list[str]]:
         if message_id is not None:  # None: journaled by an older version, given one quietly
             problems.append(f"id {message_id!r} is not a message id; a new one given")
         message_id = ""
-    entry = Entry(seq, action, payload, tx, data, message_id)
+    entry = Entry(seq, action, payload, tx, data, message_id, prefix)
     entry.attempts, entry.verdict = attempts, verdict
     return entry, problems

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ocpp_core.block import Block
     from ocpp_core.operations import Operations
     from ocpp_core.outbox import RequestSource
+    from ocpp_core.security_events import SecurityEventsBlock
 
 __all__ = ["Wiring"]
 
@@ -38,3 +39,5 @@ class Wiring(NamedTuple):
     disconnects: tuple[Callable[[float], None], ...]
     # What ChargePoint offers the station, whatever the version.
     operations: Operations
+    # The security log: the engine reports refused CALLs to it, ChargePoint reads and raises.
+    security: SecurityEventsBlock | None = None

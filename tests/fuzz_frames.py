@@ -52,6 +52,13 @@ VALID: dict[str, dict[str, Any]] = {
         "stopTime": T1,
     },
     "GetLocalListVersion": {},
+    "GetLog": {
+        "logType": "SecurityLog",
+        "requestId": 7,
+        "retries": 0,
+        "retryInterval": 1,
+        "log": {"remoteLocation": "ftp://logs.example.com/up", "oldestTimestamp": T0},
+    },
     "RemoteStartTransaction": {
         "connectorId": 1,
         "idTag": "REMOTE-1",

@@ -30,7 +30,8 @@ def stamp(now: float) -> str:
 def test_check_idle_state() -> None:
     rig = Rig(boot=False)
     rig.csms.connect()
-    assert rig.actions() == ["BootNotification"] + ["StatusNotification"] * 3
+    statuses = ["StatusNotification"] * 3
+    assert rig.actions() == ["BootNotification", *statuses, "SecurityEventNotification"]
     assert [rig.statuses(c) for c in (0, 1, 2)] == [["Available"]] * 3
     assert rig.cp.transaction(1) is None
     assert rig.cp.queue_length() == 0

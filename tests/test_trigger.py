@@ -31,7 +31,7 @@ def test_triggered_heartbeat_sets_the_clock() -> None:
     cp, csms = booted()
     csms.handlers["Heartbeat"] = lambda payload: {"currentTime": "2031-05-06T07:08:09Z"}
     assert trigger(csms, "Heartbeat", connector=7) == "Accepted"  # connectorId does not matter
-    assert csms.actions() == ["Heartbeat"]
+    assert csms.actions() == ["Heartbeat", "SecurityEventNotification"]  # SettingSystemTime
     assert cp.clock.wall(csms.now) == parse_datetime("2031-05-06T07:08:09Z")
 
 
@@ -86,6 +86,7 @@ def test_triggerable_messages_come_from_the_blocks() -> None:
         "DiagnosticsStatusNotification",
         "FirmwareStatusNotification",
         "Heartbeat",
+        "LogStatusNotification",  # ExtendedTriggerMessage only
         "MeterValues",
         "StatusNotification",
     }

@@ -55,8 +55,12 @@ def expected(message: str, connector: int | None) -> tuple[str, list[int | None]
     return "Rejected", []
 
 
+# Triggered only by ExtendedTriggerMessage (security whitepaper): not in TriggerMessage's enum.
+EXTENDED_ONLY = {"LogStatusNotification"}
+
+
 def test_the_matrix_covers_the_whole_enum() -> None:
-    assert set(for_version("1.6").triggers) == set(MESSAGES)
+    assert set(for_version("1.6").triggers) - EXTENDED_ONLY == set(MESSAGES)
 
 
 @pytest.mark.parametrize("connector", CONNECTOR_IDS)

@@ -104,17 +104,6 @@ def test_a_request_while_a_retry_waits_cancels_it_too() -> None:
     ]
 
 
-def test_N01_security_log_is_rejected_until_the_security_profile() -> None:
-    """TC_N_35_CS (SecurityLog) is left to the security issue: no security log is kept."""
-    _cp, csms = booted201()
-    payload = {"logType": "SecurityLog", "requestId": 3, "log": {"remoteLocation": "ftp://x/y"}}
-    answer = csms.result("GetLog", payload)
-    assert answer["status"] == "Rejected"
-    assert answer["statusInfo"]["reasonCode"] == "UnsupportedLogType"
-    csms.advance(10)
-    assert notices(csms) == []
-
-
 def test_N01_log_window_selects_the_host_log_lines() -> None:
     cp, csms = booted201(diagnostics_simulation=QUICK)
     asked: list[tuple[float | None, float | None]] = []

@@ -11,11 +11,11 @@ from ocpp_core.v16.tx_session import STOP_REASONS
 
 if TYPE_CHECKING:
     from ocpp_core.certificate_store import CertificateStore
+    from ocpp_core.log_upload import PairedUploads
     from ocpp_core.transfer import DiagnosticsSimulation, FirmwareSimulation
     from ocpp_core.v16.boot import BootBlock
     from ocpp_core.v16.configuration import ConfigurationBlock
     from ocpp_core.v16.data_transfer import DataTransferBlock
-    from ocpp_core.v16.diagnostics import DiagnosticsBlock
     from ocpp_core.v16.firmware import FirmwareBlock
     from ocpp_core.v16.reservation import ReservationBlock
     from ocpp_core.v16.smart_charging import SmartChargingBlock
@@ -59,7 +59,7 @@ class Operations16:
         smart_charging: SmartChargingBlock,
         data_transfer: DataTransferBlock,
         firmware: FirmwareBlock,
-        diagnostics: DiagnosticsBlock,
+        diagnostics: PairedUploads,
         certificates: CertificateStore,
         device_model: ConfigurationBlock,
     ) -> None:

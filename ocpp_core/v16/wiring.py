@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ocpp_core.log_upload import PairedUploads
+from ocpp_core.security_events import V16, SecurityEventsBlock
 from ocpp_core.v16.authorization import AuthorizationBlock
 from ocpp_core.v16.availability import AvailabilityBlock
 from ocpp_core.v16.boot import BootBlock
+from ocpp_core.v16.certificate_renewal import CertificateRenewalBlock
 from ocpp_core.v16.certificates import CertificatesBlock
 from ocpp_core.v16.configuration import ConfigurationBlock
 from ocpp_core.v16.data_transfer import DataTransferBlock
@@ -24,6 +27,7 @@ from ocpp_core.v16.diagnostics import DiagnosticsBlock
 from ocpp_core.v16.firmware import FirmwareBlock
 from ocpp_core.v16.heartbeat import HeartbeatBlock
 from ocpp_core.v16.local_list import LocalListBlock
+from ocpp_core.v16.logs import LogsBlock
 from ocpp_core.v16.metering import MeteringBlock
 from ocpp_core.v16.operations import Operations16
 from ocpp_core.v16.remote_control import RemoteControlBlock
@@ -59,6 +63,9 @@ BLOCK_TYPES = (
     MeteringBlock,
     SmartChargingBlock,
     CertificatesBlock,
+    CertificateRenewalBlock,
+    LogsBlock,
+    SecurityEventsBlock,
 )
 
 
@@ -98,6 +105,12 @@ def wire(ctx: BlockContext) -> Wiring:
     )
     trigger = TriggerBlock(ctx, senders=ctx.assembly.triggers)
     certificates = CertificatesBlock(ctx)
+    renewal = CertificateRenewalBlock(ctx, certificates=certificates.certificates)
+    security = SecurityEventsBlock(ctx, table=V16)
+    logs = LogsBlock(
+        ctx, boot=boot, status=status, availability=availability, sessions=transactions
+    )
+    logs.security = renewal.security = security
     blocks = (
         configuration,
         boot,
@@ -117,6 +130,9 @@ def wire(ctx: BlockContext) -> Wiring:
         metering,
         smart_charging,
         certificates,
+        renewal,
+        logs,
+        security,
     )
     trigger.blocks = blocks
     return Wiring(
@@ -131,6 +147,9 @@ def wire(ctx: BlockContext) -> Wiring:
             reset.tick,
             firmware.tick,
             diagnostics.tick,
+            logs.tick,
+            security.tick,
+            renewal.tick,
             # After the transaction tick: a transaction resumed at the first poll is sampled.
             metering.tick,
             smart_charging.tick,
@@ -142,6 +161,8 @@ def wire(ctx: BlockContext) -> Wiring:
             reset.timer,
             firmware.timer,
             diagnostics.timer,
+            logs.timer,
+            renewal.timer,
             metering.timer,
             smart_charging.timer,
         ),
@@ -156,6 +177,8 @@ def wire(ctx: BlockContext) -> Wiring:
             status,
             firmware,
             diagnostics,
+            logs,
+            security,
         ),
         disconnects=(authorization.disconnected, certificates.disconnected),
         operations=Operations16(
@@ -166,8 +189,9 @@ def wire(ctx: BlockContext) -> Wiring:
             smart_charging=smart_charging,
             data_transfer=data_transfer,
             firmware=firmware,
-            diagnostics=diagnostics,
+            diagnostics=PairedUploads(diagnostics, logs),
             device_model=configuration,
             certificates=certificates.certificates,
         ),
+        security=security,
     )

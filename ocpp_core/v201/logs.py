@@ -14,8 +14,9 @@ as for 1.6).
 
 A GetLog while an upload is in progress (running, or waiting for a retry) cancels it, is
 answered AcceptedCanceled and the cancelled request's LogStatusNotification says
-AcceptedCanceled before the new upload begins (N01.FR.12, TC_N_36_CS). SecurityLog is Rejected:
-the station keeps no security log until the security issue brings security events.
+AcceptedCanceled before the new upload begins (N01.FR.12, TC_N_36_CS). SecurityLog uploads the
+security log (N01.FR.03, TC_N_35_CS; ocpp_core/security_events). The request handling is
+log_upload.GetLogBlock's, shared with 1.6's GetLog (security whitepaper N01).
 TriggerMessage(LogStatusNotification) reports the latest status with its requestId while an
 upload is in progress, else Idle without requestId (F06.FR.15). Requests do not survive a
 reboot: the CSMS asks again.
@@ -23,11 +24,10 @@ reboot: the CSMS asks again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from ocpp_core.block import on, trigger
-from ocpp_core.file_transfer import retry_policy, wall_time
-from ocpp_core.log_upload import LogUploadBlock
+from ocpp_core.block import on
+from ocpp_core.log_upload import GetLogBlock
 
 if TYPE_CHECKING:
     from ocpp_core.context import BlockContext
@@ -39,18 +39,13 @@ if TYPE_CHECKING:
 
 __all__ = ["LogsBlock"]
 
-ACCEPTED_CANCELED = "AcceptedCanceled"
 
-
-class LogsBlock(LogUploadBlock):
+class LogsBlock(GetLogBlock):
     """The log upload in progress and its notices; the upload, its retries and its deadline are
     a TransferMachine's, to which this block is the TransferOwner."""
 
     __slots__ = ("availability",)
 
-    notice_action = "LogStatusNotification"
-    sends = ("LogStatusNotification",)
-    failed = "UploadFailure"
     file_version = "2.0.1"
 
     def __init__(
@@ -65,42 +60,9 @@ class LogsBlock(LogUploadBlock):
         super().__init__(ctx, boot=boot, status=status, sessions=sessions)
         self.availability = availability
 
-    # ------------------------------------------------------------------ OCPP
-
     @on("GetLog")
     def get_log(self, payload: GetLogRequest, now: float) -> GetLogResponse:
-        if payload["logType"] != "DiagnosticsLog":
-            return {
-                "status": "Rejected",
-                "statusInfo": {
-                    "reasonCode": "UnsupportedLogType",
-                    "additionalInfo": "no security log before the security profile",
-                },
-            }
-        retries, interval = retry_policy(payload)
-        log = payload["log"]
-        window = (
-            wall_time(log.get("oldestTimestamp"), "log.oldestTimestamp"),
-            wall_time(log.get("latestTimestamp"), "log.latestTimestamp"),
-        )
-        answer: GetLogResponse = {"status": "Accepted"}
-        if self._machine.phase is not None:  # N01.FR.12: the new request replaces the running one
-            self._report(ACCEPTED_CANCELED, now)
-            self._machine.cancel()
-            answer["status"] = "AcceptedCanceled"
-        self._request_id = payload["requestId"]
-        answer["filename"] = self._take(log["remoteLocation"], window, retries, interval, now)
-        return answer
-
-    @trigger("LogStatusNotification")
-    def send_triggered(self, evse: int | None, now: float) -> str:
-        """TriggerMessage(LogStatusNotification): the current status (F06.FR.15)."""
-        return self.trigger_notice(self.status, now)
-
-    @property
-    def request_id(self) -> int | None:
-        """The requestId of the upload in progress (None: none)."""
-        return None if self._machine.phase is None else self._request_id
+        return cast("GetLogResponse", self.take_request(payload, now))
 
     def _operative(self) -> list[bool]:
         availability = self.availability

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ocpp_core.security_events import V201, SecurityEventsBlock
 from ocpp_core.v201 import comm_ctrlr, components
 from ocpp_core.v201.auth_cache import AuthCacheBlock
 from ocpp_core.v201.authorization import AuthorizationBlock
 from ocpp_core.v201.availability import AvailabilityBlock
 from ocpp_core.v201.boot import BootBlock
+from ocpp_core.v201.certificate_renewal import CertificateRenewalBlock
 from ocpp_core.v201.certificates import CertificatesBlock
 from ocpp_core.v201.customer_info import CustomerInfoBlock
 from ocpp_core.v201.data_transfer import DataTransferBlock
@@ -66,6 +68,8 @@ BLOCK_TYPES: tuple[type, ...] = (
     LogsBlock,
     CustomerInfoBlock,
     CertificatesBlock,
+    CertificateRenewalBlock,
+    SecurityEventsBlock,
     TriggerBlock,
 )
 
@@ -114,6 +118,9 @@ def wire(ctx: BlockContext) -> Wiring:
         ctx, auth_cache=auth_cache, local_list=local_list, transactions=transactions
     )
     certificates = CertificatesBlock(ctx)
+    renewal = CertificateRenewalBlock(ctx, certificates=certificates.certificates)
+    security = SecurityEventsBlock(ctx, table=V201)
+    logs.security = renewal.security = security
     trigger = TriggerBlock(ctx, senders=ctx.assembly.triggers)
     blocks = (
         device_model,
@@ -139,6 +146,8 @@ def wire(ctx: BlockContext) -> Wiring:
         logs,
         customer_info,
         certificates,
+        renewal,
+        security,
         trigger,
     )
     trigger.blocks = blocks
@@ -159,6 +168,8 @@ def wire(ctx: BlockContext) -> Wiring:
             tariff.tick,
             firmware.tick,
             logs.tick,
+            security.tick,
+            renewal.tick,
         ),
         timers=(
             authorization.timer,
@@ -171,6 +182,7 @@ def wire(ctx: BlockContext) -> Wiring:
             display.timer,
             firmware.timer,
             logs.timer,
+            renewal.timer,
         ),
         # The outbox asks by priority (see ocpp_core.outbox); equal ones in this order.
         sources=(
@@ -187,6 +199,7 @@ def wire(ctx: BlockContext) -> Wiring:
             firmware,
             logs,
             customer_info,
+            security,
         ),
         disconnects=(
             authorization.disconnected,
@@ -207,4 +220,5 @@ def wire(ctx: BlockContext) -> Wiring:
             monitoring=monitoring,
             certificates=certificates.certificates,
         ),
+        security=security,
     )
