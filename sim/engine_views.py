@@ -8,12 +8,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sim.operations import failures_of, set_failures
+from sim.security_failures import security_event_of
 
 if TYPE_CHECKING:
     from ocpp_core import ChargePoint, VariableRow
     from ocpp_core.certificate_store import CertificateRow
     from ocpp_core.events import DiagnosticsProgress, FirmwareProgress
     from ocpp_core.operations import DisplayScreen, MonitorEventRow, MonitorRow
+    from ocpp_core.security_events import SecurityEventRecord
     from sim.connectors import Hardware
     from sim.events import FirmwareImage, TransferFailures
     from sim.operations import Operations
@@ -151,6 +153,22 @@ class EngineViews:
     def certificates(self) -> list[CertificateRow]:
         """The installed certificates (kind, subject, issuer, validity, key, hash data)."""
         return self._engine.certificates()
+
+    def security_events(self) -> list[SecurityEventRecord]:
+        """The security log, oldest first (type, timestamp, techInfo, critical: sent)."""
+        return self._engine.security_events()
+
+    def raise_security_event(self, name: str, tech_info: str = "") -> None:
+        """A security event the station's hardware observed (e.g. TamperDetectionActivated):
+        logged, and sent to the CSMS if critical; ValueError for an unknown name."""
+        self._engine.security_event(name, tech_info, now=self._time())
+        self._wake()
+
+    def _connection_failed(self, reason: str, now: float) -> None:
+        """A connection ended or an attempt failed: log it if it is a security event."""
+        event = security_event_of(reason)
+        if event is not None:
+            self._engine.security_event(*event, now=now)
 
     # ------------------------------------------------------------------ device model
 

@@ -507,8 +507,10 @@ class Station(EngineViews):
                 engine.receive(value, now)
             elif kind == "open":
                 self._opened(value, now)
-            elif engine.is_connected:  # "close": the end of a connection or a failed attempt
-                engine.disconnected(now)
+            else:  # "close": the end of a connection or a failed attempt
+                self._connection_failed(value, now)  # a security event? (engine_views)
+                if engine.is_connected:
+                    engine.disconnected(now)
 
     def _opened(self, subprotocol: str, now: float) -> None:
         """A connection opened with the subprotocol the CSMS selected: run that version's

@@ -16,6 +16,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from control_center.dom import Binder, by_id, make
+from control_center.security_log_panel import SecurityLogView
 from control_center.security_model import CertificateLine, certificate_lines
 from control_center.signing_panel import install_signing_library
 
@@ -37,9 +38,11 @@ class SecurityView:
         self.certificates = by_id("security-certificates")
         self._shown: tuple[CertificateLine, ...] | None = None
         self._library: asyncio.Future[None] | None = None
+        self.log = SecurityLogView(binder)  # the security events and the Tamper button
 
     def render(self, station: Station | None) -> None:
         self.binder.prop(self.section, "hidden", station is None)
+        self.log.render(station)
         if station is None:
             return
         shown = tuple(certificate_lines(station.certificates()))
