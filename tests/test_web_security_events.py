@@ -94,3 +94,50 @@ def test_failed_attempts_that_are_security_events(reason: str, event: str | None
     assert (found[0] if found else None) == event
     if found:
         assert found[1] == reason
+
+
+class RefusingOnce(FakeBackend):
+    """A backend whose first connection attempt fails with ``reason`` (as the CPython
+    transport words a TLS failure), then accepts."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(subprotocols=("ocpp2.0.1",))
+        self.reason: str | None = reason
+
+    def refusal(self, config: object) -> str | None:  # type: ignore[override]
+        reason, self.reason = self.reason, None
+        return reason
+
+
+@pytest.mark.parametrize(
+    ("test_case", "reason", "event"),
+    [
+        (
+            "TC_A_05_CS",
+            "TLS certificate check failed (certificate has expired): check the CA file and host",
+            "InvalidCsmsCertificate",
+        ),
+        ("TC_A_06_CS", "TLS handshake failed (TLSV1_ALERT_PROTOCOL_VERSION)", "InvalidTLSVersion"),
+    ],
+)
+def test_TC_A_05_06_CS_the_refused_tls_connection_is_reported_once_connected(
+    test_case: str, reason: str, event: str
+) -> None:
+    """The station's side of TC_A_05_CS / TC_A_06_CS: the failed TLS attempt (the transport's
+    verdict, sim/transport/cpython.py) becomes a critical security event, sent as
+    SecurityEventNotification after the BootNotification and the statuses of the connection
+    that succeeds (step 14), with StartupOfTheDevice (TC_A_06 step 14)."""
+    backend = RefusingOnce(reason)
+    rig = Rig(backend, ocpp_version="2.0.1")
+    rig.station.connect()
+    rig.run(1.0)
+    assert backend.connections == []
+    backend.go_up()  # the next attempt succeeds
+    rig.run(5.0)
+    actions = backend.actions()
+    assert actions[0] == "BootNotification"
+    sent = backend.payloads("SecurityEventNotification")
+    assert {p["type"] for p in sent} == {"StartupOfTheDevice", event}, test_case
+    assert [p["techInfo"] for p in sent if p["type"] == event] == [reason]
+    first_event = actions.index("SecurityEventNotification")
+    assert "StatusNotification" in actions[:first_event]
