@@ -357,13 +357,15 @@ def patched_pyodide_lock(micropip: Path) -> str:
 def pyscript_config(wheels: Sequence[Path]) -> str:
     """The page's PyScript config: the local interpreter and the wheels that were just built.
 
-    ``interpreter.mjs`` is Pyodide, started as soon as the page loads (web/interpreter.mjs).
-    ``packages_cache: never``: micropip installs the wheels on every visit (PyScript's cache
-    would hand a frozen lock to ``loadPyodide``, which the early start does not take).
+    ``interpreter.mjs`` is Pyodide, started as soon as the page loads (web/interpreter.mjs); it has
+    micropip install ``ocpp_sim_wheels`` as soon as Pyodide is up, before PyScript is ready to.
+    A ``packages`` list is for users' own packages (PyScript has micropip install them after);
+    ``packages_cache: never``: PyScript's cache would hand a frozen lock to ``loadPyodide``, which
+    the early start does not take.
     """
     config = {
         "interpreter": "./interpreter.mjs",
-        "packages": [f"./wheels/{wheel.name}" for wheel in wheels],
+        "ocpp_sim_wheels": [f"./wheels/{wheel.name}" for wheel in wheels],
         "packages_cache": "never",
     }
     return json.dumps(config, indent=2) + "\n"

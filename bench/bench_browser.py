@@ -8,7 +8,8 @@ noise hits both alike. Times are ``performance.now()`` at the moment, i.e. milli
 navigation start.
 
 ``--phases`` prints where the time went (medians): the page's ``py:progress`` events, its resource
-timing and the ``ocpp-sim:*`` performance marks of web/main.py and web/boot.js. ``--baseline DIR``
+timing and the ``ocpp-sim:*`` performance marks of web/interpreter.mjs, main.py and boot.js.
+``--baseline DIR``
 also runs another built site (say a copy of dist/ from before a change), its bare page and its
 Control Center, interleaved with the others, for a before/after comparison in one run; each
 ratio is against the bare page of the same site (the same Pyodide files).
@@ -59,9 +60,10 @@ MOMENTS = """() => {
   const progress = window.__benchProgress || {};
   return {
     "Pyodide requested": requested("pyodide.asm.wasm"),
-    "interpreter loaded": progress["Loaded interpreter"] ?? window.bareReadyAt,
+    "interpreter loaded":
+      mark("ocpp-sim:pyodide") ?? progress["Loaded interpreter"] ?? window.bareReadyAt,
     "micropip unpacked": progress["Loaded micropip"],
-    "wheels installed": progress["Loaded Pyodide"],
+    "wheels installed": mark("ocpp-sim:wheels") ?? progress["Loaded Pyodide"],
     "main.py running": mark("ocpp-sim:main"),
     "Control Center imported": mark("ocpp-sim:imported"),
     "interactive": mark("ocpp-sim:interactive"),
@@ -72,7 +74,7 @@ PHASES = (
     ("interpreter loaded", "Pyodide's interpreter started"),
     ("micropip unpacked", "micropip's wheel fetched and unpacked"),
     ("wheels installed", "micropip imported, our wheels installed"),
-    ("main.py running", "PyScript ran main.py"),
+    ("main.py running", "PyScript ready, main.py running"),
     ("Control Center imported", "imports of ocpp_core, sim, control_center"),
     ("interactive", "ControlCenter built and started"),
     ("BootNotification accepted", "connect, BootNotification, Accepted shown"),

@@ -55,7 +55,7 @@ def test_the_page_preloads_the_interpreter_micropip_and_every_wheel_pyscript_ins
         (WEB / "index.html").read_text(encoding="utf-8"), build.preload_links(WHEELS, MICROPIP)
     )
     links = preloaded(page)
-    installed = {package.removeprefix("./") for package in config["packages"]}
+    installed = {package.removeprefix("./") for package in config["ocpp_sim_wheels"]}
     assert installed == {f"wheels/{wheel.name}" for wheel in WHEELS}
     assert installed <= set(links)
     assert f"pyodide/{MICROPIP.name}" in links
@@ -74,6 +74,10 @@ def test_pyodide_starts_with_the_page_and_micropip_installs_on_every_visit() -> 
     config = json.loads(build.pyscript_config(WHEELS))
     assert config["interpreter"] == "./interpreter.mjs"
     assert config["packages_cache"] == "never"
+    # interpreter.mjs has micropip install the wheels; PyScript's "packages" are users' own
+    assert "packages" not in config
+    script = (WEB / "interpreter.mjs").read_text(encoding="utf-8")
+    assert "ocpp_sim_wheels" in script and "micropip.install" in script
     page = (WEB / "index.html").read_text(encoding="utf-8")
     head = page[: page.index("</head>")]
     # the interpreter module is loaded before PyScript's, so Pyodide starts first
