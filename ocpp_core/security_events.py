@@ -15,7 +15,7 @@ differ in what is critical (2.0.1: certificates and TLS failures are; 1.6: they 
 
 What this block observes itself:
 
-* ``StartupOfTheDevice`` when the engine starts; ``ResetOrReboot`` when the station's reset hook
+* ``StartupOfTheDevice`` at the engine's first poll; ``ResetOrReboot`` when the station's reset hook
   is called (Reset, or the reboot into a new firmware): the hook is wrapped here;
 * ``FirmwareUpdated`` when the station starts with another firmware version than the one it ran
   before (the version is kept in the document ``secfirmware``);
@@ -26,7 +26,9 @@ What this block observes itself:
   ``SecurityProfile``; 2.0.1 ``SecurityCtrlr.BasicAuthPassword``, ``SecurityCtrlr.SecurityProfile``,
   ``NetworkConfigurationPriority``): the key's name, never its value;
 * ``InvalidMessages`` when a CALL is refused for its schema or framing (the engine tells,
-  ``invalid_message``).
+  ``invalid_message``);
+* ``MemoryExhaustion`` when the Store starts refusing writes (disk full, quota: the RetryingStore
+  keeps them in memory), once per episode.
 
 Everything else is raised by whoever observes it through ``raise_event``: the transport (a 401 at
 connect: ``FailedToAuthenticateAtCsms``; TLS failures; a refused server certificate), firmware
@@ -141,6 +143,7 @@ class SecurityEventsBlock(Block, JournalOwner, JournalSource):
 
     __slots__ = (
         "_clock_offset",
+        "_exhausted",
         "_generation",
         "_journal",
         "_log",
@@ -170,6 +173,7 @@ class SecurityEventsBlock(Block, JournalOwner, JournalSource):
         self._generation = -1
         self._parameters: dict[str, str] = {}
         self._clock_offset: float | None = None
+        self._exhausted = False  # the Store refuses writes (MemoryExhaustion raised)
         self._now = 0.0  # the latest poll's time (the reset hook is given none)
         self._log_floor = 0  # the last sequence number a cleared log used
         reset = ctx.reset_handler
@@ -322,6 +326,12 @@ class SecurityEventsBlock(Block, JournalOwner, JournalSource):
             self._generation = config.generation
             self._check_parameters(now)
         self._check_clock(now)
+        pending = self.ctx.store.pending
+        if bool(pending) != self._exhausted:
+            self._exhausted = bool(pending)
+            if pending:
+                info = f"storage refuses writes: {pending} kept in memory"
+                self.raise_event("MemoryExhaustion", now, info)
 
     def _start(self, now: float) -> None:
         self._started = True

@@ -589,6 +589,7 @@ REPLIES: dict[str, dict[str, Any]] = {
     "MeterValues": {},
     "Heartbeat": {"currentTime": NOW},
     "StopTransaction": {},
+    "SecurityEventNotification": {},
 }
 
 

@@ -10,14 +10,17 @@ as those blocks will. Every frame the station sends is schema-checked (tests/con
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_csms import IDENTITY, SILENT, WALL_START, Error, FakeCsms, booted, station
 from fake_csms201 import FakeCsms201, booted201, station201
 from file_server import Server, serving
+from test_store_failures import FailingDisk
 from test_transfer import settle
 
 from ocpp_core import ChargePoint, DiagnosticsSimulation, StationIdentity
@@ -423,3 +426,23 @@ def test_the_station_api_rows_are_json_friendly() -> None:
     cp, _csms = booted201()
     row = cp.security_events()[0]
     assert json.loads(json.dumps(row._asdict()))["type"] == "StartupOfTheDevice"
+
+
+def test_A04_memory_exhaustion_when_the_store_refuses_writes(tmp_path: Path) -> None:
+    disk = FailingDisk(tmp_path)
+    cp, csms = station201(store=disk)
+    csms.connect()
+    csms.clear()
+    disk.error = errno.ENOSPC
+    cp.security_event("InvalidMessages", "a write to fail", now=csms.now)
+    csms.advance(2)
+    assert notified(csms) == [("MemoryExhaustion", "storage refuses writes: 1 kept in memory")]
+    csms.advance(2)
+    assert len(notified(csms)) == 1  # once per episode
+    disk.error = None
+    csms.advance(120)
+    csms.clear()
+    disk.error = errno.ENOSPC
+    cp.security_event("InvalidMessages", "again", now=csms.now)
+    csms.advance(2)
+    assert [t for t, _ in notified(csms)] == ["MemoryExhaustion"]
