@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ocpp_core.assembly import for_version
+from ocpp_core.certificate_renewal import STATION, RenewalBlock
 from ocpp_core.clock import Clock
 from ocpp_core.engine import Engine, check_now
 from ocpp_core.rpc import DEFAULT_MAX_FRAME_BYTES, new_message_id
@@ -27,6 +28,7 @@ from ocpp_core.rpc import DEFAULT_MAX_FRAME_BYTES, new_message_id
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from ocpp_core.certificate_renewal import RenewalRow, StationCertificate
     from ocpp_core.certificate_store import CertificateRow, CertificateStore
     from ocpp_core.connector import ConnectorIO
     from ocpp_core.events import Event, MessageDiscarded
@@ -261,6 +263,28 @@ class ChargePoint:
         """The certificate store: its ``verifier`` seam (signature checks, set by the host),
         ``trust_anchors()`` and ``connected_with(der)`` for the TLS side."""
         return self._ops.certificates
+
+    @property
+    def certificate_renewal(self) -> RenewalBlock:
+        """The station certificate's renewal (A02/A03): the host sets its ``key_pairs`` seam
+        (key generation and CSR signatures) and ``common_name`` (the CSR's CN)."""
+        return next(b for b in self._engine.blocks if isinstance(b, RenewalBlock))
+
+    def station_certificate(self, kind: str = STATION) -> StationCertificate | None:
+        """The station's installed certificate of ``kind`` (ChargingStationCertificate,
+        V2GCertificate) as PEM chain and PEM private key, for the TLS client certificate of
+        security profile 3 (None: none installed with a key the station holds)."""
+        return self.certificate_renewal.station_certificate(kind)
+
+    def certificate_renewals(self) -> list[RenewalRow]:
+        """Each certificate kind's renewal: pending or not, requests sent, latest outcome."""
+        return self.certificate_renewal.rows()
+
+    def renew_certificate(self, *, now: float, kind: str = STATION) -> str:
+        """Renew the station's certificate now (A03, initiated by the station): "Accepted"
+        (a CSR is queued) or "Rejected" (no key seam, identity or organization name)."""
+        renewal = self.certificate_renewal
+        return renewal.start(kind, check_now(now), renewal.ctx.queue)
 
     def security_events(self) -> list[SecurityEventRecord]:
         """The security log, oldest first (1.6 whitepaper and 2.0.1 A04, N01.FR.05)."""

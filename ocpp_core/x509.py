@@ -122,10 +122,11 @@ class Certificate(NamedTuple):
         return der_to_pem(self.der)
 
 
-def der_to_pem(der: bytes) -> str:
+def der_to_pem(der: bytes, label: str = "CERTIFICATE") -> str:
+    """PEM text (RFC 7468) of ``der``: Base64 in lines of 64, between ``label``'s lines."""
     text = base64.b64encode(der).decode("ascii")
     lines = "\n".join(text[i : i + 64] for i in range(0, len(text), 64))
-    return f"-----BEGIN CERTIFICATE-----\n{lines}\n-----END CERTIFICATE-----\n"
+    return f"-----BEGIN {label}-----\n{lines}\n-----END {label}-----\n"
 
 
 def parse_pem(text: str) -> list[Certificate]:

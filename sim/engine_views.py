@@ -12,6 +12,7 @@ from sim.security_failures import security_event_of
 
 if TYPE_CHECKING:
     from ocpp_core import ChargePoint, VariableRow
+    from ocpp_core.certificate_renewal import RenewalRow, StationCertificate
     from ocpp_core.certificate_store import CertificateRow
     from ocpp_core.events import DiagnosticsProgress, FirmwareProgress
     from ocpp_core.operations import DisplayScreen, MonitorEventRow, MonitorRow
@@ -153,6 +154,21 @@ class EngineViews:
     def certificates(self) -> list[CertificateRow]:
         """The installed certificates (kind, subject, issuer, validity, key, hash data)."""
         return self._engine.certificates()
+
+    def station_certificate(self) -> StationCertificate | None:
+        """The station's certificate (renewed by the CSMS, A02/A03) as PEM chain and PEM private
+        key: the client certificate of a TLS connection in security profile 3."""
+        return self._engine.station_certificate()
+
+    def certificate_renewals(self) -> list[RenewalRow]:
+        """Each certificate kind's renewal: pending or not, requests sent, latest outcome."""
+        return self._engine.certificate_renewals()
+
+    def renew_certificate(self) -> str:
+        """Start a renewal of the station certificate now (A03): "Accepted" or "Rejected"."""
+        status = self._engine.renew_certificate(now=self._time())
+        self._wake()
+        return status
 
     def security_events(self) -> list[SecurityEventRecord]:
         """The security log, oldest first (type, timestamp, techInfo, critical: sent)."""

@@ -19,6 +19,7 @@ from sim.cert_verifier import CertificateVerifier
 from sim.connectors import wire
 from sim.link import ping_interval
 from sim.meter import NOMINAL_VOLTAGE_V
+from sim.station_keys import StationKeyPairs
 from sim.versions import AUTH_KEY, AUTO, PING_INTERVAL, VERSIONS, version_store
 
 if TYPE_CHECKING:
@@ -116,6 +117,8 @@ class Engines:
         engine.set_supply(NOMINAL_VOLTAGE_V, settings.phases, settings.max_current_a)
         engine.set_diagnostics_log(diagnostics_log)
         engine.certificate_store.verifier = CertificateVerifier()
+        renewal = engine.certificate_renewal  # A02/A03: CSRs with ECDSA P-256 keys
+        renewal.key_pairs, renewal.common_name = StationKeyPairs(), settings.charge_box_id
         soc = settings.ev_capacity_kwh is not None
         for hw in hardware:
             wire(engine, hw, soc=soc, register=partial(registers.report, hw))

@@ -120,6 +120,7 @@ VALID: dict[str, dict[str, Any]] = {
     "InstallCertificate": {"certificateType": "CentralSystemRootCertificate", "certificate": PEM},
     "GetInstalledCertificateIds": {"certificateType": "ManufacturerRootCertificate"},
     "DeleteCertificate": {"certificateHashData": HASH_DATA},
+    "CertificateSigned": {"certificateChain": PEM},
     "UpdateFirmware": {
         "location": "http://fw.example/fw.bin",
         "retrieveDate": T0,
@@ -318,6 +319,7 @@ VALID_201: dict[str, dict[str, Any]] = {
     "InstallCertificate": {"certificateType": "V2GRootCertificate", "certificate": PEM},
     "GetInstalledCertificateIds": {"certificateType": ["CSMSRootCertificate", "MORootCertificate"]},
     "DeleteCertificate": {"certificateHashData": HASH_DATA},
+    "CertificateSigned": {"certificateChain": PEM, "certificateType": "ChargingStationCertificate"},
     "GetMonitoringReport": {
         "requestId": 7,
         "monitoringCriteria": ["ThresholdMonitoring", "PeriodicMonitoring"],

@@ -42,12 +42,12 @@ def test_an_unknown_connector_is_rejected() -> None:
 
 
 def test_what_no_block_sends_is_not_implemented() -> None:
-    """Without signed firmware updates and certificate renewal, their triggers are
-    NotImplemented (L01.FR.28/29 need SignedFirmwareStatusNotification; the certificate use
-    case a SignCertificate sender)."""
+    """Without signed firmware updates, its trigger is NotImplemented (L01.FR.28/29 need
+    SignedFirmwareStatusNotification). SignChargePointCertificate has its sender
+    (tests/test_certificate_renewal_16.py)."""
     rig = Rig(connectors=2)
     rig.csms.clear()
-    for message in ("FirmwareStatusNotification", "SignChargePointCertificate"):
+    for message in ("FirmwareStatusNotification",):
         assert trigger(rig, message) == "NotImplemented", message
     rig.pump()
     assert rig.actions() == []

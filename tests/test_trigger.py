@@ -88,5 +88,6 @@ def test_triggerable_messages_come_from_the_blocks() -> None:
         "Heartbeat",
         "LogStatusNotification",  # ExtendedTriggerMessage only
         "MeterValues",
+        "SignCertificate",  # ExtendedTriggerMessage SignChargePointCertificate only
         "StatusNotification",
     }

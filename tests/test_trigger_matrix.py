@@ -56,7 +56,7 @@ def expected(message: str, connector: int | None) -> tuple[str, list[int | None]
 
 
 # Triggered only by ExtendedTriggerMessage (security whitepaper): not in TriggerMessage's enum.
-EXTENDED_ONLY = {"LogStatusNotification"}
+EXTENDED_ONLY = {"LogStatusNotification", "SignCertificate"}
 
 
 def test_the_matrix_covers_the_whole_enum() -> None:

@@ -25,8 +25,6 @@ ALL_MESSAGES = (
     "PublishFirmwareStatusNotification",
 )
 NOT_IMPLEMENTED = {
-    "SignChargingStationCertificate",
-    "SignV2GCertificate",
     "SignCombinedCertificate",
     "PublishFirmwareStatusNotification",
 }

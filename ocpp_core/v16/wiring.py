@@ -19,6 +19,7 @@ from ocpp_core.security_events import V16, SecurityEventsBlock
 from ocpp_core.v16.authorization import AuthorizationBlock
 from ocpp_core.v16.availability import AvailabilityBlock
 from ocpp_core.v16.boot import BootBlock
+from ocpp_core.v16.certificate_renewal import CertificateRenewalBlock
 from ocpp_core.v16.certificates import CertificatesBlock
 from ocpp_core.v16.configuration import ConfigurationBlock
 from ocpp_core.v16.data_transfer import DataTransferBlock
@@ -62,6 +63,7 @@ BLOCK_TYPES = (
     MeteringBlock,
     SmartChargingBlock,
     CertificatesBlock,
+    CertificateRenewalBlock,
     LogsBlock,
     SecurityEventsBlock,
 )
@@ -103,11 +105,12 @@ def wire(ctx: BlockContext) -> Wiring:
     )
     trigger = TriggerBlock(ctx, senders=ctx.assembly.triggers)
     certificates = CertificatesBlock(ctx)
+    renewal = CertificateRenewalBlock(ctx, certificates=certificates.certificates)
     security = SecurityEventsBlock(ctx, table=V16)
     logs = LogsBlock(
         ctx, boot=boot, status=status, availability=availability, sessions=transactions
     )
-    logs.security = security
+    logs.security = renewal.security = security
     blocks = (
         configuration,
         boot,
@@ -127,6 +130,7 @@ def wire(ctx: BlockContext) -> Wiring:
         metering,
         smart_charging,
         certificates,
+        renewal,
         logs,
         security,
     )
@@ -145,6 +149,7 @@ def wire(ctx: BlockContext) -> Wiring:
             diagnostics.tick,
             logs.tick,
             security.tick,
+            renewal.tick,
             # After the transaction tick: a transaction resumed at the first poll is sampled.
             metering.tick,
             smart_charging.tick,
@@ -157,6 +162,7 @@ def wire(ctx: BlockContext) -> Wiring:
             firmware.timer,
             diagnostics.timer,
             logs.timer,
+            renewal.timer,
             metering.timer,
             smart_charging.timer,
         ),

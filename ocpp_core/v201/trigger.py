@@ -1,9 +1,11 @@
 """TriggerMessage (OCPP 2.0.1 F06): the CSMS asks for a message now.
 
 The shared TriggerRouter (ocpp_core/triggers.py) finds the block that declares ``@trigger`` for
-the requestedMessage; one no block declares (SignChargingStationCertificate, SignV2GCertificate,
-SignCombinedCertificate, PublishFirmwareStatusNotification: no ISO 15118, no certificate
-management, no local controller) is NotImplemented (F06.FR.08). A requestedMessage outside the
+the requestedMessage; one no block declares (SignCombinedCertificate,
+PublishFirmwareStatusNotification: no ISO 15118 combined certificate, no local controller) is
+NotImplemented (F06.FR.08); SignChargingStationCertificate and SignV2GCertificate are
+v201/certificate_renewal.py's (Rejected while the station cannot make a CSR: no key generator or
+no SecurityCtrlr.OrganizationName). A requestedMessage outside the
 enum fails the request schema (CALLERROR). ``evse.id`` goes to the sender, which answers Rejected
 for an EVSE that does not exist where the message concerns EVSEs (StatusNotification,
 MeterValues, TransactionEvent) and ignores it where it does not (BootNotification, Heartbeat,

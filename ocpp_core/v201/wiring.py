@@ -15,6 +15,7 @@ from ocpp_core.v201.auth_cache import AuthCacheBlock
 from ocpp_core.v201.authorization import AuthorizationBlock
 from ocpp_core.v201.availability import AvailabilityBlock
 from ocpp_core.v201.boot import BootBlock
+from ocpp_core.v201.certificate_renewal import CertificateRenewalBlock
 from ocpp_core.v201.certificates import CertificatesBlock
 from ocpp_core.v201.customer_info import CustomerInfoBlock
 from ocpp_core.v201.data_transfer import DataTransferBlock
@@ -67,6 +68,7 @@ BLOCK_TYPES: tuple[type, ...] = (
     LogsBlock,
     CustomerInfoBlock,
     CertificatesBlock,
+    CertificateRenewalBlock,
     SecurityEventsBlock,
     TriggerBlock,
 )
@@ -116,8 +118,9 @@ def wire(ctx: BlockContext) -> Wiring:
         ctx, auth_cache=auth_cache, local_list=local_list, transactions=transactions
     )
     certificates = CertificatesBlock(ctx)
+    renewal = CertificateRenewalBlock(ctx, certificates=certificates.certificates)
     security = SecurityEventsBlock(ctx, table=V201)
-    logs.security = security
+    logs.security = renewal.security = security
     trigger = TriggerBlock(ctx, senders=ctx.assembly.triggers)
     blocks = (
         device_model,
@@ -143,6 +146,7 @@ def wire(ctx: BlockContext) -> Wiring:
         logs,
         customer_info,
         certificates,
+        renewal,
         security,
         trigger,
     )
@@ -165,6 +169,7 @@ def wire(ctx: BlockContext) -> Wiring:
             firmware.tick,
             logs.tick,
             security.tick,
+            renewal.tick,
         ),
         timers=(
             authorization.timer,
@@ -177,6 +182,7 @@ def wire(ctx: BlockContext) -> Wiring:
             display.timer,
             firmware.timer,
             logs.timer,
+            renewal.timer,
         ),
         # The outbox asks by priority (see ocpp_core.outbox); equal ones in this order.
         sources=(

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from ocpp_core.certificate_renewal import RenewalRow
     from ocpp_core.certificate_store import CertificateRow
 
-__all__ = ["CertificateLine", "certificate_lines"]
+__all__ = ["CertificateLine", "RenewalLine", "certificate_lines", "renewal_lines"]
 
 _KINDS = {
     "CSMSRootCertificate": "CSMS root",
@@ -60,3 +61,28 @@ def certificate_lines(rows: list[CertificateRow]) -> list[CertificateLine]:
             )
         )
     return lines
+
+
+_SIGNING_KINDS = {"ChargingStationCertificate": "Station certificate", "V2GCertificate": "V2G"}
+
+
+class RenewalLine(NamedTuple):
+    """One certificate kind's renewal (A02/A03): its test id suffix and its cells."""
+
+    key: str  # "renewal-1"
+    kind: str  # "Station certificate" / "V2G"
+    state: str  # "renewal pending (1 CSR sent)" / "no renewal pending"
+    status: str  # the latest outcome: "installed: CN=...", "CertificateSigned rejected: ..."
+
+
+def renewal_lines(rows: list[RenewalRow]) -> list[RenewalLine]:
+    """The renewals the CSMS (or the station) started, in the station's order."""
+    return [
+        RenewalLine(
+            f"renewal-{number}",
+            _SIGNING_KINDS.get(row.kind, row.kind),
+            f"renewal pending ({row.requests} CSR sent)" if row.pending else "no renewal pending",
+            row.status,
+        )
+        for number, row in enumerate(rows, start=1)
+    ]
