@@ -446,3 +446,23 @@ def test_A04_memory_exhaustion_when_the_store_refuses_writes(tmp_path: Path) -> 
     cp.security_event("InvalidMessages", "again", now=csms.now)
     csms.advance(2)
     assert [t for t, _ in notified(csms)] == ["MemoryExhaustion"]
+
+
+def test_L01_firmware_updated_after_the_reboot_into_the_new_firmware() -> None:
+    """TC_L_01_CS step 20: after the installation's reboot the station sends
+    SecurityEventNotification FirmwareUpdated (and ResetOrReboot, StartupOfTheDevice)."""
+    from test_v201_firmware import station as firmware_station
+    from test_v201_firmware import update
+
+    r = firmware_station()
+    assert update(r.csms, request_id=5) == {"status": "Accepted"}
+    r.run(10)
+    assert r.cp.firmware_version == "2.1.0"
+    sent = [p for p in r.payloads("SecurityEventNotification")]
+    kinds = [p["type"] for p in sent]
+    assert "ResetOrReboot" in kinds and "FirmwareUpdated" in kinds
+    [updated] = [p for p in sent if p["type"] == "FirmwareUpdated"]
+    assert updated["techInfo"].endswith("to 2.1.0")
+    r.clear()
+    r.restart()  # a power cut later: the version is the same, no FirmwareUpdated again
+    assert [p["type"] for p in r.payloads("SecurityEventNotification")] == ["StartupOfTheDevice"]
