@@ -415,3 +415,18 @@ def test_A02_FR_08_renewed_pair_loads_as_a_tls_client_certificate(ca: Ca, tmp_pa
     (tmp_path / "other.pem").write_text(other.pem)
     with pytest.raises(ssl.SSLError):
         context.load_cert_chain(tmp_path / "other.pem", tmp_path / "key.pem")
+
+
+def test_TC_M_23_CS_renewed_station_certificate_not_deletable(ca: Ca) -> None:
+    """DeleteCertificate of the renewed station certificate (its hash data as OCSP computes
+    it): Failed (M04.FR.05); it stays the station's."""
+    from cert_factory import Made
+
+    rig = rig_with_root(ca)
+    chain = renew(rig, ca)
+    leaf = Made(x509.load_pem_x509_certificate(chain.encode()), None)
+    answer = rig.csms.result(
+        "DeleteCertificate", {"certificateHashData": leaf.hash_data(ca.intermediate)}
+    )
+    assert answer["status"] == "Failed"
+    assert rig.cp.station_certificate() is not None
