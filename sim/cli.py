@@ -31,6 +31,7 @@ from sim.atg import AtgDriver, AtgProfile, load_profile
 from sim.cli_args import UsageError, build_parser, connectors_list, station_settings
 from sim.cli_output import Output, Watcher, cli_hint
 from sim.events import TransferFailures
+from sim.operations import DIAGNOSTICS_LOG_FRAMES
 from sim.settings import StationSettings
 from sim.station import Station
 from sim.transfer_policy import TransferPolicy
@@ -45,6 +46,10 @@ the last message delivered (a slow CSMS under many stations still gets its messa
 SETTLE_LIMIT_S = 120.0
 """... and at most in all."""
 CLOSE_TIMEOUT_S = 5.0
+FLEET_LOG_FRAMES = 20
+"""With --count > 1, the frames each station keeps for the log of a diagnostics file (a single
+station keeps DIAGNOSTICS_LOG_FRAMES): 500 frames are about 200 KB, which a fleet of ten
+thousand stations cannot keep each."""
 CONFIG_DEFAULTS = {version: {key: "20"} for version, key in PING_INTERVAL.items()}
 """The websockets client can ping (a browser cannot): a silently dead CSMS is noticed."""
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -159,6 +164,8 @@ class _Cli:
                     transport_factory=transport_type,
                     clock_start_wall=wall,
                     config_defaults=CONFIG_DEFAULTS,
+                    meter_refresh_s=None,  # nothing shows readings between frames here
+                    log_frames=DIAGNOSTICS_LOG_FRAMES if args.count == 1 else FLEET_LOG_FRAMES,
                 )
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
@@ -187,17 +194,14 @@ class _Cli:
         runner = asyncio.ensure_future(runtime.run())
         try:
             try:
-                for station in self.stations:
-                    station.connect()
+                failure = await self._connect_all()
             except ValueError as exc:  # e.g. a CA file that is not PEM
-                # The runtime has not started (no await yet) and Runtime.run() would forget a
-                # stop() made before it starts: cancel it instead.
+                # Runtime.run() would forget a stop() made before it starts: cancel it instead.
                 runner.cancel()
                 for station in self.stations:
                     station.disconnect()
                 await self._close_all()
                 raise UsageError(str(exc)) from None
-            failure = await self._first_attempts()
             if failure is not None:
                 for station in self.stations:
                     station.disconnect()
@@ -227,38 +231,68 @@ class _Cli:
                     )
             _remove_signals(loop, installed)
 
-    async def _first_attempts(self) -> str | None:
-        """None once every station connected; else the first failure, prefixed by its id."""
+    async def _connect_all(self) -> str | None:
+        """Connect the stations (at most --ramp per second) and wait for their first attempts:
+        None once every station connected (or a stop was asked for); else the first failure,
+        prefixed by its station id. The first station connects at once, so a wrong URL is
+        reported at once whatever the ramp."""
         assert self.stop_requested is not None
-        attempts = {
-            asyncio.ensure_future(station.transport.first_attempt()): station  # type: ignore[union-attr]
-            for station in self.stations
-        }
+        loop = asyncio.get_running_loop()
+        ramp: float | None = self.args.ramp
+        attempts: dict[asyncio.Future[str | None], Station] = {}
         stop = asyncio.ensure_future(self.stop_requested.wait())
-        pending = set(attempts)
+        pending: set[asyncio.Future[Any]] = set()
+        started = loop.time()
         try:
+            for index, station in enumerate(self.stations):
+                due = started if ramp is None else started + index / ramp
+                while (wait := due - loop.time()) > 0:
+                    done, _ = await asyncio.wait(
+                        pending | {stop}, timeout=wait, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    over, outcome = self._first_failure(done, stop, attempts, pending)
+                    if over:
+                        return outcome
+                station.connect()
+                attempt = asyncio.ensure_future(station.transport.first_attempt())  # type: ignore[union-attr]
+                attempts[attempt] = station
+                pending.add(attempt)
             while pending:
                 done, _ = await asyncio.wait(pending | {stop}, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    if task is stop:
-                        return None
-                    pending.discard(task)
-                    reason = task.result()
-                    if reason is not None:
-                        station = attempts[task]
-                        prefix = f"{station.settings.charge_box_id}: " if len(attempts) > 1 else ""
-                        args = self.args
-                        hint = cli_hint(
-                            reason,
-                            wss_without_client_cert=args.url.lower().startswith("wss://")
-                            and args.client_cert is None,
-                        )
-                        return f"{prefix}{hint}"
+                over, outcome = self._first_failure(done, stop, attempts, pending)
+                if over:
+                    return outcome
             return None
         finally:
             stop.cancel()
             for task in pending:
                 task.cancel()
+
+    def _first_failure(
+        self,
+        done: set[asyncio.Future[Any]],
+        stop: asyncio.Future[Any],
+        attempts: dict[asyncio.Future[str | None], Station],
+        pending: set[asyncio.Future[Any]],
+    ) -> tuple[bool, str | None]:
+        """(True, None) after a stop, (True, the first failure among ``done``), else
+        (False, None): go on waiting."""
+        for task in done:
+            if task is stop:
+                return True, None
+            pending.discard(task)
+            reason = task.result()
+            if reason is not None:
+                station = attempts[task]
+                prefix = f"{station.settings.charge_box_id}: " if len(self.stations) > 1 else ""
+                args = self.args
+                hint = cli_hint(
+                    reason,
+                    wss_without_client_cert=args.url.lower().startswith("wss://")
+                    and args.client_cert is None,
+                )
+                return True, f"{prefix}{hint}"
+        return False, None
 
     async def _wait_for_end(self) -> None:
         assert self.stop_requested is not None
@@ -350,11 +384,30 @@ def _transfer_host_factory(
     from sim.transfer import CPythonTransferHost
 
     def factory(target: Any, policy: TransferPolicy) -> TransferHost:
-        return CPythonTransferHost(
-            target, clock=runtime.now, wake=lambda: runtime.wake(station), policy=policy
+        return _LazyHost(
+            lambda: CPythonTransferHost(
+                target, clock=runtime.now, wake=lambda: runtime.wake(station), policy=policy
+            )
         )
 
     return factory
+
+
+class _LazyHost:
+    """A transfer host made at its first use: most stations of a fleet never transfer a file,
+    and each host holds an HTTP opener (about 6 KB)."""
+
+    __slots__ = ("_host", "_make")
+
+    def __init__(self, make: Callable[[], TransferHost]) -> None:
+        self._make: Callable[[], TransferHost] | None = make
+        self._host: TransferHost | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._host is None:
+            assert self._make is not None
+            self._host, self._make = self._make(), None
+        return getattr(self._host, name)
 
 
 def _install_signals(loop: asyncio.AbstractEventLoop, handler: Any) -> list[int]:

@@ -148,6 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="run K stations in this process (ids ID-1 .. ID-K), e.g. for load tests",
     )
+    parser.add_argument(
+        "--ramp",
+        type=float,
+        default=None,
+        metavar="PER_SECOND",
+        help="with --count: open at most this many connections per second (default: all at"
+        " once), so a large fleet does not hit the CSMS with every handshake at once",
+    )
     identity = parser.add_argument_group("station identity (BootNotification)")
     for name in ("vendor", "model", "serial", "firmware_version"):
         _add_setting(identity, name)
@@ -289,6 +297,8 @@ def station_settings(args: argparse.Namespace) -> list[StationSettings]:
         raise UsageError(f"--count must be from 1 to {MAX_STATIONS}")
     if not (math.isfinite(args.speed) and args.speed > 0):
         raise UsageError("--speed must be a positive number")
+    if args.ramp is not None and not (math.isfinite(args.ramp) and args.ramp > 0):
+        raise UsageError("--ramp must be a positive number of connections per second")
     if not (math.isfinite(args.duration) and args.duration >= 0):
         raise UsageError("--duration must be 0 (until Ctrl-C) or a positive number of seconds")
     longest = id_tag_length(args.ocpp)

@@ -106,7 +106,7 @@ class Watcher:
         self.card_presented = False
         self.connected_once = False
         self.progress: dict[str, str] = {}
-        station.subscribe(self.on_event)
+        station.subscribe(self.on_event, snapshots=False)
 
     def stamp(self, now: float | None = None) -> str:
         return self.station.timestamp(self.run.runtime.now() if now is None else now)

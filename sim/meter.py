@@ -38,6 +38,7 @@ NOMINAL_VOLTAGE_V = 230.0  # phase to neutral, as in Europe
 LimitUnit = Literal["A", "W"]
 
 _DRIFT_PERIOD_S = 30.0
+_FULL_MARGIN_S = 1e-3
 
 
 @dataclass
@@ -202,6 +203,16 @@ class MeterModel:
                 self.energy_wh += self.ev.charge(self.power_w * elapsed / 3600.0)
         self._last = now
         self._refresh(now)
+
+    def full_in_s(self) -> float | None:
+        """Seconds until the car's battery is full at the present power (None: no battery,
+        or no power): the moment the readings change without any input changing."""
+        capacity = self.ev.capacity_kwh
+        if capacity is None or self.power_w <= 0:
+            return None
+        room_wh = (100.0 - self.ev.soc_percent) / 100.0 * capacity * 1000.0
+        # Never "at once": float rounding may leave a hair of room at the computed moment.
+        return max(room_wh / self.power_w * 3600.0, _FULL_MARGIN_S)
 
     def gate(self, plugged: bool, evse_ready: bool) -> None:
         """Set the cable and EVSE gates. When they or the limit changed since the readings were

@@ -24,12 +24,12 @@ DIAGNOSTICS_LOG_FRAMES = 500  # the frames a diagnostics file shows, at most
 class Operations:
     """The latest firmware and diagnostics progress and the frames a diagnostics file shows."""
 
-    def __init__(self) -> None:
+    def __init__(self, frames: int = DIAGNOSTICS_LOG_FRAMES) -> None:
         self.firmware: FirmwareProgress | None = None
         self.firmware_image: FirmwareImage | None = None
         self.diagnostics: DiagnosticsProgress | None = None
         # The recent frames (wall time, direction, text): the log of a diagnostics file.
-        self._recent: deque[tuple[float, str, str]] = deque(maxlen=DIAGNOSTICS_LOG_FRAMES)
+        self._recent: deque[tuple[float, str, str]] = deque(maxlen=frames)
 
     def observe(self, event: FirmwareProgress | DiagnosticsProgress) -> None:
         match event:

@@ -15,9 +15,12 @@ deterministically, jumping from one wake-up time to the next without sleeping.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import math
 import time
+from collections import deque
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
 
     from sim.station import Station
 
-__all__ = ["MAX_IDLE_S", "SPIN_LIMIT", "Runtime", "VirtualClock"]
+__all__ = ["MAX_IDLE_S", "SPIN_LIMIT", "STEP_BUDGET", "Runtime", "VirtualClock"]
 
 logger = logging.getLogger("sim.runtime")
 
@@ -40,6 +43,10 @@ _EARLY_S = 1e-9
 
 _SETTLE_ROUNDS = 10_000
 """run_for: how many rounds of immediate wake-ups at one instant count as a livelock."""
+
+STEP_BUDGET = 64
+"""At most this many stations are ticked before the loop lets the sockets run again: when many
+are due at once (a fleet booting, timers that fell together), frames keep flowing meanwhile."""
 
 SPIN_LIMIT = 100
 """A station asking this many times in a row to be ticked again at once, with nothing new in
@@ -69,16 +76,24 @@ class VirtualClock:
 
 
 class _Entry:
-    __slots__ = ("due", "spins", "station")
+    __slots__ = ("due", "queued", "spins", "station")
 
     def __init__(self, station: Station) -> None:
         self.station = station
         self.due: float | None = -math.inf  # tick at once when added
+        self.queued = False  # in the runtime's ready queue
         self.spins = 0  # ticks in a row that asked for another at once, unprompted
 
 
 class Runtime:
-    """Ticks stations when they are due; ``speed`` > 1 fast-forwards simulated time."""
+    """Ticks stations when they are due; ``speed`` > 1 fast-forwards simulated time.
+
+    One timer structure for every station: a heap of (due time, entry) for the times stations
+    asked for, and a queue of the stations woken (a frame arrived, a control was used). A step
+    costs what is due, not the number of stations: ten thousand idle stations cost nothing, and
+    a woken station is ticked before the timers due at the same moment (a CSMS waits for it).
+    A heap item whose time an entry no longer has (woken, re-armed, removed) is skipped.
+    """
 
     def __init__(
         self,
@@ -93,6 +108,9 @@ class Runtime:
         self._base_clock = clock()
         self._base_now = 0.0
         self._entries: dict[int, _Entry] = {}
+        self._heap: list[tuple[float, int, _Entry]] = []
+        self._ready: deque[_Entry] = deque()
+        self._order = itertools.count()  # ties in the heap: first armed, first ticked
         self._waiter: asyncio.Future[None] | None = None
         self._woken = False
         self._stopping = False
@@ -132,31 +150,50 @@ class Runtime:
         self._entries[key] = entry = _Entry(station)
 
         def wake() -> None:
-            entry.due = -math.inf
-            entry.spins = 0
+            self._wake_entry(entry)
             self._poke()
 
         station.waker = wake
+        self._enqueue(entry)
         self._poke()
 
     def remove(self, station: Station) -> None:
         """Stop driving ``station`` (it is not disconnected)."""
         entry = self._entries.pop(id(station), None)
         if entry is not None:
+            entry.due = None  # its heap item and queue place are skipped from now on
             station.waker = None
 
     def wake(self, station: Station | None = None) -> None:
         """Tick ``station`` (every station when None) as soon as possible."""
         if station is None:
             for entry in self._entries.values():
-                entry.due = -math.inf
-                entry.spins = 0
+                self._wake_entry(entry)
         else:
-            entry = self._entries.get(id(station))
-            if entry is not None:
-                entry.due = -math.inf
-                entry.spins = 0
+            found = self._entries.get(id(station))
+            if found is not None:
+                self._wake_entry(found)
         self._poke()
+
+    def _wake_entry(self, entry: _Entry) -> None:
+        entry.due = -math.inf
+        entry.spins = 0
+        self._enqueue(entry)
+
+    def _enqueue(self, entry: _Entry) -> None:
+        if not entry.queued:
+            entry.queued = True
+            self._ready.append(entry)
+
+    def _arm(self, entry: _Entry, due: float | None) -> None:
+        """Set the entry's next due time (None: only when woken)."""
+        entry.due = due
+        if due is None:
+            return
+        if due == -math.inf:
+            self._enqueue(entry)
+        else:
+            heapq.heappush(self._heap, (due, next(self._order), entry))
 
     def _poke(self) -> None:
         self._woken = True
@@ -171,27 +208,47 @@ class Runtime:
 
     # ------------------------------------------------------------------ stepping
 
-    def step(self) -> float | None:
-        """Tick every station that is due now; return the earliest next due time (or None)."""
+    def step(self, budget: int | None = None) -> float | None:
+        """Tick the stations due now (the woken first, at most ``budget`` of them); return the
+        earliest next due time (or None: nothing armed), ``-inf`` when some are waiting."""
         now = self.now()
         self._woken = False
-        earliest: float | None = None
-        for entry in list(self._entries.values()):
-            if entry.due is not None and entry.due <= now + _EARLY_S:
-                entry.due = None
-                try:
-                    wake = entry.station.tick(now)
-                except Exception:
-                    logger.exception("station %r failed to tick", entry.station)
-                    wake = now + ERROR_RETRY_S
-                # A wake() during the tick (due = -inf) wins over the time the tick returned.
-                if entry.due is None:
-                    entry.due = self._unspun(entry, wake, now)
-                elif wake is not None:
-                    entry.due = min(entry.due, wake)
-            if entry.due is not None and (earliest is None or entry.due < earliest):
-                earliest = entry.due
-        return earliest
+        limit = now + _EARLY_S
+        due = self._take_due(limit, budget)
+        for entry in due:
+            if self._entries.get(id(entry.station)) is not entry:
+                continue  # removed meanwhile
+            entry.due = None
+            try:
+                wake = entry.station.tick(now)
+            except Exception:
+                logger.exception("station %r failed to tick", entry.station)
+                wake = now + ERROR_RETRY_S
+            # A wake() during the tick (due = -inf, queued again) wins over the time returned.
+            if entry.due is None:
+                self._arm(entry, self._unspun(entry, wake, now))
+            elif wake is not None and entry.due != -math.inf:
+                self._arm(entry, min(entry.due, wake))
+        return self._earliest()
+
+    def _take_due(self, limit: float, budget: int | None) -> list[_Entry]:
+        """The entries to tick now: the queue of woken ones as it stands, then the timers due."""
+        taken: list[_Entry] = []
+        ready = self._ready
+        for _ in range(len(ready)):
+            if budget is not None and len(taken) >= budget:
+                break
+            entry = ready.popleft()
+            entry.queued = False
+            if entry.due == -math.inf:
+                taken.append(entry)
+        heap = self._heap
+        while heap and heap[0][0] <= limit and (budget is None or len(taken) < budget):
+            due, _, entry = heapq.heappop(heap)
+            if entry.due == due:
+                entry.due = -math.inf  # taken: a second item for the same time is stale now
+                taken.append(entry)
+        return taken
 
     @staticmethod
     def _unspun(entry: _Entry, wake: float | None, now: float) -> float | None:
@@ -210,6 +267,14 @@ class Runtime:
             )
         return now + ERROR_RETRY_S
 
+    def _earliest(self) -> float | None:
+        if self._ready:
+            return -math.inf
+        heap = self._heap
+        while heap and heap[0][2].due != heap[0][0]:
+            heapq.heappop(heap)  # stale
+        return heap[0][0] if heap else None
+
     async def run(self, until: float | None = None) -> None:
         """Tick stations as they come due until ``stop`` or until simulated time ``until``."""
         if self._running:
@@ -218,7 +283,7 @@ class Runtime:
         self._running = True
         try:
             while not self._stopping:
-                earliest = self.step()
+                earliest = self.step(STEP_BUDGET)
                 now = self.now()
                 if until is not None and now >= until:
                     return

@@ -67,7 +67,7 @@ from sim.events import (
 )
 from sim.link import CsmsLink
 from sim.meter_signer import signing_meters
-from sim.operations import Operations
+from sim.operations import DIAGNOSTICS_LOG_FRAMES, Operations
 from sim.settings import StationSettings
 from sim.transport.base import ConnectionState, TransportConfig
 from sim.versions import AUTO, id_tag_length, version_of
@@ -85,7 +85,9 @@ __all__ = ["METER_REFRESH_S", "Station"]
 
 METER_REFRESH_S = 1.0
 """While power flows the station wakes at least this often (simulated seconds), so the readings
-the GUI shows move smoothly; energy is exact whatever the tick rate (see sim/meter.py)."""
+the GUI shows move smoothly; energy is exact whatever the tick rate (see sim/meter.py). A
+headless fleet shows no readings between frames: it passes ``meter_refresh_s=None`` and a
+charging station then wakes only when something is due (a MeterValues sample, a full battery)."""
 
 KEY_CHANGE_GRACE_S = 1.0
 """After the CSMS changes AuthorizationKey, the station reconnects with the new key this long
@@ -107,6 +109,8 @@ class Station(EngineViews):
     ``config_defaults`` replaces declared defaults of configuration keys (ChargePoint's option;
     e.g. ``{"WebSocketPingInterval": "20"}``, which a browser cannot honour): keys of the
     settings' version, or per version (``{"1.6": {...}, "2.0.1": {...}}``, what auto needs).
+    ``meter_refresh_s``: see METER_REFRESH_S. ``log_frames``: the recent frames kept for the log
+    of a diagnostics file (each station of a large fleet keeps fewer: they cost memory).
     """
 
     def __init__(
@@ -117,8 +121,13 @@ class Station(EngineViews):
         transport_factory: Callable[[TransportConfig, TransportListener], Transport],
         clock_start_wall: float | None = None,
         config_defaults: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
+        meter_refresh_s: float | None = METER_REFRESH_S,
+        log_frames: int = DIAGNOSTICS_LOG_FRAMES,
     ) -> None:
         self.settings = settings
+        self.meter_refresh_s = meter_refresh_s
+        """How often a charging station wakes to refresh its readings (None: never, only
+        when something is due; the energy is the same either way)."""
         self.store = store
         self._engines = Engines(settings, store, config_defaults)
         self._store = self._engines.root
@@ -126,6 +135,7 @@ class Station(EngineViews):
         """Set by the runtime: asks for a tick soon (a control was used, a frame arrived)."""
         self._link = CsmsLink(transport_factory, on_state=self._connection_changed, wake=self._wake)
         self._subscribers: tuple[Callable[[object], None], ...] = ()
+        self._snapshot_watchers = 0  # subscribers that show connectors (SnapshotChanged)
         self._now: float | None = None
         self._cards: list[tuple[int, str, str | None]] = []
         self._reboot: str | None = None
@@ -136,7 +146,7 @@ class Station(EngineViews):
         self._engine_setups: tuple[Callable[[ChargePoint], None], ...] = ()
         self._drivers: tuple[Callable[[float], float | None], ...] = ()
         self._driver_wake: float | None = None
-        self._operations = Operations()
+        self._operations = Operations(log_frames)
         self._registers = MeterRegisters(self._store, settings.charge_box_id)
         self._hardware = self._registers.load(settings)
         version = self._engines.first_version()
@@ -390,13 +400,21 @@ class Station(EngineViews):
             return None  # a stopped transaction whose messages are still queued is no session
         return info
 
-    def subscribe(self, callback: Callable[[object], None]) -> Callable[[], None]:
+    def subscribe(
+        self, callback: Callable[[object], None], *, snapshots: bool = True
+    ) -> Callable[[], None]:
         """Receive every engine event (FrameLogged, StatusChanged, SessionStarted, ...) and the
         station's own (ConnectionChanged, SnapshotChanged, StationRebooted); returns the
-        unsubscribe function. A callback may use the controls; it must not call ``tick``."""
+        unsubscribe function. A callback may use the controls; it must not call ``tick``.
+        ``snapshots=False``: the subscriber does not show connectors (no SnapshotChanged is
+        worked out for it at every tick)."""
         self._subscribers = (*self._subscribers, callback)
+        if snapshots:
+            self._snapshot_watchers += 1
 
         def unsubscribe() -> None:
+            if any(s is callback for s in self._subscribers) and snapshots:
+                self._snapshot_watchers -= 1
             self._subscribers = tuple(s for s in self._subscribers if s is not callback)
 
         return unsubscribe
@@ -490,7 +508,7 @@ class Station(EngineViews):
         if self._save_meters_soon:
             self._save_meters_soon = False
             self.flush()
-        if self._subscribers:
+        if self._snapshot_watchers:
             self._report_snapshots()
         return self._next_wakeup(now)
 
@@ -540,10 +558,16 @@ class Station(EngineViews):
         wake = self._engine.next_wakeup(now)
         if self._link.inbox or self._cards:
             return now
-        if any(hw.meter.power_w > 0 for hw in self._hardware):
-            refresh = now + METER_REFRESH_S
-            wake = refresh if wake is None else min(wake, refresh)
-        for due in (self._reconnect_at, self._driver_wake):
+        refresh_s = self.meter_refresh_s
+        full: list[float] = []
+        for hw in self._hardware:
+            if hw.meter.power_w > 0:
+                if refresh_s is not None:
+                    full.append(now + refresh_s)
+                seconds = hw.meter.full_in_s()
+                if seconds is not None:
+                    full.append(now + seconds)  # the battery is full then: SuspendedEV
+        for due in (self._reconnect_at, self._driver_wake, *full):
             if due is not None:
                 wake = due if wake is None else min(wake, due)
         return wake

@@ -266,6 +266,11 @@ def describe_close(code: int | None, reason: str = "") -> str:
     return f"{text}: {reason}" if reason else text
 
 
+_JITTER = random.Random()
+"""The jitter of every Backoff given no generator: one shared, since each Random holds 2.5 KB of
+state and a fleet has thousands of transports (each draw still differs)."""
+
+
 class Backoff:
     """Reconnect delays growing by ``factor`` up to ``max_s``; jitter spreads a fleet of stations.
 
@@ -288,7 +293,7 @@ class Backoff:
         self.factor = factor
         self.max_s = max_s
         self.jitter = jitter
-        self.rng = rng if rng is not None else random.Random()
+        self.rng = rng if rng is not None else _JITTER
         self._next = initial_s
 
     def next_delay(self) -> float:

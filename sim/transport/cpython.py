@@ -1,22 +1,33 @@
-"""The CPython transport: the ``websockets`` asyncio client, with Basic auth, TLS and reconnects.
+"""The CPython transport: websockets' sans-I/O client over one asyncio protocol per connection.
 
 Only imported by the headless runtime and the CLI (``websockets`` is not available in Pyodide).
-One task per transport runs attempt -> connection -> backoff sleep -> attempt ...; ``send`` is
-synchronous for the sans-IO runtime and feeds a queue that one writer drains in order.
+The WebSocket protocol itself (handshake, framing, masking, close codes, the message size limit)
+is ``websockets.client.ClientProtocol``; the I/O is a plain ``asyncio.BufferedProtocol``, sized
+for OCPP so that ten thousand connections fit in one process: no task, queue or lock per
+connection once it is open (frames are written from ``send`` at once, received messages are
+handed to the listener from the socket callback, one per turn of the loop), no compression
+(permessage-deflate keeps a zlib context per connection) and one read buffer shared by all
+connections (callbacks run one at a time); the kernel's socket buffers hold memory only while
+data waits in them. A connection attempt is a short-lived task; the reconnect wait and the
+keepalive pings are loop timers. Basic auth, TLS, subprotocols, pings and the backoff
+(sim/transport/lifecycle.py) behave as before, with the same words for every failure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import errno
 import logging
+import os
 import random
 import socket
 import ssl
 from typing import Any
 from urllib.parse import urlsplit
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.client import ClientProtocol
 from websockets.exceptions import (
     ConnectionClosed,
     InvalidHandshake,
@@ -24,20 +35,22 @@ from websockets.exceptions import (
     InvalidURI,
     NegotiationError,
 )
-from websockets.frames import CloseCode
+from websockets.frames import CloseCode, Frame, Opcode
+from websockets.http11 import USER_AGENT, Response
+from websockets.protocol import State
 from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
 
 from sim.transport.base import (
-    ConnectionState,
     TransportConfig,
     TransportListener,
     basic_auth_header,
     describe_close,
     redact,
 )
-from sim.transport.lifecycle import Lifecycle, logger
+from sim.transport.lifecycle import OFFLINE, STOPPED, Lifecycle, LifecycleControls, logger
 
-__all__ = ["WebsocketsTransport", "describe_failure", "ssl_context"]
+__all__ = ["MAX_MESSAGE_BYTES", "WebsocketsTransport", "describe_failure", "ssl_context"]
 
 _STATUS_HINTS = {
     400: "bad request: check the URL path",
@@ -47,22 +60,284 @@ _STATUS_HINTS = {
     426: "the server wants another protocol: check ws:// vs wss://",
 }
 
-_STOPPED = "closed by the station (stopped)"
-_OFFLINE = "network switched off"
-
 MAX_MESSAGE_BYTES = 2**20
 """The largest message the client reads (websockets' ``max_size``): far above any OCPP frame
 (the engine answers frames over its own 64 KiB limit with a CALLERROR), so a larger one is a
 broken or hostile CSMS: the client closes with 1009 without buffering it, and reconnects."""
 
-OUTBOX_HIGH = 64
-"""Frames waiting to be written at which the transport stops reading until half have left: a
-CSMS that sends CALLs but does not read the answers cannot make the station buffer answers
-without bound (TCP pushes back on the CSMS instead)."""
+WRITE_BUFFER_HIGH = 64 * 1024
+"""Bytes waiting to be written at which the connection stops reading until they are down to
+WRITE_BUFFER_LOW: a CSMS that sends CALLs but does not read the answers cannot make the station
+buffer answers without bound (TCP pushes back on the CSMS instead)."""
+WRITE_BUFFER_LOW = 16 * 1024
+
+READ_CHUNK = 64 * 1024
+"""The shared read buffer: the most one socket read takes in."""
+
+CLOSE_TIMEOUT_S = 5.0
+"""How long a closing connection waits for the CSMS to close TCP after the close frames."""
+
+_PING_TIMEOUT = "keepalive ping timeout"
 
 
-class WebsocketsTransport:
-    """A ``Transport`` on the ``websockets`` asyncio client; create and drive it inside a loop."""
+class _Connection(asyncio.BufferedProtocol):
+    """One WebSocket connection: the socket callbacks feed the sans-I/O protocol and hand what it
+    parsed to the transport; ``transport`` is the asyncio transport (None until connected)."""
+
+    __slots__ = (
+        "backlog",
+        "closed",
+        "closing",
+        "early",
+        "fragments",
+        "handshake",
+        "owner",
+        "pong_due",
+        "protocol",
+        "timer",
+        "transport",
+        "writes_paused",
+    )
+
+    _buffer = bytearray(READ_CHUNK)
+    _view = memoryview(_buffer)
+
+    def __init__(self, owner: WebsocketsTransport | None, protocol: ClientProtocol) -> None:
+        self.owner = owner  # None once abandoned: its events no longer count
+        self.protocol = protocol
+        self.transport: asyncio.Transport | None = None
+        loop = asyncio.get_running_loop()
+        self.handshake: asyncio.Future[None] | None = loop.create_future()
+        self.closed: asyncio.Future[None] = loop.create_future()
+        self.timer: asyncio.TimerHandle | None = None  # keepalive ping or close timeout
+        self.closing = False  # the close timeout runs
+        self.pong_due: bytes | None = None  # the payload of the ping awaiting its pong
+        self.fragments: list[bytes] | None = None  # a fragmented text message being received
+        self.early: list[Any] | None = []  # frames received before the owner took it over
+        self.backlog: collections.deque[str] | None = None  # messages read, not handed over yet
+        self.writes_paused = False
+
+    # ------------------------------------------------------------ asyncio callbacks
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.set_write_buffer_limits(WRITE_BUFFER_HIGH, WRITE_BUFFER_LOW)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.protocol.receive_data(self._buffer[:nbytes])
+        self._pump()
+
+    def eof_received(self) -> bool:
+        with contextlib.suppress(EOFError):
+            self.protocol.receive_eof()
+        self._pump()
+        return False  # the transport closes once what we still write has left
+
+    def pause_writing(self) -> None:
+        self.writes_paused = True
+        self._reading(False)
+
+    def resume_writing(self) -> None:
+        self.writes_paused = False
+        self._reading(self.backlog is None)
+
+    def _reading(self, on: bool) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if on:
+            transport.resume_reading()
+        else:
+            transport.pause_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        protocol = self.protocol
+        if protocol.state is not State.CLOSED:
+            with contextlib.suppress(EOFError):
+                protocol.receive_eof()  # the state follows: CLOSED, with its close_exc
+        handshake, self.handshake = self.handshake, None
+        if handshake is not None and not handshake.done():
+            handshake.set_exception(
+                exc or ConnectionError("the server closed the connection during the handshake")
+            )
+        owner, self.owner = self.owner, None
+        if owner is not None and self.early is None:
+            owner._connection_ended(self)
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    # ------------------------------------------------------------ protocol
+
+    def _pump(self) -> None:
+        """Hand over what the protocol parsed, write what it has to send."""
+        protocol = self.protocol
+        events = protocol.events_received()
+        handshake = self.handshake
+        if handshake is not None:
+            if protocol.handshake_exc is not None:
+                self.handshake = None
+                if not handshake.done():
+                    handshake.set_exception(protocol.handshake_exc)
+                self.flush()
+                self.abort()
+                return
+            if protocol.state is State.CONNECTING:
+                self.flush()
+                return
+            self.handshake = None
+            for event in events:
+                if isinstance(event, Response):
+                    # The protocol's parser keeps the response for the connection's lifetime:
+                    # its headers (about 2.5 KB) are no longer needed.
+                    event.headers.clear()
+                    event.body = b""
+            events = [event for event in events if not isinstance(event, Response)]
+            if not handshake.done():
+                handshake.set_result(None)
+        if self.early is not None:
+            self.early.extend(events)  # until the owner took the connection over
+            self.flush()
+        else:
+            self.handle(events)
+
+    def take_over(self) -> list[Any]:
+        """The owner takes the open connection: the frames that came so far."""
+        early, self.early = self.early or [], None
+        return early
+
+    def handle(self, events: list[Any]) -> None:
+        owner = self.owner
+        for event in events:
+            if not isinstance(event, Frame):
+                continue
+            opcode = event.opcode
+            if opcode is Opcode.TEXT or (opcode is Opcode.CONT and self.fragments):
+                text = self._message(event)
+                if text is not None and owner is not None:
+                    self._deliver(owner, text)
+            elif opcode is Opcode.PONG:
+                if self.pong_due is not None and bytes(event.data) == self.pong_due:
+                    self.pong_due = None
+            elif opcode is Opcode.BINARY and event.fin and owner is not None:
+                logger.warning(
+                    "[%s] ignored a binary frame (OCPP-J uses text frames)",
+                    owner.config.charge_box_id,
+                )
+        self.flush()
+
+    def _deliver(self, owner: WebsocketsTransport, text: str) -> None:
+        """Hand one message over per turn of the loop, so the runtime takes each in before the
+        next: a flood read in one go waits here, reading paused, not in the station's inbox."""
+        if self.backlog is None:
+            owner._life.received(text)
+            self.backlog = collections.deque()
+            asyncio.get_running_loop().call_soon(self._next)
+        else:
+            self.backlog.append(text)
+            self._reading(False)
+
+    def _next(self) -> None:
+        backlog, owner = self.backlog, self.owner
+        if not backlog or owner is None:
+            self.backlog = None
+            self._reading(not self.writes_paused)
+            return
+        owner._life.received(backlog.popleft())
+        asyncio.get_running_loop().call_soon(self._next)
+
+    def _message(self, frame: Frame) -> str | None:
+        """The text of a complete message (fragments joined), or None while incomplete."""
+        if frame.fin and not self.fragments:
+            data = bytes(frame.data)
+        else:
+            parts = self.fragments or []
+            parts.append(bytes(frame.data))
+            if not frame.fin:
+                self.fragments = parts
+                return None
+            self.fragments = None
+            data = b"".join(parts)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            self.protocol.fail(CloseCode.INVALID_DATA, "invalid UTF-8")
+            return None
+
+    def flush(self) -> None:
+        """Write what the protocol has to send; an empty item is the end of our side."""
+        transport = self.transport
+        protocol = self.protocol
+        for data in protocol.data_to_send():
+            if transport is None or transport.is_closing():
+                continue
+            if data:
+                transport.write(data)
+            elif transport.can_write_eof():
+                transport.write_eof()
+        if protocol.close_expected():
+            self.expect_close()
+
+    def send(self, text: str) -> bool:
+        protocol = self.protocol
+        if protocol.state is not State.OPEN:
+            return False
+        protocol.send_text(text.encode("utf-8"))
+        self.flush()
+        return True
+
+    def close(self, code: int, reason: str) -> None:
+        if self.protocol.state is State.OPEN:
+            self.protocol.send_close(code, reason)
+            self.flush()
+        self.expect_close()
+
+    def expect_close(self) -> None:
+        """The TCP connection should end soon: cut it if the CSMS does not within the timeout."""
+        if self.closing:
+            return
+        self.closing = True
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT_S, self.abort)
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    # ------------------------------------------------------------ keepalive
+
+    def keepalive(self, interval: float) -> None:
+        """Ping every ``interval`` s; a ping unanswered by the next one fails the connection."""
+        if self.closing:
+            return
+        self.timer = asyncio.get_running_loop().call_later(interval, self._ping, interval)
+
+    def _ping(self, interval: float) -> None:
+        protocol = self.protocol
+        self.timer = None
+        if protocol.state is not State.OPEN:
+            return
+        if self.pong_due is not None:
+            if self.owner is not None:
+                logger.warning("[%s] %s", self.owner.config.charge_box_id, _PING_TIMEOUT)
+            protocol.fail(CloseCode.INTERNAL_ERROR, _PING_TIMEOUT)
+            self.flush()
+            return
+        self.pong_due = os.urandom(4)
+        protocol.send_ping(self.pong_due)
+        self.flush()
+        self.keepalive(interval)
+
+
+class WebsocketsTransport(LifecycleControls):
+    """A ``Transport`` on websockets' sans-I/O client; create and drive it inside a loop."""
 
     def __init__(
         self,
@@ -74,22 +349,12 @@ class WebsocketsTransport:
         self.config = config
         self._life = Lifecycle(config, listener, rng)
         self._ssl = ssl_context(config)  # fail on unreadable TLS files now, not on every retry
-        self._task: asyncio.Task[None] | None = None
-        self._cancelled: asyncio.Task[None] | None = None
-        self._ws: ClientConnection | None = None
-        self._outbox: asyncio.Queue[str] | None = None
+        self._attempting: asyncio.Task[None] | None = None
+        self._abandoned: asyncio.Task[None] | None = None
+        self._retry: asyncio.TimerHandle | None = None
+        self._ws: _Connection | None = None
         self._closing: str | None = None  # why we are closing the open connection ourselves
-        self._closer: asyncio.Task[None] | None = None
         self._first: asyncio.Future[str | None] | None = None
-
-    @property
-    def state(self) -> ConnectionState:
-        return self._life.state
-
-    @property
-    def detail(self) -> str:
-        """The human-readable detail of the current state."""
-        return self._life.detail
 
     def start(self) -> None:
         """Begin connecting from the running event loop (a RuntimeError outside one)."""
@@ -97,30 +362,17 @@ class WebsocketsTransport:
         if self._life.running:
             return
         self._first = loop.create_future()
-        if self._life.start():
-            self._spawn()
+        super().start()
 
     def stop(self) -> None:
-        if self._life.stop():
-            self._close(_STOPPED)
-        else:
-            self._cancel()
-        self._settle_first(_STOPPED)
-
-    def set_offline(self, offline: bool) -> None:
-        if offline:
-            if self._life.go_offline():
-                self._close(_OFFLINE)
-            else:
-                self._cancel()
-        elif self._life.go_online():
-            self._spawn()
+        super().stop()
+        self._settle_first(STOPPED)
 
     def send(self, text: str) -> bool:
-        if self._outbox is None or not self._life.connected or self._closing is not None:
+        ws = self._ws
+        if ws is None or not self._life.connected or self._closing is not None:
             return False
-        self._outbox.put_nowait(text)
-        return True
+        return ws.send(text)
 
     async def first_attempt(self) -> str | None:
         """Wait for the outcome of the first attempt: None once connected, else why it failed.
@@ -133,135 +385,150 @@ class WebsocketsTransport:
         return await asyncio.shield(self._first)
 
     async def wait_closed(self) -> None:
-        """Wait until the connection task has finished (after ``stop`` or going offline)."""
-        tasks = (self._task, self._cancelled, self._closer)
-        pending = [task for task in tasks if task is not None]
+        """Wait until the connection and any attempt have ended (after ``stop`` or going
+        offline)."""
+        pending: list[asyncio.Future[Any]] = [
+            task for task in (self._attempting, self._abandoned) if task is not None
+        ]
+        if self._ws is not None:
+            pending.append(self._ws.closed)
         if pending:
             await asyncio.wait(pending)
 
-    def _spawn(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
+    # ------------------------------------------------------------ LifecycleControls
+
+    def _connect(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+        if self._ws is None and (self._attempting is None or self._attempting.done()):
+            self._attempting = asyncio.get_running_loop().create_task(self._attempt())
 
     def _cancel(self) -> None:
-        """Abandon a pending attempt or backoff sleep (never an open connection)."""
-        task = self._task
+        """Abandon a pending attempt or reconnect wait (never an open connection)."""
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+        task = self._attempting
         if task is not None and task is not asyncio.current_task() and not task.done():
             task.cancel()
             # Forget it so going online again at once starts afresh; wait_closed still awaits it.
-            self._task, self._cancelled = None, task
+            self._attempting, self._abandoned = None, task
 
     def _close(self, reason: str) -> None:
         if self._ws is None or self._closing is not None:
             return
         self._closing = reason
-        self._closer = asyncio.get_running_loop().create_task(
-            self._ws.close(1000, "offline" if reason == _OFFLINE else "stopped")
-        )
+        self._ws.close(1000, "offline" if reason == OFFLINE else "stopped")
+
+    # ------------------------------------------------------------ attempts
 
     def _settle_first(self, outcome: str | None) -> None:
         if self._first is not None and not self._first.done():
             self._first.set_result(outcome)
 
-    async def _run(self) -> None:
+    async def _attempt(self) -> None:
         life = self._life
-        while life.wants_connection:
-            life.connecting()
-            if not life.wants_connection:  # a listener stopped us from on_state
-                return
-            reason = await self._attempt()
-            self._settle_first(reason)
-            if reason is None:
-                reason = await self._serve()
-            delay = life.ended(reason)
-            if delay is None:
-                return
-            await asyncio.sleep(delay)
+        life.connecting()
+        if not life.wants_connection:  # a listener stopped us from on_state
+            return
+        reason, ws = await self._open()
+        self._attempting = None
+        self._settle_first(reason)
+        if ws is None:
+            self._ended(reason or "connection failed")
+            return
+        self._ws = ws
+        early = ws.take_over()
+        life.opened(str(ws.protocol.subprotocol))  # on_open may send at once
+        interval = self.config.ping_interval_s
+        if interval is not None and self._ws is ws and ws.protocol.state is State.OPEN:
+            ws.keepalive(interval)
+        ws.handle(early)
+        if ws.closed.done():  # it ended before we took it over: its end counts now
+            self._connection_ended(ws)
 
-    async def _attempt(self) -> str | None:
-        """Open a connection and check the subprotocol: None when open, else the failure."""
+    async def _open(self) -> tuple[str | None, _Connection | None]:
+        """Open a connection and check the subprotocol: (None, connection) when open, else
+        (why it failed, None)."""
         config = self.config
-        headers = {}
-        authorization = basic_auth_header(config)
-        if authorization is not None:
-            headers["Authorization"] = authorization
+        loop = asyncio.get_running_loop()
+        ws: _Connection | None = None
         try:
-            ws = await connect(
-                self._life.url,
+            uri = parse_uri(self._life.url)
+            protocol = ClientProtocol(
+                uri,
                 subprotocols=[Subprotocol(name) for name in config.subprotocols],
-                additional_headers=headers,
-                ssl=self._ssl,
-                open_timeout=config.open_timeout_s,
-                ping_interval=config.ping_interval_s,
                 max_size=MAX_MESSAGE_BYTES,
-                logger=_RedactingLogger(logging.getLogger("websockets.client"), config),
+                logger=_protocol_logger(config),
             )
+            request = protocol.connect()
+            request.headers["User-Agent"] = USER_AGENT
+            authorization = basic_auth_header(config)
+            if authorization is not None:
+                request.headers["Authorization"] = authorization
+            protocol.send_request(request)
+            ws = _Connection(self, protocol)
+            handshake = ws.handshake
+            assert handshake is not None
+            made = ws
+            async with asyncio.timeout(config.open_timeout_s):
+                await loop.create_connection(
+                    lambda: made,
+                    uri.host,
+                    uri.port,
+                    ssl=self._ssl,
+                    server_hostname=uri.host if self._ssl is not None else None,
+                )
+                ws.flush()
+                await handshake
         except asyncio.CancelledError:
+            if ws is not None:
+                ws.owner = None
+                ws.abort()
             raise
         except Exception as exc:
-            return describe_failure(exc, config)
-        mismatch = self._life.subprotocol_problem(ws.subprotocol)
+            if ws is not None:
+                ws.owner = None
+                ws.abort()
+            return describe_failure(exc, config), None
+        mismatch = self._life.subprotocol_problem(ws.protocol.subprotocol)
         if mismatch is not None:
-            await ws.close(1000, "subprotocol not accepted")
-            return mismatch
-        self._ws = ws
-        return None
+            ws.owner = None
+            ws.close(1000, "subprotocol not accepted")
+            return mismatch, None
+        return None, ws
 
-    async def _serve(self) -> str:
-        """Pump frames both ways until the connection ends; return why it ended."""
-        ws = self._ws
-        assert ws is not None
-        self._outbox = outbox = asyncio.Queue()
-        room = asyncio.Event()
-        room.set()
-        writer = asyncio.get_running_loop().create_task(_write(ws, outbox, room))
-        try:
-            self._life.opened(str(ws.subprotocol))  # on_open may send at once: the queue is ready
-            while True:
-                if outbox.qsize() >= OUTBOX_HIGH:
-                    room.clear()
-                    await room.wait()  # set by the writer, also when the connection ends
-                message = await ws.recv()
-                if isinstance(message, str):
-                    self._life.received(message)
-                    # recv() returns queued messages without yielding: let the runtime take
-                    # this one in before reading the next, so a flood waits in the socket, not
-                    # in the station's inbox.
-                    await asyncio.sleep(0)
-                else:
-                    logger.warning(
-                        "[%s] ignored a binary frame (OCPP-J uses text frames)",
-                        self.config.charge_box_id,
-                    )
-        except ConnectionClosed as closed:
-            if self._closing is not None:
-                return self._closing
+    def _connection_ended(self, ws: _Connection) -> None:
+        """The open connection ``ws`` ended (its socket closed)."""
+        if ws is not self._ws:
+            return
+        self._ws = None
+        closing, self._closing = self._closing, None
+        if closing is not None:
+            reason = closing
+        else:
+            closed = ws.protocol.close_exc
             reason = _closed_reason(closed)
             if closed.rcvd is None and closed.sent is not None and closed.sent.code != 1000:
                 # We closed it because of what the CSMS sent: an error worth a log line.
                 logger.warning("[%s] %s", self.config.charge_box_id, reason)
-            return reason
-        finally:
-            writer.cancel()
-            self._ws = None
-            self._outbox = None
-            self._closing = None
+        self._ended(reason)
+
+    def _ended(self, reason: str) -> None:
+        delay = self._life.ended(reason)
+        if delay is not None and self._life.wants_connection:
+            loop = asyncio.get_running_loop()
+            self._retry = loop.call_later(delay, self._connect)
 
 
-async def _write(ws: ClientConnection, outbox: asyncio.Queue[str], room: asyncio.Event) -> None:
-    """Send queued frames one by one so they leave in the order ``send`` was called; set
-    ``room`` once the queue is down to half of OUTBOX_HIGH, and when the writer ends."""
-    try:
-        while True:
-            text = await outbox.get()
-            try:
-                await ws.send(text)
-            except ConnectionClosed:
-                return
-            if outbox.qsize() <= OUTBOX_HIGH // 2:
-                room.set()
-    finally:
-        room.set()
+def _protocol_logger(config: TransportConfig) -> logging.Logger | logging.LoggerAdapter[Any]:
+    """websockets logs the handshake headers at DEBUG level: with DEBUG on, through an adapter
+    that masks the key (made only then: ten thousand idle adapters cost memory)."""
+    base = logging.getLogger("websockets.client")
+    if base.isEnabledFor(logging.DEBUG):
+        return _RedactingLogger(base, config)
+    return base
 
 
 def _closed_reason(closed: ConnectionClosed) -> str:
@@ -352,7 +619,7 @@ def _describe(exc: BaseException, config: TransportConfig) -> str:
     return f"unexpected error: {type(exc).__name__}: {exc}"
 
 
-class _RedactingLogger(logging.LoggerAdapter):
+class _RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
     """websockets logs the handshake headers at DEBUG level: mask the key before it is written."""
 
     def __init__(self, base: logging.Logger, config: TransportConfig) -> None:
