@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import zlib
+from functools import partial
 from typing import TYPE_CHECKING
 
 from ocpp_core.connector import ERROR_CODES, ErrorRecord
@@ -132,6 +133,21 @@ class Hardware:
             meter.limit,
         )
 
+    def is_plugged(self) -> bool:
+        return self.plugged
+
+    def ev_requesting(self) -> bool:
+        return self.plugged and self.meter.ev.requesting
+
+    def is_evse_ready(self) -> bool:
+        return self.evse_ready
+
+    def error_record(self) -> ErrorRecord | None:
+        return self.fault_record
+
+    def ev_soc(self) -> float | None:
+        return self.meter.soc_percent if self.plugged else None
+
     def offered_a(self) -> float:
         """Current.Offered: what the station would deliver per phase under the limit."""
         meter = self.meter
@@ -174,39 +190,35 @@ def new_meter(settings: StationSettings, n: int, register: object = None) -> Met
     )
 
 
+_NEUTRAL = {"L1": "L1-N", "L2": "L2-N", "L3": "L3-N"}
+
+
 def wire(engine: ChargePoint, hw: Hardware, *, soc: bool, register: Callable[[], int]) -> None:
     """Bind one connector's hardware to the engine's inputs and outputs (``soc``: the car has a
     modelled battery; ``register``: the energy register as the core reads it for a frame)."""
     io = engine.connector(hw.n)
     meter = hw.meter
-    io.plugged = lambda: hw.plugged
+    # Bound methods and partials rather than closures: a fleet wires tens of thousands.
+    io.plugged = hw.is_plugged
     # The EV asks for energy while it is ready and its battery is not full (else SuspendedEV).
-    io.ev_ready = lambda: hw.plugged and meter.ev.requesting
-    io.evse_ready = lambda: hw.evse_ready
-    io.add_error_input(lambda: hw.fault_record)
+    io.ev_ready = hw.ev_requesting
+    io.evse_ready = hw.is_evse_ready
+    io.add_error_input(hw.error_record)
     io.energy_wh = register
-    io.power_w = lambda: meter.power_w
+    io.power_w = meter.read_power_w
     phases = ("L1", "L2", "L3")[: meter.phases]
-
-    def current(i: int) -> Callable[[], float]:
-        return lambda: meter.current_a[i]
-
-    def voltage(i: int) -> Callable[[], float]:
-        return lambda: meter.voltage_v[i]
-
     for index, phase in enumerate(phases):
-        io.add_meter_input("Current.Import", current(index), phase=phase, unit="A")
+        io.add_meter_input(
+            "Current.Import", partial(meter.phase_current, index), phase=phase, unit="A"
+        )
     for index, phase in enumerate(phases):
-        io.add_meter_input("Voltage", voltage(index), phase=f"{phase}-N", unit="V")
+        io.add_meter_input(
+            "Voltage", partial(meter.phase_voltage, index), phase=_NEUTRAL[phase], unit="V"
+        )
     io.add_meter_input("Current.Offered", hw.offered_a, unit="A")
     if soc:
         # The car's battery: a reading only while a car is plugged in (None: none now).
-        io.add_meter_input(
-            "SoC",
-            lambda: meter.soc_percent if hw.plugged else None,
-            location="EV",
-            unit="Percent",
-        )
+        io.add_meter_input("SoC", hw.ev_soc, location="EV", unit="Percent")
 
     def charging_limit(value: float | None, unit: str = "A") -> None:
         meter.set_limit(value, "W" if unit == "W" else "A")

@@ -7,7 +7,6 @@ reports. It also follows the connection state and notices a backend that echoes 
 
 from __future__ import annotations
 
-from collections import deque
 from typing import TYPE_CHECKING
 
 from sim.echo import EchoDetector
@@ -59,8 +58,9 @@ class CsmsLink:
         self._factory = factory
         self._on_state = on_state
         self._wake = wake
-        self.inbox: deque[tuple[str, str]] = deque()
-        """("open" | "message" | "close", text), oldest first, for the next tick."""
+        self.inbox: list[tuple[str, str]] = []
+        """("open" | "message" | "close", text), oldest first, for the next tick (a list: it
+        holds a frame or two, and an empty deque costs 600 bytes per station)."""
         self.transport: Transport | None = None
         self._listener: _Listener | None = None
         self.running = False  # the station should be connected (connect() and no disconnect())

@@ -152,6 +152,15 @@ class MeterModel:
         # Per phase: (knot index, voltage at that knot, voltage at the next knot).
         self._voltage_knots: list[tuple[int, float, float] | None] = [None] * phases
 
+    def read_power_w(self) -> float:
+        return self.power_w
+
+    def phase_current(self, index: int) -> float:
+        return self.current_a[index]
+
+    def phase_voltage(self, index: int) -> float:
+        return self.voltage_v[index]
+
     @property
     def soc_percent(self) -> float | None:
         """The car's state of charge, or None when it has no battery."""

@@ -519,7 +519,7 @@ class Station(EngineViews):
     def _deliver(self, now: float) -> None:
         inbox = self._link.inbox
         while inbox:
-            kind, value = inbox.popleft()
+            kind, value = inbox.pop(0)
             engine = self._engine
             if kind == "message":
                 engine.receive(value, now)
