@@ -111,6 +111,8 @@ class Runtime:
         self._heap: list[tuple[float, int, _Entry]] = []
         self._ready: deque[_Entry] = deque()
         self._order = itertools.count()  # ties in the heap: first armed, first ticked
+        self.step_budget: int | None = STEP_BUDGET
+        """The most stations one step ticks (None: every one due)."""
         self._waiter: asyncio.Future[None] | None = None
         self._woken = False
         self._stopping = False
@@ -208,13 +210,13 @@ class Runtime:
 
     # ------------------------------------------------------------------ stepping
 
-    def step(self, budget: int | None = None) -> float | None:
-        """Tick the stations due now (the woken first, at most ``budget`` of them); return the
-        earliest next due time (or None: nothing armed), ``-inf`` when some are waiting."""
+    def step(self) -> float | None:
+        """Tick the stations due now (the woken first, at most ``step_budget`` of them); return
+        the earliest next due time (or None: nothing armed), ``-inf`` when some are waiting."""
         now = self.now()
         self._woken = False
         limit = now + _EARLY_S
-        due = self._take_due(limit, budget)
+        due = self._take_due(limit, self.step_budget)
         for entry in due:
             if self._entries.get(id(entry.station)) is not entry:
                 continue  # removed meanwhile
@@ -283,7 +285,7 @@ class Runtime:
         self._running = True
         try:
             while not self._stopping:
-                earliest = self.step(STEP_BUDGET)
+                earliest = self.step()
                 now = self.now()
                 if until is not None and now >= until:
                     return
