@@ -146,55 +146,20 @@ class _Cli:
     async def _run(
         self, settings: list[StationSettings], root: Path, runtime_type: Any, transport_type: Any
     ) -> int:
-        from ocpp_core import FileStore
 
         args = self.args
         loop = asyncio.get_running_loop()
         self.stop_requested = self.external_stop or asyncio.Event()
-        wall = time.time()
-        for item in settings:
-            try:
-                store = FileStore(_store_dir(root, item.charge_box_id))
-            except OSError as exc:
-                raise UsageError(f"--store: cannot use {root}: {exc.strerror or exc}") from None
-            try:
-                station = Station(
-                    item,
-                    store=store,
-                    transport_factory=transport_type,
-                    clock_start_wall=wall,
-                    config_defaults=CONFIG_DEFAULTS,
-                    meter_refresh_s=None,  # nothing shows readings between frames here
-                    log_frames=DIAGNOSTICS_LOG_FRAMES if args.count == 1 else FLEET_LOG_FRAMES,
-                )
-            except ValueError as exc:
-                raise UsageError(str(exc)) from None
-            self.stations.append(station)
-        self.runtime = runtime = runtime_type(self.stations, speed=args.speed)
-        self._log_anchor = (wall, runtime.now())
-        for station in self.stations:
-            Watcher(station, self)
-            station.set_transfer_host_factory(_transfer_host_factory(station, runtime))
-            station.set_transfer_failures(
-                TransferFailures(
-                    args.fail_firmware_download,
-                    args.fail_firmware_install,
-                    args.fail_diagnostics_upload,
-                )
-            )
-            for n in self.plugged:
-                station.set_ev_ready(n, True)
-                station.plug(n)
-            if self.atg is not None:
-                try:
-                    station.add_driver(AtgDriver(self.atg, station).tick)
-                except ValueError as exc:
-                    raise UsageError(f"--atg: {exc}") from None
+        self.runtime = runtime = runtime_type(speed=args.speed)
+        self._log_anchor = (time.time(), runtime.now())
+        # The first station now (a setting it refuses is a usage error before anything runs),
+        # the others as the ramp connects them: making ten thousand takes seconds.
+        self._make_station(settings[0], root, transport_type)
         installed = _install_signals(loop, self.on_signal)
         runner = asyncio.ensure_future(runtime.run())
         try:
             try:
-                failure = await self._connect_all()
+                failure = await self._connect_all(settings, root, transport_type)
             except ValueError as exc:  # e.g. a CA file that is not PEM
                 # Runtime.run() would forget a stop() made before it starts: cancel it instead.
                 runner.cancel()
@@ -231,68 +196,89 @@ class _Cli:
                     )
             _remove_signals(loop, installed)
 
-    async def _connect_all(self) -> str | None:
-        """Connect the stations (at most --ramp per second) and wait for their first attempts:
-        None once every station connected (or a stop was asked for); else the first failure,
-        prefixed by its station id. The first station connects at once, so a wrong URL is
-        reported at once whatever the ramp."""
+    def _make_station(self, item: StationSettings, root: Path, transport_type: Any) -> Station:
+        """A station of the run, driven by the runtime, with its watcher, EVs and ATG."""
+        from ocpp_core import FileStore
+
+        args = self.args
+        try:
+            store = FileStore(_store_dir(root, item.charge_box_id))
+        except OSError as exc:
+            raise UsageError(f"--store: cannot use {root}: {exc.strerror or exc}") from None
+        try:
+            station = Station(
+                item,
+                store=store,
+                transport_factory=transport_type,
+                clock_start_wall=time.time(),
+                config_defaults=CONFIG_DEFAULTS,
+                meter_refresh_s=None,  # nothing shows readings between frames here
+                log_frames=DIAGNOSTICS_LOG_FRAMES if args.count == 1 else FLEET_LOG_FRAMES,
+            )
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        self.stations.append(station)
+        Watcher(station, self)
+        station.set_transfer_host_factory(_transfer_host_factory(station, self.runtime))
+        station.set_transfer_failures(
+            TransferFailures(
+                args.fail_firmware_download,
+                args.fail_firmware_install,
+                args.fail_diagnostics_upload,
+            )
+        )
+        for n in self.plugged:
+            station.set_ev_ready(n, True)
+            station.plug(n)
+        if self.atg is not None:
+            try:
+                station.add_driver(AtgDriver(self.atg, station).tick)
+            except ValueError as exc:
+                raise UsageError(f"--atg: {exc}") from None
+        self.runtime.add(station)
+        return station
+
+    async def _connect_all(
+        self, settings: list[StationSettings], root: Path, transport_type: Any
+    ) -> str | None:
+        """Connect the stations (making them as it goes, at most --ramp per second) and wait for
+        their first attempts: None once every station connected (or a stop was asked for);
+        else the first failure, prefixed by its station id. The first station connects at once,
+        so a wrong URL is reported at once whatever the ramp."""
         assert self.stop_requested is not None
         loop = asyncio.get_running_loop()
         ramp: float | None = self.args.ramp
-        attempts: dict[asyncio.Future[str | None], Station] = {}
+        outcome = _FirstAttempts(self, len(settings))
         stop = asyncio.ensure_future(self.stop_requested.wait())
-        pending: set[asyncio.Future[Any]] = set()
+        ended = asyncio.ensure_future(outcome.ended.wait())
         started = loop.time()
         try:
-            for index, station in enumerate(self.stations):
+            for index, item in enumerate(settings):
                 due = started if ramp is None else started + index / ramp
-                while (wait := due - loop.time()) > 0:
-                    done, _ = await asyncio.wait(
-                        pending | {stop}, timeout=wait, return_when=asyncio.FIRST_COMPLETED
+                if due > loop.time():
+                    await asyncio.wait(
+                        (stop, ended),
+                        timeout=due - loop.time(),
+                        return_when=asyncio.FIRST_COMPLETED,
                     )
-                    over, outcome = self._first_failure(done, stop, attempts, pending)
-                    if over:
-                        return outcome
+                if stop.done():
+                    return None
+                if outcome.failure is not None:
+                    return outcome.failure
+                station = (
+                    self.stations[0]
+                    if index == 0
+                    else self._make_station(item, root, transport_type)
+                )
                 station.connect()
                 attempt = asyncio.ensure_future(station.transport.first_attempt())  # type: ignore[union-attr]
-                attempts[attempt] = station
-                pending.add(attempt)
-            while pending:
-                done, _ = await asyncio.wait(pending | {stop}, return_when=asyncio.FIRST_COMPLETED)
-                over, outcome = self._first_failure(done, stop, attempts, pending)
-                if over:
-                    return outcome
-            return None
+                outcome.watch(attempt, station)
+            await asyncio.wait((stop, ended), return_when=asyncio.FIRST_COMPLETED)
+            return None if stop.done() else outcome.failure
         finally:
             stop.cancel()
-            for task in pending:
-                task.cancel()
-
-    def _first_failure(
-        self,
-        done: set[asyncio.Future[Any]],
-        stop: asyncio.Future[Any],
-        attempts: dict[asyncio.Future[str | None], Station],
-        pending: set[asyncio.Future[Any]],
-    ) -> tuple[bool, str | None]:
-        """(True, None) after a stop, (True, the first failure among ``done``), else
-        (False, None): go on waiting."""
-        for task in done:
-            if task is stop:
-                return True, None
-            pending.discard(task)
-            reason = task.result()
-            if reason is not None:
-                station = attempts[task]
-                prefix = f"{station.settings.charge_box_id}: " if len(self.stations) > 1 else ""
-                args = self.args
-                hint = cli_hint(
-                    reason,
-                    wss_without_client_cert=args.url.lower().startswith("wss://")
-                    and args.client_cert is None,
-                )
-                return True, f"{prefix}{hint}"
-        return False, None
+            ended.cancel()
+            outcome.cancel()
 
     async def _wait_for_end(self) -> None:
         assert self.stop_requested is not None
@@ -391,6 +377,46 @@ def _transfer_host_factory(
         )
 
     return factory
+
+
+class _FirstAttempts:
+    """The outcome of the stations' first connection attempts: ``ended`` is set at the first
+    failure (``failure``, prefixed by the station's id) or once every station connected."""
+
+    def __init__(self, cli: _Cli, count: int) -> None:
+        self._cli = cli
+        self._waiting = count
+        self._tasks: set[asyncio.Future[str | None]] = set()
+        self.failure: str | None = None
+        self.ended = asyncio.Event()
+
+    def watch(self, attempt: asyncio.Future[str | None], station: Station) -> None:
+        self._tasks.add(attempt)
+
+        def done(task: asyncio.Future[str | None]) -> None:
+            self._tasks.discard(task)
+            if task.cancelled():
+                return
+            reason = task.result()
+            self._waiting -= 1
+            if reason is not None and self.failure is None:
+                args = self._cli.args
+                prefix = f"{station.settings.charge_box_id}: " if args.count > 1 else ""
+                hint = cli_hint(
+                    reason,
+                    wss_without_client_cert=args.url.lower().startswith("wss://")
+                    and args.client_cert is None,
+                )
+                self.failure = f"{prefix}{hint}"
+                self.ended.set()
+            elif self._waiting == 0:
+                self.ended.set()
+
+        attempt.add_done_callback(done)
+
+    def cancel(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
 
 
 class _LazyHost:
