@@ -26,6 +26,7 @@ __all__ = [
     "ReservationChanged",
     "ResetRequested",
     "Sample",
+    "SecurityEventRaised",
     "SessionCancelled",
     "SessionStarted",
     "SessionStopped",
@@ -238,6 +239,17 @@ class StoreRecovered(NamedTuple):
     written: int
 
 
+class SecurityEventRaised(NamedTuple):
+    """A security event was stored in the security log (1.6 whitepaper, 2.0.1 A04): its
+    version's name, timestamp, techInfo (never a secret) and whether it is ``critical`` (sent
+    to the CSMS as SecurityEventNotification)."""
+
+    type: str
+    timestamp: str
+    tech_info: str
+    critical: bool
+
+
 Event = (
     FrameLogged
     | StatusChanged
@@ -258,4 +270,5 @@ Event = (
     | StoreFailed
     | StoreRecovered
     | MeterSampled
+    | SecurityEventRaised
 )

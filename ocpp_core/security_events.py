@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ocpp_core.block import Block
 from ocpp_core.clock import format_datetime
+from ocpp_core.events import SecurityEventRaised
 from ocpp_core.journal import Journal, JournalNames, JournalOwner, JournalSource, sequence_of
 from ocpp_core.log import logger
 from ocpp_core.outbox import PRIORITY_TRANSACTIONS
@@ -197,6 +198,9 @@ class SecurityEventsBlock(Block, JournalOwner, JournalSource):
             self._next_log_seq(), sent_name, timestamp, info, critical, clock.wall(now)
         )
         self._append_log(record)
+        ctx = self.ctx
+        if ctx.watched:
+            ctx.emit(SecurityEventRaised(sent_name, timestamp, info, critical))
         logger().info("security event %s%s", sent_name, f": {info}" if info else "")
         entry = None
         if critical:

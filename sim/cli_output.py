@@ -23,6 +23,7 @@ from ocpp_core.events import (
     MeterSampled,
     ReservationChanged,
     ResetRequested,
+    SecurityEventRaised,
     SessionCancelled,
     SessionStarted,
     SessionStopped,
@@ -211,6 +212,9 @@ def describe(event: object) -> str | None:
             return f"could not write {name} to the store ({error}); {outcome}"
         case StoreRecovered(written=written):
             return f"the store takes writes again: {written} kept writes stored"
+        case SecurityEventRaised(type=kind, tech_info=info, critical=critical):
+            sent = "sent to the CSMS" if critical else "logged"
+            return f"security event {kind} ({sent}){f': {info}' if info else ''}"
         case MessageDiscarded():
             details = ", ".join(f"{k}={v}" for k, v in _fields(event).items())
             return f"message discarded: {details}"

@@ -466,3 +466,21 @@ def test_L01_firmware_updated_after_the_reboot_into_the_new_firmware() -> None:
     r.clear()
     r.restart()  # a power cut later: the version is the same, no FirmwareUpdated again
     assert [p["type"] for p in r.payloads("SecurityEventNotification")] == ["StartupOfTheDevice"]
+
+
+def test_subscribers_and_the_cli_see_each_security_event() -> None:
+    from ocpp_core.events import SecurityEventRaised
+    from sim.cli_output import describe
+
+    cp, csms = booted()
+    seen: list[object] = []
+    cp.subscribe(seen.append)
+    cp.security_event("TamperDetectionActivated", "lid", now=csms.now)
+    [event] = [e for e in seen if isinstance(e, SecurityEventRaised)]
+    assert (event.type, event.tech_info, event.critical) == (
+        "TamperDetectionActivated",
+        "lid",
+        True,
+    )
+    line = describe(event)
+    assert line == "security event TamperDetectionActivated (sent to the CSMS): lid"
