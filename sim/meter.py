@@ -41,7 +41,7 @@ _DRIFT_PERIOD_S = 30.0
 _FULL_MARGIN_S = 1e-3
 
 
-@dataclass
+@dataclass(slots=True)
 class EvModel:
     """The car: how much current it can draw on how many phases, and optionally its battery.
 
@@ -155,11 +155,24 @@ class MeterModel:
     def read_power_w(self) -> float:
         return self.power_w
 
-    def phase_current(self, index: int) -> float:
-        return self.current_a[index]
+    # One reader per phase (bound methods: a fleet wires tens of thousands of these inputs).
+    def current_l1(self) -> float:
+        return self.current_a[0]
 
-    def phase_voltage(self, index: int) -> float:
-        return self.voltage_v[index]
+    def current_l2(self) -> float:
+        return self.current_a[1]
+
+    def current_l3(self) -> float:
+        return self.current_a[2]
+
+    def voltage_l1(self) -> float:
+        return self.voltage_v[0]
+
+    def voltage_l2(self) -> float:
+        return self.voltage_v[1]
+
+    def voltage_l3(self) -> float:
+        return self.voltage_v[2]
 
     @property
     def soc_percent(self) -> float | None:
