@@ -2,8 +2,9 @@
 signatures), after part 6's TC_L_xx_CS steps.
 
 Part 6 tests firmware updates as "Secure Firmware Update" only; these tests follow each TC's
-steps for the paths that need no signature check: the SignatureVerified step (and the
-SecurityEventNotification FirmwareUpdated) come with the security issue. The simulated station
+steps for the paths that need no signature check: the SignatureVerified step comes with signed
+firmware; the SecurityEventNotification FirmwareUpdated after the reboot is tested in
+tests/test_security_events.py (TC_L_01_CS step 20). The simulated station
 downloads during transactions but installs only once they have ended (TC_L_14/15's station).
 Every frame the station sends is schema-checked (tests/conftest.py).
 """
