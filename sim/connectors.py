@@ -32,6 +32,7 @@ __all__ = [
     "MeterRegisters",
     "check_id_tag",
     "fault_of",
+    "meter_wakeup",
     "new_ev",
     "new_meter",
     "wire",
@@ -160,6 +161,19 @@ class Hardware:
                 volts = sum(meter.voltage_v[: min(meter.phases, meter.ev.phases)])
                 offered = min(offered, value / volts if volts > 0 else 0.0)
         return offered
+
+
+def meter_wakeup(hardware: list[Hardware], now: float, refresh_s: float | None) -> float | None:
+    """When the meters need a tick while power flows: every ``refresh_s`` (None: never, the
+    energy is integrated when read) and the moment a battery is full (SuspendedEV)."""
+    due: float | None = None
+    for hw in hardware:
+        if hw.meter.power_w > 0:
+            seconds = hw.meter.full_in_s()
+            for wait in (refresh_s, seconds):
+                if wait is not None and (due is None or now + wait < due):
+                    due = now + wait
+    return due
 
 
 def new_ev(settings: StationSettings, *, ready: bool = True) -> EvModel:

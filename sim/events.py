@@ -10,6 +10,7 @@ help show a frame.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sim.transport.base import ConnectionState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ocpp_core.events import FrameLogged
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "ReservationShown",
     "SnapshotChanged",
     "StationRebooted",
+    "Subscribers",
     "TransferFailures",
     "frame_json",
     "printable",
@@ -163,6 +167,38 @@ class StationRebooted(NamedTuple):
     """The station rebooted after a Reset (``kind`` "Soft" or "Hard"): a new engine runs."""
 
     kind: str
+
+
+class Subscribers:
+    """A station's event subscribers; ``snapshots`` counts those that show connectors (only
+    for them is a SnapshotChanged worked out at every tick)."""
+
+    __slots__ = ("callbacks", "snapshots")
+
+    def __init__(self) -> None:
+        self.callbacks: tuple[Callable[[object], None], ...] = ()
+        self.snapshots = 0
+
+    def add(self, callback: Callable[[object], None], *, snapshots: bool) -> Callable[[], None]:
+        """Subscribe ``callback``; returns the unsubscribe function."""
+        self.callbacks = (*self.callbacks, callback)
+        self.snapshots += snapshots
+
+        def unsubscribe() -> None:
+            if any(c is callback for c in self.callbacks):
+                self.snapshots -= snapshots
+            self.callbacks = tuple(c for c in self.callbacks if c is not callback)
+
+        return unsubscribe
+
+    def emit(self, event: object) -> None:
+        for callback in self.callbacks:
+            try:
+                callback(event)
+            except Exception:
+                logging.getLogger("sim.station").exception(
+                    "a station subscriber failed on %s", type(event).__name__
+                )
 
 
 def frame_json(event: FrameLogged) -> object:

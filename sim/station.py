@@ -52,7 +52,7 @@ from ocpp_core.events import (
 )
 from ocpp_core.sessions import STOPPING
 from sim.clock import AnchoredClock
-from sim.connectors import Hardware, MeterRegisters, check_id_tag, fault_of, new_ev
+from sim.connectors import Hardware, MeterRegisters, check_id_tag, fault_of, meter_wakeup, new_ev
 from sim.engine_views import EngineViews
 from sim.engines import Engines
 from sim.events import (
@@ -64,6 +64,7 @@ from sim.events import (
     ReservationShown,
     SnapshotChanged,
     StationRebooted,
+    Subscribers,
 )
 from sim.link import CsmsLink
 from sim.meter_signer import signing_meters
@@ -126,16 +127,14 @@ class Station(EngineViews):
     ) -> None:
         self.settings = settings
         self.meter_refresh_s = meter_refresh_s
-        """How often a charging station wakes to refresh its readings (None: never, only
-        when something is due; the energy is the same either way)."""
         self.store = store
         self._engines = Engines(settings, store, config_defaults)
         self._store = self._engines.root
         self.waker: Callable[[], None] | None = None
         """Set by the runtime: asks for a tick soon (a control was used, a frame arrived)."""
         self._link = CsmsLink(transport_factory, on_state=self._connection_changed, wake=self._wake)
-        self._subscribers: tuple[Callable[[object], None], ...] = ()
-        self._snapshot_watchers = 0  # subscribers that show connectors (SnapshotChanged)
+        self._subscribers = Subscribers()
+        self._emit = self._subscribers.emit
         self._now: float | None = None
         self._cards: list[tuple[int, str, str | None]] = []
         self._reboot: str | None = None
@@ -408,23 +407,7 @@ class Station(EngineViews):
         unsubscribe function. A callback may use the controls; it must not call ``tick``.
         ``snapshots=False``: the subscriber does not show connectors (no SnapshotChanged is
         worked out for it at every tick)."""
-        self._subscribers = (*self._subscribers, callback)
-        if snapshots:
-            self._snapshot_watchers += 1
-
-        def unsubscribe() -> None:
-            if any(s is callback for s in self._subscribers) and snapshots:
-                self._snapshot_watchers -= 1
-            self._subscribers = tuple(s for s in self._subscribers if s is not callback)
-
-        return unsubscribe
-
-    def _emit(self, event: object) -> None:
-        for callback in self._subscribers:
-            try:
-                callback(event)
-            except Exception:
-                _log().exception("a station subscriber failed on %s", type(event).__name__)
+        return self._subscribers.add(callback, snapshots=snapshots)
 
     def _on_engine_event(self, event: object) -> None:
         match event:
@@ -508,7 +491,7 @@ class Station(EngineViews):
         if self._save_meters_soon:
             self._save_meters_soon = False
             self.flush()
-        if self._snapshot_watchers:
+        if self._subscribers.snapshots:
             self._report_snapshots()
         return self._next_wakeup(now)
 
@@ -558,16 +541,8 @@ class Station(EngineViews):
         wake = self._engine.next_wakeup(now)
         if self._link.inbox or self._cards:
             return now
-        refresh_s = self.meter_refresh_s
-        full: list[float] = []
-        for hw in self._hardware:
-            if hw.meter.power_w > 0:
-                if refresh_s is not None:
-                    full.append(now + refresh_s)
-                seconds = hw.meter.full_in_s()
-                if seconds is not None:
-                    full.append(now + seconds)  # the battery is full then: SuspendedEV
-        for due in (self._reconnect_at, self._driver_wake, *full):
+        meters = meter_wakeup(self._hardware, now, self.meter_refresh_s)
+        for due in (self._reconnect_at, self._driver_wake, meters):
             if due is not None:
                 wake = due if wake is None else min(wake, due)
         return wake

@@ -16,11 +16,8 @@ keepalive pings are loop timers. Basic auth, TLS, subprotocols, pings and the ba
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
 import errno
 import logging
-import os
 import random
 import socket
 import ssl
@@ -35,8 +32,8 @@ from websockets.exceptions import (
     InvalidURI,
     NegotiationError,
 )
-from websockets.frames import CloseCode, Frame, Opcode
-from websockets.http11 import USER_AGENT, Response
+from websockets.frames import CloseCode
+from websockets.http11 import USER_AGENT
 from websockets.protocol import State
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
@@ -49,6 +46,7 @@ from sim.transport.base import (
     redact,
 )
 from sim.transport.lifecycle import OFFLINE, STOPPED, Lifecycle, LifecycleControls, logger
+from sim.transport.ws_connection import WsConnection
 
 __all__ = ["MAX_MESSAGE_BYTES", "WebsocketsTransport", "describe_failure", "ssl_context"]
 
@@ -64,276 +62,6 @@ MAX_MESSAGE_BYTES = 2**20
 """The largest message the client reads (websockets' ``max_size``): far above any OCPP frame
 (the engine answers frames over its own 64 KiB limit with a CALLERROR), so a larger one is a
 broken or hostile CSMS: the client closes with 1009 without buffering it, and reconnects."""
-
-WRITE_BUFFER_HIGH = 64 * 1024
-"""Bytes waiting to be written at which the connection stops reading until they are down to
-WRITE_BUFFER_LOW: a CSMS that sends CALLs but does not read the answers cannot make the station
-buffer answers without bound (TCP pushes back on the CSMS instead)."""
-WRITE_BUFFER_LOW = 16 * 1024
-
-READ_CHUNK = 64 * 1024
-"""The shared read buffer: the most one socket read takes in."""
-
-CLOSE_TIMEOUT_S = 5.0
-"""How long a closing connection waits for the CSMS to close TCP after the close frames."""
-
-_PING_TIMEOUT = "keepalive ping timeout"
-
-
-class _Connection(asyncio.BufferedProtocol):
-    """One WebSocket connection: the socket callbacks feed the sans-I/O protocol and hand what it
-    parsed to the transport; ``transport`` is the asyncio transport (None until connected)."""
-
-    __slots__ = (
-        "backlog",
-        "closed",
-        "closing",
-        "early",
-        "fragments",
-        "handshake",
-        "owner",
-        "pong_due",
-        "protocol",
-        "timer",
-        "transport",
-        "writes_paused",
-    )
-
-    _buffer = bytearray(READ_CHUNK)
-    _view = memoryview(_buffer)
-
-    def __init__(self, owner: WebsocketsTransport | None, protocol: ClientProtocol) -> None:
-        self.owner = owner  # None once abandoned: its events no longer count
-        self.protocol = protocol
-        self.transport: asyncio.Transport | None = None
-        loop = asyncio.get_running_loop()
-        self.handshake: asyncio.Future[None] | None = loop.create_future()
-        self.closed: asyncio.Future[None] = loop.create_future()
-        self.timer: asyncio.TimerHandle | None = None  # keepalive ping or close timeout
-        self.closing = False  # the close timeout runs
-        self.pong_due: bytes | None = None  # the payload of the ping awaiting its pong
-        self.fragments: list[bytes] | None = None  # a fragmented text message being received
-        self.early: list[Any] | None = []  # frames received before the owner took it over
-        self.backlog: collections.deque[str] | None = None  # messages read, not handed over yet
-        self.writes_paused = False
-
-    # ------------------------------------------------------------ asyncio callbacks
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.set_write_buffer_limits(WRITE_BUFFER_HIGH, WRITE_BUFFER_LOW)
-
-    def get_buffer(self, sizehint: int) -> memoryview:
-        return self._view
-
-    def buffer_updated(self, nbytes: int) -> None:
-        self.protocol.receive_data(self._buffer[:nbytes])
-        self._pump()
-
-    def eof_received(self) -> bool:
-        with contextlib.suppress(EOFError):
-            self.protocol.receive_eof()
-        self._pump()
-        return False  # the transport closes once what we still write has left
-
-    def pause_writing(self) -> None:
-        self.writes_paused = True
-        self._reading(False)
-
-    def resume_writing(self) -> None:
-        self.writes_paused = False
-        self._reading(self.backlog is None)
-
-    def _reading(self, on: bool) -> None:
-        transport = self.transport
-        if transport is None or transport.is_closing():
-            return
-        if on:
-            transport.resume_reading()
-        else:
-            transport.pause_reading()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-        protocol = self.protocol
-        if protocol.state is not State.CLOSED:
-            with contextlib.suppress(EOFError):
-                protocol.receive_eof()  # the state follows: CLOSED, with its close_exc
-        handshake, self.handshake = self.handshake, None
-        if handshake is not None and not handshake.done():
-            handshake.set_exception(
-                exc or ConnectionError("the server closed the connection during the handshake")
-            )
-        owner, self.owner = self.owner, None
-        if owner is not None and self.early is None:
-            owner._connection_ended(self)
-        if not self.closed.done():
-            self.closed.set_result(None)
-
-    # ------------------------------------------------------------ protocol
-
-    def _pump(self) -> None:
-        """Hand over what the protocol parsed, write what it has to send."""
-        protocol = self.protocol
-        events = protocol.events_received()
-        handshake = self.handshake
-        if handshake is not None:
-            if protocol.handshake_exc is not None:
-                self.handshake = None
-                if not handshake.done():
-                    handshake.set_exception(protocol.handshake_exc)
-                self.flush()
-                self.abort()
-                return
-            if protocol.state is State.CONNECTING:
-                self.flush()
-                return
-            self.handshake = None
-            for event in events:
-                if isinstance(event, Response):
-                    # The protocol's parser keeps the response for the connection's lifetime:
-                    # its headers (about 2.5 KB) are no longer needed.
-                    event.headers.clear()
-                    event.body = b""
-            events = [event for event in events if not isinstance(event, Response)]
-            if not handshake.done():
-                handshake.set_result(None)
-        if self.early is not None:
-            self.early.extend(events)  # until the owner took the connection over
-            self.flush()
-        else:
-            self.handle(events)
-
-    def take_over(self) -> list[Any]:
-        """The owner takes the open connection: the frames that came so far."""
-        early, self.early = self.early or [], None
-        return early
-
-    def handle(self, events: list[Any]) -> None:
-        owner = self.owner
-        for event in events:
-            if not isinstance(event, Frame):
-                continue
-            opcode = event.opcode
-            if opcode is Opcode.TEXT or (opcode is Opcode.CONT and self.fragments):
-                text = self._message(event)
-                if text is not None and owner is not None:
-                    self._deliver(owner, text)
-            elif opcode is Opcode.PONG:
-                if self.pong_due is not None and bytes(event.data) == self.pong_due:
-                    self.pong_due = None
-            elif opcode is Opcode.BINARY and event.fin and owner is not None:
-                logger.warning(
-                    "[%s] ignored a binary frame (OCPP-J uses text frames)",
-                    owner.config.charge_box_id,
-                )
-        self.flush()
-
-    def _deliver(self, owner: WebsocketsTransport, text: str) -> None:
-        """Hand one message over per turn of the loop, so the runtime takes each in before the
-        next: a flood read in one go waits here, reading paused, not in the station's inbox."""
-        if self.backlog is None:
-            owner._life.received(text)
-            self.backlog = collections.deque()
-            asyncio.get_running_loop().call_soon(self._next)
-        else:
-            self.backlog.append(text)
-            self._reading(False)
-
-    def _next(self) -> None:
-        backlog, owner = self.backlog, self.owner
-        if not backlog or owner is None:
-            self.backlog = None
-            self._reading(not self.writes_paused)
-            return
-        owner._life.received(backlog.popleft())
-        asyncio.get_running_loop().call_soon(self._next)
-
-    def _message(self, frame: Frame) -> str | None:
-        """The text of a complete message (fragments joined), or None while incomplete."""
-        if frame.fin and not self.fragments:
-            data = bytes(frame.data)
-        else:
-            parts = self.fragments or []
-            parts.append(bytes(frame.data))
-            if not frame.fin:
-                self.fragments = parts
-                return None
-            self.fragments = None
-            data = b"".join(parts)
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            self.protocol.fail(CloseCode.INVALID_DATA, "invalid UTF-8")
-            return None
-
-    def flush(self) -> None:
-        """Write what the protocol has to send; an empty item is the end of our side."""
-        transport = self.transport
-        protocol = self.protocol
-        for data in protocol.data_to_send():
-            if transport is None or transport.is_closing():
-                continue
-            if data:
-                transport.write(data)
-            elif transport.can_write_eof():
-                transport.write_eof()
-        if protocol.close_expected():
-            self.expect_close()
-
-    def send(self, text: str) -> bool:
-        protocol = self.protocol
-        if protocol.state is not State.OPEN:
-            return False
-        protocol.send_text(text.encode("utf-8"))
-        self.flush()
-        return True
-
-    def close(self, code: int, reason: str) -> None:
-        if self.protocol.state is State.OPEN:
-            self.protocol.send_close(code, reason)
-            self.flush()
-        self.expect_close()
-
-    def expect_close(self) -> None:
-        """The TCP connection should end soon: cut it if the CSMS does not within the timeout."""
-        if self.closing:
-            return
-        self.closing = True
-        if self.timer is not None:
-            self.timer.cancel()
-        self.timer = asyncio.get_running_loop().call_later(CLOSE_TIMEOUT_S, self.abort)
-
-    def abort(self) -> None:
-        if self.transport is not None:
-            self.transport.abort()
-
-    # ------------------------------------------------------------ keepalive
-
-    def keepalive(self, interval: float) -> None:
-        """Ping every ``interval`` s; a ping unanswered by the next one fails the connection."""
-        if self.closing:
-            return
-        self.timer = asyncio.get_running_loop().call_later(interval, self._ping, interval)
-
-    def _ping(self, interval: float) -> None:
-        protocol = self.protocol
-        self.timer = None
-        if protocol.state is not State.OPEN:
-            return
-        if self.pong_due is not None:
-            if self.owner is not None:
-                logger.warning("[%s] %s", self.owner.config.charge_box_id, _PING_TIMEOUT)
-            protocol.fail(CloseCode.INTERNAL_ERROR, _PING_TIMEOUT)
-            self.flush()
-            return
-        self.pong_due = os.urandom(4)
-        protocol.send_ping(self.pong_due)
-        self.flush()
-        self.keepalive(interval)
 
 
 class WebsocketsTransport(LifecycleControls):
@@ -352,7 +80,7 @@ class WebsocketsTransport(LifecycleControls):
         self._attempting: asyncio.Task[None] | None = None
         self._abandoned: asyncio.Task[None] | None = None
         self._retry: asyncio.TimerHandle | None = None
-        self._ws: _Connection | None = None
+        self._ws: WsConnection | None = None
         self._closing: str | None = None  # why we are closing the open connection ourselves
         self._first: asyncio.Future[str | None] | None = None
 
@@ -446,14 +174,14 @@ class WebsocketsTransport(LifecycleControls):
             ws.keepalive(interval)
         ws.handle(early)
         if ws.closed.done():  # it ended before we took it over: its end counts now
-            self._connection_ended(ws)
+            self.connection_ended(ws)
 
-    async def _open(self) -> tuple[str | None, _Connection | None]:
+    async def _open(self) -> tuple[str | None, WsConnection | None]:
         """Open a connection and check the subprotocol: (None, connection) when open, else
         (why it failed, None)."""
         config = self.config
         loop = asyncio.get_running_loop()
-        ws: _Connection | None = None
+        ws: WsConnection | None = None
         try:
             uri = parse_uri(self._life.url)
             protocol = ClientProtocol(
@@ -468,7 +196,7 @@ class WebsocketsTransport(LifecycleControls):
             if authorization is not None:
                 request.headers["Authorization"] = authorization
             protocol.send_request(request)
-            ws = _Connection(self, protocol)
+            ws = WsConnection(self, protocol)
             handshake = ws.handshake
             assert handshake is not None
             made = ws
@@ -499,7 +227,11 @@ class WebsocketsTransport(LifecycleControls):
             return mismatch, None
         return None, ws
 
-    def _connection_ended(self, ws: _Connection) -> None:
+    def receive(self, text: str) -> None:
+        """A message from the CSMS (the connection's callback)."""
+        self._life.received(text)
+
+    def connection_ended(self, ws: WsConnection) -> None:
         """The open connection ``ws`` ended (its socket closed)."""
         if ws is not self._ws:
             return
