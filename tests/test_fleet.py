@@ -10,12 +10,12 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
-import itertools
 import json
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from test_csms_misbehaviour import Csms as MisbehaviourCsms
 from websockets.asyncio.server import ServerConnection, serve
 
 from ocpp_core import MemoryStore
@@ -31,20 +31,19 @@ FLEET = 200
 SPEED = 30.0  # simulated seconds per real second: MeterValues every 60 s come every 2 s
 
 
-class Csms:
-    """A minimal OCPP 1.6 CSMS: valid answers, every frame and connection recorded."""
+class Csms(MisbehaviourCsms):
+    """The misbehaviour tests' OCPP 1.6 CSMS (valid answers: ``answer``), recording every
+    connection and each station's CALLs, and able to drop every connection at once."""
 
     def __init__(self) -> None:
-        self.live: dict[str, ServerConnection] = {}
+        super().__init__()
+        self.open: dict[str, ServerConnection] = {}
         self.connects: list[tuple[float, str]] = []  # (monotonic time, station id)
-        self.calls: dict[str, list[tuple[str, dict[str, Any]]]] = collections.defaultdict(list)
-        self.tids = itertools.count(1)
-        self.started: dict[str, int] = {}  # StartTransaction message id -> transactionId
-        self.stops: dict[int, int] = collections.Counter()  # transactionId -> StopTransactions
+        self.by_station: dict[str, list[tuple[str, dict[str, Any]]]] = collections.defaultdict(list)
 
     async def handler(self, ws: ServerConnection) -> None:
         station = ws.request.path.rsplit("/", 1)[-1] if ws.request is not None else "?"
-        self.live[station] = ws
+        self.open[station] = ws
         self.connects.append((time.monotonic(), station))
         try:
             async for text in ws:
@@ -52,40 +51,28 @@ class Csms:
                 if frame[0] != 2:
                     continue
                 _, message_id, action, payload = frame
-                self.calls[station].append((action, payload))
+                self.by_station[station].append((action, payload))
                 reply = self.answer(message_id, action, payload)
                 await ws.send(json.dumps([3, message_id, reply]))
         except Exception:
             pass
         finally:
-            if self.live.get(station) is ws:
-                del self.live[station]
-
-    def answer(self, message_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        if action == "BootNotification":
-            return {"status": "Accepted", "currentTime": _now(), "interval": 300}
-        if action == "Heartbeat":
-            return {"currentTime": _now()}
-        if action == "Authorize":
-            return {"idTagInfo": {"status": "Accepted"}}
-        if action == "StartTransaction":
-            tid = self.started.setdefault(message_id, next(self.tids))
-            return {"transactionId": tid, "idTagInfo": {"status": "Accepted"}}
-        if action == "StopTransaction":
-            self.stops[payload["transactionId"]] += 1
-        return {}
+            if self.open.get(station) is ws:
+                del self.open[station]
 
     def count(self, action: str) -> int:
-        return sum(1 for calls in self.calls.values() for a, _ in calls if a == action)
+        return sum(1 for calls in self.by_station.values() for a, _ in calls if a == action)
+
+    def stopped_once(self) -> bool:
+        """Every transaction issued has exactly one StopTransaction (its message id)."""
+        return len(self.start_ids) == FLEET and all(
+            len(self.stop_ids.get(tid, ())) == 1 for tid in self.start_ids.values()
+        )
 
     def drop_all(self) -> None:
         """Every connection cut at once, without a close frame (a CSMS crash, a load balancer)."""
-        for ws in list(self.live.values()):
+        for ws in list(self.open.values()):
             ws.transport.abort()
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -162,7 +149,7 @@ def stop_all(stations: list[Station]) -> None:
 
 def settled(csms: Csms, stations: list[Station]) -> Callable[[], bool]:
     return lambda: (
-        len(csms.stops) == len(csms.started)
+        len(csms.stop_ids) == len(csms.start_ids)
         and all(s.queue_length == 0 and s.snapshot(1).id_tag is None for s in stations)
     )
 
@@ -176,25 +163,24 @@ def test_200_stations_in_one_process_boot_charge_and_stop() -> None:
             # A sample interval later (60 s simulated), every station reported its meter.
             await until(
                 lambda: all(
-                    any(a == "MeterValues" for a, _ in csms.calls[s.settings.charge_box_id])
+                    any(a == "MeterValues" for a, _ in csms.by_station[s.settings.charge_box_id])
                     for s in stations
                 )
             )
             stop_all(stations)
             await until(settled(csms, stations))
-            assert len(csms.started) == FLEET
-            assert set(csms.stops.values()) == {1}  # every transaction stopped exactly once
+            assert csms.stopped_once()
             assert {station for _, station in csms.connects} == {
                 f"F-{n}" for n in range(1, FLEET + 1)
             }
             assert len(csms.connects) == FLEET  # one connection each: nothing dropped
             for station in stations:
-                actions = [a for a, _ in csms.calls[station.settings.charge_box_id]]
+                actions = [a for a, _ in csms.by_station[station.settings.charge_box_id]]
                 assert actions.count("BootNotification") == 1
                 assert actions.index("StartTransaction") < actions.index("StopTransaction")
                 stop = next(
                     p
-                    for a, p in csms.calls[station.settings.charge_box_id]
+                    for a, p in csms.by_station[station.settings.charge_box_id]
                     if a == "StopTransaction"
                 )
                 assert stop["meterStop"] > 0  # it charged
@@ -222,10 +208,9 @@ def test_a_csms_dropping_every_connection_sees_them_back_spread_and_nothing_lost
             # Meter values taken while disconnected and the stops all arrive, once each.
             stop_all(stations)
             await until(settled(csms, stations))
-            assert len(csms.started) == FLEET
-            assert set(csms.stops.values()) == {1}
+            assert csms.stopped_once()
             for station in stations:
-                actions = [a for a, _ in csms.calls[station.settings.charge_box_id]]
+                actions = [a for a, _ in csms.by_station[station.settings.charge_box_id]]
                 assert actions.count("BootNotification") == 1  # a reconnect is no reboot
             return again
 
