@@ -37,6 +37,10 @@ V2GCertificate; 1.6 has only the first):
 * ``station_certificate``: the installed chain and its private key, PEM, for the TLS side's client
   certificate (security profile 3) — the renewed one on the next connection.
 
+The station renews its certificate itself (A03, "will expire in one month") 30 days before its
+notAfter, once per certificate and run (a renewal the CSMS rejects is not repeated until the next
+start), and when asked to (``ChargePoint.renew_certificate``).
+
 What a restart keeps: the pending round (its keys, the number of requests sent: the wait of the
 next repetition counts again from the start), the current key, the installed certificate.
 """
@@ -78,6 +82,7 @@ STATION = "ChargingStationCertificate"
 V2G = "V2GCertificate"
 # Signing kind -> (the certificate store's kind, the installed roots of its hierarchy).
 _STORE_KINDS = {STATION: (STATION, CSMS_ROOT), V2G: ("V2GCertificateChain", "V2GRootCertificate")}
+RENEW_BEFORE_S = 30 * 86400  # A03: renewed when it "will expire in one month"
 INVALID_EVENT = "InvalidChargingStationCertificate"  # 2.0.1's name; 1.6 sends its own
 
 
@@ -136,6 +141,7 @@ class RenewalBlock(Block):
     __slots__ = (
         "_document",
         "_due",
+        "_renewed",
         "_restored",
         "certificates",
         "common_name",
@@ -155,6 +161,7 @@ class RenewalBlock(Block):
         self.security: SecurityLog | None = None  # set by the wiring
         self._due: dict[str, float] = {}  # kind -> when the next CSR of its round goes
         self._restored = False
+        self._renewed: set[str] = set()  # certificates (fingerprints) renewed before expiry
         stored = ctx.store.load(DOCUMENT)
         stored = stored if isinstance(stored, dict) else {}
         self._document: dict[str, dict[str, object]] = {
@@ -321,11 +328,33 @@ class RenewalBlock(Block):
             del self._due[kind]
             if kind in self._document["pending"] and not self._cannot_sign():
                 self._send_csr(kind, now, self.ctx.queue)
+        expiring = self._expiring()
+        if expiring is not None and expiring[1] <= self.ctx.clock.wall(now):
+            self._renewed.add(expiring[0])  # once per certificate and run: no loop
+            self.start(STATION, now, self.ctx.queue)
 
     def timer(self, now: float) -> float | None:
         if not self._restored:
             self._restore(now)
-        return min(self._due.values(), default=None)
+        due = min(self._due.values(), default=None)
+        expiring = self._expiring()
+        if expiring is not None:
+            at = now + max(0.0, expiring[1] - self.ctx.clock.wall(now))
+            due = at if due is None else min(due, at)
+        return due
+
+    def _expiring(self) -> tuple[str, float] | None:
+        """A03: the station certificate (with its key) not renewed yet in this run, no renewal
+        pending: its fingerprint and when its renewal is due (wall time, a month before it
+        expires). None: nothing to renew."""
+        if self.key_pairs is None or STATION in self._document["pending"]:
+            return None
+        entry = next((e for e in self.certificates.entries if e.kind == STATION), None)
+        if entry is None or entry.certificate.fingerprint in self._renewed:
+            return None
+        if self._key_for(STATION, entry.certificate.spki) is None:
+            return None
+        return entry.certificate.fingerprint, entry.certificate.not_after - RENEW_BEFORE_S
 
     # ------------------------------------------------------------------ the certificate
 

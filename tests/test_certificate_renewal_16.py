@@ -141,3 +141,18 @@ def test_A02_cpo_name_is_a_configuration_key() -> None:
     assert answer == {"status": "Accepted"}
     got = rig.csms.result("GetConfiguration", {"key": ["CpoName"]})
     assert got["configurationKey"][0]["value"] == "Other CPO"
+
+
+def test_A03_FR_02_renewal_when_the_certificate_expires_in_a_month(ca: Ca) -> None:
+    """A03.FR.02: a month before the Charge Point certificate expires, a new key pair and a
+    SignCertificate.req, unasked."""
+    rig = rig_with_root(ca)
+    trigger(rig)
+    soon = dt.datetime(2023, 12, 1, tzinfo=dt.UTC)  # within a month of the CSMS clock's start
+    first = csr_of(rig)
+    assert signed(rig, ca.chain(ca.issue(first, not_after=soon))) == "Accepted"
+    rig.csms.advance(5)
+    _, request = rig.csms.payloads("SignCertificate")  # at once: it expires within a month
+    second = read_csr(request["csr"])
+    assert subject_of(second)["CN"] == CHARGE_BOX_ID
+    assert second.public_key().public_numbers() != first.public_key().public_numbers()

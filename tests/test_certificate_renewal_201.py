@@ -20,6 +20,7 @@ from cert_factory import make
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from fake_csms import WALL_START
 from renewal_ca import CHARGE_BOX_ID, ORGANIZATION, Ca, RenewRig201, pem, read_csr, subject_of
 
 from ocpp_core.certificate_renewal import DOCUMENT
@@ -430,3 +431,24 @@ def test_TC_M_23_CS_renewed_station_certificate_not_deletable(ca: Ca) -> None:
     )
     assert answer["status"] == "Failed"
     assert rig.cp.station_certificate() is not None
+
+
+def test_A03_renewal_a_month_before_expiry(ca: Ca) -> None:
+    """A03: the station renews its certificate itself when it will expire in one month (30
+    days before notAfter), once: a CSMS that rejects is not asked again in this run."""
+    rig = rig_with_root(ca)
+    trigger(rig)
+    (request,) = rig.csms.payloads("SignCertificate")
+    expires = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)  # the CSMS clock starts 2023-11-14T22:13:20Z
+    chain = ca.chain(ca.issue(read_csr(request["csr"]), not_after=expires))
+    assert signed(rig, chain)["status"] == "Accepted"
+    rig.csms.clear()
+    due = expires.timestamp() - 30 * 86400 - (WALL_START + rig.now)
+    rig.csms.advance(due - 600, step=3600)
+    assert "SignCertificate" not in rig.csms.actions()
+    rig.csms.handlers["SignCertificate"] = lambda payload: {"status": "Rejected"}
+    rig.csms.advance(1200, step=60)
+    (request,) = rig.csms.payloads("SignCertificate")
+    assert request["certificateType"] == STATION
+    rig.csms.advance(86400, step=3600)
+    assert rig.csms.actions().count("SignCertificate") == 1
