@@ -23,13 +23,14 @@ V2GCertificate; 1.6 has only the first):
   for any CSR of the round is accepted (TC_A_23 signs the first one). 1.6 has no such keys and
   does not repeat (the whitepaper: "NOT RECOMMENDED to let the Charge Point retry").
 * ``certificate_signed``: the chain (PEM, leaf first) is checked: it parses; the leaf's public key
-  is the key of a pending CSR (or the station's current key); the leaf is not a CA; every
-  certificate is valid now (station wall clock); each certificate is signed by the next one
-  (names and signature, through the certificate store's ``SignatureVerifier``: a signature that
-  cannot be checked fails closed); and, when roots of the hierarchy are installed (CSMS roots for
-  the station certificate, V2G roots for the V2G one), the chain's last certificate is one of them
-  or signed by one. A chain without any installed root of its hierarchy is accepted on the other
-  checks (a station in security profile 1 has none; documented). Valid: installed with
+  is the key of a pending CSR (or the station's current key); the leaf is not a CA; no certificate
+  has expired (station wall clock; one not valid yet is accepted and becomes the station's at the
+  chain's latest notBefore, A02.FR.08, kept meanwhile in ``next``); each certificate is signed by
+  the next one (names and signature, through the certificate store's ``SignatureVerifier``: a
+  signature that cannot be checked fails closed); and, when roots of the hierarchy are installed
+  (CSMS roots for the station certificate, V2G roots for the V2G one), the chain's last certificate
+  is one of them or signed by one. A chain without any installed root of its hierarchy is accepted
+  on the other checks (a station in security profile 1 has none; documented). Valid: installed with
   ``CertificateStore.replace`` (the station certificate never deletable, M04.FR.05) and its key
   made the station's key (A02.FR.08/09: the newest certificate is used); else Rejected with the
   reason and the security event InvalidChargingStationCertificate (A02.FR.07; 1.6
@@ -47,6 +48,8 @@ next repetition counts again from the start), the current key, the installed cer
 
 from __future__ import annotations
 
+import base64
+import binascii
 from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
@@ -57,7 +60,7 @@ from ocpp_core.csr import certification_request
 from ocpp_core.log import logger
 from ocpp_core.outbox import Request
 from ocpp_core.store import write
-from ocpp_core.x509 import Certificate, CertificateError, parse_pem
+from ocpp_core.x509 import Certificate, CertificateError, parse_der, parse_pem
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -166,7 +169,7 @@ class RenewalBlock(Block):
         stored = stored if isinstance(stored, dict) else {}
         self._document: dict[str, dict[str, object]] = {
             part: dict(value) if isinstance(value := stored.get(part), dict) else {}
-            for part in ("pending", "current", "status")
+            for part in ("pending", "current", "next", "status")
         }
 
     # ------------------------------------------------------------------ version hooks
@@ -212,8 +215,9 @@ class RenewalBlock(Block):
 
     def _key_for(self, kind: str, spki: bytes) -> str | None:
         wanted = spki.hex()
-        current = self._document["current"].get(kind)
-        candidates = [current] if isinstance(current, dict) else []
+        current, upcoming = self._document["current"].get(kind), self._document["next"].get(kind)
+        following = upcoming.get("key") if isinstance(upcoming, dict) else None
+        candidates = [k for k in (current, following) if isinstance(k, dict)]
         keys = self._pending(kind).get("keys")
         candidates += [k for k in keys if isinstance(k, dict)] if isinstance(keys, list) else []
         for candidate in candidates:
@@ -328,6 +332,8 @@ class RenewalBlock(Block):
             del self._due[kind]
             if kind in self._document["pending"] and not self._cannot_sign():
                 self._send_csr(kind, now, self.ctx.queue)
+        if self._document["next"]:
+            self._switch_due(now)
         expiring = self._expiring()
         if expiring is not None and expiring[1] <= self.ctx.clock.wall(now):
             self._renewed.add(expiring[0])  # once per certificate and run: no loop
@@ -337,6 +343,9 @@ class RenewalBlock(Block):
         if not self._restored:
             self._restore(now)
         due = min(self._due.values(), default=None)
+        if self._document["next"]:
+            switch = self._next_switch(now)
+            due = switch if due is None or switch is None else min(due, switch)
         expiring = self._expiring()
         if expiring is not None:
             at = now + max(0.0, expiring[1] - self.ctx.clock.wall(now))
@@ -347,7 +356,8 @@ class RenewalBlock(Block):
         """A03: the station certificate (with its key) not renewed yet in this run, no renewal
         pending: its fingerprint and when its renewal is due (wall time, a month before it
         expires). None: nothing to renew."""
-        if self.key_pairs is None or STATION in self._document["pending"]:
+        document = self._document
+        if self.key_pairs is None or STATION in document["pending"] or STATION in document["next"]:
             return None
         entry = next((e for e in self.certificates.entries if e.kind == STATION), None)
         if entry is None or entry.certificate.fingerprint in self._renewed:
@@ -366,7 +376,7 @@ class RenewalBlock(Block):
         else:
             problem, key = self._verify(kind, text, now)
             if not problem:
-                problem = self._install(kind, text, key)
+                problem = self._install(kind, text, key, now)
         if problem:
             self._set_status(kind, f"CertificateSigned rejected: {problem}")
             if self.security is not None:
@@ -396,18 +406,59 @@ class RenewalBlock(Block):
         private = self._key_for(kind, spki)
         return None if private is None else {"key": private, "spki": spki.hex()}
 
-    def _install(self, kind: str, text: str, key: dict[str, object]) -> str:
+    def _install(self, kind: str, text: str, key: dict[str, object], now: float) -> str:
         chain = parse_pem(text)
+        start = max(c.not_before for c in chain)
+        if start > self.ctx.clock.wall(now):  # A02.FR.08: used from its notBefore on
+            self._document["next"][kind] = {
+                "chain": [base64.b64encode(c.der).decode("ascii") for c in chain],
+                "key": key,
+                "from": start,
+            }
+            self._document["pending"].pop(kind, None)
+            self._due.pop(kind, None)
+            when = format_datetime(start)
+            self._set_status(kind, f"accepted: {chain[0].subject}, in use from {when}")
+            return ""
+        return self._switch(kind, chain, key)
+
+    def _switch(self, kind: str, chain: list[Certificate], key: dict[str, object]) -> str:
+        """Make ``chain`` with ``key`` the station's certificate of ``kind``."""
         # The certificate first: a stop before the key document is saved leaves the key among
-        # the pending ones, where station_certificate finds it.
+        # the pending (or next) ones, where station_certificate finds it.
         if not self.certificates.replace(_STORE_KINDS[kind][0], chain):
             return "the certificate could not be stored"
         self._document["current"][kind] = key
         self._document["pending"].pop(kind, None)
+        self._document["next"].pop(kind, None)
         self._due.pop(kind, None)
         self._document["status"][kind] = f"installed: {chain[0].subject}"
         self._save()
         return ""
+
+    def _switch_due(self, now: float) -> None:
+        """Certificates accepted before their notBefore become the station's at it."""
+        wall = self.ctx.clock.wall(now)
+        for kind, item in list(self._document["next"].items()):
+            start, key = (item.get("from"), item.get("key")) if isinstance(item, dict) else (0, 0)
+            if not isinstance(start, (int, float)) or start > wall:
+                continue
+            encoded = item.get("chain") if isinstance(item, dict) else None
+            try:
+                chain = [parse_der(base64.b64decode(str(d))) for d in encoded or ()]
+            except (CertificateError, binascii.Error, TypeError, ValueError):
+                chain = []
+            if not chain or not isinstance(key, dict) or self._switch(kind, chain, key):
+                self._document["next"].pop(kind, None)  # damaged or not storable: dropped
+                self._set_status(kind, "the accepted certificate could not be installed")
+
+    def _next_switch(self, now: float) -> float | None:
+        starts = [
+            i["from"]
+            for i in self._document["next"].values()
+            if isinstance(i, dict) and isinstance(i.get("from"), (int, float))
+        ]
+        return now + max(0.0, min(starts) - self.ctx.clock.wall(now)) if starts else None
 
     # ------------------------------------------------------------------ persistence
 
@@ -423,11 +474,9 @@ def _chain_problem(chain: list[Certificate], wall: float, store: CertificateStor
     """Why ``chain`` (leaf first) is not a valid station certificate chain ("" if it is)."""
     if chain[0].ca is True:
         return "the certificate is a CA certificate"
-    for certificate in chain:
+    for certificate in chain:  # not yet valid is fine: used from its notBefore (A02.FR.08)
         if wall > certificate.not_after:
             return f"expired: {certificate.subject}"
-        if wall < certificate.not_before:
-            return f"not yet valid: {certificate.subject}"
     for child, issuer in pairwise(chain):
         signed = issued_by(child, issuer, store.verifier)
         if signed is None:

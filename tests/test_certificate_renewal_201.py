@@ -210,8 +210,6 @@ def _leaf(ca: Ca, csr, case: str) -> str:  # type: ignore[no-untyped-def]
                 not_after=dt.datetime(2021, 1, 1, tzinfo=dt.UTC),
             )
         )
-    if case == "not yet valid":
-        return ca.chain(ca.issue(csr, not_before=dt.datetime(2039, 1, 1, tzinfo=dt.UTC)))
     if case == "broken chain":  # the leaf is signed by another CA's intermediate
         return pem(ca.issue(csr, issuer=Ca("Other").intermediate)) + ca.intermediate.pem
     if case == "uninstalled root":
@@ -227,7 +225,6 @@ def _leaf(ca: Ca, csr, case: str) -> str:  # type: ignore[no-untyped-def]
 CASES = [
     "wrong key",
     "expired",
-    "not yet valid",
     "broken chain",
     "uninstalled root",
     "ca leaf",
@@ -452,3 +449,29 @@ def test_A03_renewal_a_month_before_expiry(ca: Ca) -> None:
     assert request["certificateType"] == STATION
     rig.csms.advance(86400, step=3600)
     assert rig.csms.actions().count("SignCertificate") == 1
+
+
+def test_TC_A_11_CS_A02_FR_08_used_from_its_not_before(ca: Ca) -> None:
+    """A certificate not valid yet is Accepted and becomes the station's at its notBefore
+    (the previous one used until then), also across a restart."""
+    rig = rig_with_root(ca)
+    before = renew(rig, ca)
+    trigger(rig)
+    (request,) = rig.csms.payloads("SignCertificate")
+    start = dt.datetime.fromtimestamp(WALL_START + rig.now + 3600, tz=dt.UTC)
+    later = ca.chain(ca.issue(read_csr(request["csr"]), not_before=start))
+    assert signed(rig, later)["status"] == "Accepted"
+    mine = rig.cp.station_certificate()
+    assert mine is not None and mine.certificate_chain == before
+    (row,) = rig.cp.certificate_renewals()
+    assert not row.pending and "in use from" in row.status
+    rig.csms.advance(1800, step=60)
+    rig.restart()
+    mine = rig.cp.station_certificate()
+    assert mine is not None and mine.certificate_chain == before
+    csms = rig.csms  # the rig's restart keeps the old CSMS's handlers: its clock stopped
+    csms.handlers["Heartbeat"] = lambda payload: {"currentTime": csms.wall_text()}
+    rig.csms.advance(4000, step=60)
+    mine = rig.cp.station_certificate()
+    assert mine is not None and mine.certificate_chain == later
+    assert rig.cp.certificate_renewals()[0].status.startswith("installed")
