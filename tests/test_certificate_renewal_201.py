@@ -14,6 +14,7 @@ is not in ../shared, so the other checks are named after their use case.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from cert_factory import make
@@ -475,3 +476,100 @@ def test_TC_A_11_CS_A02_FR_08_used_from_its_not_before(ca: Ca) -> None:
     mine = rig.cp.station_certificate()
     assert mine is not None and mine.certificate_chain == later
     assert rig.cp.certificate_renewals()[0].status.startswith("installed")
+
+
+def _server_context(ca: Ca, tmp_path) -> Any:  # type: ignore[no-untyped-def]
+    """A TLS server for 127.0.0.1 that requires a client certificate under ``ca``'s root."""
+    import ipaddress
+    import ssl
+
+    from cryptography.hazmat.primitives import hashes
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "127.0.0.1")])
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(ca.intermediate.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(dt.datetime(2023, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2040, 1, 1, tzinfo=dt.UTC))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(ca.intermediate.key, hashes.SHA256())
+    )
+    (tmp_path / "server.pem").write_text(pem(server) + ca.intermediate.pem)
+    (tmp_path / "server.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    (tmp_path / "ca.pem").write_text(ca.root.pem)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
+    context.load_verify_locations(tmp_path / "ca.pem")
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def _handshake(server_context, client_context) -> dict:  # type: ignore[no-untyped-def]
+    """One TLS handshake over loopback; the certificate the server saw from the client."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    seen: dict = {}
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        try:
+            with server_context.wrap_socket(connection, server_side=True) as tls:
+                seen.update(tls.getpeercert() or {})
+        except OSError as exc:
+            seen["error"] = exc
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        with (
+            socket.create_connection(listener.getsockname()) as raw,
+            client_context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+        ):
+            assert tls.version() is not None
+    finally:
+        thread.join(10)
+        listener.close()
+    return seen
+
+
+def test_A02_renewed_certificate_for_mutual_tls(ca: Ca, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Security profile 3 with the renewed certificate: a TLS server requiring client
+    certificates under the CSMS root accepts the station's (the CN its charge box id), and
+    after another renewal sees the new one."""
+    import ssl
+
+    server = _server_context(ca, tmp_path)
+    rig = rig_with_root(ca)
+    serials = []
+    for round_ in range(2):
+        renew(rig, ca)
+        mine = rig.cp.station_certificate()
+        assert mine is not None
+        (tmp_path / f"chain{round_}.pem").write_text(mine.certificate_chain)
+        (tmp_path / f"key{round_}.pem").write_text(mine.private_key)
+        client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        client.load_verify_locations(tmp_path / "ca.pem")
+        client.load_cert_chain(tmp_path / f"chain{round_}.pem", tmp_path / f"key{round_}.pem")
+        seen = _handshake(server, client)
+        assert "error" not in seen, seen
+        assert tuple(rdn for rdn in seen["subject"] if rdn[0][0] == "commonName") == (
+            (("commonName", CHARGE_BOX_ID),),
+        )
+        serials.append(seen["serialNumber"])
+    leaf = x509.load_pem_x509_certificate(mine.certificate_chain.encode())
+    assert serials[0] != serials[1] == format(leaf.serial_number, "X").rjust(len(serials[1]), "0")
