@@ -164,7 +164,8 @@ class RenewalBlock(Block):
         self.security: SecurityLog | None = None  # set by the wiring
         self._due: dict[str, float] = {}  # kind -> when the next CSR of its round goes
         self._restored = False
-        self._renewed: set[str] = set()  # certificates (fingerprints) renewed before expiry
+        # Certificates (fingerprints) renewed before expiry (the empty frozenset is shared).
+        self._renewed: frozenset[str] = frozenset()
         stored = ctx.store.load(DOCUMENT)
         stored = stored if isinstance(stored, dict) else {}
         self._document: dict[str, dict[str, object]] = {
@@ -336,7 +337,7 @@ class RenewalBlock(Block):
             self._switch_due(now)
         expiring = self._expiring()
         if expiring is not None and expiring[1] <= self.ctx.clock.wall(now):
-            self._renewed.add(expiring[0])  # once per certificate and run: no loop
+            self._renewed |= {expiring[0]}  # once per certificate and run: no loop
             self.start(STATION, now, self.ctx.queue)
 
     def timer(self, now: float) -> float | None:

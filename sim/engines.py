@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["PROTOCOL_DOCUMENT", "Engines"]
 
 PROTOCOL_DOCUMENT = "sim-protocol"
+KEY_PAIRS = StationKeyPairs()  # certificate renewal's key pairs, shared by every engine
 """The version the CSMS selected last (auto): the engine a station starts with next time."""
 
 
@@ -118,7 +119,7 @@ class Engines:
         engine.set_diagnostics_log(diagnostics_log)
         engine.certificate_store.verifier = CertificateVerifier()
         renewal = engine.certificate_renewal  # A02/A03: CSRs with ECDSA P-256 keys
-        renewal.key_pairs, renewal.common_name = StationKeyPairs(), settings.charge_box_id
+        renewal.key_pairs, renewal.common_name = KEY_PAIRS, settings.charge_box_id
         soc = settings.ev_capacity_kwh is not None
         for hw in hardware:
             wire(engine, hw, soc=soc, register=partial(registers.report, hw))

@@ -16,6 +16,7 @@ from typing import Any
 __all__ = ["ECDSA_WITH_SHA256", "StationKeyPairs"]
 
 ECDSA_WITH_SHA256 = "1.2.840.10045.4.3.2"
+_CACHED = 64  # parsed keys kept (a fleet's engines share one StationKeyPairs)
 
 
 class StationKeyPairs:
@@ -31,6 +32,8 @@ class StationKeyPairs:
 
         key = SigningKey.generate(curve=NIST256p, hashfunc=hashlib.sha256)
         pem = bytes(key.to_pem(format="pkcs8")).decode("ascii")
+        if len(self._loaded) >= _CACHED:
+            self._loaded.clear()
         self._loaded[pem] = key
         return pem
 
@@ -54,5 +57,7 @@ class StationKeyPairs:
                 key = SigningKey.from_pem(private_key)
             except Exception as exc:  # the package raises several kinds for a damaged PEM
                 raise ValueError(f"not a private key: {type(exc).__name__}") from exc
+            if len(self._loaded) >= _CACHED:
+                self._loaded.clear()
             self._loaded[private_key] = key
         return key
