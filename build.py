@@ -15,7 +15,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -173,37 +172,12 @@ def ensure_node_modules() -> None:
 
 def ensure_micropip() -> Path:
     """Download the pinned micropip wheel once and check its sha256."""
-    target = CACHE / MICROPIP_WHEEL
-    if target.is_file() and sha256_of(target) == MICROPIP_SHA256:
-        return target
-    with tempfile.TemporaryDirectory() as tmp:
-        run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--python-version",
-                "3.14",
-                "--dest",
-                tmp,
-                f"micropip=={MICROPIP_VERSION}",
-            ]
+    try:
+        return tool("vendor_wheels").ensure_pinned(
+            "micropip", MICROPIP_WHEEL, MICROPIP_SHA256, CACHE
         )
-        downloaded = Path(tmp) / MICROPIP_WHEEL
-        if not downloaded.is_file():
-            raise BuildError(f"pip download did not produce {MICROPIP_WHEEL}")
-        actual = sha256_of(downloaded)
-        if actual != MICROPIP_SHA256:
-            raise BuildError(
-                f"sha256 mismatch for {MICROPIP_WHEEL}: expected {MICROPIP_SHA256}, got {actual}"
-            )
-        CACHE.mkdir(exist_ok=True)
-        shutil.copy2(downloaded, target)
-    return target
+    except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
+        raise BuildError(f"micropip wheel: {error}") from error
 
 
 def tool(name: str) -> Any:

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["INDEX_NAME", "VENDORED", "ensure_vendored", "index_json"]
+__all__ = ["INDEX_NAME", "VENDORED", "ensure_pinned", "ensure_vendored", "index_json"]
 
 INDEX_NAME = "vendored.json"
 
@@ -36,39 +36,48 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def ensure_vendored(cache: Path) -> list[Path]:
-    """Every vendored wheel in ``cache``, downloaded if missing, hashes checked (RuntimeError
-    names the wheel whose download failed or whose hash differs)."""
+def ensure_pinned(package: str, name: str, digest: str, cache: Path) -> Path:
+    """The wheel file ``name`` of ``package`` in ``cache``, downloaded from PyPI once for
+    Pyodide's Python (3.14) and checked against ``digest`` (RuntimeError names the wheel whose
+    download failed or whose hash differs)."""
+    target = cache / name
+    if target.is_file() and _sha256(target) == digest:
+        return target
     cache.mkdir(parents=True, exist_ok=True)
-    wheels = []
-    for package, (name, digest) in VENDORED.items():
-        target = cache / name
-        if not (target.is_file() and _sha256(target) == digest):
-            version = name.split("-")[1]
-            with tempfile.TemporaryDirectory() as tmp:
-                subprocess.run(
-                    [
-                        sys.executable,
-                        "-m",
-                        "pip",
-                        "download",
-                        "--quiet",
-                        "--no-deps",
-                        "--only-binary=:all:",
-                        "--dest",
-                        tmp,
-                        f"{package}=={version}",
-                    ],
-                    check=True,
-                )
-                downloaded = Path(tmp) / name
-                if not downloaded.is_file():
-                    raise RuntimeError(f"pip download did not produce {name}")
-                if _sha256(downloaded) != digest:
-                    raise RuntimeError(f"{name}: sha256 differs from the pinned one")
-                target.write_bytes(downloaded.read_bytes())
-        wheels.append(target)
-    return wheels
+    version = name.split("-")[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                "3.14",
+                "--dest",
+                tmp,
+                f"{package}=={version}",
+            ],
+            check=True,
+        )
+        downloaded = Path(tmp) / name
+        if not downloaded.is_file():
+            raise RuntimeError(f"pip download did not produce {name}")
+        actual = _sha256(downloaded)
+        if actual != digest:
+            raise RuntimeError(f"sha256 mismatch for {name}: expected {digest}, got {actual}")
+        target.write_bytes(downloaded.read_bytes())
+    return target
+
+
+def ensure_vendored(cache: Path) -> list[Path]:
+    """Every vendored wheel in ``cache`` (``ensure_pinned``)."""
+    return [
+        ensure_pinned(package, name, digest, cache) for package, (name, digest) in VENDORED.items()
+    ]
 
 
 def index_json() -> str:
