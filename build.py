@@ -176,7 +176,7 @@ def ensure_micropip() -> Path:
         return tool("vendor_wheels").ensure_pinned(
             "micropip", MICROPIP_WHEEL, MICROPIP_SHA256, CACHE
         )
-    except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
+    except (OSError, RuntimeError) as error:
         raise BuildError(f"micropip wheel: {error}") from error
 
 
@@ -418,7 +418,7 @@ def assemble_dist(wheels: Sequence[Path], micropip: Path, stdlib: Path) -> None:
     vendor_wheels = tool("vendor_wheels")
     try:
         vendored = vendor_wheels.ensure_vendored(CACHE / "vendored")
-    except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
+    except (OSError, RuntimeError) as error:
         raise BuildError(f"vendored wheels: {error}") from error
     for stale in target.glob("*.whl"):
         if stale.name not in {wheel.name for wheel in (*wheels, *vendored)}:

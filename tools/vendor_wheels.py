@@ -46,23 +46,23 @@ def ensure_pinned(package: str, name: str, digest: str, cache: Path) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     version = name.split("-")[1]
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--python-version",
-                "3.14",
-                "--dest",
-                tmp,
-                f"{package}=={version}",
-            ],
-            check=True,
-        )
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--python-version",
+            "3.14",
+            "--dest",
+            tmp,
+            f"{package}=={version}",
+        ]
+        code = subprocess.run(command, check=False).returncode
+        if code != 0:
+            raise RuntimeError(f"command failed (exit {code}): {' '.join(command)}")
         downloaded = Path(tmp) / name
         if not downloaded.is_file():
             raise RuntimeError(f"pip download did not produce {name}")
