@@ -15,11 +15,11 @@ import shutil
 import sys
 import types
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fresh_loop import run_async
 
 from ocpp_core.store import Store
 from sim.browser_store import (
@@ -72,13 +72,6 @@ class FakeIdbfs:
             shutil.rmtree(target)
             shutil.copytree(source, target)
         done(error)
-
-
-def run_async(coroutine):
-    """asyncio.run in a fresh thread: safe even when this thread already runs a loop (the
-    Playwright fixtures of the e2e tests keep one running in the main thread)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def settle() -> None:

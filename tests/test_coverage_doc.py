@@ -1,5 +1,6 @@
-"""docs/ocpp201-coverage.md stays true: the tests it names exist, and it accounts for every part-6
-station test case of the blocks issues 13, 14 and 15 implement (covered, or left out with a reason)."""
+"""docs/ocpp201-coverage.md stays true: the tests it names exist, and it accounts for every
+part-6 station test case of the blocks issues 13, 14 and 15 implement (covered, or left out with
+a reason)."""
 
 from __future__ import annotations
 

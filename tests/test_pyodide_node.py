@@ -22,9 +22,9 @@ def run_in_pyodide(code: str) -> str:
     node = shutil.which("node")
     if node is None:
         pytest.fail("node not found: install Node.js to run the Pyodide checks")
-    wheels = sorted((DIST / "wheels").glob("*.whl"))
+    wheels = sorted((DIST / "wheels").glob("ocpp_station_simulator-*.whl"))
     if len(wheels) != 1:
-        pytest.fail(f"{DIST} holds no built wheel: run `python3 build.py build` first")
+        pytest.fail(f"{DIST} holds no built simulator wheel: run `python3 build.py build` first")
     result = subprocess.run(
         [node, str(RUNNER), str(DIST), str(wheels[0]), code],
         capture_output=True,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from fake_csms import WALL_START, FakeCsms, booted
 from file_server import IMAGE, PASSWORD, USER, Server, serving
+from fresh_loop import run_async
 
 from ocpp_core import ChargePoint, DiagnosticsProgress, FirmwareProgress, FirmwareSimulation
 from ocpp_core.clock import format_datetime
@@ -69,7 +70,7 @@ def run_firmware(
         assert woken
         return [p["status"] for p in csms.payloads("FirmwareStatusNotification")]
 
-    return asyncio.run(scenario()), firmware_events(events)
+    return run_async(scenario()), firmware_events(events)
 
 
 def run_diagnostics(
@@ -89,7 +90,7 @@ def run_diagnostics(
         await settle(csms, lambda: cp.diagnostics_status == "Idle")
         return cp, [p["status"] for p in csms.payloads("DiagnosticsStatusNotification")]
 
-    return asyncio.run(scenario())
+    return run_async(scenario())
 
 
 # --------------------------------------------------------------------------- CPython
@@ -317,7 +318,7 @@ def test_browser_upload_failure(fake_js: Callable[..., FakeJs]) -> None:
         csms.result("GetDiagnostics", {"location": "https://logs.example/", "retries": 0})
         await settle(csms, lambda: cp.diagnostics_status == "Idle")
 
-    asyncio.run(scenario())
+    run_async(scenario())
     last = [e for e in events if isinstance(e, DiagnosticsProgress)][-1]
     assert last.status == "UploadFailed"
     assert "CORS" in last.detail

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fresh_loop import run_async
 from tls_certs import make_pki, openssl, server_tls
 from websockets.asyncio.server import ServerConnection, basic_auth, serve
 from websockets.datastructures import Headers
@@ -210,7 +211,7 @@ class Recorder:
 
 
 def run(main: Coroutine[Any, Any, None]) -> None:
-    asyncio.run(asyncio.wait_for(main, 8))
+    run_async(asyncio.wait_for(main, 8))
 
 
 async def until(condition: Callable[[], object], timeout: float = 3.0) -> None:

@@ -17,11 +17,11 @@ import json
 import signal
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fresh_loop import run_async
 from ocpp.routing import on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action, AuthorizationStatusEnumType, RegistrationStatusEnumType
@@ -264,9 +264,7 @@ def test_acceptance_boot_pending_then_accepted_transactions_and_a_kill(tmp_path:
                     await second.wait()
             check(world, killed, before, remote_id)
 
-    # In a fresh thread: the e2e tests' Playwright fixtures keep a loop running in this one.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, scenario()).result()
+    run_async(scenario())
 
 
 def check(world: World, killed: str, before: list[dict[str, Any]], remote_id: str) -> None:

@@ -11,13 +11,13 @@ Every frame the station sends is schema-checked (tests/conftest.py).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import pytest
 from fake_csms import SILENT, WALL_START
 from fake_csms201 import FakeCsms201, booted201
 from file_server import Server, serving
+from fresh_loop import run_async
 from test_transfer import settle
 from test_v201_reset import Station, start
 
@@ -401,7 +401,7 @@ def real_update(location: str) -> list[str]:
         assert request_ids(csms) == {50}
         return statuses(csms)
 
-    return asyncio.run(scenario())
+    return run_async(scenario())
 
 
 def test_TC_L_01_CS_a_real_http_download(server: Server) -> None:

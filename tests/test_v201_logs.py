@@ -7,12 +7,12 @@ Every frame the station sends is schema-checked (tests/conftest.py).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import pytest
 from fake_csms201 import FakeCsms201, booted201
 from file_server import Server, serving
+from fresh_loop import run_async
 from test_transfer import settle
 
 from ocpp_core import DiagnosticsProgress, DiagnosticsSimulation
@@ -193,7 +193,7 @@ def test_TC_N_25_CS_a_real_upload_reaches_the_server(server: Server) -> None:
         await settle(csms, lambda: cp.diagnostics_status == "Idle")
         return answer, notices(csms)
 
-    answer, sent = asyncio.run(scenario())
+    answer, sent = run_async(scenario())
     assert sent == [("Uploading", 11), ("Uploaded", 11)]
     stored = server.stored[f"/logs/{answer['filename']}"]
     assert stored.startswith(b"OCPP 2.0.1 diagnostics")
@@ -207,7 +207,7 @@ def test_TC_N_26_CS_a_refused_real_upload_is_an_upload_failure(server: Server) -
         await settle(csms, lambda: cp.diagnostics_status == "Idle")
         return notices(csms)
 
-    assert asyncio.run(scenario()) == [("Uploading", 12), ("UploadFailure", 12)]
+    assert run_async(scenario()) == [("Uploading", 12), ("UploadFailure", 12)]
 
 
 def test_TC_F_16_CS_trigger_log_status_notification_while_uploading() -> None:

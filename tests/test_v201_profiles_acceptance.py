@@ -15,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import AsyncIterator, Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from fresh_loop import run_async
 from ocpp.routing import on
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
@@ -118,8 +118,7 @@ async def running(url: str, store: Path, *extra: str, cut: bool = False) -> Asyn
 def run(scenario: Callable[[], Coroutine[Any, Any, None]], world: World) -> None:
     """The scenario in a fresh thread (the e2e tests' Playwright fixtures keep a loop running in
     this one), then every frame through the independent checker too."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, scenario()).result()
+    run_async(scenario())
     world.check_frames()
 
 
