@@ -297,7 +297,8 @@ def run_fleet(n: int, args: argparse.Namespace) -> dict[str, Any]:
         "--count", str(n), "--plugged", "1,2", "--idtag", "T", "--ocpp", args.ocpp, *ramp,
     ]  # fmt: skip
     start = time.monotonic()
-    fleet = subprocess.Popen(command, cwd=sim_root, stdout=subprocess.DEVNULL, stderr=err)
+    out = open(args.fleet_log, "w") if args.fleet_log else subprocess.DEVNULL  # noqa: SIM115
+    fleet = subprocess.Popen(command, cwd=sim_root, stdout=out, stderr=err)
     try:
         deadline = start + args.boot_timeout
         stats = sink.ask("stats")
@@ -388,6 +389,7 @@ def main() -> None:
     parser.add_argument("--sim-root", default=str(ROOT), help="checkout whose sim runs the fleet")
     parser.add_argument("--python", default=None, help="interpreter for the fleet")
     parser.add_argument("--json", action="store_true", help="also print each result as JSON")
+    parser.add_argument("--fleet-log", help="write the fleet's readable lines to this file")
     args = parser.parse_args()
     if args.sink:
         with contextlib.suppress(KeyboardInterrupt):

@@ -93,6 +93,7 @@ class _Cli:
         self.plugged: list[int] = []
         self.stop_requested: asyncio.Event | None = None
         self.interrupts = 0
+        self.frames_in = 0
         self.runtime: Any = None
         self.stations: list[Station] = []
         self._log_anchor: tuple[float, float] = (time.time(), 0.0)
@@ -319,7 +320,7 @@ class _Cli:
         if not stations:
             return
         started = time.monotonic()
-        progress_at, unsettled, queued = started, len(stations), None
+        progress_at, frames_in = started, self.frames_in
         while time.monotonic() - progress_at < SETTLE_TIMEOUT_S:
             if time.monotonic() - started > SETTLE_LIMIT_S:
                 return
@@ -329,11 +330,10 @@ class _Cli:
                 return
             if not any(s.connection_state is ConnectionState.CONNECTED for s in stations):
                 return  # offline: the messages stay queued in the store
-            # Progress: fewer stations with a session or queued messages, or a shorter queue.
-            waiting = sum(s.queue_length for s in stations)
-            if len(stations) < unsettled or (queued is not None and waiting < queued):
-                progress_at = time.monotonic()
-            unsettled, queued = len(stations), waiting
+            # Progress: the CSMS answers (thousands of stations may first have to get their
+            # StatusNotifications through before their queues shrink).
+            if self.frames_in > frames_in:
+                progress_at, frames_in = time.monotonic(), self.frames_in
             # Looking costs time with thousands of stations: at most a fifth of it, the rest
             # is theirs to deliver.
             await asyncio.sleep(max(0.05, 4 * (time.monotonic() - checking)))

@@ -94,6 +94,7 @@ class Run(Protocol):
     idtag: str | None
     plugged: list[int]
     runtime: Any  # sim.runtime.Runtime: now()
+    frames_in: int  # frames the stations received so far (the CSMS makes progress)
 
     def log_time(self, now: float) -> str: ...
 
@@ -146,6 +147,8 @@ class Watcher:
             self.say(text)
 
     def on_frame(self, event: FrameLogged) -> None:
+        if event.direction == "in":
+            self.run.frames_in += 1
         if self.run.output.frames:
             self.run.output.frame(
                 {
