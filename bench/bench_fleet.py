@@ -31,7 +31,6 @@ import os
 import random
 import resource
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -97,9 +96,11 @@ class Sink:
         if action == "Heartbeat":
             return {"currentTime": _now_iso()}
         if action == "Authorize":
-            return {"idTokenInfo": {"status": "Accepted"}} if v201 else {
-                "idTagInfo": {"status": "Accepted"}
-            }
+            return (
+                {"idTokenInfo": {"status": "Accepted"}}
+                if v201
+                else {"idTagInfo": {"status": "Accepted"}}
+            )
         if action == "StartTransaction":
             self.started += 1
             return {"transactionId": next(self.tx_ids), "idTagInfo": {"status": "Accepted"}}
@@ -163,7 +164,10 @@ class Sink:
             ws = rng.choice(list(self.open.values()))
             uid = f"c{next(self.ids)}"
             if ws.subprotocol == "ocpp2.0.1":
-                get = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
+                get = {
+                    "component": {"name": "OCPPCommCtrlr"},
+                    "variable": {"name": "HeartbeatInterval"},
+                }
                 frame = [2, uid, "GetVariables", {"getVariableData": [get]}]
             else:
                 frame = [2, uid, "GetConfiguration", {"key": ["HeartbeatInterval"]}]
@@ -207,7 +211,7 @@ async def sink_main(call_rate: float) -> None:
     ) as server:
         port = server.sockets[0].getsockname()[1]
         print(f"PORT {port}", flush=True)
-        asyncio.ensure_future(sink.caller())
+        caller = asyncio.ensure_future(sink.caller())
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -220,6 +224,7 @@ async def sink_main(call_rate: float) -> None:
                 print("{}", flush=True)
             elif line == "stats":
                 print(json.dumps(sink.stats()), flush=True)
+        caller.cancel()
 
 
 # ---------------------------------------------------------------------- the bench
@@ -290,7 +295,7 @@ def run_fleet(n: int, args: argparse.Namespace) -> dict[str, Any]:
     wanted_fds = n + FD_HEADROOM * 4
     raise_nofile(wanted_fds)  # inherited by both children
     sink = SinkProcess(args.call_rate)
-    err = tempfile.TemporaryFile("w+")
+    err = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in the finally below
     result: dict[str, Any] = {"n": n, "ramp": args.ramp if ramp else None}
     command = [
         python, "-m", "sim", "--url", f"ws://127.0.0.1:{sink.port}/ocpp", "--id", "B",
@@ -361,17 +366,22 @@ def _fmt(value: Any, spec: str) -> str:
 
 
 def report(r: dict[str, Any]) -> None:
-    print(
-        f"N={r['n']:>6}  ramp={r['ramp'] or 'none':>5}  boot {_fmt(r.get('boot_s'), '.1f')} s"
-        f" (all charging {_fmt(r.get('charging_s'), '.1f')} s, boot CPU {_fmt(r.get('boot_cpu_s'), '.1f')} s)"
-        f"  {_fmt(r.get('msgs_per_s'), '.0f')} msgs/s  CPU {_fmt(100 * r.get('cpu_share', 0), '.1f')} % of a core"
-        f"  RSS {_fmt(r.get('rss_mb'), '.0f')} MB = {_fmt(r.get('rss_per_station_kb'), '.1f')} KB/station"
-        f"  CSMS->station p50 {_fmt(r.get('rtt_p50_ms'), '.1f')} ms p99 {_fmt(r.get('rtt_p99_ms'), '.1f')} ms"
-        f" (max {_fmt(r.get('rtt_max_ms'), '.0f')} ms, n={r.get('rtt_count')}, unanswered {r.get('unanswered')})"
-        f"  stop {_fmt(r.get('stop_s'), '.1f')} s, {r.get('stopped')}/{2 * r['n']} stopped"
-        + (f"  TIMEOUT: {r['timeout']}" if "timeout" in r else ""),
-        flush=True,
-    )
+    parts = [
+        f"N={r['n']:>6}  ramp={r['ramp'] or 'none':>5}",
+        f"boot {_fmt(r.get('boot_s'), '.1f')} s (all charging {_fmt(r.get('charging_s'), '.1f')} s,"
+        f" boot CPU {_fmt(r.get('boot_cpu_s'), '.1f')} s)",
+        f"{_fmt(r.get('msgs_per_s'), '.0f')} msgs/s",
+        f"CPU {_fmt(100 * r.get('cpu_share', 0), '.1f')} % of a core",
+        f"RSS {_fmt(r.get('rss_mb'), '.0f')} MB = {_fmt(r.get('rss_per_station_kb'), '.1f')}"
+        " KB/station",
+        f"CSMS->station p50 {_fmt(r.get('rtt_p50_ms'), '.1f')} ms"
+        f" p99 {_fmt(r.get('rtt_p99_ms'), '.1f')} ms (max {_fmt(r.get('rtt_max_ms'), '.0f')} ms,"
+        f" n={r.get('rtt_count')}, unanswered {r.get('unanswered')})",
+        f"stop {_fmt(r.get('stop_s'), '.1f')} s, {r.get('stopped')}/{2 * r['n']} stopped",
+    ]
+    if "timeout" in r:
+        parts.append(f"TIMEOUT: {r['timeout']}")
+    print("  ".join(parts), flush=True)
 
 
 def main() -> None:
