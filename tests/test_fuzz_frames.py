@@ -498,6 +498,7 @@ class Life:
             log_time=lambda now: "t",
             idtag=None,
             plugged=[],
+            frames_in=0,  # the run's count of frames received (its end-of-run progress)
         )
         _Watcher(self.station, cli)  # type: ignore[arg-type]
         self.clock = VirtualClock()
