@@ -76,6 +76,7 @@ class Rig:
         cp.subscribe(self.events.append)
         csms = self.csms_type(cp, now=now)
         csms.transaction_ids = self.transaction_ids
+        self._default_handlers = dict(csms.handlers)  # bound to this CSMS and its clock
         return cp, csms
 
     def _lock(self, connector: int, locked: bool) -> bool | None:
@@ -85,9 +86,15 @@ class Rig:
     def restart(self, *, connect: bool = True, **options: Any) -> None:
         """A new engine on the same Store, at the same time, with the same hardware."""
         previous = self.csms
+        # The answers a test set stay; the defaults are the new CSMS's own (on its clock).
+        custom = {
+            action: handler
+            for action, handler in previous.handlers.items()
+            if self._default_handlers.get(action) is not handler
+        }
         self.options.update(options)
         self.cp, self.csms = self._build(previous.now)
-        self.csms.handlers = previous.handlers
+        self.csms.handlers.update(custom)
         self.csms.calls, self.csms.sent = previous.calls, previous.sent  # one history
         self.csms.dedupe, self.csms.answered = previous.dedupe, previous.answered  # one CSMS
         self.csms.repeats = previous.repeats
