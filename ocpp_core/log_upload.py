@@ -9,7 +9,7 @@ statuses report Uploading, Uploaded and a failure.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from ocpp_core import diagnostics_file
 from ocpp_core.block import trigger
@@ -42,6 +42,15 @@ ACCEPTED_CANCELED = "AcceptedCanceled"
 _DEFAULT_SIMULATION = DiagnosticsSimulation()  # shared: engines hold only a changed one
 
 
+class OperativeFlags(Protocol):
+    """A version's availability block, as the file reports it."""
+
+    @property
+    def operative(self) -> Sequence[bool]:
+        """Whether the station (index 0) and each connector (EVSE) 1..N is operative."""
+        ...
+
+
 class LogUploadBlock(TransferBlock):
     """Base of a version's log upload block, the TransferOwner of its upload."""
 
@@ -49,6 +58,7 @@ class LogUploadBlock(TransferBlock):
         "_content",
         "_file_name",
         "_window",
+        "availability",
         "boot",
         "last_file",
         "log_source",
@@ -68,12 +78,14 @@ class LogUploadBlock(TransferBlock):
         *,
         boot: RegistrationBlock,
         status: diagnostics_file.StatusBlock,
+        availability: OperativeFlags,
         sessions: SessionView,
     ) -> None:
         super().__init__(ctx, "upload")
-        # What the file reports: registration, connectors (EVSEs), sessions.
+        # What the file reports: registration, connectors (EVSEs), availability, sessions.
         self.boot = boot
         self.status_block = status
+        self.availability = availability
         self.sessions = sessions
         self.simulation = _DEFAULT_SIMULATION
         self.log_source: Callable[[float | None, float | None], str] | None = None
@@ -82,10 +94,6 @@ class LogUploadBlock(TransferBlock):
         self._file_name: str | None = None
         self._window: tuple[float | None, float | None] = (None, None)
         self._content: bytes | None = None
-
-    def _operative(self) -> Sequence[bool]:
-        """Whether the station (index 0) and each connector (EVSE) 1..N is operative."""
-        raise NotImplementedError
 
     def _build(self, file_name: str, now: float) -> bytes:
         return diagnostics_file.build(
@@ -96,7 +104,7 @@ class LogUploadBlock(TransferBlock):
             now,
             registration=self.boot.registration,
             status=self.status_block,
-            operative=self._operative(),
+            operative=self.availability.operative,
             sessions=self.sessions,
             version=self.file_version,
         )
@@ -203,9 +211,12 @@ class GetLogBlock(LogUploadBlock):
         *,
         boot: RegistrationBlock,
         status: diagnostics_file.StatusBlock,
+        availability: OperativeFlags,
         sessions: SessionView,
     ) -> None:
-        super().__init__(ctx, boot=boot, status=status, sessions=sessions)
+        super().__init__(
+            ctx, boot=boot, status=status, availability=availability, sessions=sessions
+        )
         self.security: SecurityEventsBlock | None = None  # set by the wiring
         self._log_type = "DiagnosticsLog"
 

@@ -28,17 +28,10 @@ from ocpp_core.transfer import check_diagnostics_simulation as check_simulation
 from ocpp_core.transfer_machine import TRANSFERRING
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from ocpp_core.context import BlockContext
-    from ocpp_core.sessions import SessionView
-    from ocpp_core.v16.availability import AvailabilityBlock
-    from ocpp_core.v16.boot import BootBlock
     from ocpp_core.v16.payloads import (
         GetDiagnosticsRequest,
         GetDiagnosticsResponse,
     )
-    from ocpp_core.v16.status import StatusBlock
 
 __all__ = ["DiagnosticsBlock", "DiagnosticsSimulation", "check_simulation"]
 
@@ -47,23 +40,11 @@ class DiagnosticsBlock(LogUploadBlock):
     """The diagnostics upload in progress and its notices; the upload itself, its retries and
     its deadline are a TransferMachine's, to which this block is the TransferOwner."""
 
-    __slots__ = ("availability",)
+    __slots__ = ()
 
     notice_action = "DiagnosticsStatusNotification"
     sends = ("DiagnosticsStatusNotification",)
     failed = "UploadFailed"
-
-    def __init__(
-        self,
-        ctx: BlockContext,
-        *,
-        boot: BootBlock,
-        status_block: StatusBlock,
-        availability: AvailabilityBlock,
-        sessions: SessionView,
-    ) -> None:
-        super().__init__(ctx, boot=boot, status=status_block, sessions=sessions)
-        self.availability = availability
 
     # ------------------------------------------------------------------ OCPP
 
@@ -83,6 +64,3 @@ class DiagnosticsBlock(LogUploadBlock):
     def send_triggered(self, connector_id: int | None, now: float) -> str:
         """TriggerMessage(DiagnosticsStatusNotification): the current status."""
         return self.trigger_notice(self.status, now)
-
-    def _operative(self) -> Sequence[bool]:
-        return self.availability.operative

@@ -21,14 +21,7 @@ from ocpp_core.block import on
 from ocpp_core.log_upload import GetLogBlock
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from ocpp_core.context import BlockContext
-    from ocpp_core.sessions import SessionView
-    from ocpp_core.v16.availability import AvailabilityBlock
-    from ocpp_core.v16.boot import BootBlock
     from ocpp_core.v16.payloads import GetLogRequest, GetLogResponse
-    from ocpp_core.v16.status import StatusBlock
 
 __all__ = ["LogsBlock"]
 
@@ -36,25 +29,10 @@ __all__ = ["LogsBlock"]
 class LogsBlock(GetLogBlock):
     """GetLog's upload in progress and its LogStatusNotifications (a TransferMachine's owner)."""
 
-    __slots__ = ("availability",)
+    __slots__ = ()
 
     canceled = None  # UploadLogStatusEnumType has no AcceptedCanceled: the answer tells it
-
-    def __init__(
-        self,
-        ctx: BlockContext,
-        *,
-        boot: BootBlock,
-        status: StatusBlock,
-        availability: AvailabilityBlock,
-        sessions: SessionView,
-    ) -> None:
-        super().__init__(ctx, boot=boot, status=status, sessions=sessions)
-        self.availability = availability
 
     @on("GetLog")
     def get_log(self, payload: GetLogRequest, now: float) -> GetLogResponse:
         return cast("GetLogResponse", self.take_request(payload, now))
-
-    def _operative(self) -> Sequence[bool]:
-        return self.availability.operative

@@ -101,7 +101,7 @@ def wire(ctx: BlockContext) -> Wiring:
     data_transfer = DataTransferBlock(ctx)
     firmware = FirmwareBlock(ctx, sessions=transactions)
     diagnostics = DiagnosticsBlock(
-        ctx, boot=boot, status_block=status, availability=availability, sessions=transactions
+        ctx, boot=boot, status=status, availability=availability, sessions=transactions
     )
     trigger = TriggerBlock(ctx, senders=ctx.assembly.triggers)
     certificates = CertificatesBlock(ctx)

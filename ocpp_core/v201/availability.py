@@ -63,6 +63,12 @@ class AvailabilityBlock(Block):
         self._connector[: len(connector)] = connector[:count]
         return True
 
+    @property
+    def operative(self) -> list[bool]:
+        """The station (index 0) and each EVSE 1..N operative or not, as a file reports them."""
+        evses = range(1, len(self._evse))
+        return [self._station] + [self.operative_evse(n) for n in evses]
+
     def operative_station(self) -> bool:
         """The station as a whole is operative (its own flag)."""
         return self._station

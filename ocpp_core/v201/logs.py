@@ -30,12 +30,7 @@ from ocpp_core.block import on
 from ocpp_core.log_upload import GetLogBlock
 
 if TYPE_CHECKING:
-    from ocpp_core.context import BlockContext
-    from ocpp_core.sessions import SessionView
-    from ocpp_core.v201.availability import AvailabilityBlock
-    from ocpp_core.v201.boot import BootBlock
     from ocpp_core.v201.payloads import GetLogRequest, GetLogResponse
-    from ocpp_core.v201.status import StatusBlock
 
 __all__ = ["LogsBlock"]
 
@@ -44,27 +39,10 @@ class LogsBlock(GetLogBlock):
     """The log upload in progress and its notices; the upload, its retries and its deadline are
     a TransferMachine's, to which this block is the TransferOwner."""
 
-    __slots__ = ("availability",)
+    __slots__ = ()
 
     file_version = "2.0.1"
-
-    def __init__(
-        self,
-        ctx: BlockContext,
-        *,
-        boot: BootBlock,
-        status: StatusBlock,
-        availability: AvailabilityBlock,
-        sessions: SessionView,
-    ) -> None:
-        super().__init__(ctx, boot=boot, status=status, sessions=sessions)
-        self.availability = availability
 
     @on("GetLog")
     def get_log(self, payload: GetLogRequest, now: float) -> GetLogResponse:
         return cast("GetLogResponse", self.take_request(payload, now))
-
-    def _operative(self) -> list[bool]:
-        availability = self.availability
-        evses = range(1, len(self.ctx.connectors))
-        return [availability.operative_station()] + [availability.operative_evse(n) for n in evses]

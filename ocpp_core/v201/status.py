@@ -8,8 +8,9 @@ Reserved (see ocpp_core/v201/reservation.py) > Occupied (a cable plugged in, or 
 occupied) > Available. An authorization or a transaction without a cable leaves the connector
 Available: part 6's reusable state EnergyTransferStarted expects the status change to Occupied
 when the EV is connected after the state Authorized, and H03.FR.10 (errata 2023-12) sets a
-reserved connector Available when its holder presents before plugging in. The station itself (``status_of(0)``) is
-Unavailable when made inoperative and no transaction runs anywhere, else Available;
+reserved connector Available when its holder presents before plugging in. The station itself
+(``status_of(0)``) is Unavailable when made inoperative and no transaction runs anywhere, else
+Available;
 StatusNotification has no station-level report.
 
 Reporting is the shared StatusReporter (ocpp_core/status_reports.py): a change is reported once
