@@ -18,13 +18,33 @@ from ocpp_core.log import logger
 from ocpp_core.sampling import energy_register
 
 if TYPE_CHECKING:
+    from ocpp_core.connector import ConnectorIO
     from ocpp_core.context import BlockContext
     from ocpp_core.sessions import TransactionInfo
 
-__all__ = ["NEVER", "ONCE_PER_TRANSACTION", "PUBLIC_KEY_MODES", "SignedReadings"]
+__all__ = [
+    "NEVER",
+    "ONCE_PER_TRANSACTION",
+    "PUBLIC_KEY_MODES",
+    "SignedReadings",
+    "meter_public_key",
+]
 
 NEVER, ONCE_PER_TRANSACTION, EVERY_METER_VALUE = "Never", "OncePerTransaction", "EveryMeterValue"
 PUBLIC_KEY_MODES = (NEVER, ONCE_PER_TRANSACTION, EVERY_METER_VALUE)
+
+
+def meter_public_key(io: ConnectorIO) -> str | None:
+    """The public key of the connector's signing meter; None where no meter signs, "" while
+    the meter cannot give it (e.g. its library not installed yet in the browser)."""
+    signer = io.meter_signer
+    if signer is None:
+        return None
+    try:
+        return signer.public_key()
+    except Exception as exc:
+        logger().warning("connector %d: the meter's public key is unavailable: %s", io.number, exc)
+        return ""
 
 
 class SignedReadings:
@@ -43,19 +63,6 @@ class SignedReadings:
     def can_sign(self) -> bool:
         """Some connector's meter signs."""
         return any(io.meter_signer is not None for io in self._ctx.connectors)
-
-    def public_key(self, connector: int) -> str:
-        """The connector's meter public key ("" when it does not sign)."""
-        signer = self._ctx.connectors[connector].meter_signer
-        if signer is None:
-            return ""
-        try:
-            return signer.public_key()
-        except Exception as exc:  # e.g. the signing library not installed yet (browser)
-            logger().warning(
-                "connector %d: the meter's public key is unavailable: %s", connector, exc
-            )
-            return ""
 
     def sign(
         self,

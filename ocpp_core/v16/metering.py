@@ -60,7 +60,7 @@ from ocpp_core.events import MeterSampled, Sample
 from ocpp_core.outbox import Request
 from ocpp_core.sampling import ALIGNED_LATENESS, AlignedBoundary, realign
 from ocpp_core.sessions import NO_SESSIONS, RUNNING, MeteringView
-from ocpp_core.signed_readings import NEVER, PUBLIC_KEY_MODES, SignedReadings
+from ocpp_core.signed_readings import NEVER, PUBLIC_KEY_MODES, SignedReadings, meter_public_key
 from ocpp_core.tx_data import TransactionData
 from ocpp_core.v16.sampling import (
     BEGIN,
@@ -104,9 +104,7 @@ def _can_sign(value: object, ctx: BlockContext) -> bool:
 def _public_key(ctx: BlockContext, connector: int) -> str | None:
     """MeterPublicKey[n]: the meter's key, None (no such key) where no meter signs."""
     connectors = ctx.connectors
-    if connector >= len(connectors) or connectors[connector].meter_signer is None:
-        return None
-    return SignedReadings(ctx).public_key(connector)
+    return meter_public_key(connectors[connector]) if connector < len(connectors) else None
 
 
 def _has_inputs(value: str, ctx: BlockContext) -> bool:
