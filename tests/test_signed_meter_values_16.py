@@ -11,17 +11,11 @@ from __future__ import annotations
 import base64
 import json
 
-import pyocmf
+from test_v201_signed_meter_values import METERS, record_of
 from tx_rig import Rig
 
 from ocpp_core import MemoryStore
 from sim.meter_signer import MeterSigner
-from sim.ocmf import MeterIdentity
-
-METERS = {
-    n: MeterIdentity("SimMeter", "SM-1", f"MS-{n:04d}", "1.0", "CP-1", "SN-1", "0.1")
-    for n in (1, 2)
-}
 
 
 def signing_rig(**config: str) -> tuple[Rig, MeterSigner]:
@@ -52,10 +46,6 @@ def signed(values: list[dict]) -> list[tuple[str, dict]]:
         for sampled in value["sampledValue"]
         if sampled.get("format") == "SignedData"
     ]
-
-
-def record_of(value: dict) -> pyocmf.OCMF:
-    return pyocmf.OCMF.from_string(base64.b64decode(value["signedMeterData"]).decode(), strict=True)
 
 
 def test_begin_and_end_are_signed_in_the_transaction_data_and_verify() -> None:

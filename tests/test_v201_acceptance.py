@@ -16,7 +16,8 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,13 @@ async def station(url: str, store: Path, *extra: str) -> asyncio.subprocess.Proc
     )  # fmt: skip
 
 
+@asynccontextmanager
+async def csms_url(world: World) -> AsyncIterator[str]:
+    """The world's CSMS serving ocpp2.0.1 on a free port for the block; its URL."""
+    async with serve(world.handle, "127.0.0.1", 0, subprotocols=["ocpp2.0.1"]) as server:
+        yield f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
+
+
 def assert_seq_nos(events: list[dict[str, Any]]) -> None:
     """E01.FR.xx: seqNo starts at 0 and counts up by 1 per event of the transaction (an event
     re-sent after a lost answer repeats its own number)."""
@@ -205,8 +213,7 @@ def test_acceptance_boot_pending_then_accepted_transactions_and_a_kill(tmp_path:
     store = tmp_path / "store"
 
     async def scenario() -> None:
-        async with serve(world.handle, "127.0.0.1", 0, subprotocols=["ocpp2.0.1"]) as server:
-            url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
+        async with csms_url(world) as url:
             first = await station(url, store, "--idtag", "CARD-A")
             try:
 

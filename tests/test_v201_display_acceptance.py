@@ -22,8 +22,7 @@ from typing import Any
 from ocpp.routing import on
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
-from test_v201_acceptance import Csms, World, station, until
-from websockets.asyncio.server import serve
+from test_v201_acceptance import Csms, World, csms_url, station, until
 
 WELCOME = {"format": "UTF8", "language": "en", "content": "Welcome to the acceptance station"}
 
@@ -61,8 +60,7 @@ def test_acceptance_display_messages_and_cost_across_a_kill(tmp_path: Path) -> N
     store = tmp_path / "store"
 
     async def scenario() -> None:
-        async with serve(world.handle, "127.0.0.1", 0, subprotocols=["ocpp2.0.1"]) as server:
-            url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
+        async with csms_url(world) as url:
             first = await station(url, store, "--idtag", "CARD-D")
             try:
                 await until(lambda: bool(world.events()), "a transaction started")

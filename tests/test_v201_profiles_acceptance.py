@@ -24,8 +24,7 @@ from fresh_loop import run_async
 from ocpp.routing import on
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
-from test_v201_acceptance import Csms, World, _now, station, until
-from websockets.asyncio.server import serve
+from test_v201_acceptance import Csms, World, _now, csms_url, station, until
 
 
 class ProfilesCsms(Csms):
@@ -87,12 +86,6 @@ class ProfilesWorld(World):
         """The EVSE's last StatusNotification after frame ``mark``."""
         found = self.statuses(evse, mark)
         return found[-1] if found else None
-
-
-@asynccontextmanager
-async def csms_url(world: World) -> AsyncIterator[str]:
-    async with serve(world.handle, "127.0.0.1", 0, subprotocols=["ocpp2.0.1"]) as server:
-        yield f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
 
 
 @asynccontextmanager

@@ -24,8 +24,7 @@ from file_server import serving
 from ocpp.routing import on
 from ocpp.v201 import call, call_result
 from ocpp.v201.enums import Action
-from test_v201_acceptance import Csms, World, _now, station, until
-from websockets.asyncio.server import serve
+from test_v201_acceptance import Csms, World, _now, csms_url, station, until
 
 
 class TransferCsms(Csms):
@@ -64,8 +63,7 @@ def test_acceptance_logs_customer_information_and_firmware_across_a_kill(tmp_pat
     store = tmp_path / "store"
 
     async def scenario(base: str, stored: dict[str, bytes]) -> None:
-        async with serve(world.handle, "127.0.0.1", 0, subprotocols=["ocpp2.0.1"]) as server:
-            url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
+        async with csms_url(world) as url:
             first = await station(url, store)
             try:
                 await until(lambda: world.boots >= 2, "accepted after Pending")
